@@ -1,0 +1,45 @@
+# Thin wrapper over CMake, the way Neovim does it. `make`, `make test`, `make demo`.
+# Every target installs missing Debian packages first (scripts/install-deps).
+BUILD_DIR ?= build
+CMAKE_FLAGS ?=
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_FLAGS ?= --output-on-failure
+
+.PHONY: all deps configure build test demo bench clean distclean format format-check
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD_DIR)/CMakeCache.txt:
+	@scripts/install-deps
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+configure: $(BUILD_DIR)/CMakeCache.txt
+
+build: configure
+	@scripts/install-deps
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS)
+
+# The main job. Until the AF_XDP demo lands, it runs the core's scripted scenario on virtual time.
+demo: build
+	$(BUILD_DIR)/samples/offrx-scenario
+
+bench: build
+	$(BUILD_DIR)/bench/offrx-bench-core
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	cmake --build $(BUILD_DIR) --target clean 2>/dev/null || true
+
+distclean:
+	rm -rf $(BUILD_DIR) build-*

@@ -1,0 +1,299 @@
+/* offrx: the public API of the offload receive engine (liboffrx).
+ *
+ * An application posts receive requests (app-owned buffers) on a connection; the engine fills
+ * them with the connection's byte stream and hands them back through a completion callback,
+ * keeping the TCP Chimney receive rules R01..R27 (see docs/SEMANTICS.md). With nothing posted,
+ * the engine indicates data in its own buffers instead.
+ *
+ * Threading: the engine runs its link, timers and upcalls on the thread that drives it
+ * (offrx_engine_poll or, for the in-memory link, the offrx_mem_* calls). Posting is safe from
+ * any thread; posts on one connection are serialized by the engine, posts on different
+ * connections run concurrently (R04). Completion and indicate upcalls of one connection never
+ * overlap or nest (R18, R19).
+ */
+#ifndef OFFRX_OFFRX_H
+#define OFFRX_OFFRX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status of a call or of a completed request. Flow values are positive, errors negative. */
+enum offrx_status {
+	OFFRX_SUCCESS = 0,
+	OFFRX_PENDING = 1,            /* the post was queued; the request comes back completed */
+	OFFRX_PARTIALLY_ACCEPTED = 2, /* indicate answer: consumed only some bytes */
+	OFFRX_NOT_ACCEPTED = 3,       /* indicate answer: consumed nothing; engine keeps the data */
+	OFFRX_REQUEST_ABORTED = -1,   /* completion: an error (RST, ...); bytes_transferred valid */
+	OFFRX_UPLOAD_IN_PROGRESS = -2, /* completion: the connection is being uploaded */
+	OFFRX_INVALID_STATE = -3,      /* completion: posted after a disconnect was indicated */
+	OFFRX_INVALID_PARAMETER = -4,  /* call refused: bad handle, request or argument */
+	OFFRX_RESOURCES = -5,          /* call refused: a bounded table or pool is full */
+};
+
+/* A short, stable name for a status ("SUCCESS", "REQUEST_ABORTED", ...). */
+const char *offrx_status_str(int status);
+
+struct offrx_engine; /* opaque: one engine (link, connections, timers, buffer pool) */
+struct offrx_conn;   /* opaque: one offloaded connection */
+struct offrx_layer;  /* opaque: one layer stacked on a connection (R27) */
+
+/* One piece of a request's buffer, like an MDL or an ibv_sge. */
+struct offrx_seg {
+	void *base;
+	uint32_t len;
+};
+
+/* Request flags. */
+#define OFFRX_REQ_NO_PUSH 0x1u /* no-push mode: no push timer, PSH ignored, completes when full */
+
+/* Size of the engine's private area inside each request (MiniportReserved). */
+#define OFFRX_REQ_RESERVED_WORDS 12
+
+/* A receive request: app-owned, describes exactly one buffer made of a chain of segments.
+ *
+ * The buffer is the data_len bytes that start data_offset bytes into the segment chain. The
+ * first bytes_transferred of them are already occupied when the request is posted (prefill);
+ * the engine places new bytes right after them, in order, across the segments (R02).
+ *
+ * At completion the engine writes status and bytes_transferred (the total valid bytes:
+ * prefill plus bytes placed), and advances the data start by the bytes it placed: data_offset
+ * grows and data_len shrinks by bytes_placed (R15).
+ *
+ * Initialize a request with offrx_req_init() (or zero it) before its first post; after its
+ * completion it may be changed and posted again. */
+struct offrx_recv_req {
+	struct offrx_recv_req *next; /* links requests of one post, and of one completion */
+	struct offrx_seg *segs;      /* the chain; not copied, must stay valid until completion */
+	uint32_t nsegs;
+	uint32_t flags;             /* OFFRX_REQ_NO_PUSH */
+	uint32_t data_offset;       /* in/out: start of the buffer within the chain */
+	uint32_t data_len;          /* in/out: length of the buffer */
+	uint32_t bytes_transferred; /* in: prefill; out: valid bytes in the buffer */
+	uint32_t bytes_placed;      /* out: bytes the engine placed */
+	int32_t status;             /* out: enum offrx_status */
+	uint32_t pad_;
+	uint64_t cookie; /* the application's; never touched by the engine */
+	uint64_t reserved[OFFRX_REQ_RESERVED_WORDS]; /* the engine's queue area; do not touch */
+};
+
+/* Fill in a request for one post: zeroes it, then sets the chain and the buffer length to the
+ * sum of the segment lengths. Returns OFFRX_INVALID_PARAMETER on NULL or on a length overflow. */
+int offrx_req_init(struct offrx_recv_req *req, struct offrx_seg *segs, uint32_t nsegs,
+		   uint64_t cookie);
+
+/* The engine's id of a posted request: per connection, starting at 1, in posting order.
+ * 0 before the request's first post. Trace events name requests by this id. */
+uint64_t offrx_req_id(const struct offrx_recv_req *req);
+
+/* An engine-owned buffer handed to the application by an indication (R20) or by an upload
+ * or disconnect (the data the engine still held). The bytes are read-only. */
+struct offrx_ind_buf {
+	struct offrx_ind_buf *next;
+	const uint8_t *data;
+	uint32_t len;
+	uint32_t pad_;
+	uint64_t id; /* engine-unique, for traces */
+};
+
+/* Why a connection ended or changed hands. */
+enum offrx_conn_event_type {
+	OFFRX_EV_DISCONNECT = 1, /* FIN or RST; once per connection (R25) */
+	OFFRX_EV_UPLOAD_DONE = 2, /* the upload the application asked for is complete (R26) */
+	OFFRX_EV_CLOSED = 3,      /* the connection object is about to be freed */
+};
+
+enum offrx_close_reason {
+	OFFRX_CLOSE_NONE = 0,
+	OFFRX_CLOSE_FIN = 1,
+	OFFRX_CLOSE_RST = 2,
+	OFFRX_CLOSE_IDLE = 3,
+	OFFRX_CLOSE_UPLOAD = 4,
+};
+
+/* The connection's receive state handed back with an upload (R26) or a disconnect, together
+ * with the data the engine held and had not delivered, so nothing is lost. */
+struct offrx_conn_event {
+	enum offrx_conn_event_type type;
+	enum offrx_close_reason reason;
+	uint32_t rcv_nxt;            /* TCP receive-next (the sequence after the last byte stored) */
+	uint32_t rcv_wnd;            /* receive window at that moment, in bytes */
+	uint64_t bytes_received;     /* bytes of the stream stored by the engine, in all */
+	uint64_t held_bytes;         /* bytes in `held`, in order, starting at rcv_nxt - held_bytes */
+	struct offrx_ind_buf *held;  /* app-owned until returned with offrx_return_indicated() */
+	uint32_t indicated_out;      /* indicated buffers of this connection not yet returned */
+};
+
+/* The application's callbacks. Each gets the connection and the context given to
+ * offrx_conn_set_context() (or NULL). All run on the engine's thread, never nested within
+ * another upcall of the same connection, and with no engine lock held: they may post. */
+struct offrx_callbacks {
+	/* A new connection is established: start posting here if you like. */
+	void (*conn_new)(struct offrx_conn *conn, void *engine_user);
+	/* Completed requests, linked through next, in posting order (R14). The requests are the
+	 * application's again. */
+	void (*recv_complete)(struct offrx_conn *conn, struct offrx_recv_req *reqs, void *ctx);
+	/* Data in engine buffers, with nothing posted (R20). Set *consumed and return
+	 * OFFRX_SUCCESS (all consumed), OFFRX_PARTIALLY_ACCEPTED (*consumed bytes, from the
+	 * start) or OFFRX_NOT_ACCEPTED (none; not indicated again until the next post, R21). With
+	 * SUCCESS or PARTIALLY_ACCEPTED the buffers are the application's until it returns them
+	 * (R22). If NULL, data waits for a post. */
+	int (*recv_indicate)(struct offrx_conn *conn, struct offrx_ind_buf *bufs, uint64_t total,
+			     uint64_t *consumed, void *ctx);
+	/* Disconnect, upload done, closed. */
+	void (*conn_event)(struct offrx_conn *conn, const struct offrx_conn_event *ev, void *ctx);
+};
+
+/* What the engine does, as events for an in-process observer. The same events go to the
+ * LTTng tracepoints (offrx:post, offrx:fill, ...); the observer is for tests, demos and
+ * replays that want them without a tracing session. */
+enum offrx_event_kind {
+	OFFRX_E_POST = 1,
+	OFFRX_E_FILL,
+	OFFRX_E_TIMER_START,
+	OFFRX_E_TIMER_RESTART,
+	OFFRX_E_TIMER_CANCEL,
+	OFFRX_E_TIMER_EXPIRE,
+	OFFRX_E_COMPLETE,
+	OFFRX_E_COMPLETE_CALL,
+	OFFRX_E_INDICATE,
+	OFFRX_E_RETURN,
+	OFFRX_E_DISCONNECT,
+	OFFRX_E_UPLOAD,
+	OFFRX_E_CONN_OPEN,
+	OFFRX_E_CONN_CLOSE,
+};
+
+/* Why a request completed. */
+enum offrx_complete_reason {
+	OFFRX_CR_FILLED = 1,
+	OFFRX_CR_PSH,
+	OFFRX_CR_PUSH_TIMER,
+	OFFRX_CR_ABORT,
+	OFFRX_CR_DISCONNECT,
+	OFFRX_CR_UPLOAD,
+	OFFRX_CR_INVALID_STATE,
+};
+
+struct offrx_event {
+	enum offrx_event_kind kind;
+	uint64_t ts_ns;    /* engine clock */
+	uint64_t conn_id;
+	uint64_t req_id;   /* request (post, fill, timer, complete) or indication id */
+	uint64_t bytes;    /* fill: placed now; complete: bytes_transferred; indicate: offered */
+	uint64_t total;    /* fill: bytes in the request after; indicate: consumed; return: bytes */
+	uint32_t buf_len;  /* request capacity (data_len at post) */
+	uint32_t count;    /* post: queue depth after; complete_call: requests in the call */
+	uint64_t deadline_ns; /* timer events: the deadline */
+	uint64_t t_post_ns;      /* complete: when the request was posted */
+	uint64_t t_last_fill_ns; /* complete: when bytes were last placed in it (0: never) */
+	uint32_t seq;      /* fill: TCP sequence of the first byte */
+	int32_t status;    /* complete: status; indicate: the application's answer */
+	uint32_t reason;   /* complete: enum offrx_complete_reason; close: offrx_close_reason */
+	uint32_t flags;    /* post: OFFRX_REQ_NO_PUSH; fill: 1 if PSH seen */
+};
+
+typedef void (*offrx_observer_fn)(const struct offrx_event *ev, void *ctx);
+
+/* Engine creation options. Set sz = sizeof(struct offrx_engine_opts) so the library can grow
+ * the struct without breaking callers; zero means "default" for every field. */
+struct offrx_engine_opts {
+	size_t sz;
+	uint64_t push_timer_ns;       /* R13: default 500 ms */
+	uint32_t max_conns;           /* default 4096 */
+	uint32_t chunk_size;          /* engine buffer size, default 4096 */
+	uint64_t pool_bytes;          /* engine buffer pool, default 16 MiB */
+	uint64_t hold_bytes_per_conn; /* engine bytes one connection may hold, default 256 KiB */
+	uint64_t timer_tick_ns;       /* timer wheel granularity, default 1 ms */
+	const struct offrx_callbacks *cb;
+	void *user; /* passed to conn_new */
+	offrx_observer_fn observer;
+	void *observer_ctx;
+};
+
+/* Post a list of receive requests (linked through next) on a connection (R02).
+ * Always returns OFFRX_PENDING for a valid post: every request comes back exactly once through
+ * recv_complete, never inside this call (R01, R17). After a disconnect was indicated, the
+ * requests complete with OFFRX_INVALID_STATE (R25). Returns OFFRX_INVALID_PARAMETER and
+ * queues nothing when the connection or any request is invalid (NULL, already queued, chain
+ * shorter than data_offset + data_len, prefill larger than the buffer, length overflow).
+ * May be called from any thread and from inside a completion callback (R19). */
+int offrx_post_recv(struct offrx_conn *conn, struct offrx_recv_req *reqs);
+
+/* Return engine buffers the application got from indications, uploads or disconnects (R22).
+ * One call may carry buffers of several indications and connections. Returns OFFRX_SUCCESS,
+ * or OFFRX_INVALID_PARAMETER (nothing returned) if any buffer is not one the application
+ * holds. Engine thread only. */
+int offrx_return_indicated(struct offrx_engine *eng, struct offrx_ind_buf *bufs);
+
+/* Upload a connection: stop its push timer, flush a delayed ACK, complete outstanding
+ * requests with OFFRX_UPLOAD_IN_PROGRESS (with the bytes they hold), and hand back the held
+ * data with the receive state in an OFFRX_EV_UPLOAD_DONE event (R26). The connection takes no
+ * more data; later posts complete with OFFRX_INVALID_STATE. Engine thread only. */
+int offrx_conn_upload(struct offrx_conn *conn);
+
+/* Attach the application's context to a connection; it is passed to every callback. */
+void offrx_conn_set_context(struct offrx_conn *conn, void *ctx);
+void *offrx_conn_context(const struct offrx_conn *conn);
+/* The engine-unique id of a connection (as in trace events). */
+uint64_t offrx_conn_id(const struct offrx_conn *conn);
+
+/* Bytes the engine can store on this connection right now: free space in posted requests plus
+ * what its engine-buffer budget allows. The advertised TCP window never exceeds it (R24). */
+uint64_t offrx_conn_space(const struct offrx_conn *conn);
+
+/* Per-connection counters, readable at any time from the engine thread. */
+struct offrx_conn_stats {
+	uint64_t posted, completed, complete_calls;
+	uint64_t bytes_received, bytes_completed, bytes_indicated, bytes_consumed;
+	uint64_t completed_by[8]; /* indexed by enum offrx_complete_reason */
+	uint64_t indications;
+	uint32_t queue_depth;
+	uint32_t indicated_out;
+	uint64_t held_bytes;
+	uint64_t timer_deadline_ns; /* 0: not running */
+};
+int offrx_conn_stats(const struct offrx_conn *conn, struct offrx_conn_stats *out);
+
+/* A layer stacked between application and engine (R27): an intermediate driver. Its post
+ * hook sees every request the application posts and must pass it down unchanged with
+ * offrx_layer_post_down(); its complete hook sees every completion and must pass it up with
+ * offrx_layer_complete_up(). A NULL hook passes through. */
+struct offrx_layer_ops {
+	size_t sz; /* sizeof(struct offrx_layer_ops) */
+	int (*post)(struct offrx_layer *layer, struct offrx_recv_req *reqs, void *ctx);
+	void (*complete)(struct offrx_layer *layer, struct offrx_recv_req *reqs, void *ctx);
+};
+
+/* Stack a layer on top of a connection: from now on offrx_post_recv(conn) enters the new
+ * top layer first and completions leave through it last. Engine thread, before the first post
+ * is the expected time; returns OFFRX_RESOURCES past 8 layers. */
+int offrx_layer_push(struct offrx_conn *conn, const struct offrx_layer_ops *ops, void *ctx,
+		     struct offrx_layer **out);
+int offrx_layer_post_down(struct offrx_layer *layer, struct offrx_recv_req *reqs);
+void offrx_layer_complete_up(struct offrx_layer *layer, struct offrx_recv_req *reqs);
+struct offrx_conn *offrx_layer_conn(const struct offrx_layer *layer);
+
+/* Engine-wide counters. */
+struct offrx_engine_stats {
+	uint32_t conns;
+	uint32_t conns_total;
+	uint64_t pool_chunks, pool_free_chunks;
+	uint32_t indicated_out; /* buffers held by the application (R23) */
+	uint64_t timers_fired;
+	uint64_t bytes_received;
+};
+int offrx_engine_stats(const struct offrx_engine *eng, struct offrx_engine_stats *out);
+
+/* Free the engine. Refused with OFFRX_INVALID_STATE, nothing released, while indicated buffers
+ * are still out (R23): return them and call again; *out_indicated (if not NULL) says how many.
+ * Open connections are aborted first (their requests complete with REQUEST_ABORTED). */
+int offrx_engine_destroy(struct offrx_engine *eng, uint32_t *out_indicated);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* OFFRX_OFFRX_H */

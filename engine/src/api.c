@@ -1,0 +1,336 @@
+/* The public API (offrx.h) over the receive core: engine and connection objects, the layer
+ * stack (R27), and the routing of core upcalls to the application's callbacks. Internal
+ * functions return 0 or a negative errno; public ones return enum offrx_status. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+#define DEFAULT_PUSH_TIMER_NS (500ull * 1000 * 1000) /* R13: the Chimney default */
+#define DEFAULT_MAX_CONNS     4096u
+#define DEFAULT_CHUNK_SIZE    4096u
+#define DEFAULT_POOL_BYTES    (16ull << 20)
+#define DEFAULT_HOLD_BYTES    (256ull << 10)
+#define DEFAULT_TICK_NS	      (1000ull * 1000)
+#define TIMER_SLOTS	      4096u
+
+static inline struct offrx_conn *conn_of(struct rxq_conn *rc)
+{
+	return (struct offrx_conn *)rc; /* rc is the first member */
+}
+
+/* --- upcalls from the core --------------------------------------------------------------- */
+
+static void deliver_up(struct offrx_conn *conn, uint32_t from, struct offrx_recv_req *reqs)
+{
+	if (from < conn->nlayers) {
+		struct offrx_layer *l = &conn->layers[from];
+		if (l->ops->complete)
+			l->ops->complete(l, reqs, l->ctx);
+		else
+			offrx_layer_complete_up(l, reqs);
+		return;
+	}
+	if (conn->eng->cb.recv_complete)
+		conn->eng->cb.recv_complete(conn, reqs, conn->ctx);
+}
+
+static void up_complete(struct rxq_conn *rc, struct offrx_recv_req *reqs)
+{
+	deliver_up(conn_of(rc), 0, reqs);
+}
+
+static int up_indicate(struct rxq_conn *rc, struct offrx_ind_buf *bufs, uint64_t total,
+		       uint64_t *consumed)
+{
+	struct offrx_conn *conn = conn_of(rc);
+	return conn->eng->cb.recv_indicate(conn, bufs, total, consumed, conn->ctx);
+}
+
+static bool up_can_indicate(struct rxq_conn *rc)
+{
+	return conn_of(rc)->eng->cb.recv_indicate != NULL;
+}
+
+static void up_event(struct rxq_conn *rc, const struct offrx_conn_event *ev)
+{
+	struct offrx_conn *conn = conn_of(rc);
+	if (conn->eng->cb.conn_event)
+		conn->eng->cb.conn_event(conn, ev, conn->ctx);
+}
+
+static void up_flush_ack(struct rxq_conn *rc)
+{
+	struct offrx_conn *conn = conn_of(rc);
+	if (conn->eng->link->flush_ack)
+		conn->eng->link->flush_ack(conn);
+}
+
+static const struct rxq_ops api_rxq_ops = {
+	.complete = up_complete,
+	.indicate = up_indicate,
+	.event = up_event,
+	.flush_ack = up_flush_ack,
+	.can_indicate = up_can_indicate,
+};
+
+/* --- engine ------------------------------------------------------------------------------ */
+
+int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *link,
+		  uint64_t (*clock)(void *ctx), void *clock_ctx, struct offrx_engine **out)
+{
+	struct offrx_engine_opts o = { 0 };
+	if (!out || !link)
+		return -EINVAL;
+	*out = NULL;
+	if (opts) {
+		/* Take what the caller's struct has; a newer library's fields stay zero. */
+		if (opts->sz == 0 || opts->sz > sizeof(o))
+			return -EINVAL;
+		memcpy(&o, opts, opts->sz);
+	}
+	struct rxq_cfg cfg = {
+		.push_timer_ns = o.push_timer_ns ? o.push_timer_ns : DEFAULT_PUSH_TIMER_NS,
+		.timer_tick_ns = o.timer_tick_ns ? o.timer_tick_ns : DEFAULT_TICK_NS,
+		.timer_slots = TIMER_SLOTS,
+		.chunk_size = o.chunk_size ? o.chunk_size : DEFAULT_CHUNK_SIZE,
+		.pool_bytes = o.pool_bytes ? o.pool_bytes : DEFAULT_POOL_BYTES,
+		.hold_bytes_per_conn = o.hold_bytes_per_conn ? o.hold_bytes_per_conn
+							     : DEFAULT_HOLD_BYTES,
+		.clock = clock,
+		.clock_ctx = clock_ctx,
+		.observer = o.observer,
+		.observer_ctx = o.observer_ctx,
+		.ops = &api_rxq_ops,
+	};
+	if (cfg.chunk_size < 64 || cfg.pool_bytes < cfg.chunk_size)
+		return -EINVAL;
+
+	struct offrx_engine *eng = calloc(1, sizeof(*eng));
+	if (!eng)
+		return -ENOMEM;
+	int err = rxq_init(&eng->q, &cfg);
+	if (err) {
+		free(eng);
+		return err;
+	}
+	if (o.cb)
+		eng->cb = *o.cb;
+	eng->user = o.user;
+	eng->link = link;
+	eng->max_conns = o.max_conns ? o.max_conns : DEFAULT_MAX_CONNS;
+	*out = eng;
+	return 0;
+}
+
+int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn **out)
+{
+	if (eng->nconns >= eng->max_conns)
+		return -ENOSPC;
+	struct offrx_conn *conn = calloc(1, sizeof(*conn));
+	if (!conn)
+		return -ENOMEM;
+	rxq_conn_init(&eng->q, &conn->rc, ++eng->conns_total, irs);
+	conn->eng = eng;
+	conn->next = eng->conns;
+	if (eng->conns)
+		eng->conns->prev = conn;
+	eng->conns = conn;
+	eng->nconns++;
+	rxq_note_conn(&conn->rc, OFFRX_E_CONN_OPEN, 0);
+	*out = conn;
+	if (eng->cb.conn_new)
+		eng->cb.conn_new(conn, eng->user);
+	/* Posts made in conn_new (or data the link has not yet fed) may have left work. */
+	rxq_run_deferred(&eng->q);
+	return 0;
+}
+
+int engine_conn_close(struct offrx_conn *conn, enum offrx_close_reason reason)
+{
+	if (conn->rc.in_upcall)
+		return -EBUSY;
+	struct offrx_engine *eng = conn->eng;
+	rxq_conn_fini(&conn->rc);
+	rxq_note_conn(&conn->rc, OFFRX_E_CONN_CLOSE, reason);
+	if (eng->cb.conn_event) {
+		struct offrx_conn_event ev = { .type = OFFRX_EV_CLOSED, .reason = reason };
+		ev.rcv_nxt = conn->rc.rcv_nxt;
+		ev.bytes_received = conn->rc.rcv_bytes;
+		ev.indicated_out = conn->rc.indicated_out;
+		eng->cb.conn_event(conn, &ev, conn->ctx);
+	}
+	if (conn->prev)
+		conn->prev->next = conn->next;
+	else
+		eng->conns = conn->next;
+	if (conn->next)
+		conn->next->prev = conn->prev;
+	eng->nconns--;
+	free(conn->link_priv);
+	free(conn);
+	return 0;
+}
+
+int offrx_engine_destroy(struct offrx_engine *eng, uint32_t *out_indicated)
+{
+	if (!eng)
+		return OFFRX_INVALID_PARAMETER;
+	if (out_indicated)
+		*out_indicated = eng->q.indicated_out;
+	if (eng->q.indicated_out)
+		return OFFRX_INVALID_STATE; /* R23: not while the application holds our buffers */
+	while (eng->conns)
+		if (engine_conn_close(eng->conns, OFFRX_CLOSE_NONE))
+			return OFFRX_INVALID_STATE; /* called from inside an upcall */
+	if (eng->link->destroy)
+		eng->link->destroy(eng);
+	rxq_fini(&eng->q);
+	free(eng);
+	return OFFRX_SUCCESS;
+}
+
+int offrx_engine_stats(const struct offrx_engine *eng, struct offrx_engine_stats *out)
+{
+	if (!eng || !out)
+		return OFFRX_INVALID_PARAMETER;
+	memset(out, 0, sizeof(*out));
+	out->conns = eng->nconns;
+	out->conns_total = (uint32_t)eng->conns_total;
+	out->pool_chunks = eng->q.pool.nchunks;
+	out->pool_free_chunks = __atomic_load_n(&eng->q.pool.nfree, __ATOMIC_RELAXED);
+	out->indicated_out = eng->q.indicated_out;
+	out->timers_fired = eng->q.timers_fired;
+	for (const struct offrx_conn *c = eng->conns; c; c = c->next)
+		out->bytes_received += c->rc.rcv_bytes;
+	return OFFRX_SUCCESS;
+}
+
+/* --- requests ---------------------------------------------------------------------------- */
+
+int offrx_req_init(struct offrx_recv_req *req, struct offrx_seg *segs, uint32_t nsegs,
+		   uint64_t cookie)
+{
+	if (!req || (nsegs && !segs))
+		return OFFRX_INVALID_PARAMETER;
+	uint64_t len = 0;
+	for (uint32_t i = 0; i < nsegs; i++)
+		len += segs[i].len;
+	if (len > UINT32_MAX)
+		return OFFRX_INVALID_PARAMETER;
+	memset(req, 0, sizeof(*req));
+	req->segs = segs;
+	req->nsegs = nsegs;
+	req->data_len = (uint32_t)len;
+	req->cookie = cookie;
+	return OFFRX_SUCCESS;
+}
+
+/* --- connections ------------------------------------------------------------------------- */
+
+int offrx_post_recv(struct offrx_conn *conn, struct offrx_recv_req *reqs)
+{
+	if (!conn || !reqs)
+		return OFFRX_INVALID_PARAMETER;
+	if (conn->nlayers) {
+		struct offrx_layer *top = &conn->layers[conn->nlayers - 1];
+		if (top->ops->post)
+			return top->ops->post(top, reqs, top->ctx);
+		return offrx_layer_post_down(top, reqs);
+	}
+	return rxq_post(&conn->rc, reqs);
+}
+
+int offrx_return_indicated(struct offrx_engine *eng, struct offrx_ind_buf *bufs)
+{
+	if (!eng || !bufs)
+		return OFFRX_INVALID_PARAMETER;
+	return rxq_return(&eng->q, bufs);
+}
+
+int offrx_conn_upload(struct offrx_conn *conn)
+{
+	if (!conn)
+		return OFFRX_INVALID_PARAMETER;
+	return rxq_upload(&conn->rc);
+}
+
+void offrx_conn_set_context(struct offrx_conn *conn, void *ctx)
+{
+	if (conn)
+		conn->ctx = ctx;
+}
+
+void *offrx_conn_context(const struct offrx_conn *conn)
+{
+	return conn ? conn->ctx : NULL;
+}
+
+uint64_t offrx_conn_id(const struct offrx_conn *conn)
+{
+	return conn ? conn->rc.id : 0;
+}
+
+uint64_t offrx_conn_space(const struct offrx_conn *conn)
+{
+	return conn ? rxq_space(&conn->rc) : 0;
+}
+
+int offrx_conn_stats(const struct offrx_conn *conn, struct offrx_conn_stats *out)
+{
+	if (!conn || !out)
+		return OFFRX_INVALID_PARAMETER;
+	struct rxq_conn *rc = (struct rxq_conn *)&conn->rc;
+	pthread_mutex_lock(&rc->lock);
+	*out = rc->st;
+	out->queue_depth = rc->depth;
+	out->indicated_out = rc->indicated_out;
+	out->held_bytes = rc->held_bytes;
+	out->timer_deadline_ns = rc->deadline;
+	pthread_mutex_unlock(&rc->lock);
+	return OFFRX_SUCCESS;
+}
+
+/* --- layers (R27) ------------------------------------------------------------------------ */
+
+int offrx_layer_push(struct offrx_conn *conn, const struct offrx_layer_ops *ops, void *ctx,
+		     struct offrx_layer **out)
+{
+	if (!conn || !ops || ops->sz == 0 || ops->sz > sizeof(struct offrx_layer_ops))
+		return OFFRX_INVALID_PARAMETER;
+	if (conn->nlayers >= OFFRX_MAX_LAYERS)
+		return OFFRX_RESOURCES;
+	struct offrx_layer *l = &conn->layers[conn->nlayers];
+	l->ops = ops;
+	l->ctx = ctx;
+	l->conn = conn;
+	l->index = conn->nlayers++;
+	if (out)
+		*out = l;
+	return OFFRX_SUCCESS;
+}
+
+int offrx_layer_post_down(struct offrx_layer *layer, struct offrx_recv_req *reqs)
+{
+	if (!layer || !reqs)
+		return OFFRX_INVALID_PARAMETER;
+	struct offrx_conn *conn = layer->conn;
+	if (layer->index == 0)
+		return rxq_post(&conn->rc, reqs);
+	struct offrx_layer *below = &conn->layers[layer->index - 1];
+	if (below->ops->post)
+		return below->ops->post(below, reqs, below->ctx);
+	return offrx_layer_post_down(below, reqs);
+}
+
+void offrx_layer_complete_up(struct offrx_layer *layer, struct offrx_recv_req *reqs)
+{
+	if (layer && reqs)
+		deliver_up(layer->conn, layer->index + 1, reqs);
+}
+
+struct offrx_conn *offrx_layer_conn(const struct offrx_layer *layer)
+{
+	return layer ? layer->conn : NULL;
+}

@@ -1,0 +1,55 @@
+/* The engine object and the connection object, shared by api.c and the links. A link creates
+ * the engine with engine_create(), opens connections with engine_conn_open(), feeds them
+ * through the rxq_* calls, and drives timers with rxq_advance(). */
+#ifndef OFFRX_ENGINE_H
+#define OFFRX_ENGINE_H
+
+#include <offrx/offrx.h>
+
+#include "rxq.h"
+
+#define OFFRX_MAX_LAYERS 8
+
+struct link_ops {
+	const char *name;
+	void (*flush_ack)(struct offrx_conn *conn); /* send a pending delayed ACK (R26) */
+	void (*destroy)(struct offrx_engine *eng);
+};
+
+struct offrx_layer {
+	const struct offrx_layer_ops *ops;
+	void *ctx;
+	struct offrx_conn *conn;
+	uint32_t index; /* 0 sits right on the engine */
+};
+
+struct offrx_conn {
+	struct rxq_conn rc; /* first */
+	struct offrx_engine *eng;
+	void *ctx;
+	struct offrx_layer layers[OFFRX_MAX_LAYERS];
+	uint32_t nlayers;
+	struct offrx_conn *next, *prev;
+	void *link_priv; /* the link's per-connection state */
+};
+
+struct offrx_engine {
+	struct rxq q;
+	struct offrx_callbacks cb;
+	void *user;
+	const struct link_ops *link;
+	void *link_priv;
+	uint32_t max_conns, nconns;
+	uint64_t conns_total;
+	struct offrx_conn *conns;
+};
+
+/* Fill defaults into opts, check them, and create an engine on the given link and clock. */
+int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *link,
+		  uint64_t (*clock)(void *ctx), void *clock_ctx, struct offrx_engine **out);
+/* Open a connection (the link's handshake is done); calls conn_new. */
+int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn **out);
+/* Free a connection; refused (INVALID_STATE) from inside one of its own upcalls. */
+int engine_conn_close(struct offrx_conn *conn, enum offrx_close_reason reason);
+
+#endif

@@ -1,0 +1,135 @@
+/* The engine's bounded buffer pool (see pool.h). Everything is allocated once at init so the
+ * receive path never calls malloc. */
+#include "pool.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size)
+{
+	memset(p, 0, sizeof(*p));
+	if (chunk_size < 64 || bytes < chunk_size)
+		return -EINVAL;
+	uint64_t n = bytes / chunk_size;
+	if (n > (1u << 24))
+		return -EINVAL;
+	p->nchunks = (uint32_t)n;
+	p->chunk_size = chunk_size;
+	/* Lent descriptors outnumber chunks only through partial accepts; twice is plenty and
+	 * running out just delays an indication. */
+	p->ndescs = p->nchunks * 2;
+	p->mem = malloc((size_t)n * chunk_size);
+	p->chunks = calloc(p->nchunks, sizeof(*p->chunks));
+	p->descs = calloc(p->ndescs, sizeof(*p->descs));
+	if (!p->mem || !p->chunks || !p->descs) {
+		pool_fini(p);
+		return -ENOMEM;
+	}
+	for (uint32_t i = p->nchunks; i-- > 0;) {
+		p->chunks[i].data = p->mem + (size_t)i * chunk_size;
+		p->chunks[i].next = p->free;
+		p->free = &p->chunks[i];
+	}
+	p->nfree = p->nchunks;
+	for (uint32_t i = p->ndescs; i-- > 0;) {
+		p->descs[i].pub.next = p->dfree ? &p->dfree->pub : NULL;
+		p->dfree = &p->descs[i];
+	}
+	p->ndfree = p->ndescs;
+	pthread_mutex_init(&p->lock, NULL);
+	return 0;
+}
+
+void pool_fini(struct rxq_pool *p)
+{
+	free(p->mem);
+	free(p->chunks);
+	free(p->descs);
+	if (p->nchunks)
+		pthread_mutex_destroy(&p->lock);
+	memset(p, 0, sizeof(*p));
+}
+
+struct rxq_chunk *pool_chunk_get(struct rxq_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	struct rxq_chunk *c = p->free;
+	if (c) {
+		p->free = c->next;
+		p->nfree--;
+		c->next = NULL;
+		c->off = c->len = c->fill = 0;
+		c->refs = 1;
+		c->sealed = false;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return c;
+}
+
+static void chunk_put_locked(struct rxq_pool *p, struct rxq_chunk *c)
+{
+	if (--c->refs == 0) {
+		c->next = p->free;
+		p->free = c;
+		p->nfree++;
+	}
+}
+
+void pool_chunk_put(struct rxq_pool *p, struct rxq_chunk *c)
+{
+	pthread_mutex_lock(&p->lock);
+	chunk_put_locked(p, c);
+	pthread_mutex_unlock(&p->lock);
+}
+
+struct rxq_desc *pool_desc_get(struct rxq_pool *p, struct rxq_chunk *c, uint32_t off,
+			       uint32_t len)
+{
+	pthread_mutex_lock(&p->lock);
+	struct rxq_desc *d = p->dfree;
+	if (d) {
+		p->dfree = (struct rxq_desc *)d->pub.next;
+		p->ndfree--;
+		d->pub.next = NULL;
+		d->pub.data = c->data + off;
+		d->pub.len = len;
+		d->pub.id = ++p->next_desc_id;
+		d->chunk = c;
+		d->state = DESC_OUT;
+		c->refs++;
+		c->sealed = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return d;
+}
+
+void pool_desc_put(struct rxq_pool *p, struct rxq_desc *d)
+{
+	pthread_mutex_lock(&p->lock);
+	chunk_put_locked(p, d->chunk);
+	d->chunk = NULL;
+	d->conn = NULL;
+	d->state = DESC_FREE;
+	d->pub.next = p->dfree ? &p->dfree->pub : NULL;
+	p->dfree = d;
+	p->ndfree++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+struct rxq_desc *pool_desc_from_pub(struct rxq_pool *p, const struct offrx_ind_buf *b)
+{
+	/* Compare addresses as integers: a pointer from outside the array must not be
+	 * dereferenced, and pointer arithmetic across objects is undefined. */
+	uintptr_t a = (uintptr_t)b, lo = (uintptr_t)p->descs;
+	uintptr_t hi = lo + (uintptr_t)p->ndescs * sizeof(struct rxq_desc);
+	if (!b || a < lo || a >= hi || (a - lo) % sizeof(struct rxq_desc) != 0)
+		return NULL;
+	struct rxq_desc *d = &p->descs[(a - lo) / sizeof(struct rxq_desc)];
+	return d->state == DESC_OUT ? d : NULL;
+}
+
+uint64_t pool_free_bytes(struct rxq_pool *p)
+{
+	return (uint64_t)__atomic_load_n(&p->nfree, __ATOMIC_RELAXED) * p->chunk_size;
+}

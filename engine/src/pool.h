@@ -1,0 +1,57 @@
+/* Engine-owned receive buffers: a bounded pool of fixed-size chunks that hold data no request
+ * was posted for, and of descriptors that lend views of chunks to the application (R20, R22).
+ * A chunk is free when neither the engine (held data) nor any lent descriptor refers to it. */
+#ifndef OFFRX_POOL_H
+#define OFFRX_POOL_H
+
+#include <offrx/offrx.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rxq_chunk {
+	struct rxq_chunk *next; /* held list of a connection, or the free list */
+	uint8_t *data;
+	uint32_t off, len; /* the engine's unconsumed bytes are data[off, off + len) */
+	uint32_t fill;     /* bytes written so far; appends go at data[fill] */
+	uint16_t refs;     /* 1 while on a held list, plus one per lent descriptor */
+	bool sealed;       /* lent at least once: no more appends */
+};
+
+enum { DESC_FREE = 0, DESC_OUT = 0x44455343 /* "DESC" */ };
+
+struct rxq_desc {
+	struct offrx_ind_buf pub; /* first: the application sees only this */
+	struct rxq_chunk *chunk;
+	void *conn; /* owning rxq_conn while it lives, for its indicated_out count */
+	uint64_t conn_id;
+	uint32_t state;
+};
+
+struct rxq_pool {
+	pthread_mutex_t lock;
+	uint8_t *mem;
+	struct rxq_chunk *chunks;
+	struct rxq_chunk *free;
+	uint32_t nchunks, nfree, chunk_size;
+	struct rxq_desc *descs;
+	struct rxq_desc *dfree; /* through pub.next */
+	uint32_t ndescs, ndfree;
+	uint64_t next_desc_id;
+};
+
+int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size);
+void pool_fini(struct rxq_pool *p);
+struct rxq_chunk *pool_chunk_get(struct rxq_pool *p);
+/* Drop one reference; the chunk goes back to the free list at zero. */
+void pool_chunk_put(struct rxq_pool *p, struct rxq_chunk *c);
+/* Lend a view of c[off, off + len) as a descriptor (takes a chunk reference). */
+struct rxq_desc *pool_desc_get(struct rxq_pool *p, struct rxq_chunk *c, uint32_t off,
+			       uint32_t len);
+/* Take a descriptor back (drops its chunk reference). */
+void pool_desc_put(struct rxq_pool *p, struct rxq_desc *d);
+/* The descriptor behind an application pointer, or NULL if it is not one of ours that is out. */
+struct rxq_desc *pool_desc_from_pub(struct rxq_pool *p, const struct offrx_ind_buf *b);
+uint64_t pool_free_bytes(struct rxq_pool *p);
+
+#endif

@@ -1,0 +1,1008 @@
+/* rxq: the receive core (see rxq.h). Rule IDs in comments refer to docs/SEMANTICS.md.
+ *
+ * Locking: each connection has a mutex that guards its queues; the timer wheel and the buffer
+ * pool have their own (taken after a connection's, never before). Upcalls run with no lock
+ * held, one at a time per connection, through rxq_flush's in_upcall gate.
+ */
+#include "rxq.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define unlikely(x)			 __builtin_expect(!!(x), 0)
+#define MIN(a, b)			 ((a) < (b) ? (a) : (b))
+
+/* Upper bound on segments in one request, so validating a post is bounded. */
+#define RXQ_MAX_SEGS 65536u
+
+/* The engine's area inside a request (MiniportReserved): queueing needs no allocation. */
+struct rxq_req_priv {
+	struct offrx_recv_req *qnext;
+	struct rxq_conn *conn;
+	uint64_t id;
+	uint64_t t_post, t_last;
+	uint32_t state;
+	uint32_t cap;     /* bytes the engine may place: data_len - prefill */
+	uint32_t placed;
+	uint32_t prefill;
+	uint32_t buf_len; /* data_len at post */
+	uint32_t seg_idx; /* where the next byte goes */
+	uint32_t seg_off;
+	uint16_t reason;
+	uint8_t loaded; /* counted in conn->push_loaded */
+};
+
+_Static_assert(sizeof(struct rxq_req_priv) <= sizeof(((struct offrx_recv_req *)0)->reserved),
+	       "request private area does not fit in reserved");
+
+enum {
+	REQ_IDLE = 0,
+	REQ_QUEUED = 0x51554555,     /* "QUEU" */
+	REQ_DONE = 0x444f4e45,       /* "DONE": completed, not yet handed up */
+	REQ_VALIDATING = 0x56414c49, /* "VALI": inside a post being checked */
+};
+
+static inline struct rxq_req_priv *priv(struct offrx_recv_req *r)
+{
+	return (struct rxq_req_priv *)(void *)r->reserved;
+}
+
+uint64_t offrx_req_id(const struct offrx_recv_req *req)
+{
+	return req ? ((const struct rxq_req_priv *)(const void *)req->reserved)->id : 0;
+}
+
+uint64_t rxq_now(const struct rxq *q)
+{
+	return q->cfg.clock(q->cfg.clock_ctx);
+}
+
+/* --- events ------------------------------------------------------------------------------ */
+
+static inline bool listening(const struct rxq *q)
+{
+	return unlikely(q->cfg.observer != NULL || offrx_trace_enabled());
+}
+
+static void emit(struct rxq *q, struct offrx_event *ev)
+{
+	if (q->cfg.observer)
+		q->cfg.observer(ev, q->cfg.observer_ctx);
+	offrx_trace_emit(ev);
+}
+
+/* Timer events name the request the timer guards: r, or else the head. */
+static void emit_timer(struct rxq_conn *c, enum offrx_event_kind kind, uint64_t now,
+		       uint64_t deadline, struct offrx_recv_req *r)
+{
+	if (!listening(c->q))
+		return;
+	struct offrx_event ev = { .kind = kind, .ts_ns = now, .conn_id = c->id };
+	ev.deadline_ns = deadline;
+	if (!r)
+		r = c->head;
+	if (r) {
+		struct rxq_req_priv *p = priv(r);
+		ev.req_id = p->id;
+		ev.bytes = p->prefill + p->placed;
+		ev.buf_len = p->buf_len;
+	}
+	emit(c->q, &ev);
+}
+
+/* --- the push timer (R07, R08, R10, R12, R13) --------------------------------------------- */
+
+static void timer_start(struct rxq_conn *c, uint64_t now, struct offrx_recv_req *r)
+{
+	c->deadline = now + c->q->cfg.push_timer_ns;
+	/* An entry still filed (lazily cancelled or restarted) is filed no later than the new
+	 * deadline, so it will be looked at in time and refiled. */
+	if (!c->timer.in_wheel)
+		tw_insert(&c->q->tw, &c->timer, c->deadline);
+	emit_timer(c, OFFRX_E_TIMER_START, now, c->deadline, r);
+}
+
+static void timer_restart(struct rxq_conn *c, uint64_t now)
+{
+	c->deadline = now + c->q->cfg.push_timer_ns;
+	emit_timer(c, OFFRX_E_TIMER_RESTART, now, c->deadline, NULL);
+}
+
+static void timer_cancel(struct rxq_conn *c, uint64_t now)
+{
+	if (!c->deadline)
+		return;
+	uint64_t d = c->deadline;
+	c->deadline = 0;
+	emit_timer(c, OFFRX_E_TIMER_CANCEL, now, d, NULL);
+}
+
+/* --- the request queue ------------------------------------------------------------------- */
+
+static inline uint32_t req_bytes(struct offrx_recv_req *r)
+{
+	return priv(r)->prefill + priv(r)->placed;
+}
+
+static inline bool req_full(struct offrx_recv_req *r)
+{
+	return priv(r)->placed == priv(r)->cap;
+}
+
+static void mark_loaded(struct rxq_conn *c, struct offrx_recv_req *r)
+{
+	struct rxq_req_priv *p = priv(r);
+	if (!p->loaded && !(r->flags & OFFRX_REQ_NO_PUSH) && req_bytes(r) > 0) {
+		p->loaded = 1;
+		c->push_loaded++;
+	}
+}
+
+static struct offrx_recv_req *queue_pop(struct rxq_conn *c)
+{
+	struct offrx_recv_req *r = c->head;
+	struct rxq_req_priv *p = priv(r);
+	c->head = p->qnext;
+	if (!c->head)
+		c->tail = NULL;
+	p->qnext = NULL;
+	c->depth--;
+	c->posted_free -= p->cap - p->placed;
+	if (p->loaded) {
+		p->loaded = 0;
+		c->push_loaded--;
+	}
+	return r;
+}
+
+/* Write the completion fields (R15, R16) and append to the done list in order (R14). */
+static void req_finish(struct rxq_conn *c, struct offrx_recv_req *r, int status, uint16_t reason)
+{
+	struct rxq_req_priv *p = priv(r);
+	p->state = REQ_DONE;
+	p->reason = reason;
+	r->status = status;
+	r->bytes_transferred = p->prefill + p->placed;
+	r->bytes_placed = p->placed;
+	r->data_offset += p->placed;
+	r->data_len -= p->placed;
+	r->next = NULL;
+	if (c->done_tail)
+		c->done_tail->next = r;
+	else
+		c->done_head = r;
+	c->done_tail = r;
+}
+
+/* R09: filled requests complete at once, but only from the head, so order holds (R14). */
+static void complete_filled(struct rxq_conn *c)
+{
+	while (c->head && req_full(c->head))
+		req_finish(c, queue_pop(c), OFFRX_SUCCESS, OFFRX_CR_FILLED);
+}
+
+/* R10: on PSH or timer expiry, complete the leading push-mode requests that hold bytes. A
+ * no-push request (R11) or an empty one stops the run, since nothing may overtake it. */
+static void complete_pushed(struct rxq_conn *c, uint16_t reason)
+{
+	while (c->head) {
+		struct offrx_recv_req *r = c->head;
+		if (req_full(r))
+			req_finish(c, queue_pop(c), OFFRX_SUCCESS, OFFRX_CR_FILLED);
+		else if (!(r->flags & OFFRX_REQ_NO_PUSH) && req_bytes(r) > 0)
+			req_finish(c, queue_pop(c), OFFRX_SUCCESS, reason);
+		else
+			break;
+	}
+}
+
+/* Copy up to n bytes into the request's segments at its cursor (R02). */
+static uint32_t req_place(struct offrx_recv_req *r, const uint8_t *src, uint64_t n)
+{
+	struct rxq_req_priv *p = priv(r);
+	uint32_t room = p->cap - p->placed;
+	uint32_t todo = (uint32_t)MIN(n, (uint64_t)room);
+	uint32_t done = 0;
+	while (done < todo) {
+		struct offrx_seg *s = &r->segs[p->seg_idx];
+		uint32_t k = MIN(todo - done, s->len - p->seg_off);
+		memcpy((uint8_t *)s->base + p->seg_off, src + done, k);
+		done += k;
+		p->seg_off += k;
+		if (p->seg_off == s->len) {
+			p->seg_idx++;
+			p->seg_off = 0;
+		}
+	}
+	p->placed += done;
+	return done;
+}
+
+static void emit_fill(struct rxq_conn *c, struct offrx_recv_req *r, uint32_t n, uint32_t seq,
+		      bool psh, uint64_t now)
+{
+	if (!listening(c->q))
+		return;
+	struct rxq_req_priv *p = priv(r);
+	struct offrx_event ev = { .kind = OFFRX_E_FILL, .ts_ns = now, .conn_id = c->id };
+	ev.req_id = p->id;
+	ev.bytes = n;
+	ev.total = p->prefill + p->placed;
+	ev.buf_len = p->buf_len;
+	ev.seq = seq;
+	ev.flags = psh;
+	emit(c->q, &ev);
+}
+
+/* Place bytes into the queued requests, completing the ones that fill. Returns the bytes
+ * placed; *first_push tells whether a push-mode request got its first byte (R08). */
+static uint64_t place(struct rxq_conn *c, const uint8_t *src, uint64_t len, uint32_t seq,
+		      bool psh, uint64_t now, bool *first_push)
+{
+	uint64_t done = 0;
+	while (done < len && c->head) {
+		struct offrx_recv_req *r = c->head;
+		bool was_empty = req_bytes(r) == 0;
+		uint32_t n = req_place(r, src + done, len - done);
+		c->posted_free -= n;
+		if (n) {
+			priv(r)->t_last = now;
+			emit_fill(c, r, n, seq + (uint32_t)done, psh && done + n == len, now);
+			if (was_empty && !(r->flags & OFFRX_REQ_NO_PUSH))
+				*first_push = true;
+			mark_loaded(c, r);
+		}
+		done += n;
+		complete_filled(c);
+		if (!n && c->head == r)
+			break; /* cannot happen: the head is never full */
+	}
+	return done;
+}
+
+/* --- engine buffers (R05, R20, R21) ------------------------------------------------------ */
+
+static uint64_t hold_room(const struct rxq_conn *c)
+{
+	const struct rxq *q = c->q;
+	uint64_t budget = q->cfg.hold_bytes_per_conn;
+	if (c->held_bytes >= budget)
+		return 0;
+	budget -= c->held_bytes;
+	uint64_t avail = pool_free_bytes((struct rxq_pool *)&q->pool);
+	const struct rxq_chunk *t = c->held_tail;
+	if (t && !t->sealed)
+		avail += q->pool.chunk_size - t->fill;
+	return MIN(budget, avail);
+}
+
+static uint64_t hold_append(struct rxq_conn *c, const uint8_t *src, uint64_t n)
+{
+	struct rxq_pool *pool = &c->q->pool;
+	n = MIN(n, hold_room(c));
+	uint64_t done = 0;
+	while (done < n) {
+		struct rxq_chunk *t = c->held_tail;
+		if (!t || t->sealed || t->fill == pool->chunk_size) {
+			t = pool_chunk_get(pool);
+			if (!t)
+				break;
+			if (c->held_tail)
+				c->held_tail->next = t;
+			else
+				c->held_head = t;
+			c->held_tail = t;
+		}
+		uint32_t k = (uint32_t)MIN(n - done, (uint64_t)(pool->chunk_size - t->fill));
+		memcpy(t->data + t->fill, src + done, k);
+		t->fill += k;
+		t->len += k;
+		done += k;
+	}
+	c->held_bytes += done;
+	return done;
+}
+
+/* Drop n bytes from the front of the held data. */
+static void hold_consume(struct rxq_conn *c, uint64_t n)
+{
+	while (n && c->held_head) {
+		struct rxq_chunk *h = c->held_head;
+		uint32_t k = (uint32_t)MIN(n, (uint64_t)h->len);
+		h->off += k;
+		h->len -= k;
+		c->held_bytes -= k;
+		n -= k;
+		if (h->len == 0) {
+			c->held_head = h->next;
+			if (!c->held_head)
+				c->held_tail = NULL;
+			h->next = NULL;
+			pool_chunk_put(&c->q->pool, h);
+		}
+	}
+}
+
+/* R21: held data goes into posted requests first, in order. */
+static void drain_held(struct rxq_conn *c, uint64_t now)
+{
+	bool first_push = false;
+	while (c->held_head && c->head) {
+		struct rxq_chunk *h = c->held_head;
+		uint32_t seq = c->rcv_nxt - (uint32_t)c->held_bytes;
+		uint64_t n = place(c, h->data + h->off, h->len, seq, false, now, &first_push);
+		hold_consume(c, n);
+	}
+	if (first_push && !c->deadline && c->push_loaded)
+		timer_start(c, now, NULL); /* R08 */
+}
+
+uint64_t rxq_space(const struct rxq_conn *c)
+{
+	if (c->state != RXQ_OPEN)
+		return 0;
+	return c->posted_free + hold_room(c);
+}
+
+/* --- deferral: work a post leaves for the engine thread (R01) ---------------------------- */
+
+static void defer(struct rxq_conn *c)
+{
+	struct rxq *q = c->q;
+	pthread_mutex_lock(&q->defer_lock);
+	if (!c->deferred) {
+		c->deferred = true;
+		c->defer_next = q->defer_head;
+		q->defer_head = c;
+	}
+	pthread_mutex_unlock(&q->defer_lock);
+}
+
+static void undefer(struct rxq_conn *c)
+{
+	struct rxq *q = c->q;
+	pthread_mutex_lock(&q->defer_lock);
+	if (c->deferred) {
+		struct rxq_conn **pp = &q->defer_head;
+		while (*pp && *pp != c)
+			pp = &(*pp)->defer_next;
+		if (*pp)
+			*pp = c->defer_next;
+		c->deferred = false;
+	}
+	pthread_mutex_unlock(&q->defer_lock);
+}
+
+void rxq_run_deferred(struct rxq *q)
+{
+	for (;;) {
+		pthread_mutex_lock(&q->defer_lock);
+		struct rxq_conn *c = q->defer_head;
+		if (c) {
+			q->defer_head = c->defer_next;
+			c->deferred = false;
+		}
+		pthread_mutex_unlock(&q->defer_lock);
+		if (!c)
+			return;
+		rxq_flush(c);
+	}
+}
+
+/* --- posting (R01..R08) ------------------------------------------------------------------ */
+
+static int validate_req(struct offrx_recv_req *r)
+{
+	struct rxq_req_priv *p = priv(r);
+	if (p->state == REQ_QUEUED || p->state == REQ_DONE || p->state == REQ_VALIDATING)
+		return -EBUSY;
+	if (r->flags & ~OFFRX_REQ_NO_PUSH)
+		return -EINVAL;
+	if (r->nsegs > RXQ_MAX_SEGS || (r->nsegs && !r->segs))
+		return -EINVAL;
+	uint64_t chain = 0;
+	for (uint32_t i = 0; i < r->nsegs; i++) {
+		if (r->segs[i].len && !r->segs[i].base)
+			return -EINVAL;
+		chain += r->segs[i].len;
+	}
+	/* The buffer must lie inside the chain; a chain longer than the buffer is fine (the
+	 * bytes past data_len are never written). */
+	if ((uint64_t)r->data_offset + r->data_len > chain)
+		return -EINVAL;
+	if (r->bytes_transferred > r->data_len)
+		return -EINVAL;
+	return 0;
+}
+
+/* Check every request before queueing any: a bad post queues nothing, loses nothing. */
+static int validate_list(struct offrx_recv_req *reqs)
+{
+	uint64_t marked = 0;
+	for (struct offrx_recv_req *r = reqs; r; r = r->next) {
+		if (validate_req(r)) {
+			/* Walk back over exactly the requests marked, even if the list loops. */
+			for (r = reqs; marked--; r = r->next)
+				priv(r)->state = REQ_IDLE;
+			return OFFRX_INVALID_PARAMETER;
+		}
+		priv(r)->state = REQ_VALIDATING; /* a request listed twice is caught here */
+		marked++;
+	}
+	return 0;
+}
+
+static void req_enqueue_init(struct rxq_conn *c, struct offrx_recv_req *r, uint64_t now)
+{
+	struct rxq_req_priv *p = priv(r);
+	memset(p, 0, sizeof(*p));
+	p->conn = c;
+	p->id = ++c->next_req_id;
+	p->t_post = now;
+	p->prefill = r->bytes_transferred;
+	p->buf_len = r->data_len;
+	p->cap = r->data_len - r->bytes_transferred;
+	/* Point the cursor at the first free byte: data_offset + prefill into the chain. */
+	uint64_t skip = (uint64_t)r->data_offset + p->prefill;
+	uint32_t i = 0;
+	while (i < r->nsegs && skip >= r->segs[i].len) {
+		skip -= r->segs[i].len;
+		i++;
+	}
+	p->seg_idx = i;
+	p->seg_off = (uint32_t)skip;
+	p->state = REQ_QUEUED;
+}
+
+static void emit_post(struct rxq_conn *c, struct offrx_recv_req *r, uint64_t now)
+{
+	if (!listening(c->q))
+		return;
+	struct rxq_req_priv *p = priv(r);
+	struct offrx_event ev = { .kind = OFFRX_E_POST, .ts_ns = now, .conn_id = c->id };
+	ev.req_id = p->id;
+	ev.buf_len = p->buf_len;
+	ev.bytes = p->prefill;
+	ev.count = c->depth;
+	ev.flags = r->flags;
+	emit(c->q, &ev);
+}
+
+int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
+{
+	if (!c || !reqs)
+		return OFFRX_INVALID_PARAMETER;
+	int err = validate_list(reqs);
+	if (err)
+		return err;
+
+	uint64_t now = rxq_now(c->q);
+	pthread_mutex_lock(&c->lock);
+	struct offrx_recv_req *r = reqs, *next;
+	for (; r; r = next) {
+		next = r->next;
+		req_enqueue_init(c, r, now);
+		c->st.posted++;
+		if (c->state != RXQ_OPEN) {
+			emit_post(c, r, now);
+			/* R25: posted after the disconnect was indicated (or after an upload). */
+			req_finish(c, r, OFFRX_INVALID_STATE, OFFRX_CR_INVALID_STATE);
+			continue;
+		}
+		priv(r)->qnext = NULL;
+		if (c->tail)
+			priv(c->tail)->qnext = r;
+		else
+			c->head = r;
+		c->tail = r;
+		c->depth++;
+		c->posted_free += priv(r)->cap;
+		emit_post(c, r, now);
+		mark_loaded(c, r);
+		/* R07: push mode with bytes already in the buffer starts the timer at once. */
+		if (priv(r)->loaded && !c->deadline)
+			timer_start(c, now, r);
+	}
+	if (c->state == RXQ_OPEN) {
+		if (c->indicating) {
+			c->posted_during_indicate = true; /* drained once the indication returns */
+		} else {
+			c->suppressed = false; /* R21 */
+			drain_held(c, now);
+		}
+		complete_filled(c);
+	}
+	bool work = c->done_head || c->held_bytes;
+	pthread_mutex_unlock(&c->lock);
+	if (work)
+		defer(c); /* R01: handed up by the engine thread, never inside this call */
+	return OFFRX_PENDING;
+}
+
+/* --- arrivals (R03, R05, R08..R12, R24) -------------------------------------------------- */
+
+static void timer_expire(struct rxq_conn *c, uint64_t now)
+{
+	emit_timer(c, OFFRX_E_TIMER_EXPIRE, now, c->deadline, NULL);
+	c->deadline = 0;
+	c->q->timers_fired++;
+	complete_pushed(c, OFFRX_CR_PUSH_TIMER);
+	/* The timer stays stopped: the next byte placed (R08) or push post with prefill (R07)
+	 * starts it again. */
+}
+
+/* After an arrival: R12 restart, R08 start, or stop when nothing needs the timer. */
+static void timer_settle(struct rxq_conn *c, uint64_t now, bool was_running, bool first_push)
+{
+	if (c->push_loaded == 0)
+		timer_cancel(c, now);
+	else if (c->deadline && was_running)
+		timer_restart(c, now);
+	else if (!c->deadline && first_push)
+		timer_start(c, now, NULL);
+}
+
+uint64_t rxq_deliver(struct rxq_conn *c, const uint8_t *data, uint64_t len, bool psh)
+{
+	uint64_t now = rxq_now(c->q);
+	pthread_mutex_lock(&c->lock);
+	if (c->state != RXQ_OPEN || (len && !data)) {
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	/* A timer that is already due fires before the new data is looked at: the bytes it
+	 * covers were there first. */
+	if (c->deadline && c->deadline <= now)
+		timer_expire(c, now);
+
+	bool was_running = c->deadline != 0, first_push = false;
+	uint64_t stored = 0;
+	uint32_t seq = c->rcv_nxt;
+	/* FIFO (R03): bytes go to requests only when nothing older waits in engine buffers. */
+	if (!c->held_bytes && !c->indicating)
+		stored = place(c, data, len, seq, psh, now, &first_push);
+	if (stored < len)
+		stored += hold_append(c, data + stored, len - stored);
+	c->rcv_bytes += stored;
+	c->rcv_nxt += (uint32_t)stored;
+	c->st.bytes_received += stored;
+
+	/* PSH belongs to the segment's last byte: it counts only if that byte was stored. */
+	if (psh && len && stored == len)
+		complete_pushed(c, OFFRX_CR_PSH);
+	if (stored)
+		timer_settle(c, now, was_running, first_push);
+	bool work = c->done_head || c->held_bytes;
+	pthread_mutex_unlock(&c->lock);
+	if (work)
+		rxq_flush(c);
+	return stored;
+}
+
+void rxq_advance(struct rxq *q)
+{
+	uint64_t now = rxq_now(q);
+	struct tw_entry *e, *next;
+	tw_collect(&q->tw, now, &e);
+	for (; e; e = next) {
+		next = e->next;
+		struct rxq_conn *c = container_of(e, struct rxq_conn, timer);
+		pthread_mutex_lock(&c->lock);
+		e->in_wheel = false;
+		e->next = e->prev = NULL;
+		if (c->deadline && c->deadline > now) {
+			tw_insert(&q->tw, e, c->deadline); /* restarted since it was filed */
+		} else if (c->deadline) {
+			timer_expire(c, now);
+			defer(c);
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	/* Upcalls only after the whole list is walked: a callback may close a connection. */
+	rxq_run_deferred(q);
+}
+
+/* --- upcalls (R14, R18..R22) ------------------------------------------------------------- */
+
+/* One completion call: filled or failed requests, and at most one partial, which ends it. */
+static struct offrx_recv_req *take_batch(struct rxq_conn *c, uint32_t *n)
+{
+	struct offrx_recv_req *first = c->done_head, *last = first;
+	*n = 1;
+	for (;;) {
+		struct rxq_req_priv *p = priv(last);
+		bool partial = last->status == OFFRX_SUCCESS && p->placed < p->cap;
+		if (partial || !last->next)
+			break;
+		last = last->next;
+		(*n)++;
+	}
+	c->done_head = last->next;
+	if (!c->done_head)
+		c->done_tail = NULL;
+	last->next = NULL;
+	return first;
+}
+
+static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch, uint32_t n)
+{
+	struct rxq *q = c->q;
+	bool on = listening(q);
+	uint64_t now = on ? rxq_now(q) : 0;
+	if (on) {
+		struct offrx_event ev = { .kind = OFFRX_E_COMPLETE_CALL, .ts_ns = now };
+		ev.conn_id = c->id;
+		ev.count = n;
+		emit(q, &ev);
+	}
+	for (struct offrx_recv_req *r = batch; r; r = r->next) {
+		struct rxq_req_priv *p = priv(r);
+		if (on) {
+			struct offrx_event ev = { .kind = OFFRX_E_COMPLETE, .ts_ns = now };
+			ev.conn_id = c->id;
+			ev.req_id = p->id;
+			ev.bytes = r->bytes_transferred;
+			ev.total = p->placed;
+			ev.buf_len = p->buf_len;
+			ev.status = r->status;
+			ev.reason = p->reason;
+			ev.t_post_ns = p->t_post;
+			ev.t_last_fill_ns = p->t_last;
+			emit(q, &ev);
+		}
+		c->st.completed++;
+		c->st.bytes_completed += r->bytes_placed;
+		if (p->reason < 8)
+			c->st.completed_by[p->reason]++;
+		p->state = REQ_IDLE; /* the application's again: it may post it from the callback */
+	}
+	c->st.complete_calls++;
+	q->cfg.ops->complete(c, batch);
+}
+
+/* Lend the held data as descriptors, in order. NULL if the descriptor pool is dry. */
+static struct offrx_ind_buf *lend_held(struct rxq_conn *c, uint32_t *n)
+{
+	struct offrx_ind_buf *head = NULL, **tail = &head;
+	*n = 0;
+	for (struct rxq_chunk *h = c->held_head; h; h = h->next) {
+		struct rxq_desc *d = pool_desc_get(&c->q->pool, h, h->off, h->len);
+		if (!d) {
+			while (head) {
+				struct offrx_ind_buf *nx = head->next;
+				pool_desc_put(&c->q->pool, (struct rxq_desc *)head);
+				head = nx;
+			}
+			*n = 0;
+			return NULL;
+		}
+		d->conn = c;
+		d->conn_id = c->id;
+		*tail = &d->pub;
+		tail = &d->pub.next;
+		(*n)++;
+	}
+	return head;
+}
+
+static void give_to_app(struct rxq_conn *c, struct offrx_ind_buf *bufs, uint32_t n)
+{
+	c->indicated_out += n;
+	c->q->indicated_out += n;
+	(void)bufs;
+}
+
+static void take_back(struct rxq_conn *c, struct offrx_ind_buf *bufs)
+{
+	while (bufs) {
+		struct offrx_ind_buf *nx = bufs->next;
+		pool_desc_put(&c->q->pool, (struct rxq_desc *)bufs);
+		bufs = nx;
+	}
+}
+
+/* R20..R22: offer held data; keep what is not consumed, in order. Called locked, with the
+ * upcall gate held; unlocks around the callback. */
+static void indicate_held(struct rxq_conn *c)
+{
+	struct rxq *q = c->q;
+	uint32_t n;
+	struct offrx_ind_buf *bufs = lend_held(c, &n);
+	if (!bufs)
+		return;
+	uint64_t total = c->held_bytes, consumed = 0;
+	uint64_t ind_id = bufs->id;
+	c->indicating = true;
+	c->posted_during_indicate = false;
+	pthread_mutex_unlock(&c->lock);
+
+	int res = q->cfg.ops->indicate(c, bufs, total, &consumed);
+
+	pthread_mutex_lock(&c->lock);
+	uint64_t now = rxq_now(q);
+	switch (res) {
+	case OFFRX_SUCCESS:
+		consumed = total;
+		break;
+	case OFFRX_PARTIALLY_ACCEPTED:
+		if (consumed <= total)
+			break;
+		/* more than offered is not an answer: keep everything */
+		__attribute__((fallthrough));
+	default:
+		res = OFFRX_NOT_ACCEPTED;
+		consumed = 0;
+		break;
+	}
+	if (res == OFFRX_NOT_ACCEPTED)
+		take_back(c, bufs); /* the engine keeps the buffers and the data */
+	else
+		give_to_app(c, bufs, n); /* R22: the application's until returned */
+	hold_consume(c, consumed);
+	c->st.indications++;
+	c->st.bytes_indicated += total;
+	c->st.bytes_consumed += consumed;
+	if (consumed < total && !c->posted_during_indicate)
+		c->suppressed = true; /* R21 */
+	c->indicating = false;
+	if (listening(q)) {
+		struct offrx_event ev = { .kind = OFFRX_E_INDICATE, .ts_ns = now, .conn_id = c->id };
+		ev.req_id = ind_id;
+		ev.bytes = total;
+		ev.total = consumed;
+		ev.status = res;
+		ev.count = n;
+		emit(q, &ev);
+	}
+	if (c->head && c->state == RXQ_OPEN) {
+		drain_held(c, now);
+		complete_filled(c);
+	}
+}
+
+static void hand_up_event(struct rxq_conn *c)
+{
+	struct offrx_conn_event ev = c->ev;
+	uint32_t n = 0;
+	/* Whatever the engine still holds goes with the event, so nothing is lost (R25, R26). */
+	ev.held_bytes = c->held_bytes;
+	ev.held = c->held_bytes ? lend_held(c, &n) : NULL;
+	if (ev.held) {
+		give_to_app(c, ev.held, n);
+		hold_consume(c, c->held_bytes);
+	}
+	ev.indicated_out = c->indicated_out;
+	c->ev_pending = false;
+	pthread_mutex_unlock(&c->lock);
+	c->q->cfg.ops->event(c, &ev);
+	pthread_mutex_lock(&c->lock);
+}
+
+void rxq_flush(struct rxq_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->in_upcall) {
+		/* R19: an upcall of this connection is running (we are inside it, or another
+		 * thread is); it loops until nothing is left. */
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	c->in_upcall = true;
+	for (;;) {
+		if (c->done_head) {
+			uint32_t n;
+			struct offrx_recv_req *batch = take_batch(c, &n);
+			pthread_mutex_unlock(&c->lock);
+			hand_up_completions(c, batch, n);
+			pthread_mutex_lock(&c->lock);
+			continue;
+		}
+		if (c->ev_pending) {
+			hand_up_event(c);
+			continue;
+		}
+		if (c->state == RXQ_OPEN && c->held_bytes && !c->head && !c->suppressed &&
+		    c->q->cfg.ops->can_indicate(c)) {
+			uint64_t before = c->st.indications;
+			indicate_held(c);
+			if (c->st.indications != before)
+				continue;
+		}
+		break;
+	}
+	c->in_upcall = false;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* --- disconnect, upload, return (R22, R23, R25, R26) ------------------------------------- */
+
+static void abort_queue(struct rxq_conn *c, int status, uint16_t reason)
+{
+	while (c->head)
+		req_finish(c, queue_pop(c), status, reason);
+}
+
+static void set_event(struct rxq_conn *c, enum offrx_conn_event_type type,
+		      enum offrx_close_reason reason, uint32_t wnd)
+{
+	memset(&c->ev, 0, sizeof(c->ev));
+	c->ev.type = type;
+	c->ev.reason = reason;
+	c->ev.rcv_nxt = c->rcv_nxt;
+	c->ev.rcv_wnd = wnd;
+	c->ev.bytes_received = c->rcv_bytes;
+	c->ev_pending = true;
+}
+
+static void emit_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t reason,
+		      uint64_t now)
+{
+	if (!listening(c->q))
+		return;
+	struct offrx_event ev = { .kind = kind, .ts_ns = now, .conn_id = c->id };
+	ev.reason = reason;
+	ev.bytes = c->rcv_bytes;
+	emit(c->q, &ev);
+}
+
+void rxq_note_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t reason)
+{
+	if (listening(c->q))
+		emit_conn(c, kind, reason, rxq_now(c->q));
+}
+
+int rxq_disconnect(struct rxq_conn *c, bool rst)
+{
+	uint64_t now = rxq_now(c->q);
+	pthread_mutex_lock(&c->lock);
+	if (c->state != RXQ_OPEN) {
+		pthread_mutex_unlock(&c->lock);
+		return OFFRX_INVALID_STATE; /* indicated once only (R25) */
+	}
+	uint32_t wnd = (uint32_t)MIN(rxq_space(c), (uint64_t)UINT32_MAX);
+	c->state = RXQ_DISCONNECTED;
+	timer_cancel(c, now);
+	if (rst)
+		abort_queue(c, OFFRX_REQUEST_ABORTED, OFFRX_CR_ABORT);
+	else
+		abort_queue(c, OFFRX_SUCCESS, OFFRX_CR_DISCONNECT);
+	set_event(c, OFFRX_EV_DISCONNECT, rst ? OFFRX_CLOSE_RST : OFFRX_CLOSE_FIN, wnd);
+	emit_conn(c, OFFRX_E_DISCONNECT, c->ev.reason, now);
+	pthread_mutex_unlock(&c->lock);
+	rxq_flush(c);
+	return OFFRX_SUCCESS;
+}
+
+int rxq_upload(struct rxq_conn *c)
+{
+	uint64_t now = rxq_now(c->q);
+	pthread_mutex_lock(&c->lock);
+	if (c->state != RXQ_OPEN) {
+		pthread_mutex_unlock(&c->lock);
+		return OFFRX_INVALID_STATE;
+	}
+	uint32_t wnd = (uint32_t)MIN(rxq_space(c), (uint64_t)UINT32_MAX);
+	c->state = RXQ_UPLOADED;
+	timer_cancel(c, now);
+	pthread_mutex_unlock(&c->lock);
+	if (c->q->cfg.ops->flush_ack)
+		c->q->cfg.ops->flush_ack(c); /* R26: pending delayed ACKs go out first */
+	pthread_mutex_lock(&c->lock);
+	abort_queue(c, OFFRX_UPLOAD_IN_PROGRESS, OFFRX_CR_UPLOAD);
+	set_event(c, OFFRX_EV_UPLOAD_DONE, OFFRX_CLOSE_UPLOAD, wnd);
+	emit_conn(c, OFFRX_E_UPLOAD, OFFRX_CLOSE_UPLOAD, now);
+	pthread_mutex_unlock(&c->lock);
+	rxq_flush(c);
+	return OFFRX_SUCCESS;
+}
+
+int rxq_return(struct rxq *q, struct offrx_ind_buf *bufs)
+{
+	enum { DESC_RETURNING = 0x52455455 };
+	struct offrx_ind_buf *b;
+	uint64_t marked = 0;
+	/* Check the whole list first (and catch a buffer listed twice): all or nothing. */
+	for (b = bufs; b; b = b->next) {
+		struct rxq_desc *d = pool_desc_from_pub(&q->pool, b);
+		if (!d) {
+			for (b = bufs; marked--; b = b->next)
+				((struct rxq_desc *)b)->state = DESC_OUT;
+			return OFFRX_INVALID_PARAMETER;
+		}
+		d->state = DESC_RETURNING;
+		marked++;
+	}
+	bool on = listening(q);
+	uint64_t now = on ? rxq_now(q) : 0;
+	for (b = bufs; b;) {
+		struct offrx_ind_buf *nx = b->next;
+		struct rxq_desc *d = (struct rxq_desc *)b;
+		if (on) {
+			struct offrx_event ev = { .kind = OFFRX_E_RETURN, .ts_ns = now };
+			ev.conn_id = d->conn_id;
+			ev.req_id = b->id;
+			ev.total = b->len;
+			emit(q, &ev);
+		}
+		struct rxq_conn *c = d->conn;
+		if (c)
+			c->indicated_out--;
+		q->indicated_out--;
+		pool_desc_put(&q->pool, d);
+		b = nx;
+	}
+	return OFFRX_SUCCESS;
+}
+
+/* --- lifetime ---------------------------------------------------------------------------- */
+
+static uint64_t mono_zero(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+int rxq_init(struct rxq *q, const struct rxq_cfg *cfg)
+{
+	memset(q, 0, sizeof(*q));
+	q->cfg = *cfg;
+	if (!q->cfg.clock)
+		q->cfg.clock = mono_zero;
+	int err = tw_init(&q->tw, cfg->timer_tick_ns, cfg->timer_slots);
+	if (err)
+		return err;
+	err = pool_init(&q->pool, cfg->pool_bytes, cfg->chunk_size);
+	if (err) {
+		tw_fini(&q->tw);
+		return err;
+	}
+	pthread_mutex_init(&q->defer_lock, NULL);
+	return 0;
+}
+
+void rxq_fini(struct rxq *q)
+{
+	pool_fini(&q->pool);
+	tw_fini(&q->tw);
+	pthread_mutex_destroy(&q->defer_lock);
+}
+
+void rxq_conn_init(struct rxq *q, struct rxq_conn *c, uint64_t id, uint32_t irs)
+{
+	memset(c, 0, sizeof(*c));
+	c->q = q;
+	c->id = id;
+	c->rcv_nxt = irs + 1;
+	pthread_mutex_init(&c->lock, NULL);
+}
+
+void rxq_conn_fini(struct rxq_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->deadline = 0;
+	if (c->timer.in_wheel)
+		tw_remove(&c->q->tw, &c->timer);
+	abort_queue(c, OFFRX_REQUEST_ABORTED, OFFRX_CR_ABORT);
+	c->state = RXQ_DISCONNECTED;
+	c->ev_pending = false;
+	pthread_mutex_unlock(&c->lock);
+	rxq_flush(c);
+
+	pthread_mutex_lock(&c->lock);
+	hold_consume(c, c->held_bytes);
+	/* Buffers still lent keep their chunk; they no longer count against this connection. */
+	if (c->indicated_out) {
+		struct rxq_pool *p = &c->q->pool;
+		for (uint32_t i = 0; i < p->ndescs; i++)
+			if (p->descs[i].state == DESC_OUT && p->descs[i].conn == c)
+				p->descs[i].conn = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	undefer(c);
+	pthread_mutex_destroy(&c->lock);
+}

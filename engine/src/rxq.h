@@ -1,0 +1,146 @@
+/* rxq: the receive core. Per-connection queues of posted requests, push timers, completion
+ * and indication, keeping the Chimney receive rules R01..R27 (docs/SEMANTICS.md).
+ *
+ * It does no I/O and reads time only through an injected clock, so it runs the same on the
+ * AF_XDP link, on the in-memory link of the tests, and in trace replays. The caller (api.c)
+ * embeds a struct rxq_conn in each connection and supplies the upcalls in struct rxq_ops.
+ */
+#ifndef OFFRX_RXQ_H
+#define OFFRX_RXQ_H
+
+#include <offrx/offrx.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pool.h"
+#include "timer_wheel.h"
+
+struct rxq;
+struct rxq_conn;
+
+/* Upcalls from the core to the layer that owns the connections. Called with no lock held,
+ * serialized per connection (R18) and never nested (R19). */
+struct rxq_ops {
+	void (*complete)(struct rxq_conn *c, struct offrx_recv_req *reqs);
+	int (*indicate)(struct rxq_conn *c, struct offrx_ind_buf *bufs, uint64_t total,
+			uint64_t *consumed);
+	void (*event)(struct rxq_conn *c, const struct offrx_conn_event *ev);
+	/* The link sends a pending delayed ACK now (R26). May be NULL. */
+	void (*flush_ack)(struct rxq_conn *c);
+	/* Whether an indicate upcall is wanted for this connection. */
+	bool (*can_indicate)(struct rxq_conn *c);
+};
+
+struct rxq_cfg {
+	uint64_t push_timer_ns;
+	uint64_t timer_tick_ns;
+	uint32_t timer_slots;
+	uint32_t chunk_size;
+	uint64_t pool_bytes;
+	uint64_t hold_bytes_per_conn;
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
+	offrx_observer_fn observer;
+	void *observer_ctx;
+	const struct rxq_ops *ops;
+};
+
+struct rxq {
+	struct rxq_cfg cfg;
+	struct timer_wheel tw;
+	struct rxq_pool pool;
+	/* Connections with work a post left for the engine thread (R01: never complete inside
+	 * the post call). */
+	pthread_mutex_t defer_lock;
+	struct rxq_conn *defer_head;
+	uint64_t timers_fired;
+	uint32_t indicated_out;
+};
+
+enum rxq_conn_state {
+	RXQ_OPEN = 0,
+	RXQ_DISCONNECTED, /* FIN or RST seen and indicated: posts get INVALID_STATE */
+	RXQ_UPLOADED,
+};
+
+struct rxq_conn {
+	struct rxq *q;
+	pthread_mutex_t lock;
+	uint64_t id;
+	enum rxq_conn_state state;
+	uint32_t rcv_nxt; /* TCP receive-next: irs + 1 + bytes stored */
+	uint64_t rcv_bytes;
+
+	/* Posted requests, FIFO (R03). The head is the only one that can be partly filled. */
+	struct offrx_recv_req *head, *tail;
+	uint32_t depth;
+	uint32_t push_loaded; /* queued push-mode requests holding bytes (they need the timer) */
+	uint64_t posted_free; /* room left in queued requests */
+	uint64_t next_req_id;
+
+	/* Requests completed and not yet handed up, in order, linked through next (R14). */
+	struct offrx_recv_req *done_head, *done_tail;
+
+	/* Data held in engine buffers: arrived with nothing posted, or refused (R20, R21). */
+	struct rxq_chunk *held_head, *held_tail;
+	uint64_t held_bytes;
+
+	/* The push timer: one per connection. deadline 0 means not running. */
+	struct tw_entry timer;
+	uint64_t deadline;
+
+	bool in_upcall;     /* an upcall of this connection runs: others wait (R18, R19) */
+	bool indicating;    /* held data is lent to an indicate upcall */
+	bool suppressed;    /* refused data waits for a post (R21) */
+	bool posted_during_indicate;
+	bool deferred;      /* on q->defer list */
+	bool ev_pending;
+	struct rxq_conn *defer_next;
+	struct offrx_conn_event ev;
+
+	uint32_t indicated_out;
+	struct offrx_conn_stats st;
+};
+
+int rxq_init(struct rxq *q, const struct rxq_cfg *cfg);
+void rxq_fini(struct rxq *q);
+uint64_t rxq_now(const struct rxq *q);
+
+void rxq_conn_init(struct rxq *q, struct rxq_conn *c, uint64_t id, uint32_t irs);
+/* Tear down: abort what is queued (REQUEST_ABORTED), hand up, drop held data and the timer.
+ * Engine thread only. */
+void rxq_conn_fini(struct rxq_conn *c);
+
+/* Validate and queue a list of requests (R01..R08). Never completes anything inside the call:
+ * completions it makes ready are handed up by the engine thread (rxq_run_deferred). */
+int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs);
+
+/* Store up to len in-order bytes (R03, R05, R08..R12); returns the bytes stored (R24).
+ * seq is the TCP sequence of the first byte, for traces. Engine thread; hands up before
+ * returning. */
+uint64_t rxq_deliver(struct rxq_conn *c, const uint8_t *data, uint64_t len, bool psh);
+
+/* Bytes the connection can store right now (R24). */
+uint64_t rxq_space(const struct rxq_conn *c);
+
+/* Run due push timers (R10). Engine thread. */
+void rxq_advance(struct rxq *q);
+/* Hand up what posts left ready. Engine thread. */
+void rxq_run_deferred(struct rxq *q);
+
+/* FIN (rst = false) or RST (R25). Engine thread. */
+int rxq_disconnect(struct rxq_conn *c, bool rst);
+/* Upload (R26). Engine thread. */
+int rxq_upload(struct rxq_conn *c);
+/* Return lent buffers (R22). Engine thread. */
+int rxq_return(struct rxq *q, struct offrx_ind_buf *bufs);
+
+/* Hand up whatever is ready on this connection (completions, indication, event), looping
+ * until nothing is left, unless an upcall of the connection is already running. */
+void rxq_flush(struct rxq_conn *c);
+
+/* Note a connection opening or closing in the event stream (conn_open, conn_close). */
+void rxq_note_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t reason);
+
+#endif
