@@ -137,7 +137,7 @@ static inline bool req_full(struct offrx_recv_req *r)
 static void mark_loaded(struct rxq_conn *c, struct offrx_recv_req *r)
 {
 	struct rxq_req_priv *p = priv(r);
-	if (!p->loaded && !(r->flags & OFFRX_REQ_NO_PUSH) && req_bytes(r) > 0) {
+	if (!p->loaded && !(r->flags & OFFRX_REQ_NO_PUSH) && req_bytes(r) > 0 && !req_full(r)) {
 		p->loaded = 1;
 		c->push_loaded++;
 	}
@@ -338,7 +338,9 @@ static void drain_held(struct rxq_conn *c, uint64_t now)
 		uint64_t n = place(c, h->data + h->off, h->len, seq, false, now, &first_push);
 		hold_consume(c, n);
 	}
-	if (first_push && !c->deadline && c->push_loaded)
+	if (c->push_loaded == 0)
+		timer_cancel(c, now); /* what it guarded completed */
+	else if (first_push && !c->deadline)
 		timer_start(c, now, NULL); /* R08 */
 }
 
@@ -516,6 +518,8 @@ int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
 			drain_held(c, now);
 		}
 		complete_filled(c);
+		if (c->push_loaded == 0)
+			timer_cancel(c, now);
 	}
 	bool work = c->done_head || c->held_bytes;
 	pthread_mutex_unlock(&c->lock);
