@@ -135,6 +135,15 @@ void offrx_mem_advance(struct offrx_engine *eng, uint64_t ns)
 	rxq_advance(&eng->q);
 }
 
+void offrx_mem_set_time(struct offrx_engine *eng, uint64_t now_ns)
+{
+	if (!eng || eng->link != &mem_link_ops)
+		return;
+	struct mem_engine *me = eng->link_priv;
+	if (now_ns > me->now)
+		__atomic_store_n(&me->now, now_ns, __ATOMIC_RELEASE);
+}
+
 uint64_t offrx_mem_now(const struct offrx_engine *eng)
 {
 	return eng && eng->link == &mem_link_ops ? mem_clock(eng->link_priv) : 0;

@@ -40,6 +40,10 @@ int offrx_mem_conn_close(struct offrx_conn *conn);
 /* Move the virtual clock forward by ns and run every timer that falls due. */
 void offrx_mem_advance(struct offrx_engine *eng, uint64_t ns);
 uint64_t offrx_mem_now(const struct offrx_engine *eng);
+/* Move the clock to now_ns (never backwards) without a timer pass, as when one poll of a real
+ * link handles an arrival before it looks at timers. A timer that is due fires on the next
+ * offrx_mem_advance(), or first thing in an arrival that finds it due. */
+void offrx_mem_set_time(struct offrx_engine *eng, uint64_t now_ns);
 
 /* Counters of what the link would have done on a wire: ACKs it sent (with the last
  * acknowledged sequence and window) and delayed ACKs flushed by uploads. */
