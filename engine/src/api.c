@@ -38,14 +38,20 @@ static void deliver_up(struct offrx_conn *conn, uint32_t from, struct offrx_recv
 
 static void up_complete(struct rxq_conn *rc, struct offrx_recv_req *reqs)
 {
+	struct offrx_engine *eng = conn_of(rc)->eng;
+	eng->upcall_depth++;
 	deliver_up(conn_of(rc), 0, reqs);
+	eng->upcall_depth--;
 }
 
 static int up_indicate(struct rxq_conn *rc, struct offrx_ind_buf *bufs, uint64_t total,
 		       uint64_t *consumed)
 {
 	struct offrx_conn *conn = conn_of(rc);
-	return conn->eng->cb.recv_indicate(conn, bufs, total, consumed, conn->ctx);
+	conn->eng->upcall_depth++;
+	int res = conn->eng->cb.recv_indicate(conn, bufs, total, consumed, conn->ctx);
+	conn->eng->upcall_depth--;
+	return res;
 }
 
 static bool up_can_indicate(struct rxq_conn *rc)
@@ -56,8 +62,11 @@ static bool up_can_indicate(struct rxq_conn *rc)
 static void up_event(struct rxq_conn *rc, const struct offrx_conn_event *ev)
 {
 	struct offrx_conn *conn = conn_of(rc);
-	if (conn->eng->cb.conn_event)
+	if (conn->eng->cb.conn_event) {
+		conn->eng->upcall_depth++;
 		conn->eng->cb.conn_event(conn, ev, conn->ctx);
+		conn->eng->upcall_depth--;
+	}
 }
 
 static void up_flush_ack(struct rxq_conn *rc)
@@ -96,8 +105,8 @@ int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *l
 		.timer_slots = TIMER_SLOTS,
 		.chunk_size = o.chunk_size ? o.chunk_size : DEFAULT_CHUNK_SIZE,
 		.pool_bytes = o.pool_bytes ? o.pool_bytes : DEFAULT_POOL_BYTES,
-		.hold_bytes_per_conn = o.hold_bytes_per_conn ? o.hold_bytes_per_conn
-							     : DEFAULT_HOLD_BYTES,
+		.hold_bytes_per_conn =
+			o.hold_bytes_per_conn ? o.hold_bytes_per_conn : DEFAULT_HOLD_BYTES,
 		.clock = clock,
 		.clock_ctx = clock_ctx,
 		.observer = o.observer,
@@ -140,8 +149,11 @@ int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn *
 	eng->nconns++;
 	rxq_note_conn(&conn->rc, OFFRX_E_CONN_OPEN, 0);
 	*out = conn;
-	if (eng->cb.conn_new)
+	if (eng->cb.conn_new) {
+		eng->upcall_depth++;
 		eng->cb.conn_new(conn, eng->user);
+		eng->upcall_depth--;
+	}
 	/* Posts made in conn_new (or data the link has not yet fed) may have left work. */
 	rxq_run_deferred(&eng->q);
 	return 0;
@@ -159,7 +171,9 @@ int engine_conn_close(struct offrx_conn *conn, enum offrx_close_reason reason)
 		ev.rcv_nxt = conn->rc.rcv_nxt;
 		ev.bytes_received = conn->rc.rcv_bytes;
 		ev.indicated_out = conn->rc.indicated_out;
+		eng->upcall_depth++;
 		eng->cb.conn_event(conn, &ev, conn->ctx);
+		eng->upcall_depth--;
 	}
 	if (conn->prev)
 		conn->prev->next = conn->next;
@@ -181,9 +195,10 @@ int offrx_engine_destroy(struct offrx_engine *eng, uint32_t *out_indicated)
 		*out_indicated = eng->q.indicated_out;
 	if (eng->q.indicated_out)
 		return OFFRX_INVALID_STATE; /* R23: not while the application holds our buffers */
+	if (eng->upcall_depth)
+		return OFFRX_INVALID_STATE; /* from inside a callback: nothing is touched */
 	while (eng->conns)
-		if (engine_conn_close(eng->conns, OFFRX_CLOSE_NONE))
-			return OFFRX_INVALID_STATE; /* called from inside an upcall */
+		engine_conn_close(eng->conns, OFFRX_CLOSE_NONE);
 	if (eng->link->destroy)
 		eng->link->destroy(eng);
 	rxq_fini(&eng->q);

@@ -40,6 +40,7 @@ struct offrx_engine {
 	const struct link_ops *link;
 	void *link_priv;
 	uint32_t max_conns, nconns;
+	uint32_t upcall_depth; /* application code is running: destroy must wait */
 	uint64_t conns_total;
 	struct offrx_conn *conns;
 };

@@ -90,8 +90,7 @@ int offrx_mem_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_con
 	return OFFRX_SUCCESS;
 }
 
-uint64_t offrx_mem_deliver(struct offrx_conn *conn, const void *data, uint64_t len,
-			   uint32_t flags)
+uint64_t offrx_mem_deliver(struct offrx_conn *conn, const void *data, uint64_t len, uint32_t flags)
 {
 	if (!conn)
 		return 0;

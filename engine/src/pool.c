@@ -18,7 +18,8 @@ int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size)
 	p->chunk_size = chunk_size;
 	/* Lent descriptors outnumber chunks only through partial accepts; twice is plenty and
 	 * running out just delays an indication. */
-	p->ndescs = p->nchunks * 2;
+	p->ngeneral = p->nchunks * 2;
+	p->ndescs = p->ngeneral + p->nchunks;
 	p->mem = malloc((size_t)n * chunk_size);
 	p->chunks = calloc(p->nchunks, sizeof(*p->chunks));
 	p->descs = calloc(p->ndescs, sizeof(*p->descs));
@@ -32,11 +33,11 @@ int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size)
 		p->free = &p->chunks[i];
 	}
 	p->nfree = p->nchunks;
-	for (uint32_t i = p->ndescs; i-- > 0;) {
+	for (uint32_t i = p->ngeneral; i-- > 0;) {
 		p->descs[i].pub.next = p->dfree ? &p->dfree->pub : NULL;
 		p->dfree = &p->descs[i];
 	}
-	p->ndfree = p->ndescs;
+	p->ndfree = p->ngeneral;
 	pthread_mutex_init(&p->lock, NULL);
 	return 0;
 }
@@ -57,7 +58,7 @@ struct rxq_chunk *pool_chunk_get(struct rxq_pool *p)
 	struct rxq_chunk *c = p->free;
 	if (c) {
 		p->free = c->next;
-		p->nfree--;
+		__atomic_store_n(&p->nfree, p->nfree - 1, __ATOMIC_RELAXED);
 		c->next = NULL;
 		c->off = c->len = c->fill = 0;
 		c->refs = 1;
@@ -72,7 +73,7 @@ static void chunk_put_locked(struct rxq_pool *p, struct rxq_chunk *c)
 	if (--c->refs == 0) {
 		c->next = p->free;
 		p->free = c;
-		p->nfree++;
+		__atomic_store_n(&p->nfree, p->nfree + 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -83,23 +84,38 @@ void pool_chunk_put(struct rxq_pool *p, struct rxq_chunk *c)
 	pthread_mutex_unlock(&p->lock);
 }
 
-struct rxq_desc *pool_desc_get(struct rxq_pool *p, struct rxq_chunk *c, uint32_t off,
-			       uint32_t len)
+static void desc_lend(struct rxq_pool *p, struct rxq_desc *d, struct rxq_chunk *c, uint32_t off,
+		      uint32_t len)
+{
+	d->pub.next = NULL;
+	d->pub.data = c->data + off;
+	d->pub.len = len;
+	d->pub.id = ++p->next_desc_id;
+	d->chunk = c;
+	d->state = DESC_OUT;
+	c->refs++;
+	c->sealed = true;
+}
+
+struct rxq_desc *pool_desc_get(struct rxq_pool *p, struct rxq_chunk *c, uint32_t off, uint32_t len)
 {
 	pthread_mutex_lock(&p->lock);
 	struct rxq_desc *d = p->dfree;
 	if (d) {
 		p->dfree = (struct rxq_desc *)d->pub.next;
 		p->ndfree--;
-		d->pub.next = NULL;
-		d->pub.data = c->data + off;
-		d->pub.len = len;
-		d->pub.id = ++p->next_desc_id;
-		d->chunk = c;
-		d->state = DESC_OUT;
-		c->refs++;
-		c->sealed = true;
+		desc_lend(p, d, c, off, len);
 	}
+	pthread_mutex_unlock(&p->lock);
+	return d;
+}
+
+struct rxq_desc *pool_desc_get_reserved(struct rxq_pool *p, struct rxq_chunk *c, uint32_t off,
+					uint32_t len)
+{
+	pthread_mutex_lock(&p->lock);
+	struct rxq_desc *d = &p->descs[p->ngeneral + (uint32_t)(c - p->chunks)];
+	desc_lend(p, d, c, off, len);
 	pthread_mutex_unlock(&p->lock);
 	return d;
 }
@@ -111,9 +127,11 @@ void pool_desc_put(struct rxq_pool *p, struct rxq_desc *d)
 	d->chunk = NULL;
 	d->conn = NULL;
 	d->state = DESC_FREE;
-	d->pub.next = p->dfree ? &p->dfree->pub : NULL;
-	p->dfree = d;
-	p->ndfree++;
+	if (d < p->descs + p->ngeneral) {
+		d->pub.next = p->dfree ? &p->dfree->pub : NULL;
+		p->dfree = d;
+		p->ndfree++;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -13,9 +13,9 @@ struct rxq_chunk {
 	struct rxq_chunk *next; /* held list of a connection, or the free list */
 	uint8_t *data;
 	uint32_t off, len; /* the engine's unconsumed bytes are data[off, off + len) */
-	uint32_t fill;     /* bytes written so far; appends go at data[fill] */
-	uint16_t refs;     /* 1 while on a held list, plus one per lent descriptor */
-	bool sealed;       /* lent at least once: no more appends */
+	uint32_t fill;	   /* bytes written so far; appends go at data[fill] */
+	uint16_t refs;	   /* 1 while on a held list, plus one per lent descriptor */
+	bool sealed;	   /* lent at least once: no more appends */
 };
 
 enum { DESC_FREE = 0, DESC_OUT = 0x44455343 /* "DESC" */ };
@@ -34,9 +34,12 @@ struct rxq_pool {
 	struct rxq_chunk *chunks;
 	struct rxq_chunk *free;
 	uint32_t nchunks, nfree, chunk_size;
+	/* descs[0, ngeneral) serve indications; descs[ngeneral + i] is chunk i's own, used only
+	 * to hand held data back with a disconnect or upload, which therefore never fails: a
+	 * chunk leaves every held list when handed back, so it has at most one such view out. */
 	struct rxq_desc *descs;
 	struct rxq_desc *dfree; /* through pub.next */
-	uint32_t ndescs, ndfree;
+	uint32_t ndescs, ngeneral, ndfree;
 	uint64_t next_desc_id;
 };
 
@@ -46,8 +49,10 @@ struct rxq_chunk *pool_chunk_get(struct rxq_pool *p);
 /* Drop one reference; the chunk goes back to the free list at zero. */
 void pool_chunk_put(struct rxq_pool *p, struct rxq_chunk *c);
 /* Lend a view of c[off, off + len) as a descriptor (takes a chunk reference). */
-struct rxq_desc *pool_desc_get(struct rxq_pool *p, struct rxq_chunk *c, uint32_t off,
-			       uint32_t len);
+struct rxq_desc *pool_desc_get(struct rxq_pool *p, struct rxq_chunk *c, uint32_t off, uint32_t len);
+/* Lend a view through the chunk's reserved descriptor (for hand-backs; never fails). */
+struct rxq_desc *pool_desc_get_reserved(struct rxq_pool *p, struct rxq_chunk *c, uint32_t off,
+					uint32_t len);
 /* Take a descriptor back (drops its chunk reference). */
 void pool_desc_put(struct rxq_pool *p, struct rxq_desc *d);
 /* The descriptor behind an application pointer, or NULL if it is not one of ours that is out. */

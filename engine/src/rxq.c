@@ -14,8 +14,8 @@
 #include "trace.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
-#define unlikely(x)			 __builtin_expect(!!(x), 0)
-#define MIN(a, b)			 ((a) < (b) ? (a) : (b))
+#define unlikely(x)			__builtin_expect(!!(x), 0)
+#define MIN(a, b)			((a) < (b) ? (a) : (b))
 
 /* Upper bound on segments in one request, so validating a post is bounded. */
 #define RXQ_MAX_SEGS 65536u
@@ -27,7 +27,7 @@ struct rxq_req_priv {
 	uint64_t id;
 	uint64_t t_post, t_last;
 	uint32_t state;
-	uint32_t cap;     /* bytes the engine may place: data_len - prefill */
+	uint32_t cap; /* bytes the engine may place: data_len - prefill */
 	uint32_t placed;
 	uint32_t prefill;
 	uint32_t buf_len; /* data_len at post */
@@ -43,7 +43,7 @@ _Static_assert(sizeof(struct rxq_req_priv) <= sizeof(((struct offrx_recv_req *)0
 enum {
 	REQ_IDLE = 0,
 	REQ_QUEUED = 0x51554555,     /* "QUEU" */
-	REQ_DONE = 0x444f4e45,       /* "DONE": completed, not yet handed up */
+	REQ_DONE = 0x444f4e45,	     /* "DONE": completed, not yet handed up */
 	REQ_VALIDATING = 0x56414c49, /* "VALI": inside a post being checked */
 };
 
@@ -241,8 +241,8 @@ static void emit_fill(struct rxq_conn *c, struct offrx_recv_req *r, uint32_t n, 
 
 /* Place bytes into the queued requests, completing the ones that fill. Returns the bytes
  * placed; *first_push tells whether a push-mode request got its first byte (R08). */
-static uint64_t place(struct rxq_conn *c, const uint8_t *src, uint64_t len, uint32_t seq,
-		      bool psh, uint64_t now, bool *first_push)
+static uint64_t place(struct rxq_conn *c, const uint8_t *src, uint64_t len, uint32_t seq, bool psh,
+		      uint64_t now, bool *first_push)
 {
 	uint64_t done = 0;
 	while (done < len && c->head) {
@@ -380,6 +380,35 @@ static void undefer(struct rxq_conn *c)
 	pthread_mutex_unlock(&q->defer_lock);
 }
 
+/* An indication found no descriptor: wait on q's starved list until buffers come back. */
+static void starve(struct rxq_conn *c)
+{
+	struct rxq *q = c->q;
+	pthread_mutex_lock(&q->defer_lock);
+	if (!c->starved) {
+		c->starved = true;
+		c->starved_next = q->starved_head;
+		q->starved_head = c;
+	}
+	pthread_mutex_unlock(&q->defer_lock);
+}
+
+/* Buffers came back: every starved connection gets another turn on the next engine run. */
+static void wake_starved(struct rxq *q)
+{
+	pthread_mutex_lock(&q->defer_lock);
+	struct rxq_conn *c = q->starved_head;
+	q->starved_head = NULL;
+	pthread_mutex_unlock(&q->defer_lock);
+	while (c) {
+		struct rxq_conn *nx = c->starved_next;
+		c->starved = false;
+		c->starved_next = NULL;
+		defer(c);
+		c = nx;
+	}
+}
+
 void rxq_run_deferred(struct rxq *q)
 {
 	for (;;) {
@@ -415,7 +444,8 @@ static int validate_req(struct offrx_recv_req *r)
 	}
 	/* The buffer must lie inside the chain; a chain longer than the buffer is fine (the
 	 * bytes past data_len are never written). */
-	if ((uint64_t)r->data_offset + r->data_len > chain)
+	uint64_t end = (uint64_t)r->data_offset + r->data_len;
+	if (end > chain || end > UINT32_MAX) /* data_offset must stay a valid 32-bit offset */
 		return -EINVAL;
 	if (r->bytes_transferred > r->data_len)
 		return -EINVAL;
@@ -669,13 +699,17 @@ static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch
 	q->cfg.ops->complete(c, batch);
 }
 
-/* Lend the held data as descriptors, in order. NULL if the descriptor pool is dry. */
-static struct offrx_ind_buf *lend_held(struct rxq_conn *c, uint32_t *n)
+/* Lend the held data as descriptors, in order. For an indication, NULL if the descriptor pool
+ * is dry (the data waits for a return); a hand-back uses each chunk's reserved descriptor and
+ * cannot fail. */
+static struct offrx_ind_buf *lend_held(struct rxq_conn *c, uint32_t *n, bool handback)
 {
 	struct offrx_ind_buf *head = NULL, **tail = &head;
 	*n = 0;
 	for (struct rxq_chunk *h = c->held_head; h; h = h->next) {
-		struct rxq_desc *d = pool_desc_get(&c->q->pool, h, h->off, h->len);
+		struct rxq_desc *d =
+			handback ? pool_desc_get_reserved(&c->q->pool, h, h->off, h->len)
+				 : pool_desc_get(&c->q->pool, h, h->off, h->len);
 		if (!d) {
 			while (head) {
 				struct offrx_ind_buf *nx = head->next;
@@ -716,9 +750,11 @@ static void indicate_held(struct rxq_conn *c)
 {
 	struct rxq *q = c->q;
 	uint32_t n;
-	struct offrx_ind_buf *bufs = lend_held(c, &n);
-	if (!bufs)
+	struct offrx_ind_buf *bufs = lend_held(c, &n, false);
+	if (!bufs) {
+		starve(c); /* woken by the next return */
 		return;
+	}
 	uint64_t total = c->held_bytes, consumed = 0;
 	uint64_t ind_id = bufs->id;
 	c->indicating = true;
@@ -755,7 +791,9 @@ static void indicate_held(struct rxq_conn *c)
 		c->suppressed = true; /* R21 */
 	c->indicating = false;
 	if (listening(q)) {
-		struct offrx_event ev = { .kind = OFFRX_E_INDICATE, .ts_ns = now, .conn_id = c->id };
+		struct offrx_event ev = { .kind = OFFRX_E_INDICATE,
+					  .ts_ns = now,
+					  .conn_id = c->id };
 		ev.req_id = ind_id;
 		ev.bytes = total;
 		ev.total = consumed;
@@ -775,7 +813,7 @@ static void hand_up_event(struct rxq_conn *c)
 	uint32_t n = 0;
 	/* Whatever the engine still holds goes with the event, so nothing is lost (R25, R26). */
 	ev.held_bytes = c->held_bytes;
-	ev.held = c->held_bytes ? lend_held(c, &n) : NULL;
+	ev.held = c->held_bytes ? lend_held(c, &n, true) : NULL;
 	if (ev.held) {
 		give_to_app(c, ev.held, n);
 		hold_consume(c, c->held_bytes);
@@ -843,8 +881,7 @@ static void set_event(struct rxq_conn *c, enum offrx_conn_event_type type,
 	c->ev_pending = true;
 }
 
-static void emit_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t reason,
-		      uint64_t now)
+static void emit_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t reason, uint64_t now)
 {
 	if (!listening(c->q))
 		return;
@@ -940,6 +977,7 @@ int rxq_return(struct rxq *q, struct offrx_ind_buf *bufs)
 		pool_desc_put(&q->pool, d);
 		b = nx;
 	}
+	wake_starved(q);
 	return OFFRX_SUCCESS;
 }
 
@@ -1008,5 +1046,12 @@ void rxq_conn_fini(struct rxq_conn *c)
 	}
 	pthread_mutex_unlock(&c->lock);
 	undefer(c);
+	pthread_mutex_lock(&c->q->defer_lock);
+	for (struct rxq_conn **pp = &c->q->starved_head; *pp; pp = &(*pp)->starved_next)
+		if (*pp == c) {
+			*pp = c->starved_next;
+			break;
+		}
+	pthread_mutex_unlock(&c->q->defer_lock);
 	pthread_mutex_destroy(&c->lock);
 }

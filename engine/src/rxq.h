@@ -54,6 +54,7 @@ struct rxq {
 	 * the post call). */
 	pthread_mutex_t defer_lock;
 	struct rxq_conn *defer_head;
+	struct rxq_conn *starved_head; /* waiting for a lent buffer to come back */
 	uint64_t timers_fired;
 	uint32_t indicated_out;
 };
@@ -90,11 +91,13 @@ struct rxq_conn {
 	struct tw_entry timer;
 	uint64_t deadline;
 
-	bool in_upcall;     /* an upcall of this connection runs: others wait (R18, R19) */
-	bool indicating;    /* held data is lent to an indicate upcall */
-	bool suppressed;    /* refused data waits for a post (R21) */
+	bool in_upcall;	 /* an upcall of this connection runs: others wait (R18, R19) */
+	bool indicating; /* held data is lent to an indicate upcall */
+	bool suppressed; /* refused data waits for a post (R21) */
 	bool posted_during_indicate;
-	bool deferred;      /* on q->defer list */
+	bool deferred; /* on q->defer list */
+	bool starved;  /* on q->starved list */
+	struct rxq_conn *starved_next;
 	bool ev_pending;
 	struct rxq_conn *defer_next;
 	struct offrx_conn_event ev;

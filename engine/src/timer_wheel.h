@@ -11,15 +11,15 @@
 struct tw_entry {
 	struct tw_entry *next, *prev;
 	uint64_t slot_deadline; /* the deadline the entry was filed under */
-	bool in_wheel;          /* filed in a slot or on a list being expired */
+	bool in_wheel;		/* filed in a slot or on a list being expired */
 };
 
 struct timer_wheel {
 	pthread_mutex_t lock;
 	struct tw_entry *slots; /* circular list heads, nslots of them */
-	uint32_t nslots;        /* a power of two */
+	uint32_t nslots;	/* a power of two */
 	uint64_t tick_ns;
-	uint64_t cur_tick;      /* every slot before this tick has been looked at */
+	uint64_t cur_tick; /* every slot before this tick has been looked at */
 	uint64_t count;
 };
 

@@ -18,17 +18,17 @@
 
 #include "scenario.h"
 
-#define NCONN	   4
-#define NREQ	   64 /* requests per connection slot */
-#define MAX_SEGS   4
-#define TIMER_NS   (100 * MS)
+#define NCONN	    4
+#define NREQ	    64 /* requests per connection slot */
+#define MAX_SEGS    4
+#define TIMER_NS    (100 * MS)
 #define STEP_MAX_NS (150 * MS)
 
 struct preq {
 	struct offrx_recv_req req;
 	struct offrx_seg segs[MAX_SEGS];
 	uint8_t *mem;
-	uint32_t cap;      /* data_len - prefill at post */
+	uint32_t cap;	   /* data_len - prefill at post */
 	uint32_t data_len; /* at post */
 	uint32_t prefill;
 	uint32_t completions;
@@ -113,7 +113,8 @@ static void observer(const struct offrx_event *ev, void *ctx)
 {
 	(void)ctx;
 	if (trace_on)
-		fprintf(stderr, "t=%llu k=%d conn=%llu req=%llu bytes=%llu total=%llu dl=%llu r=%u\n",
+		fprintf(stderr,
+			"t=%llu k=%d conn=%llu req=%llu bytes=%llu total=%llu dl=%llu r=%u\n",
 			(unsigned long long)ev->ts_ns, ev->kind, (unsigned long long)ev->conn_id,
 			(unsigned long long)ev->req_id, (unsigned long long)ev->bytes,
 			(unsigned long long)ev->total, (unsigned long long)ev->deadline_ns,
@@ -159,7 +160,8 @@ static void cb_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, vo
 		struct preq *q = (struct preq *)r;
 		uint64_t id = offrx_req_id(r);
 		if (++q->completions != 1)
-			failf("req %llu completed %u times", (unsigned long long)id, q->completions);
+			failf("req %llu completed %u times", (unsigned long long)id,
+			      q->completions);
 		if (id <= p->last_done_id)
 			failf("conn %llu: req %llu completed after %llu", (unsigned long long)p->id,
 			      (unsigned long long)id, (unsigned long long)p->last_done_id);

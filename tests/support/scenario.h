@@ -32,35 +32,35 @@ struct sc_done {
 	struct offrx_recv_req *req;
 	uint64_t conn_id, req_id, cookie;
 	int status;
-	uint32_t bytes;  /* bytes_transferred */
+	uint32_t bytes;	 /* bytes_transferred */
 	uint32_t placed; /* bytes_placed */
 	uint32_t reason; /* from the observer's complete event */
-	uint32_t call;   /* which completion call carried it (1-based, engine-wide) */
+	uint32_t call;	 /* which completion call carried it (1-based, engine-wide) */
 	uint64_t t_ns;
 };
 
 /* How the application answers indications on a connection. */
 enum sc_ind_mode {
 	SC_IND_NONE = 0, /* no indicate callback behaviour: NOT_ACCEPTED */
-	SC_IND_ACCEPT,   /* consume everything */
-	SC_IND_REFUSE,   /* NOT_ACCEPTED */
-	SC_IND_PARTIAL,  /* PARTIALLY_ACCEPTED with ind_take bytes */
-	SC_IND_BOGUS,    /* answer an invalid status */
+	SC_IND_ACCEPT,	 /* consume everything */
+	SC_IND_REFUSE,	 /* NOT_ACCEPTED */
+	SC_IND_PARTIAL,	 /* PARTIALLY_ACCEPTED with ind_take bytes */
+	SC_IND_BOGUS,	 /* answer an invalid status */
 };
 
 struct sc_conn {
 	struct sc *s;
 	struct offrx_conn *conn;
 	uint64_t id;
-	uint64_t sent;      /* stream bytes offered to the engine so far */
-	uint64_t stored;    /* stream bytes the engine said it stored */
-	uint64_t app_off;   /* stream bytes the application has received, in order */
+	uint64_t sent;	  /* stream bytes offered to the engine so far */
+	uint64_t stored;  /* stream bytes the engine said it stored */
+	uint64_t app_off; /* stream bytes the application has received, in order */
 	enum sc_ind_mode ind_mode;
 	uint64_t ind_take;
 	struct offrx_ind_buf *held_bufs; /* buffers the app kept from indications/events */
 	uint32_t held_nbufs;
 	uint32_t indications;
-	uint32_t events[4];      /* by enum offrx_conn_event_type */
+	uint32_t events[4]; /* by enum offrx_conn_event_type */
 	struct offrx_conn_event last_ev;
 	bool closed;
 	/* Hook run inside this connection's completion callback (e.g. to post from it). */
@@ -81,7 +81,7 @@ struct sc {
 	char first_error[256];
 	struct offrx_event *events; /* everything the observer saw */
 	uint32_t nevents, cap_events;
-	bool posting; /* set while the test is inside offrx_post_recv */
+	bool posting;		      /* set while the test is inside offrx_post_recv */
 	uint32_t upcalls_during_post; /* must stay 0 (R01) */
 };
 

@@ -24,14 +24,14 @@ extern "C" {
 /* Status of a call or of a completed request. Flow values are positive, errors negative. */
 enum offrx_status {
 	OFFRX_SUCCESS = 0,
-	OFFRX_PENDING = 1,            /* the post was queued; the request comes back completed */
+	OFFRX_PENDING = 1,	      /* the post was queued; the request comes back completed */
 	OFFRX_PARTIALLY_ACCEPTED = 2, /* indicate answer: consumed only some bytes */
-	OFFRX_NOT_ACCEPTED = 3,       /* indicate answer: consumed nothing; engine keeps the data */
+	OFFRX_NOT_ACCEPTED = 3,	      /* indicate answer: consumed nothing; engine keeps the data */
 	OFFRX_REQUEST_ABORTED = -1,   /* completion: an error (RST, ...); bytes_transferred valid */
 	OFFRX_UPLOAD_IN_PROGRESS = -2, /* completion: the connection is being uploaded */
 	OFFRX_INVALID_STATE = -3,      /* completion: posted after a disconnect was indicated */
 	OFFRX_INVALID_PARAMETER = -4,  /* call refused: bad handle, request or argument */
-	OFFRX_RESOURCES = -5,          /* call refused: a bounded table or pool is full */
+	OFFRX_RESOURCES = -5,	       /* call refused: a bounded table or pool is full */
 };
 
 /* A short, stable name for a status ("SUCCESS", "REQUEST_ABORTED", ...). */
@@ -67,14 +67,14 @@ struct offrx_seg {
  * completion it may be changed and posted again. */
 struct offrx_recv_req {
 	struct offrx_recv_req *next; /* links requests of one post, and of one completion */
-	struct offrx_seg *segs;      /* the chain; not copied, must stay valid until completion */
+	struct offrx_seg *segs;	     /* the chain; not copied, must stay valid until completion */
 	uint32_t nsegs;
-	uint32_t flags;             /* OFFRX_REQ_NO_PUSH */
-	uint32_t data_offset;       /* in/out: start of the buffer within the chain */
-	uint32_t data_len;          /* in/out: length of the buffer */
+	uint32_t flags;		    /* OFFRX_REQ_NO_PUSH */
+	uint32_t data_offset;	    /* in/out: start of the buffer within the chain */
+	uint32_t data_len;	    /* in/out: length of the buffer */
 	uint32_t bytes_transferred; /* in: prefill; out: valid bytes in the buffer */
-	uint32_t bytes_placed;      /* out: bytes the engine placed */
-	int32_t status;             /* out: enum offrx_status */
+	uint32_t bytes_placed;	    /* out: bytes the engine placed */
+	int32_t status;		    /* out: enum offrx_status */
 	uint32_t pad_;
 	uint64_t cookie; /* the application's; never touched by the engine */
 	uint64_t reserved[OFFRX_REQ_RESERVED_WORDS]; /* the engine's queue area; do not touch */
@@ -101,9 +101,9 @@ struct offrx_ind_buf {
 
 /* Why a connection ended or changed hands. */
 enum offrx_conn_event_type {
-	OFFRX_EV_DISCONNECT = 1, /* FIN or RST; once per connection (R25) */
+	OFFRX_EV_DISCONNECT = 1,  /* FIN or RST; once per connection (R25) */
 	OFFRX_EV_UPLOAD_DONE = 2, /* the upload the application asked for is complete (R26) */
-	OFFRX_EV_CLOSED = 3,      /* the connection object is about to be freed */
+	OFFRX_EV_CLOSED = 3,	  /* the connection object is about to be freed */
 };
 
 enum offrx_close_reason {
@@ -119,12 +119,12 @@ enum offrx_close_reason {
 struct offrx_conn_event {
 	enum offrx_conn_event_type type;
 	enum offrx_close_reason reason;
-	uint32_t rcv_nxt;            /* TCP receive-next (the sequence after the last byte stored) */
-	uint32_t rcv_wnd;            /* receive window at that moment, in bytes */
-	uint64_t bytes_received;     /* bytes of the stream stored by the engine, in all */
-	uint64_t held_bytes;         /* bytes in `held`, in order, starting at rcv_nxt - held_bytes */
-	struct offrx_ind_buf *held;  /* app-owned until returned with offrx_return_indicated() */
-	uint32_t indicated_out;      /* indicated buffers of this connection not yet returned */
+	uint32_t rcv_nxt;	 /* TCP receive-next (the sequence after the last byte stored) */
+	uint32_t rcv_wnd;	 /* receive window at that moment, in bytes */
+	uint64_t bytes_received; /* bytes of the stream stored by the engine, in all */
+	uint64_t held_bytes;	 /* bytes in `held`, in order, starting at rcv_nxt - held_bytes */
+	struct offrx_ind_buf *held; /* app-owned until returned with offrx_return_indicated() */
+	uint32_t indicated_out;	    /* indicated buffers of this connection not yet returned */
 };
 
 /* The application's callbacks. Each gets the connection and the context given to
@@ -180,20 +180,20 @@ enum offrx_complete_reason {
 
 struct offrx_event {
 	enum offrx_event_kind kind;
-	uint64_t ts_ns;    /* engine clock */
+	uint64_t ts_ns; /* engine clock */
 	uint64_t conn_id;
-	uint64_t req_id;   /* request (post, fill, timer, complete) or indication id */
-	uint64_t bytes;    /* fill: placed now; complete: bytes_transferred; indicate: offered */
-	uint64_t total;    /* fill: bytes in the request after; indicate: consumed; return: bytes */
-	uint32_t buf_len;  /* request capacity (data_len at post) */
-	uint32_t count;    /* post: queue depth after; complete_call: requests in the call */
-	uint64_t deadline_ns; /* timer events: the deadline */
-	uint64_t t_post_ns;      /* complete: when the request was posted */
+	uint64_t req_id;  /* request (post, fill, timer, complete) or indication id */
+	uint64_t bytes;	  /* fill: placed now; complete: bytes_transferred; indicate: offered */
+	uint64_t total;	  /* fill: bytes in the request after; indicate: consumed; return: bytes */
+	uint32_t buf_len; /* request capacity (data_len at post) */
+	uint32_t count;	  /* post: queue depth after; complete_call: requests in the call */
+	uint64_t deadline_ns;	 /* timer events: the deadline */
+	uint64_t t_post_ns;	 /* complete: when the request was posted */
 	uint64_t t_last_fill_ns; /* complete: when bytes were last placed in it (0: never) */
-	uint32_t seq;      /* fill: TCP sequence of the first byte */
-	int32_t status;    /* complete: status; indicate: the application's answer */
-	uint32_t reason;   /* complete: enum offrx_complete_reason; close: offrx_close_reason */
-	uint32_t flags;    /* post: OFFRX_REQ_NO_PUSH; fill: 1 if PSH seen */
+	uint32_t seq;		 /* fill: TCP sequence of the first byte */
+	int32_t status;		 /* complete: status; indicate: the application's answer */
+	uint32_t reason; /* complete: enum offrx_complete_reason; close: offrx_close_reason */
+	uint32_t flags;	 /* post: OFFRX_REQ_NO_PUSH; fill: 1 if PSH seen */
 };
 
 typedef void (*offrx_observer_fn)(const struct offrx_event *ev, void *ctx);
@@ -202,12 +202,12 @@ typedef void (*offrx_observer_fn)(const struct offrx_event *ev, void *ctx);
  * the struct without breaking callers; zero means "default" for every field. */
 struct offrx_engine_opts {
 	size_t sz;
-	uint64_t push_timer_ns;       /* R13: default 500 ms */
-	uint32_t max_conns;           /* default 4096 */
-	uint32_t chunk_size;          /* engine buffer size, default 4096 */
-	uint64_t pool_bytes;          /* engine buffer pool, default 16 MiB */
+	uint64_t push_timer_ns;	      /* R13: default 500 ms */
+	uint32_t max_conns;	      /* default 4096 */
+	uint32_t chunk_size;	      /* engine buffer size, default 4096 */
+	uint64_t pool_bytes;	      /* engine buffer pool, default 16 MiB */
 	uint64_t hold_bytes_per_conn; /* engine bytes one connection may hold, default 256 KiB */
-	uint64_t timer_tick_ns;       /* timer wheel granularity, default 1 ms */
+	uint64_t timer_tick_ns;	      /* timer wheel granularity, default 1 ms */
 	const struct offrx_callbacks *cb;
 	void *user; /* passed to conn_new */
 	offrx_observer_fn observer;
@@ -226,7 +226,8 @@ int offrx_post_recv(struct offrx_conn *conn, struct offrx_recv_req *reqs);
 /* Return engine buffers the application got from indications, uploads or disconnects (R22).
  * One call may carry buffers of several indications and connections. Returns OFFRX_SUCCESS,
  * or OFFRX_INVALID_PARAMETER (nothing returned) if any buffer is not one the application
- * holds. Engine thread only. */
+ * holds. Engine thread only. An indication that waited because every buffer view was lent
+ * out resumes on the engine's next run. */
 int offrx_return_indicated(struct offrx_engine *eng, struct offrx_ind_buf *bufs);
 
 /* Upload a connection: stop its push timer, flush a delayed ACK, complete outstanding
@@ -290,7 +291,8 @@ int offrx_engine_stats(const struct offrx_engine *eng, struct offrx_engine_stats
 
 /* Free the engine. Refused with OFFRX_INVALID_STATE, nothing released, while indicated buffers
  * are still out (R23): return them and call again; *out_indicated (if not NULL) says how many.
- * Open connections are aborted first (their requests complete with REQUEST_ABORTED). */
+ * Also refused from inside a callback. Open connections are aborted first (their requests
+ * complete with REQUEST_ABORTED). */
 int offrx_engine_destroy(struct offrx_engine *eng, uint32_t *out_indicated);
 
 #ifdef __cplusplus

@@ -26,8 +26,7 @@ int offrx_mem_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_con
 /* Deliver the next len bytes of the stream (in order). Returns how many were stored, which is
  * what a TCP receiver may acknowledge (R24): less than len when the engine has no room, and 0
  * after a disconnect or upload. Completions and indications run before it returns. */
-uint64_t offrx_mem_deliver(struct offrx_conn *conn, const void *data, uint64_t len,
-			   uint32_t flags);
+uint64_t offrx_mem_deliver(struct offrx_conn *conn, const void *data, uint64_t len, uint32_t flags);
 
 /* The peer closed (FIN) or reset (RST) the connection (R25). */
 int offrx_mem_fin(struct offrx_conn *conn);
