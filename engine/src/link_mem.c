@@ -129,8 +129,18 @@ void offrx_mem_advance(struct offrx_engine *eng, uint64_t ns)
 	if (!eng || eng->link != &mem_link_ops)
 		return;
 	struct mem_engine *me = eng->link_priv;
-	__atomic_store_n(&me->now, me->now + ns, __ATOMIC_RELEASE);
+	uint64_t target = me->now + ns;
 	rxq_run_deferred(&eng->q);
+	/* Step from deadline to deadline so every timer fires at its own time. */
+	for (;;) {
+		uint64_t due = rxq_next_due(&eng->q, target);
+		if (due == UINT64_MAX)
+			break;
+		if (due > me->now)
+			__atomic_store_n(&me->now, due, __ATOMIC_RELEASE);
+		rxq_advance(&eng->q);
+	}
+	__atomic_store_n(&me->now, target, __ATOMIC_RELEASE);
 	rxq_advance(&eng->q);
 }
 

@@ -641,6 +641,11 @@ void rxq_advance(struct rxq *q)
 	rxq_run_deferred(q);
 }
 
+uint64_t rxq_next_due(struct rxq *q, uint64_t limit)
+{
+	return tw_next_due(&q->tw, limit);
+}
+
 /* --- upcalls (R14, R18..R22) ------------------------------------------------------------- */
 
 /* One completion call: filled or failed requests, and at most one partial, which ends it. */

@@ -129,6 +129,8 @@ uint64_t rxq_space(const struct rxq_conn *c);
 
 /* Run due push timers (R10). Engine thread. */
 void rxq_advance(struct rxq *q);
+/* The earliest timer deadline at or before limit (UINT64_MAX: none), for virtual clocks. */
+uint64_t rxq_next_due(struct rxq *q, uint64_t limit);
 /* Hand up what posts left ready. Engine thread. */
 void rxq_run_deferred(struct rxq *q);
 

@@ -103,3 +103,24 @@ out:
 	pthread_mutex_unlock(&tw->lock);
 	*out = list;
 }
+
+uint64_t tw_next_due(struct timer_wheel *tw, uint64_t limit)
+{
+	uint64_t best = UINT64_MAX;
+	pthread_mutex_lock(&tw->lock);
+	if (tw->count) {
+		uint64_t last = limit / tw->tick_ns;
+		if (last - tw->cur_tick >= tw->nslots)
+			last = tw->cur_tick + tw->nslots - 1;
+		/* Slots in tick order: the first slot with a due entry holds the earliest one,
+		 * except for a deadline filed into the current slot from the past. */
+		for (uint64_t t = tw->cur_tick; t <= last && best == UINT64_MAX; t++) {
+			struct tw_entry *h = &tw->slots[t & (tw->nslots - 1)];
+			for (struct tw_entry *e = h->next; e != h; e = e->next)
+				if (e->slot_deadline <= limit && e->slot_deadline < best)
+					best = e->slot_deadline;
+		}
+	}
+	pthread_mutex_unlock(&tw->lock);
+	return best;
+}

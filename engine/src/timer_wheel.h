@@ -33,5 +33,9 @@ void tw_remove(struct timer_wheel *tw, struct tw_entry *e);
 /* Detach every entry filed at or before now into *out (a NULL-terminated list through next).
  * The entries stay marked in_wheel; the caller files them again or clears in_wheel. */
 void tw_collect(struct timer_wheel *tw, uint64_t now, struct tw_entry **out);
+/* The earliest filing deadline at or before limit, or UINT64_MAX if none: a virtual clock can
+ * step to it so timers fire at their deadline, not at the end of a long step. Entries filed
+ * early (lazily restarted) give an earlier answer; collecting then refiles them. */
+uint64_t tw_next_due(struct timer_wheel *tw, uint64_t limit);
 
 #endif

@@ -134,7 +134,7 @@ static void observer(const struct offrx_event *ev, void *ctx)
 		if ((ev->reason == OFFRX_CR_PUSH_TIMER || ev->reason == OFFRX_CR_PSH) && full)
 			failf("req %llu full but completed by %u", (unsigned long long)ev->req_id,
 			      ev->reason);
-		if (ev->reason == OFFRX_CR_PUSH_TIMER && ev->t_last_fill_ns &&
+		if (ev->reason == OFFRX_CR_PUSH_TIMER && ev->total &&
 		    ev->ts_ns < ev->t_last_fill_ns + TIMER_NS)
 			failf("req %llu: push timer fired %llu ns after the last fill (< timer)",
 			      (unsigned long long)ev->req_id,

@@ -189,7 +189,7 @@ struct offrx_event {
 	uint32_t count;	  /* post: queue depth after; complete_call: requests in the call */
 	uint64_t deadline_ns;	 /* timer events: the deadline */
 	uint64_t t_post_ns;	 /* complete: when the request was posted */
-	uint64_t t_last_fill_ns; /* complete: when bytes were last placed in it (0: never) */
+	uint64_t t_last_fill_ns; /* complete: when bytes were last placed (valid if total > 0) */
 	uint32_t seq;		 /* fill: TCP sequence of the first byte */
 	int32_t status;		 /* complete: status; indicate: the application's answer */
 	uint32_t reason; /* complete: enum offrx_complete_reason; close: offrx_close_reason */

@@ -36,7 +36,8 @@ int offrx_mem_rst(struct offrx_conn *conn);
  * so the application can still post and get INVALID_STATE back). */
 int offrx_mem_conn_close(struct offrx_conn *conn);
 
-/* Move the virtual clock forward by ns and run every timer that falls due. */
+/* Move the virtual clock forward by ns and run every timer that falls due, each at its own
+ * deadline (the clock steps from one deadline to the next). */
 void offrx_mem_advance(struct offrx_engine *eng, uint64_t ns);
 uint64_t offrx_mem_now(const struct offrx_engine *eng);
 /* Move the clock to now_ns (never backwards) without a timer pass, as when one poll of a real
