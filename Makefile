@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure
 
-.PHONY: all deps configure build test demo bench clean distclean format format-check
+.PHONY: all deps configure build test test-variants demo bench clean distclean format format-check
 
 all: build
 
@@ -24,6 +24,17 @@ build: configure
 
 test: build
 	cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS)
+
+# The other two configurations CI keeps honest: tracing compiled out (the trace calls must
+# still type-check), and ASan+UBSan over the core suites.
+test-variants: deps
+	cmake -S . -B build-notrace -DOFFRX_TRACING=NONE
+	cmake --build build-notrace -j $(JOBS)
+	cd build-notrace && ctest $(CTEST_FLAGS) -j $(JOBS) -L core
+	cmake -S . -B build-asan -DOFFRX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest $(CTEST_FLAGS) -j $(JOBS) -L core
 
 # The main job. Until the AF_XDP demo lands, it runs the core's scripted scenario on virtual time.
 demo: build

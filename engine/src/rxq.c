@@ -211,7 +211,8 @@ static uint32_t req_place(struct offrx_recv_req *r, const uint8_t *src, uint64_t
 	while (done < todo) {
 		struct offrx_seg *s = &r->segs[p->seg_idx];
 		uint32_t k = MIN(todo - done, s->len - p->seg_off);
-		memcpy((uint8_t *)s->base + p->seg_off, src + done, k);
+		if (k) /* empty segments may have a NULL base */
+			memcpy((uint8_t *)s->base + p->seg_off, src + done, k);
 		done += k;
 		p->seg_off += k;
 		if (p->seg_off == s->len) {

@@ -60,7 +60,8 @@ static void take_request(struct sc_conn *c, struct offrx_recv_req *r)
 		uint64_t k = r->segs[i].len - from;
 		if (k > left - got)
 			k = left - got;
-		memcpy(tmp + got, (uint8_t *)r->segs[i].base + from, k);
+		if (k)
+			memcpy(tmp + got, (uint8_t *)r->segs[i].base + from, k);
 		got += k;
 	}
 	if (got != left)
