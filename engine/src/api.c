@@ -133,7 +133,8 @@ int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *l
 	return 0;
 }
 
-int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn **out)
+int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn **out,
+		     void *link_priv)
 {
 	if (eng->nconns >= eng->max_conns)
 		return -ENOSPC;
@@ -142,6 +143,7 @@ int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn *
 		return -ENOMEM;
 	rxq_conn_init(&eng->q, &conn->rc, ++eng->conns_total, irs);
 	conn->eng = eng;
+	conn->link_priv = link_priv;
 	conn->next = eng->conns;
 	if (eng->conns)
 		eng->conns->prev = conn;
@@ -182,7 +184,8 @@ int engine_conn_close(struct offrx_conn *conn, enum offrx_close_reason reason)
 	if (conn->next)
 		conn->next->prev = conn->prev;
 	eng->nconns--;
-	free(conn->link_priv);
+	if (eng->link->conn_free)
+		eng->link->conn_free(conn);
 	free(conn);
 	return 0;
 }

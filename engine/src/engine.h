@@ -13,6 +13,7 @@
 struct link_ops {
 	const char *name;
 	void (*flush_ack)(struct offrx_conn *conn); /* send a pending delayed ACK (R26) */
+	void (*conn_free)(struct offrx_conn *conn); /* free conn->link_priv */
 	void (*destroy)(struct offrx_engine *eng);
 };
 
@@ -48,8 +49,10 @@ struct offrx_engine {
 /* Fill defaults into opts, check them, and create an engine on the given link and clock. */
 int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *link,
 		  uint64_t (*clock)(void *ctx), void *clock_ctx, struct offrx_engine **out);
-/* Open a connection (the link's handshake is done); calls conn_new. */
-int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn **out);
+/* Open a connection (the link's handshake is done) with the link's state for it; calls
+ * conn_new. */
+int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn **out,
+		     void *link_priv);
 /* Free a connection; refused (INVALID_STATE) from inside one of its own upcalls. */
 int engine_conn_close(struct offrx_conn *conn, enum offrx_close_reason reason);
 

@@ -25,11 +25,15 @@ static struct offrx_mem_link_stats *mem_conn(struct offrx_conn *conn)
 static void mem_flush_ack(struct offrx_conn *conn)
 {
 	struct offrx_mem_link_stats *ls = mem_conn(conn);
-	if (!ls)
-		return; /* upload from inside conn_new: nothing was received yet */
 	ls->ack_flushes++;
 	ls->acks++;
 	ls->last_ack_seq = conn->rc.rcv_nxt;
+}
+
+static void mem_conn_free(struct offrx_conn *conn)
+{
+	free(conn->link_priv);
+	conn->link_priv = NULL;
 }
 
 static void mem_destroy(struct offrx_engine *eng)
@@ -41,6 +45,7 @@ static void mem_destroy(struct offrx_engine *eng)
 static const struct link_ops mem_link_ops = {
 	.name = "mem",
 	.flush_ack = mem_flush_ack,
+	.conn_free = mem_conn_free,
 	.destroy = mem_destroy,
 };
 
@@ -80,13 +85,11 @@ int offrx_mem_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_con
 	struct offrx_mem_link_stats *ls = calloc(1, sizeof(*ls));
 	if (!ls)
 		return OFFRX_RESOURCES;
-	/* The link state must exist before conn_new runs, so open in two steps. */
-	int err = engine_conn_open(eng, irs, out);
+	int err = engine_conn_open(eng, irs, out, ls);
 	if (err) {
 		free(ls);
 		return to_status(err);
 	}
-	(*out)->link_priv = ls;
 	return OFFRX_SUCCESS;
 }
 

@@ -1,0 +1,96 @@
+/* tcp_rx: the TCP receive side of the engine, over the receive core (rxq).
+ *
+ * Passive open on the configured ports, sequence and ACK processing, a bounded out-of-order
+ * store, delayed ACKs, window advertisement from what the core can really store (R24), FIN and
+ * RST (RFC 5961). It sends no payload, only SYN-ACK, ACK, FIN and RST segments, through an
+ * output callback. It takes parsed segments (pkt.h) and a clock, so tests drive it without a
+ * link; the AF_XDP link feeds it on the wire.
+ */
+#ifndef OFFRX_TCP_RX_H
+#define OFFRX_TCP_RX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "pkt.h"
+
+/* Why tcp_rx refused a segment (or part of one). Stable short names: tcp_drop_str(). */
+enum tcp_drop {
+	TCP_DROP_NONE = 0,
+	TCP_DROP_NOT_OUR_PORT,	 /* "not_our_port" */
+	TCP_DROP_NO_CONN,	 /* "no_conn": not a SYN and no connection (RST sent) */
+	TCP_DROP_SYN_FLOOD,	 /* "syn_flood": half-open table full */
+	TCP_DROP_CONN_LIMIT,	 /* "conn_limit": connection table full */
+	TCP_DROP_BAD_HANDSHAKE,	 /* "bad_handshake": ACK of something we did not send */
+	TCP_DROP_OUT_OF_WINDOW,	 /* "out_of_window": sequence not acceptable (ACK sent) */
+	TCP_DROP_ZERO_WINDOW,	 /* "zero_window": probe or data while the window is 0 */
+	TCP_DROP_NO_ACK,	 /* "no_ack": segment without ACK after the handshake */
+	TCP_DROP_RST_CHALLENGED, /* "rst_challenged": RST in window, not at rcv_nxt (RFC 5961) */
+	TCP_DROP_RST_OUTSIDE,	 /* "rst_outside": RST outside the window */
+	TCP_DROP_SYN_CHALLENGED, /* "syn_challenged": SYN on a synchronized connection */
+	TCP_DROP_DUPLICATE,	 /* "duplicate": all bytes already received */
+	TCP_DROP_OOO_FULL,	 /* "ooo_full": out-of-order store full */
+	TCP_DROP_NO_ROOM,	 /* "no_room": bytes past what the core could store (not ACKed) */
+	TCP_DROP__COUNT
+};
+const char *tcp_drop_str(enum tcp_drop d);
+
+enum tcp_state {
+	TCP_SYN_RCVD = 1,
+	TCP_ESTABLISHED,
+	TCP_LAST_ACK, /* peer's FIN received and ACKed, our FIN sent */
+	TCP_CLOSED,
+};
+
+struct tcp_rx_cfg {
+	const uint16_t *ports; /* local ports we accept on (host order) */
+	uint32_t nports;
+	uint16_t mss;		/* MSS we advertise; default 1460 */
+	uint8_t wscale;		/* our window scale shift; default 7 */
+	uint32_t max_conns;	/* established connections; default 4096 */
+	uint32_t max_halfopen;	/* SYN_RCVD entries; default 1024 */
+	uint64_t delack_ns;	/* delayed ACK; default 40 ms */
+	uint64_t synack_rto_ns; /* SYN-ACK retransmit; default 1 s, 3 tries */
+	uint64_t idle_ns;	/* idle timeout; 0 = none */
+	uint32_t ooo_max;	/* out-of-order bytes kept per connection; default 256 KiB */
+	/* Send one segment (header only). The build struct is valid during the call. */
+	void (*xmit)(void *ctx, const struct pkt_tcp_build *seg);
+	void *xmit_ctx;
+};
+
+struct tcp_rx_stats {
+	uint64_t segs_in, bytes_in, bytes_stored;
+	uint64_t acks_out, synacks_out, rsts_out, fins_out, challenge_acks, window_updates;
+	uint64_t conns_opened, conns_closed, halfopen;
+	uint64_t drops[TCP_DROP__COUNT];
+};
+
+struct tcp_conn;
+struct tcp_rx;
+
+int tcp_rx_create(const struct tcp_rx_cfg *cfg, struct offrx_engine *eng, struct tcp_rx **out);
+void tcp_rx_destroy(struct tcp_rx *rx);
+
+/* One received segment, already parsed and checksum-verified. */
+void tcp_rx_input(struct tcp_rx *rx, const struct pkt_info *seg);
+
+/* Timers: delayed ACKs, SYN-ACK retransmits, idle connections, window updates after posts.
+ * Call after each receive batch and at least every millisecond or so. */
+void tcp_rx_tick(struct tcp_rx *rx);
+
+/* The link operations of an engine whose connections come from tcp_rx (flush_ack, conn_free);
+ * engine_create() takes them for the AF_XDP engine and for tests on a virtual clock. */
+extern const struct link_ops tcp_rx_link_ops;
+
+/* Send a pending delayed ACK now (upload, R26). */
+void tcp_rx_flush_ack(struct offrx_conn *conn);
+/* Free the TCP state of a connection the engine is closing. */
+void tcp_rx_conn_free(struct offrx_conn *conn);
+
+void tcp_rx_stats(const struct tcp_rx *rx, struct tcp_rx_stats *out);
+
+/* The connection's 4-tuple as "addr:port" strings, for messages and traces. */
+void tcp_rx_conn_names(const struct offrx_conn *conn, char *local, char *remote, size_t len);
+
+#endif
