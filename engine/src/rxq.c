@@ -345,11 +345,20 @@ static void drain_held(struct rxq_conn *c, uint64_t now)
 		timer_start(c, now, NULL); /* R08 */
 }
 
-uint64_t rxq_space(const struct rxq_conn *c)
+static uint64_t space_locked(const struct rxq_conn *c)
 {
 	if (c->state != RXQ_OPEN)
 		return 0;
 	return c->posted_free + hold_room(c);
+}
+
+uint64_t rxq_space(const struct rxq_conn *c)
+{
+	/* Posts on other threads change what this reads (R04): take the lock. */
+	pthread_mutex_lock((pthread_mutex_t *)&c->lock);
+	uint64_t s = space_locked(c);
+	pthread_mutex_unlock((pthread_mutex_t *)&c->lock);
+	return s;
 }
 
 /* --- deferral: work a post leaves for the engine thread (R01) ---------------------------- */
@@ -572,13 +581,15 @@ static void timer_expire(struct rxq_conn *c, uint64_t now)
 }
 
 /* After an arrival: R12 restart, R08 start, or stop when nothing needs the timer. */
-static void timer_settle(struct rxq_conn *c, uint64_t now, bool was_running, bool first_push)
+static void timer_settle(struct rxq_conn *c, uint64_t now, bool was_running)
 {
 	if (c->push_loaded == 0)
 		timer_cancel(c, now);
 	else if (c->deadline && was_running)
 		timer_restart(c, now);
-	else if (!c->deadline && first_push)
+	else if (!c->deadline)
+		/* R08, and a push request that holds bytes but lost its timer to an expiry that
+		 * could not complete it (a no-push request ahead of it): data is flowing again. */
 		timer_start(c, now, NULL);
 }
 
@@ -611,7 +622,7 @@ uint64_t rxq_deliver(struct rxq_conn *c, const uint8_t *data, uint64_t len, bool
 	if (psh && len && stored == len)
 		complete_pushed(c, OFFRX_CR_PSH);
 	if (stored)
-		timer_settle(c, now, was_running, first_push);
+		timer_settle(c, now, was_running);
 	bool work = c->done_head || c->held_bytes;
 	pthread_mutex_unlock(&c->lock);
 	if (work)
@@ -911,7 +922,7 @@ int rxq_disconnect(struct rxq_conn *c, bool rst)
 		pthread_mutex_unlock(&c->lock);
 		return OFFRX_INVALID_STATE; /* indicated once only (R25) */
 	}
-	uint32_t wnd = (uint32_t)MIN(rxq_space(c), (uint64_t)UINT32_MAX);
+	uint32_t wnd = (uint32_t)MIN(space_locked(c), (uint64_t)UINT32_MAX);
 	c->state = RXQ_DISCONNECTED;
 	timer_cancel(c, now);
 	if (rst)
@@ -933,7 +944,7 @@ int rxq_upload(struct rxq_conn *c)
 		pthread_mutex_unlock(&c->lock);
 		return OFFRX_INVALID_STATE;
 	}
-	uint32_t wnd = (uint32_t)MIN(rxq_space(c), (uint64_t)UINT32_MAX);
+	uint32_t wnd = (uint32_t)MIN(space_locked(c), (uint64_t)UINT32_MAX);
 	c->state = RXQ_UPLOADED;
 	timer_cancel(c, now);
 	pthread_mutex_unlock(&c->lock);
