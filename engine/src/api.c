@@ -2,6 +2,7 @@
  * stack (R27), and the routing of core upcalls to the application's callbacks. Internal
  * functions return 0 or a negative errno; public ones return enum offrx_status. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +201,8 @@ int offrx_engine_destroy(struct offrx_engine *eng, uint32_t *out_indicated)
 		return OFFRX_INVALID_STATE; /* R23: not while the application holds our buffers */
 	if (eng->upcall_depth)
 		return OFFRX_INVALID_STATE; /* from inside a callback: nothing is touched */
+	if (eng->link->shutdown)
+		eng->link->shutdown(eng);
 	while (eng->conns)
 		engine_conn_close(eng->conns, OFFRX_CLOSE_NONE);
 	if (eng->link->destroy)
@@ -288,6 +291,27 @@ void *offrx_conn_context(const struct offrx_conn *conn)
 uint64_t offrx_conn_id(const struct offrx_conn *conn)
 {
 	return conn ? conn->rc.id : 0;
+}
+
+void offrx_conn_names(const struct offrx_conn *conn, char *local, char *remote, size_t len)
+{
+	if (!local || !remote || !len)
+		return;
+	if (conn && conn->eng->link->names) {
+		conn->eng->link->names(conn, local, remote, len);
+		return;
+	}
+	snprintf(local, len, "%s:%llu", conn ? conn->eng->link->name : "-",
+		 (unsigned long long)offrx_conn_id(conn));
+	snprintf(remote, len, "-");
+}
+
+uint32_t offrx_engine_drops(const struct offrx_engine *eng, const char **names, uint64_t *counts,
+			    uint32_t max)
+{
+	if (!eng || !eng->link->drops || (max && (!names || !counts)))
+		return 0;
+	return eng->link->drops(eng, names, counts, max);
 }
 
 uint64_t offrx_conn_space(const struct offrx_conn *conn)

@@ -14,7 +14,11 @@ struct link_ops {
 	const char *name;
 	void (*flush_ack)(struct offrx_conn *conn); /* send a pending delayed ACK (R26) */
 	void (*conn_free)(struct offrx_conn *conn); /* free conn->link_priv */
-	void (*destroy)(struct offrx_engine *eng);
+	void (*shutdown)(struct offrx_engine *eng); /* before the connections are closed */
+	void (*destroy)(struct offrx_engine *eng);  /* after */
+	uint32_t (*drops)(const struct offrx_engine *eng, const char **names, uint64_t *counts,
+			  uint32_t max);
+	void (*names)(const struct offrx_conn *conn, char *local, char *remote, size_t len);
 };
 
 struct offrx_layer {

@@ -2,6 +2,7 @@
  * RFC 9293 unless another RFC is named. */
 #include "tcp_rx.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -687,6 +688,20 @@ void tcp_rx_tick(struct tcp_rx *rx)
 	}
 }
 
+void tcp_rx_abort_all(struct tcp_rx *rx)
+{
+	while (rx->all) {
+		struct tcp_conn *c = rx->all;
+		if (c->state != TCP_CLOSED) {
+			send_seg(c, PKT_TCP_RST | PKT_TCP_ACK, c->snd_nxt, false);
+			rx->st.rsts_out++;
+		}
+		if (c->oc && c->state == TCP_ESTABLISHED)
+			rxq_disconnect(&c->oc->rc, true);
+		conn_close(c, OFFRX_CLOSE_RST);
+	}
+}
+
 void tcp_rx_flush_ack(struct offrx_conn *oc)
 {
 	struct tcp_conn *c = oc->link_priv;
@@ -759,15 +774,14 @@ void tcp_rx_stats(const struct tcp_rx *rx, struct tcp_rx_stats *out)
 
 static void name_of(const uint8_t *addr, uint8_t family, uint16_t port, char *out, size_t len)
 {
-	char a[64];
-	if (family == PKT_AF_INET)
-		snprintf(a, sizeof(a), "%u.%u.%u.%u", addr[12], addr[13], addr[14], addr[15]);
-	else
-		snprintf(a, sizeof(a), "[%x:%x:%x:%x:%x:%x:%x:%x]", addr[0] << 8 | addr[1],
-			 addr[2] << 8 | addr[3], addr[4] << 8 | addr[5], addr[6] << 8 | addr[7],
-			 addr[8] << 8 | addr[9], addr[10] << 8 | addr[11], addr[12] << 8 | addr[13],
-			 addr[14] << 8 | addr[15]);
-	snprintf(out, len, "%s:%u", a, port);
+	char a[INET6_ADDRSTRLEN];
+	if (family == PKT_AF_INET) {
+		inet_ntop(AF_INET, addr + PKT_ADDR_V4_OFF, a, sizeof(a));
+		snprintf(out, len, "%s:%u", a, port);
+	} else {
+		inet_ntop(AF_INET6, addr, a, sizeof(a));
+		snprintf(out, len, "[%s]:%u", a, port);
+	}
 }
 
 void tcp_rx_conn_names(const struct offrx_conn *oc, char *local, char *remote, size_t len)

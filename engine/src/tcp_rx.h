@@ -90,6 +90,10 @@ void tcp_rx_conn_free(struct offrx_conn *conn);
 
 void tcp_rx_stats(const struct tcp_rx *rx, struct tcp_rx_stats *out);
 
+/* Reset every connection (RST to the peer; requests complete REQUEST_ABORTED) and close it:
+ * the engine is going away. */
+void tcp_rx_abort_all(struct tcp_rx *rx);
+
 /* The connection's 4-tuple as "addr:port" strings, for messages and traces. */
 void tcp_rx_conn_names(const struct offrx_conn *conn, char *local, char *remote, size_t len);
 

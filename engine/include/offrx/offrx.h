@@ -212,7 +212,54 @@ struct offrx_engine_opts {
 	void *user; /* passed to conn_new */
 	offrx_observer_fn observer;
 	void *observer_ctx;
+
+	/* The engine on the wire (offrx_engine_create); the in-memory link ignores these. */
+	const char *ifname;	/* interface to receive on, e.g. "eng0" */
+	uint32_t queue;		/* its rx queue, default 0 */
+	const uint16_t *ports;	/* local TCP ports to accept connections on (host order) */
+	uint32_t nports;
+	uint32_t xdp_mode;	/* OFFRX_XDP_NATIVE (default) or OFFRX_XDP_SKB */
+	uint32_t umem_frames;	/* AF_XDP frame budget, a power of two; default 4096 */
+	uint32_t busy_poll;	/* 1: spin on the rings instead of sleeping in poll() */
+	uint32_t max_halfopen;	/* half-open connections (SYN flood bound); default 1024 */
+	uint64_t delack_ns;	/* delayed ACK; default 40 ms */
+	uint64_t idle_ns;	/* close connections idle this long; 0: never */
+	uint32_t ooo_bytes;	/* out-of-order bytes kept per connection; default 256 KiB */
+	uint32_t no_csum_verify; /* 1: trust checksums (only for NICs that verified them) */
+	double fault_drop_pct;	/* link fault injector: drop this % of received frames */
+	double fault_reorder_pct; /* ... and deliver this % one frame late */
+	uint64_t fault_seed;
+	/* Warnings and errors, one sentence each (level: 0 error, 1 warning, 2 info). Default:
+	 * printed on stderr with an "offrx: " prefix. */
+	void (*log)(int level, const char *msg, void *user);
 };
+
+#define OFFRX_XDP_NATIVE 0
+#define OFFRX_XDP_SKB	 1
+
+/* Create an engine that receives TCP over an AF_XDP socket on opts->ifname, accepting
+ * connections on opts->ports. Loads and attaches the offrx XDP program (only our ports are
+ * redirected; everything else goes to the kernel). Needs root (CAP_NET_ADMIN, CAP_BPF).
+ * Returns OFFRX_SUCCESS, or OFFRX_INVALID_PARAMETER / OFFRX_RESOURCES with the reason logged
+ * through opts->log. */
+int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engine **out);
+
+/* Run one turn of the engine: receive a batch of frames (waiting up to timeout_ms for the
+ * first), feed them through TCP to the connections, run timers, send ACKs. Returns the number
+ * of frames handled, or a negative errno. Callbacks run inside this call. */
+int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms);
+
+/* Poll until *stop becomes non-zero (set it from a signal handler). */
+int offrx_engine_run(struct offrx_engine *eng, const volatile int *stop);
+
+/* The connection's local and remote "address:port" (IPv6 in brackets). */
+void offrx_conn_names(const struct offrx_conn *conn, char *local, char *remote, size_t len);
+
+/* Drop counters by reason, every frame or segment the engine refused, for reports: fills up to
+ * max names ("pkt.tcp_bad_csum", "tcp.out_of_window", "xsk.rx_ring_full", ...) and counts,
+ * and returns how many reasons there are. */
+uint32_t offrx_engine_drops(const struct offrx_engine *eng, const char **names, uint64_t *counts,
+			    uint32_t max);
 
 /* Post a list of receive requests (linked through next) on a connection (R02).
  * Always returns OFFRX_PENDING for a valid post: every request comes back exactly once through

@@ -1,0 +1,328 @@
+/* The engine on the wire: frames from the AF_XDP link are parsed (pkt.c), fed through the TCP
+ * receive state (tcp_rx.c) into the receive core, and the segments TCP sends go back out
+ * through the link's TX ring. One thread drives it with offrx_engine_poll(). */
+#include <errno.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "link_xsk.h"
+#include "pkt.h"
+#include "tcp_rx.h"
+
+#define RX_BUDGET 256 /* frames per poll before timers get their turn */
+#define MAX_PORTS 64
+
+struct wire {
+	struct xsk_link *link;
+	struct tcp_rx *tcp;
+	struct pkt_drop_counters pdrops;
+	uint64_t tx_errors;
+	unsigned int parse_flags;
+	uint16_t ports[MAX_PORTS];
+	uint32_t nports;
+	char ifname[IF_NAMESIZE];
+	void (*log)(int level, const char *msg, void *user);
+	void *log_user;
+	bool warned_partial;
+	uint8_t txbuf[PKT_BUILD_MAX];
+};
+
+static void default_log(int level, const char *msg, void *user)
+{
+	(void)user;
+	static const char *const what[] = { "error", "warning", "info" };
+	fprintf(stderr, "offrx: %s: %s\n", what[level < 0 || level > 2 ? 0 : level], msg);
+}
+
+static void logf_(struct wire *w, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w->log(level, msg, w->log_user);
+}
+
+static uint64_t mono_ns(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void wire_xmit(void *ctx, const struct pkt_tcp_build *seg)
+{
+	struct wire *w = ctx;
+	int len = pkt_build_tcp(w->txbuf, sizeof(w->txbuf), seg);
+	if (len < 0) {
+		w->tx_errors++;
+		return;
+	}
+	int err = xsk_link_tx(w->link, w->txbuf, (uint32_t)len);
+	if (err == -EAGAIN) { /* every TX frame in flight: push them out and try once more */
+		xsk_link_tx_flush(w->link);
+		err = xsk_link_tx(w->link, w->txbuf, (uint32_t)len);
+	}
+	if (err)
+		w->tx_errors++; /* an ACK lost here is repaired by the next one */
+}
+
+/* A local kernel sender whose veth has tx checksum offload on sends partial checksums; say so
+ * once, plainly, instead of dropping its segments in silence. */
+static void check_partial_csum(struct wire *w)
+{
+	uint64_t partial = w->pdrops.n[PKT_DROP_TCP_PARTIAL_CSUM];
+	uint64_t good = w->pdrops.n[PKT_DROP_NONE];
+	if (w->warned_partial || partial < 8 || partial < good)
+		return;
+	w->warned_partial = true;
+	logf_(w, 1,
+	      "%llu of %llu TCP segments on %s carry partial checksums: the sender's veth has tx "
+	      "checksum offload on. Run `ethtool -K <its veth> tx off` on the sending side (in "
+	      "its namespace); scripts/netns does this for its topology",
+	      (unsigned long long)partial, (unsigned long long)(partial + good), w->ifname);
+}
+
+static const struct link_ops wire_link_ops;
+
+int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
+{
+	if (!eng || eng->link != &wire_link_ops)
+		return -EINVAL;
+	struct wire *w = eng->link_priv;
+	struct xsk_frame f[XSK_LINK_BATCH];
+	int handled = 0;
+	uint32_t n = xsk_link_rx(w->link, f, XSK_LINK_BATCH);
+	if (!n && timeout_ms) {
+		/* Nothing waiting: sleep no longer than the timers allow. */
+		int wait = timeout_ms < 0 || timeout_ms > 1 ? 1 : timeout_ms;
+		int rc = xsk_link_wait(w->link, wait);
+		if (rc < 0 && rc != -EINTR)
+			return rc;
+		n = xsk_link_rx(w->link, f, XSK_LINK_BATCH);
+	}
+	while (n) {
+		for (uint32_t i = 0; i < n; i++) {
+			struct pkt_info seg;
+			enum pkt_drop d = pkt_parse(f[i].data, f[i].len, w->parse_flags, &seg);
+			pkt_drop_count(&w->pdrops, d);
+			if (d == PKT_DROP_NONE)
+				tcp_rx_input(w->tcp, &seg);
+			else if (d == PKT_DROP_TCP_PARTIAL_CSUM)
+				check_partial_csum(w);
+		}
+		xsk_link_rx_done(w->link, f, n);
+		handled += (int)n;
+		if (handled >= RX_BUDGET)
+			break;
+		n = xsk_link_rx(w->link, f, XSK_LINK_BATCH);
+	}
+	rxq_run_deferred(&eng->q);
+	rxq_advance(&eng->q);
+	tcp_rx_tick(w->tcp);
+	xsk_link_tx_flush(w->link);
+	return handled;
+}
+
+int offrx_engine_run(struct offrx_engine *eng, const volatile int *stop)
+{
+	while (!*stop) {
+		int rc = offrx_engine_poll(eng, 100);
+		if (rc < 0 && rc != -EINTR)
+			return rc;
+	}
+	return 0;
+}
+
+/* --- link operations --------------------------------------------------------------------- */
+
+static void wire_shutdown(struct offrx_engine *eng)
+{
+	struct wire *w = eng->link_priv;
+	tcp_rx_abort_all(w->tcp); /* peers get an RST rather than a silent engine */
+	xsk_link_tx_flush(w->link);
+}
+
+static void wire_destroy(struct offrx_engine *eng)
+{
+	struct wire *w = eng->link_priv;
+	if (!w)
+		return;
+	tcp_rx_destroy(w->tcp);
+	xsk_link_close(w->link);
+	free(w);
+	eng->link_priv = NULL;
+}
+
+static uint32_t wire_drops(const struct offrx_engine *eng, const char **names, uint64_t *counts,
+			   uint32_t max)
+{
+	static char pkt_names[PKT_DROP__COUNT][40], tcp_names[TCP_DROP__COUNT][40];
+	const struct wire *w = eng->link_priv;
+	uint32_t n = 0;
+#define PUT(name, value)                     \
+	do {                                 \
+		if (n < max) {               \
+			names[n] = (name);   \
+			counts[n] = (value); \
+		}                            \
+		n++;                         \
+	} while (0)
+	for (int i = 1; i < PKT_DROP__COUNT; i++) {
+		snprintf(pkt_names[i], sizeof(pkt_names[i]), "pkt.%s", pkt_drop_str(i));
+		PUT(pkt_names[i], w->pdrops.n[i]);
+	}
+	struct tcp_rx_stats ts;
+	tcp_rx_stats(w->tcp, &ts);
+	for (int i = 1; i < TCP_DROP__COUNT; i++) {
+		snprintf(tcp_names[i], sizeof(tcp_names[i]), "tcp.%s", tcp_drop_str(i));
+		PUT(tcp_names[i], ts.drops[i]);
+	}
+	struct xsk_link_stats ls;
+	xsk_link_stats(w->link, &ls);
+	PUT("link.fault_dropped", ls.fault_dropped);
+	PUT("link.tx_full", ls.tx_full + w->tx_errors);
+	PUT("xsk.rx_dropped", ls.rx_dropped);
+	PUT("xsk.rx_ring_full", ls.rx_ring_full);
+	PUT("xsk.rx_fill_ring_empty", ls.rx_fill_ring_empty_descs);
+	PUT("xsk.rx_invalid_descs", ls.rx_invalid_descs);
+	PUT("xsk.tx_invalid_descs", ls.tx_invalid_descs);
+#undef PUT
+	return n;
+}
+
+static void wire_names(const struct offrx_conn *conn, char *local, char *remote, size_t len)
+{
+	tcp_rx_conn_names(conn, local, remote, len);
+}
+
+static const struct link_ops wire_link_ops = {
+	.name = "wire",
+	.flush_ack = tcp_rx_flush_ack,
+	.conn_free = tcp_rx_conn_free,
+	.shutdown = wire_shutdown,
+	.destroy = wire_destroy,
+	.drops = wire_drops,
+	.names = wire_names,
+};
+
+/* --- creation ---------------------------------------------------------------------------- */
+
+static int iface_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	int rc = ioctl(fd, SIOCGIFMTU, &ifr) ? -errno : ifr.ifr_mtu;
+	close(fd);
+	return rc;
+}
+
+int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engine **out)
+{
+	if (!opts || !out || opts->sz < offsetof(struct offrx_engine_opts, log) + sizeof(opts->log))
+		return OFFRX_INVALID_PARAMETER;
+	*out = NULL;
+	struct wire *w = calloc(1, sizeof(*w));
+	if (!w)
+		return OFFRX_RESOURCES;
+	w->log = opts->log ? opts->log : default_log;
+	w->log_user = opts->user;
+	if (!opts->ifname || !opts->ifname[0] || strlen(opts->ifname) >= IF_NAMESIZE) {
+		logf_(w, 0, "no interface given (or a name longer than %d bytes): set ifname",
+		      IF_NAMESIZE - 1);
+		goto out_w;
+	}
+	if (!opts->ports || !opts->nports || opts->nports > MAX_PORTS) {
+		logf_(w, 0, "give between 1 and %d local ports to accept connections on (got %u)",
+		      MAX_PORTS, opts->nports);
+		goto out_w;
+	}
+	snprintf(w->ifname, sizeof(w->ifname), "%s", opts->ifname);
+	memcpy(w->ports, opts->ports, opts->nports * sizeof(uint16_t));
+	w->nports = opts->nports;
+	w->parse_flags = opts->no_csum_verify ? PKT_PARSE_NO_TCP_CSUM | PKT_PARSE_NO_IP4_CSUM : 0;
+	int mtu = iface_mtu(w->ifname);
+	if (mtu < 0) {
+		logf_(w, 0, "interface %s: %s (is it in this network namespace?)", w->ifname,
+		      strerror(-mtu));
+		goto out_w;
+	}
+	if (mtu < 576 || mtu > 3500) {
+		logf_(w, 0,
+		      "interface %s has MTU %d; offrx supports 576 to 3500 (AF_XDP frames on veth "
+		      "are capped near 3500 bytes)",
+		      w->ifname, mtu);
+		goto out_w;
+	}
+
+	struct offrx_engine *eng;
+	int err = engine_create(opts, &wire_link_ops, mono_ns, NULL, &eng);
+	if (err) {
+		logf_(w, 0, "engine options refused (%s)", strerror(-err));
+		free(w);
+		return err == -ENOMEM ? OFFRX_RESOURCES : OFFRX_INVALID_PARAMETER;
+	}
+	eng->link_priv = w;
+
+	struct tcp_rx_cfg tc = {
+		.ports = w->ports,
+		.nports = w->nports,
+		.mss = (uint16_t)(mtu - 40),
+		.max_conns = eng->max_conns,
+		.max_halfopen = opts->max_halfopen,
+		.delack_ns = opts->delack_ns,
+		.idle_ns = opts->idle_ns,
+		.ooo_max = opts->ooo_bytes,
+		.xmit = wire_xmit,
+		.xmit_ctx = w,
+	};
+	err = tcp_rx_create(&tc, eng, &w->tcp);
+	if (err) {
+		logf_(w, 0, "cannot set up TCP state: %s", strerror(-err));
+		goto out_eng;
+	}
+
+	struct xsk_link_opts lo = {
+		.sz = sizeof(lo),
+		.ifname = w->ifname,
+		.queue = opts->queue,
+		.ports = w->ports,
+		.nports = w->nports,
+		.frames = opts->umem_frames,
+		.xdp_mode =
+			opts->xdp_mode == OFFRX_XDP_SKB ? XSK_LINK_MODE_SKB : XSK_LINK_MODE_NATIVE,
+		.busy_poll = opts->busy_poll != 0,
+		.fault_drop_pct = opts->fault_drop_pct,
+		.fault_reorder_pct = opts->fault_reorder_pct,
+		.fault_seed = opts->fault_seed,
+	};
+	char why[256] = "";
+	err = xsk_link_open(&lo, &w->link, why, sizeof(why));
+	if (err) {
+		logf_(w, 0, "%s", why[0] ? why : strerror(-err));
+		goto out_eng;
+	}
+	*out = eng;
+	return OFFRX_SUCCESS;
+
+out_eng:
+	offrx_engine_destroy(eng, NULL); /* wire_destroy frees w */
+	return OFFRX_RESOURCES;
+out_w:
+	free(w);
+	return OFFRX_INVALID_PARAMETER;
+}

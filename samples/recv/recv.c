@@ -1,0 +1,494 @@
+/* offrx-recv: receive TCP streams through the offrx engine over AF_XDP, the way an application
+ * would: keep --depth requests of --buf-size posted on every connection, repost each one as it
+ * completes, and account for every byte (SHA-256 per connection, optionally a file).
+ *
+ *   offrx-recv --iface eng0 --port 5201 --out /tmp/rx --json
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <offrx/offrx.h>
+
+#define MAX_DEPTH 256
+#define MAX_PORTS 16
+
+static const char *reason_names[8] = { "-",	"filled",     "psh",	"push_timer",
+				       "abort", "disconnect", "upload", "invalid_state" };
+
+struct rconn {
+	struct offrx_conn *conn;
+	uint64_t id;
+	struct offrx_recv_req reqs[MAX_DEPTH];
+	struct offrx_seg segs[MAX_DEPTH];
+	uint8_t *mem;
+	EVP_MD_CTX *sha;
+	FILE *out;
+	uint64_t bytes, indicated;
+	double t_open;
+	char local[80], remote[80];
+};
+
+struct result {
+	uint64_t id, bytes, completed, by[8];
+	double seconds;
+	char sha[65], local[80], remote[80], close_reason[16];
+	struct result *next;
+};
+
+static struct {
+	uint32_t buf_size, depth, prefill, flags;
+	const char *out_dir;
+	bool json, quiet;
+	uint32_t max_conns;
+} cfg = { .buf_size = 65536, .depth = 4 };
+
+static volatile int stop;
+static struct offrx_engine *eng;
+static struct offrx_ind_buf *to_return; /* indicated buffers, returned after each poll */
+static struct result *results, **results_tail = &results;
+static uint32_t closed;
+static bool failed;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void take(struct rconn *rc, const uint8_t *p, uint64_t n)
+{
+	if (!n)
+		return;
+	EVP_DigestUpdate(rc->sha, p, n);
+	if (rc->out && fwrite(p, 1, n, rc->out) != n) {
+		fprintf(stderr, "offrx-recv: writing conn-%" PRIu64 ".bin: %s\n", rc->id,
+			strerror(errno));
+		failed = true;
+		stop = 1;
+	}
+	rc->bytes += n;
+}
+
+static void post(struct rconn *rc, uint32_t i)
+{
+	struct offrx_recv_req *r = &rc->reqs[i];
+	rc->segs[i] = (struct offrx_seg){ rc->mem + (size_t)i * cfg.buf_size, cfg.buf_size };
+	offrx_req_init(r, &rc->segs[i], 1, i);
+	r->flags = cfg.flags;
+	r->bytes_transferred = cfg.prefill; /* the application's own bytes, not the stream's */
+	offrx_post_recv(rc->conn, r);
+}
+
+static void on_new(struct offrx_conn *conn, void *user)
+{
+	(void)user;
+	struct rconn *rc = calloc(1, sizeof(*rc));
+	rc->conn = conn;
+	rc->id = offrx_conn_id(conn);
+	rc->mem = malloc((size_t)cfg.buf_size * cfg.depth);
+	rc->sha = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(rc->sha, EVP_sha256(), NULL);
+	rc->t_open = now_s();
+	offrx_conn_names(conn, rc->local, rc->remote, sizeof(rc->local));
+	if (cfg.out_dir) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/conn-%" PRIu64 ".bin", cfg.out_dir, rc->id);
+		rc->out = fopen(path, "wb");
+		if (!rc->out) {
+			fprintf(stderr, "offrx-recv: cannot create %s: %s\n", path,
+				strerror(errno));
+			failed = true;
+			stop = 1;
+		}
+	}
+	offrx_conn_set_context(conn, rc);
+	for (uint32_t i = 0; i < cfg.depth; i++)
+		post(rc, i);
+}
+
+static void on_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, void *ctx)
+{
+	struct rconn *rc = ctx;
+	(void)conn;
+	while (reqs) {
+		struct offrx_recv_req *r = reqs;
+		reqs = r->next;
+		/* The bytes the engine placed follow the prefill; data_offset moved past them. */
+		uint32_t i = (uint32_t)r->cookie;
+		take(rc, rc->mem + (size_t)i * cfg.buf_size + cfg.prefill, r->bytes_placed);
+		if (r->status == OFFRX_SUCCESS)
+			post(rc, i);
+	}
+}
+
+static int on_indicate(struct offrx_conn *conn, struct offrx_ind_buf *bufs, uint64_t total,
+		       uint64_t *consumed, void *ctx)
+{
+	struct rconn *rc = ctx;
+	(void)conn;
+	struct offrx_ind_buf *last = bufs;
+	for (struct offrx_ind_buf *b = bufs; b; b = b->next) {
+		take(rc, b->data, b->len);
+		last = b;
+	}
+	rc->indicated += total;
+	*consumed = total;
+	last->next = to_return; /* ours until returned, after this callback (R22) */
+	to_return = bufs;
+	return OFFRX_SUCCESS;
+}
+
+static void hex(const unsigned char *d, unsigned n, char *out)
+{
+	for (unsigned i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev, void *ctx)
+{
+	struct rconn *rc = ctx;
+	if (!rc)
+		return;
+	if (ev->held) { /* data the engine still held comes back with a disconnect */
+		struct offrx_ind_buf *last = ev->held;
+		for (struct offrx_ind_buf *b = ev->held; b; b = b->next) {
+			take(rc, b->data, b->len);
+			last = b;
+		}
+		last->next = to_return;
+		to_return = ev->held;
+	}
+	if (ev->type != OFFRX_EV_CLOSED)
+		return;
+	struct result *res = calloc(1, sizeof(*res));
+	struct offrx_conn_stats st;
+	offrx_conn_stats(conn, &st);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_DigestFinal_ex(rc->sha, md, &mdlen);
+	hex(md, mdlen, res->sha);
+	res->id = rc->id;
+	res->bytes = rc->bytes;
+	res->completed = st.completed;
+	memcpy(res->by, st.completed_by, sizeof(res->by));
+	res->seconds = now_s() - rc->t_open;
+	snprintf(res->local, sizeof(res->local), "%s", rc->local);
+	snprintf(res->remote, sizeof(res->remote), "%s", rc->remote);
+	static const char *why[] = { "-", "fin", "rst", "idle", "upload" };
+	snprintf(res->close_reason, sizeof(res->close_reason), "%s",
+		 ev->reason <= OFFRX_CLOSE_UPLOAD ? why[ev->reason] : "?");
+	*results_tail = res;
+	results_tail = &res->next;
+	if (!cfg.quiet) {
+		printf("conn %" PRIu64 " %s -> %s: %" PRIu64 " bytes in %.3f s (%.2f Gbit/s), "
+		       "%" PRIu64 " completions (",
+		       res->id, res->remote, res->local, res->bytes, res->seconds,
+		       res->seconds > 0 ? res->bytes * 8 / res->seconds / 1e9 : 0.0,
+		       res->completed);
+		const char *sep = "";
+		for (int r = 1; r < 8; r++)
+			if (res->by[r]) {
+				printf("%s%s %" PRIu64, sep, reason_names[r], res->by[r]);
+				sep = ", ";
+			}
+		printf("), closed by %s, sha256 %s\n", res->close_reason, res->sha);
+		fflush(stdout);
+	}
+	if (rc->out)
+		fclose(rc->out);
+	EVP_MD_CTX_free(rc->sha);
+	free(rc->mem);
+	free(rc);
+	offrx_conn_set_context(conn, NULL);
+	if (cfg.max_conns && ++closed >= cfg.max_conns)
+		stop = 1;
+}
+
+static const struct offrx_callbacks cbs = {
+	.conn_new = on_new,
+	.recv_complete = on_complete,
+	.recv_indicate = on_indicate,
+	.conn_event = on_event,
+};
+
+static void print_json(double seconds)
+{
+	printf("{\"connections\":[");
+	const char *sep = "";
+	uint64_t total = 0;
+	for (struct result *r = results; r; r = r->next) {
+		printf("%s{\"id\":%" PRIu64 ",\"local\":\"%s\",\"remote\":\"%s\",\"bytes\":%" PRIu64
+		       ",\"seconds\":%.6f,\"sha256\":\"%s\",\"closed_by\":\"%s\",\"completed\":"
+		       "%" PRIu64 ",\"completed_by\":{",
+		       sep, r->id, r->local, r->remote, r->bytes, r->seconds, r->sha,
+		       r->close_reason, r->completed);
+		for (int k = 1; k < 8; k++)
+			printf("%s\"%s\":%" PRIu64, k > 1 ? "," : "", reason_names[k], r->by[k]);
+		printf("}}");
+		sep = ",";
+		total += r->bytes;
+	}
+	printf("],\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"drops\":{", total, seconds);
+	const char *names[64];
+	uint64_t counts[64];
+	uint32_t n = offrx_engine_drops(eng, names, counts, 64);
+	for (uint32_t i = 0; i < n && i < 64; i++)
+		printf("%s\"%s\":%" PRIu64, i ? "," : "", names[i], counts[i]);
+	printf("}}\n");
+}
+
+static void print_drops(void)
+{
+	const char *names[64];
+	uint64_t counts[64];
+	uint32_t n = offrx_engine_drops(eng, names, counts, 64);
+	bool any = false;
+	for (uint32_t i = 0; i < n && i < 64; i++)
+		if (counts[i]) {
+			fprintf(stderr, "%s %s %" PRIu64,
+				any ? "," : "offrx-recv: drops:", names[i], counts[i]);
+			any = true;
+		}
+	if (any)
+		fprintf(stderr, "\n");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: offrx-recv --iface IF --port P [options]\n"
+		"Receive TCP over AF_XDP with the offrx engine; print one line per connection as "
+		"it\n"
+		"closes (bytes, rate, completions by reason, SHA-256 of the stream). Needs "
+		"root.\n\n"
+		"  -i, --iface IF          interface (e.g. eng0 in the netns topology)\n"
+		"  -p, --port P            local TCP port to accept on (repeatable)\n"
+		"  -q, --queue Q           rx queue (default 0)\n"
+		"  -b, --buf-size N        bytes per receive request (default 65536)\n"
+		"  -d, --depth D           requests kept posted per connection (default 4)\n"
+		"  -m, --mode push|nopush  request mode (default push)\n"
+		"      --prefill N         post push requests with N bytes already in them (R07)\n"
+		"  -t, --push-timer-ms N   push timer (default 500)\n"
+		"  -o, --out DIR           write each stream to DIR/conn-<id>.bin\n"
+		"  -D, --duration S        stop after S seconds\n"
+		"  -n, --max-conns N       stop after N connections have closed\n"
+		"      --json              print a JSON summary on stdout at the end\n"
+		"      --xdp-mode native|skb   XDP attach mode (default native)\n"
+		"      --busy-poll         spin instead of sleeping in poll()\n"
+		"      --fault-drop PCT    drop PCT%% of received frames (test the sender's "
+		"recovery)\n"
+		"      --fault-reorder PCT deliver PCT%% of received frames one frame late\n"
+		"      --quiet             no per-connection lines\n"
+		"  -h, --help              this text\n");
+}
+
+static uint32_t parse_u32(const char *opt, const char *v, uint32_t min, uint32_t max)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno || *end || x < min || x > max) {
+		fprintf(stderr, "offrx-recv: %s wants a number from %u to %u, not '%s'\n", opt, min,
+			max, v);
+		exit(2);
+	}
+	return (uint32_t)x;
+}
+
+int main(int argc, char **argv)
+{
+	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &cbs };
+	uint16_t ports[MAX_PORTS];
+	uint32_t nports = 0;
+	double duration = 0, fault_drop = 0, fault_reorder = 0;
+	enum { O_PREFILL = 256, O_JSON, O_XDP, O_BUSY, O_FDROP, O_FREORDER, O_QUIET };
+	static const struct option lo[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "buf-size", required_argument, NULL, 'b' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "prefill", required_argument, NULL, O_PREFILL },
+		{ "push-timer-ms", required_argument, NULL, 't' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "max-conns", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "xdp-mode", required_argument, NULL, O_XDP },
+		{ "busy-poll", no_argument, NULL, O_BUSY },
+		{ "fault-drop", required_argument, NULL, O_FDROP },
+		{ "fault-reorder", required_argument, NULL, O_FREORDER },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "i:p:q:b:d:m:t:o:D:n:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			o.ifname = optarg;
+			break;
+		case 'p':
+			if (nports == MAX_PORTS) {
+				fprintf(stderr, "offrx-recv: at most %d ports\n", MAX_PORTS);
+				return 2;
+			}
+			ports[nports++] = (uint16_t)parse_u32("--port", optarg, 1, 65535);
+			break;
+		case 'q':
+			o.queue = parse_u32("--queue", optarg, 0, 63);
+			break;
+		case 'b':
+			cfg.buf_size = parse_u32("--buf-size", optarg, 0, 64u << 20);
+			break;
+		case 'd':
+			cfg.depth = parse_u32("--depth", optarg, 0, MAX_DEPTH);
+			break;
+		case 'm':
+			if (!strcmp(optarg, "push"))
+				cfg.flags = 0;
+			else if (!strcmp(optarg, "nopush"))
+				cfg.flags = OFFRX_REQ_NO_PUSH;
+			else {
+				fprintf(stderr, "offrx-recv: --mode is push or nopush, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case O_PREFILL:
+			cfg.prefill = parse_u32("--prefill", optarg, 0, 64u << 20);
+			break;
+		case 't':
+			o.push_timer_ns =
+				parse_u32("--push-timer-ms", optarg, 1, 600000) * 1000000ull;
+			break;
+		case 'o':
+			cfg.out_dir = optarg;
+			break;
+		case 'D':
+			duration = atof(optarg);
+			if (duration <= 0) {
+				fprintf(stderr,
+					"offrx-recv: --duration wants seconds > 0, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+			cfg.max_conns = parse_u32("--max-conns", optarg, 1, 1u << 30);
+			break;
+		case O_JSON:
+			cfg.json = true;
+			break;
+		case O_XDP:
+			if (!strcmp(optarg, "native"))
+				o.xdp_mode = OFFRX_XDP_NATIVE;
+			else if (!strcmp(optarg, "skb"))
+				o.xdp_mode = OFFRX_XDP_SKB;
+			else {
+				fprintf(stderr,
+					"offrx-recv: --xdp-mode is native or skb, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case O_BUSY:
+			o.busy_poll = 1;
+			break;
+		case O_FDROP:
+			fault_drop = atof(optarg);
+			break;
+		case O_FREORDER:
+			fault_reorder = atof(optarg);
+			break;
+		case O_QUIET:
+			cfg.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!o.ifname || !nports) {
+		fprintf(stderr, "offrx-recv: --iface and at least one --port are needed\n");
+		usage(stderr);
+		return 2;
+	}
+	if (cfg.prefill > cfg.buf_size) {
+		fprintf(stderr, "offrx-recv: --prefill %u is larger than --buf-size %u\n",
+			cfg.prefill, cfg.buf_size);
+		return 2;
+	}
+	if (cfg.out_dir && mkdir(cfg.out_dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "offrx-recv: cannot create %s: %s\n", cfg.out_dir, strerror(errno));
+		return 1;
+	}
+	o.ports = ports;
+	o.nports = nports;
+	o.fault_drop_pct = fault_drop;
+	o.fault_reorder_pct = fault_reorder;
+	o.fault_seed = 1;
+	if (offrx_engine_create(&o, &eng) != OFFRX_SUCCESS)
+		return 1; /* the engine said why */
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!cfg.quiet)
+		fprintf(stderr, "offrx-recv: receiving on %s port %u%s (Ctrl-C to stop)\n",
+			o.ifname, ports[0], nports > 1 ? " and more" : "");
+	double t0 = now_s();
+	while (!stop) {
+		int rc = offrx_engine_poll(eng, 100);
+		if (to_return) {
+			offrx_return_indicated(eng, to_return);
+			to_return = NULL;
+		}
+		if (rc < 0 && rc != -EINTR) {
+			fprintf(stderr, "offrx-recv: engine: %s\n", strerror(-rc));
+			failed = true;
+			break;
+		}
+		if (duration > 0 && now_s() - t0 >= duration)
+			break;
+	}
+	double seconds = now_s() - t0;
+	if (!cfg.quiet)
+		print_drops();
+	if (cfg.json)
+		print_json(seconds);
+	/* Open connections are reset; their CLOSED events finish their lines. */
+	uint32_t out = 0;
+	if (offrx_engine_destroy(eng, &out) != OFFRX_SUCCESS) {
+		if (to_return)
+			offrx_return_indicated(eng, to_return);
+		to_return = NULL;
+		offrx_engine_destroy(eng, &out);
+	}
+	while (results) {
+		struct result *r = results;
+		results = r->next;
+		free(r);
+	}
+	return failed ? 1 : 0;
+}
