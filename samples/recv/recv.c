@@ -24,6 +24,50 @@
 static const char *reason_names[8] = { "-",	"filled",     "psh",	"push_timer",
 				       "abort", "disconnect", "upload", "invalid_state" };
 
+/* What the observer measured for one connection: how long push-timer completions waited after
+ * their last byte (the latency the push timer adds), and post-to-complete. */
+struct lat {
+	uint64_t id;
+	uint64_t timer_n, timer_min_ns, timer_max_ns, timer_sum_ns;
+	uint64_t p2c_n, p2c_max_ns, p2c_sum_ns;
+};
+
+#define MAX_LAT 4096
+static struct lat lats[MAX_LAT];
+
+static struct lat *lat_of(uint64_t id)
+{
+	struct lat *l = &lats[id % MAX_LAT];
+	if (l->id != id) {
+		memset(l, 0, sizeof(*l));
+		l->id = id;
+	}
+	return l;
+}
+
+/* Runs inside the engine: records numbers, calls nothing back. */
+static void observe(const struct offrx_event *ev, void *ctx)
+{
+	(void)ctx;
+	if (ev->kind != OFFRX_E_COMPLETE)
+		return;
+	struct lat *l = lat_of(ev->conn_id);
+	uint64_t p2c = ev->ts_ns - ev->t_post_ns;
+	l->p2c_n++;
+	l->p2c_sum_ns += p2c;
+	if (p2c > l->p2c_max_ns)
+		l->p2c_max_ns = p2c;
+	if (ev->reason == OFFRX_CR_PUSH_TIMER && ev->total) {
+		uint64_t w = ev->ts_ns - ev->t_last_fill_ns;
+		if (!l->timer_n || w < l->timer_min_ns)
+			l->timer_min_ns = w;
+		if (w > l->timer_max_ns)
+			l->timer_max_ns = w;
+		l->timer_sum_ns += w;
+		l->timer_n++;
+	}
+}
+
 struct rconn {
 	struct offrx_conn *conn;
 	uint64_t id;
@@ -38,6 +82,7 @@ struct rconn {
 };
 
 struct result {
+	struct lat lat;
 	uint64_t id, bytes, completed, by[8];
 	double seconds;
 	char sha[65], local[80], remote[80], close_reason[16];
@@ -188,6 +233,7 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 	res->completed = st.completed;
 	memcpy(res->by, st.completed_by, sizeof(res->by));
 	res->seconds = now_s() - rc->t_open;
+	res->lat = *lat_of(rc->id);
 	snprintf(res->local, sizeof(res->local), "%s", rc->local);
 	snprintf(res->remote, sizeof(res->remote), "%s", rc->remote);
 	static const char *why[] = { "-", "fin", "rst", "idle", "upload" };
@@ -208,6 +254,12 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 				sep = ", ";
 			}
 		printf("), closed by %s, sha256 %s\n", res->close_reason, res->sha);
+		if (res->lat.timer_n)
+			printf("conn %" PRIu64 " push timer: %" PRIu64 " completions waited "
+			       "%.1f/%.1f/%.1f ms (min/avg/max) after their last byte\n",
+			       res->id, res->lat.timer_n, res->lat.timer_min_ns / 1e6,
+			       res->lat.timer_sum_ns / 1e6 / res->lat.timer_n,
+			       res->lat.timer_max_ns / 1e6);
 		fflush(stdout);
 	}
 	if (rc->out)
@@ -240,7 +292,14 @@ static void print_json(double seconds)
 		       r->close_reason, r->completed);
 		for (int k = 1; k < 8; k++)
 			printf("%s\"%s\":%" PRIu64, k > 1 ? "," : "", reason_names[k], r->by[k]);
-		printf("}}");
+		const struct lat *l = &r->lat;
+		printf("},\"push_timer_wait_ms\":{\"count\":%" PRIu64
+		       ",\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f}",
+		       l->timer_n, l->timer_min_ns / 1e6,
+		       l->timer_n ? l->timer_sum_ns / 1e6 / l->timer_n : 0.0,
+		       l->timer_max_ns / 1e6);
+		printf(",\"post_to_complete_ms\":{\"avg\":%.3f,\"max\":%.3f}}",
+		       l->p2c_n ? l->p2c_sum_ns / 1e6 / l->p2c_n : 0.0, l->p2c_max_ns / 1e6);
 		sep = ",";
 		total += r->bytes;
 	}
@@ -313,7 +372,7 @@ static uint32_t parse_u32(const char *opt, const char *v, uint32_t min, uint32_t
 
 int main(int argc, char **argv)
 {
-	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &cbs };
+	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &cbs, .observer = observe };
 	uint16_t ports[MAX_PORTS];
 	uint32_t nports = 0;
 	double duration = 0, fault_drop = 0, fault_reorder = 0;

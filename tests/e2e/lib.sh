@@ -1,0 +1,88 @@
+# Shared helpers for the end-to-end tests (sourced). Each test gets its own namespace pair,
+# an offrx-recv in the engine namespace, and kernel senders in the peer namespace.
+set -euo pipefail
+BIN=${OFFRX_BIN:?OFFRX_BIN is the build directory}
+SRC=${OFFRX_SRC:?OFFRX_SRC is the source directory}
+RECV=$BIN/samples/offrx-recv
+SEND=$BIN/samples/send/offrx-send
+if [[ $(id -u) -ne 0 ]]; then
+	echo "skip: needs root (network namespaces, XDP, AF_XDP)"
+	exit 77
+fi
+NS=offrxe$$
+WORK=$(mktemp -d /tmp/offrx-e2e.XXXXXX)
+RECV_PID=
+PASSED=0
+FAILED=0
+
+cleanup() {
+	[[ -n "$RECV_PID" ]] && kill "$RECV_PID" 2>/dev/null && wait "$RECV_PID" 2>/dev/null
+	"$SRC/scripts/netns" down --name "$NS" >/dev/null 2>&1 || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+"$SRC/scripts/netns" up --name "$NS" >/dev/null
+
+peer() { ip netns exec "$NS-peer" "$@"; }
+
+# start_recv ARGS...: offrx-recv on eng0 port 5201 in the engine namespace, JSON to $WORK/recv.json
+start_recv() {
+	rm -f "$WORK/recv.json" "$WORK/recv.err"
+	ip netns exec "$NS-eng" "$RECV" --iface eng0 --port 5201 --json --quiet "$@" \
+		>"$WORK/recv.json" 2>"$WORK/recv.err" &
+	RECV_PID=$!
+	for _ in $(seq 100); do
+		grep -q . "$WORK/recv.err" 2>/dev/null && break
+		kill -0 "$RECV_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	# --quiet prints nothing when ready: wait for the program to be attached instead.
+	for _ in $(seq 100); do
+		ip -n "$NS-eng" link show eng0 | grep -q xdp && return 0
+		kill -0 "$RECV_PID" 2>/dev/null || { cat "$WORK/recv.err"; return 1; }
+		sleep 0.05
+	done
+	echo "offrx-recv did not attach within 5 s"; cat "$WORK/recv.err"; return 1
+}
+
+# wait_recv: wait for offrx-recv to exit on its own (--max-conns), at most 120 s
+wait_recv() {
+	local rc=0
+	for _ in $(seq 1200); do
+		kill -0 "$RECV_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$RECV_PID" 2>/dev/null; then
+		echo "offrx-recv still running after 120 s: stopping it"
+		kill -INT "$RECV_PID"
+	fi
+	wait "$RECV_PID" || rc=$?
+	RECV_PID=
+	[[ -s "$WORK/recv.err" ]] && sed 's/^/  recv: /' "$WORK/recv.err"
+	return $rc
+}
+
+# jq-like queries on the receiver's JSON, in python3
+rj() { python3 -c "import json,sys; d=json.load(open('$WORK/recv.json')); print($1)"; }
+
+check() { # check NAME CONDITION-COMMAND...
+	local name=$1; shift
+	if "$@"; then
+		echo "ok   $name"; PASSED=$((PASSED + 1))
+	else
+		echo "FAIL $name"; FAILED=$((FAILED + 1))
+	fi
+}
+
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[[ $FAILED -eq 0 ]]
+}
+
+# The SHA-256 values of the sender's connections (one per line), and of the receiver's.
+send_shas() { python3 -c "
+import json,sys
+for l in open('$1'):
+    d=json.loads(l)
+    if 'sha256' in d: print(d['sha256'])" | sort; }
+recv_shas() { rj "'\n'.join(sorted(c['sha256'] for c in d['connections']))"; }
