@@ -39,6 +39,7 @@ struct tcp_conn {
 	uint8_t synack_tries;
 	struct ooo_seg *ooo;
 	uint32_t ooo_bytes;
+	uint32_t ooo_recent; /* a sequence number inside the block last added (RFC 2018 4) */
 };
 
 struct tcp_rx {
@@ -238,15 +239,25 @@ static void send_seg(struct tcp_conn *c, uint8_t flags, uint32_t seq, bool with_
 	}
 	/* SACK blocks for what the out-of-order store holds (RFC 2018): we never drop it. */
 	if (c->sack_ok && c->ooo && (flags & PKT_TCP_ACK) && !(flags & PKT_TCP_SYN)) {
-		uint8_t n = 0, max = c->ts_ok ? 3 : 4;
-		for (struct ooo_seg *o = c->ooo; o && n < max; o = o->next) {
+		/* Merge the stored pieces into blocks; the block holding the latest arrival goes
+		 * first (RFC 2018 section 4), the others follow in sequence order. */
+		struct pkt_sack_block all[64];
+		uint32_t n = 0, first = 0;
+		for (struct ooo_seg *o = c->ooo; o && n < 64; o = o->next) {
 			uint32_t l = o->seq, r = o->seq + o->len;
-			if (n && b.opts.sack[n - 1].right == l)
-				b.opts.sack[n - 1].right = r;
+			if (n && all[n - 1].right == l)
+				all[n - 1].right = r;
 			else
-				b.opts.sack[n++] = (struct pkt_sack_block){ l, r };
+				all[n++] = (struct pkt_sack_block){ l, r };
+			if (seq_geq(c->ooo_recent, l) && seq_lt(c->ooo_recent, r))
+				first = n - 1;
 		}
-		b.opts.nr_sack = n;
+		uint8_t max = c->ts_ok ? 3 : 4, k = 0;
+		b.opts.sack[k++] = all[first];
+		for (uint32_t i = 0; i < n && k < max; i++)
+			if (i != first)
+				b.opts.sack[k++] = all[i];
+		b.opts.nr_sack = k;
 		b.opts.present |= PKT_OPT_SACK;
 	}
 	rx->cfg.xmit(rx->cfg.xmit_ctx, &b);
@@ -527,6 +538,14 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 		rx->st.drops[TCP_DROP_NO_ACK]++;
 		return;
 	}
+	/* 3.10.7.4, fifth check, and RFC 5961 5.2: we send no data, so an acceptable ACK lies
+	 * between what we have sent less a window's worth and snd_nxt. Anything past snd_nxt
+	 * acknowledges something we never sent: answer with an ACK and drop the segment. */
+	if (seq_gt(s->ack, c->snd_nxt) || seq_lt(s->ack, c->iss - (1u << 30))) {
+		rx->st.drops[TCP_DROP_BAD_ACK]++;
+		send_ack(c);
+		return;
+	}
 	if (c->state == TCP_LAST_ACK) {
 		if (s->ack == c->snd_nxt)
 			conn_close(c, OFFRX_CLOSE_FIN); /* our FIN is acknowledged */
@@ -554,6 +573,7 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 		return; /* a pure ACK or window probe answer: nothing to do */
 
 	if (seq != c->rcv_nxt) {
+		c->ooo_recent = seq;
 		ooo_insert(c, seq, data, len, s->flags & PKT_TCP_PSH, fin);
 		send_ack(c); /* a gap: tell the sender at once (duplicate ACK, SACK) */
 		return;
@@ -602,8 +622,13 @@ void tcp_rx_input(struct tcp_rx *rx, const struct pkt_info *s)
 	c->last_rx = now_ns(rx);
 	if (c->state == TCP_SYN_RCVD) {
 		if (s->flags & PKT_TCP_RST) {
+			/* RFC 5961 3.2 holds here too: exact resets, in-window ones are challenged.
+			 */
+			uint32_t wnd = c->adv_edge - c->rcv_nxt;
 			if (s->seq == c->rcv_nxt)
 				conn_release(c);
+			else if (seq_gt(s->seq, c->rcv_nxt) && seq_lt(s->seq, c->rcv_nxt + wnd))
+				challenge_ack(c, TCP_DROP_RST_CHALLENGED);
 			else
 				rx->st.drops[TCP_DROP_RST_OUTSIDE]++;
 			return;

@@ -32,6 +32,7 @@ enum tcp_drop {
 	TCP_DROP_DUPLICATE,	 /* "duplicate": all bytes already received */
 	TCP_DROP_OOO_FULL,	 /* "ooo_full": out-of-order store full */
 	TCP_DROP_NO_ROOM,	 /* "no_room": bytes past what the core could store (not ACKed) */
+	TCP_DROP_BAD_ACK,	 /* "bad_ack": acknowledges data we never sent (RFC 5961 5.2) */
 	TCP_DROP__COUNT
 };
 const char *tcp_drop_str(enum tcp_drop d);

@@ -545,6 +545,81 @@ static void test_old_duplicate_is_acked_and_not_redelivered(void **state)
 	check_app_stream();
 }
 
+/* RFC 9293 3.10.7.4 (fifth check) and RFC 5961 5.2: data that acknowledges bytes we never
+ * sent is not taken; an ACK says where we are. */
+static void test_ack_of_data_never_sent_is_dropped(void **state)
+{
+	(void)state;
+	struct peer p;
+	handshake(&p, 40013);
+	struct pkt_info s = make_segment(&p, 0, 100, PKT_TCP_PSH);
+	s.ack = our_iss + 1 + 5000;
+	uint32_t base = nout;
+	tcp_rx_input(rx, &s);
+	assert_int_equal(nout, base + 1);
+	assert_int_equal(acked(), 0);
+	assert_int_equal(app_bytes, 0);
+	struct tcp_rx_stats st;
+	tcp_rx_stats(rx, &st);
+	assert_int_equal(st.drops[TCP_DROP_BAD_ACK], 1);
+	send_in_order(&p, 100, PKT_TCP_PSH); /* the right ACK value is taken */
+	assert_int_equal(app_bytes, 100);
+	check_app_stream();
+}
+
+/* RFC 2018 section 4: the first SACK block holds the segment that triggered the ACK. */
+static void test_sack_blocks_start_with_the_latest_arrival(void **state)
+{
+	(void)state;
+	post_len = 8192;
+	struct peer p;
+	handshake(&p, 40014);
+	struct pkt_info a = make_segment(&p, 1000, 1000, 0);
+	a.ack = our_iss + 1;
+	tcp_rx_input(rx, &a);
+	struct pkt_info b = make_segment(&p, 3000, 1000, 0);
+	b.ack = our_iss + 1;
+	tcp_rx_input(rx, &b);
+	const struct pkt_tcp_build *ack = last_out();
+	assert_int_equal(ack->opts.nr_sack, 2);
+	assert_int_equal(ack->opts.sack[0].left, PEER_ISN + 1 + 3000);
+	assert_int_equal(ack->opts.sack[1].left, PEER_ISN + 1 + 1000);
+	struct pkt_info c2 = make_segment(&p, 2000, 1000, 0); /* joins both into one block */
+	c2.ack = our_iss + 1;
+	tcp_rx_input(rx, &c2);
+	ack = last_out();
+	assert_int_equal(ack->opts.nr_sack, 1);
+	assert_int_equal(ack->opts.sack[0].left, PEER_ISN + 1 + 1000);
+	assert_int_equal(ack->opts.sack[0].right, PEER_ISN + 1 + 4000);
+}
+
+/* RFC 5961 3.2 in SYN-RECEIVED: an in-window RST that is not exact is challenged, and the
+ * half-open connection survives to complete its handshake. */
+static void test_rst_in_syn_received_is_challenged(void **state)
+{
+	(void)state;
+	struct peer p = { .port = 40015, .isn = PEER_ISN };
+	struct pkt_info syn = make_base(&p, PKT_TCP_SYN);
+	syn.seq = p.isn;
+	tcp_rx_input(rx, &syn);
+	our_iss = last_out()->seq;
+	struct pkt_info rst = make_base(&p, PKT_TCP_RST);
+	rst.seq = p.isn + 1 + 100;
+	uint32_t base = nout;
+	tcp_rx_input(rx, &rst);
+	assert_int_equal(nout, base + 1);
+	assert_int_equal(last_out()->flags, PKT_TCP_ACK);
+	struct tcp_rx_stats st;
+	tcp_rx_stats(rx, &st);
+	assert_int_equal(st.drops[TCP_DROP_RST_CHALLENGED], 1);
+	assert_int_equal(st.halfopen, 1);
+	struct pkt_info ack = make_base(&p, PKT_TCP_ACK);
+	ack.seq = p.isn + 1;
+	ack.ack = our_iss + 1;
+	tcp_rx_input(rx, &ack);
+	assert_non_null(last_conn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +648,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_old_duplicate_is_acked_and_not_redelivered,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_of_data_never_sent_is_dropped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sack_blocks_start_with_the_latest_arrival,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rst_in_syn_received_is_challenged, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

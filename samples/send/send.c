@@ -1,0 +1,1140 @@
+/* offrx-send: a kernel-TCP sender for tests and demos of the receive engine. It sends each
+ * connection a deterministic stream (xoshiro256** seeded from --seed) in one of three patterns,
+ * bulk, PSH-ended messages or a MSG_MORE trickle, and prints the stream's SHA-256 so that what a
+ * receiver wrote to a file can be checked byte for byte.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/sockios.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#ifndef OFFRX_VERSION
+#define OFFRX_VERSION "unknown"
+#endif
+
+#define PROG "offrx-send"
+
+#define STR_(x) #x
+#define STR(x)	STR_(x)
+
+#define EXIT_IO	   1
+#define EXIT_USAGE 2
+
+#define MS  (1000ull * 1000)
+#define SEC (1000ull * MS)
+
+#define CONNECT_TIMEOUT_S   10
+#define CONNS_MAX	    1024
+#define BULK_BYTES_DEFAULT  (256ull << 20)
+#define BULK_WRITE_DEFAULT  (256u << 10)
+#define MSG_SIZE_DEFAULT    1024
+#define MSG_SIZE_MAX	    (64u << 20)
+#define COUNT_DEFAULT	    100
+#define INTERVAL_MS_DEFAULT 10
+#define INTERVAL_MS_MAX	    3600000u
+#define LINGER_S_DEFAULT    10
+#define LINGER_S_MAX	    3600
+#define MSS_MIN		    88	  /* TCP_MIN_MSS */
+#define MSS_MAX		    32767 /* MAX_TCP_WINDOW: the kernel refuses larger TCP_MAXSEG */
+#define DURATION_MAX	    1e7
+#define NO_DEADLINE	    UINT64_MAX
+
+enum pattern { PAT_BULK, PAT_MESSAGES, PAT_TRICKLE };
+
+static const char *const pattern_names[] = { "bulk", "messages", "trickle" };
+
+struct opts {
+	enum pattern pattern;
+	const char *target;
+	uint64_t bytes; /* per connection */
+	uint64_t count;
+	uint64_t msg_size;
+	uint64_t interval_ms;
+	uint64_t seed;
+	uint64_t conns;
+	uint64_t sndbuf;
+	double duration; /* seconds; 0: no limit */
+	const char *bind;
+	uint64_t mss;
+	uint64_t linger_s; /* 0: close without waiting for the acknowledgements */
+	bool bytes_set, count_set, msg_size_set, interval_set;
+	bool rst, json, quiet;
+};
+
+/* The stream: xoshiro256** seeded through splitmix64, each 64-bit output stored little-endian.
+ * Bytes left over from a word carry into the next fill, so the stream does not depend on how it
+ * is cut into writes.
+ */
+struct stream {
+	uint64_t s[4];
+	uint8_t word[8];
+	unsigned used; /* bytes of word already handed out; 8 when empty */
+};
+
+struct conn {
+	unsigned id;
+	int fd;
+	const struct opts *o;
+	const char *peer;
+	uint64_t deadline;
+	struct stream st;
+	EVP_MD_CTX *md;
+	uint64_t sent; /* read by the progress line: __atomic only */
+	uint64_t writes;
+	uint64_t t0, t1;
+	int mss;
+	bool failed;
+	bool done; /* set last by the thread: __atomic only */
+	char sha256[65];
+	char err[512];
+	pthread_t thread;
+};
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t xoshiro_next(uint64_t s[4])
+{
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+static void stream_init(struct stream *st, uint64_t seed)
+{
+	uint64_t x = seed;
+
+	for (int i = 0; i < 4; i++)
+		st->s[i] = splitmix64(&x);
+	st->used = sizeof(st->word);
+}
+
+static void stream_fill(struct stream *st, uint8_t *buf, size_t len)
+{
+	uint64_t w;
+
+	while (len && st->used < sizeof(st->word)) {
+		*buf++ = st->word[st->used++];
+		len--;
+	}
+	while (len >= sizeof(w)) {
+		w = htole64(xoshiro_next(st->s));
+		memcpy(buf, &w, sizeof(w));
+		buf += sizeof(w);
+		len -= sizeof(w);
+	}
+	if (len) {
+		w = htole64(xoshiro_next(st->s));
+		memcpy(st->word, &w, sizeof(w));
+		memcpy(buf, st->word, len);
+		st->used = len;
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / SEC, .tv_nsec = ns % SEC };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static const char *fmt_rate(char *buf, size_t len, double bits_per_s)
+{
+	static const char *const units[] = { "bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s" };
+	unsigned u = 0;
+
+	while (bits_per_s >= 1000 && u < 4) {
+		bits_per_s /= 1000;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.2f %s" : "%.0f %s", bits_per_s, units[u]);
+	return buf;
+}
+
+static const char *fmt_bytes(char *buf, size_t len, uint64_t bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	unsigned u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.2f %s" : "%.0f %s", v, units[u]);
+	return buf;
+}
+
+static double rate_of(uint64_t bytes, uint64_t ns)
+{
+	return ns ? (double)bytes * 8 * SEC / (double)ns : 0;
+}
+
+/* --- usage ------------------------------------------------------------------------------- */
+
+static const char usage_text[] =
+	"Usage: offrx-send [OPTIONS] ADDR:PORT\n"
+	"\n"
+	"Connect to ADDR:PORT over kernel TCP (10.77.0.1:5201, or [fd00::1]:5201\n"
+	"for IPv6) and send each connection a deterministic stream, to drive the\n"
+	"offrx receive engine in tests and demos. Connection i sends xoshiro256**\n"
+	"output seeded from SEED+i and prints its SHA-256, so that the receiver's\n"
+	"copy can be checked with sha256sum.\n"
+	"\n"
+	"Patterns (-p):\n"
+	"  bulk      --bytes N (default 256M) as fast as possible, in send()s of\n"
+	"            --msg-size bytes (default 256K). Segments are full-sized.\n"
+	"  messages  --count C messages (default 100) of --msg-size S bytes\n"
+	"            (default 1024), one every --interval-ms I (default 10).\n"
+	"            TCP_NODELAY is on and each message is one send(), so it\n"
+	"            leaves at once and its last segment carries PSH. Only a full\n"
+	"            send buffer splits a message (a PSH may then fall inside it);\n"
+	"            with I near 0, autocorking (net.ipv4.tcp_autocorking) may\n"
+	"            merge messages into one segment, still ending with PSH.\n"
+	"  trickle   --count C writes (default 100) of S bytes (default 1024)\n"
+	"            every I ms, with send(MSG_MORE) and TCP_NODELAY off, so the\n"
+	"            kernel holds the partial tail of the send queue. What leaves:\n"
+	"            - a full-MSS segment, as soon as it fills: no PSH;\n"
+	"            - the held partial segment, when an ACK for earlier data\n"
+	"              arrives: no PSH;\n"
+	"            - with nothing in flight, what the kernel holds after about\n"
+	"              200 ms (the floor of the retransmission timeout; more on\n"
+	"              long paths): WITH PSH.\n"
+	"            To keep PSH off the wire, fill an MSS well within 200 ms:\n"
+	"            S * 200 / I > MSS. Lower the MSS with --mss (the payload per\n"
+	"            segment is the MSS less 12 bytes of TCP timestamps), e.g.\n"
+	"            -s 100 -i 5 --mss 1000. The last write is a plain send()\n"
+	"            (PSH), then the FIN. In between, the receiver's push timer,\n"
+	"            not PSH, decides its latency.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --pattern P      bulk, messages or trickle (default bulk)\n"
+	"  -n, --bytes N        bytes per connection; K, M, G mean KiB, MiB, GiB.\n"
+	"                       With messages or trickle, instead of --count:\n"
+	"                       the last piece is shorter if S does not divide N\n"
+	"  -c, --count C        messages or writes per connection\n"
+	"  -s, --msg-size S     bytes per message or write (K, M suffixes)\n"
+	"  -i, --interval-ms I  milliseconds between messages or writes\n"
+	"  -S, --seed N         stream seed (default 1); connection i uses N+i\n"
+	"  -C, --conns N        parallel connections, a thread each (max 1024)\n"
+	"  -d, --duration S     stop sending after S seconds (2.5 is fine); with\n"
+	"                       no --bytes or --count, send until then\n"
+	"  -b, --bind ADDR      local address to connect from\n"
+	"      --sndbuf B       SO_SNDBUF (K, M suffixes; net.core.wmem_max caps it)\n"
+	"      --mss N          TCP_MAXSEG before connecting (88 to 32767)\n"
+	"      --linger[=S]     after the FIN, wait until the receiver has\n"
+	"                       acknowledged everything (at most S s, default 10);\n"
+	"                       the time printed then counts delivery\n"
+	"      --rst            close with RST (SO_LINGER 0) instead of FIN; data\n"
+	"                       not yet sent is dropped, unless --linger is given\n"
+	"      --json           a JSON object per line: each connection, the total\n"
+	"  -q, --quiet          no progress line, no text summary (errors remain)\n"
+	"  -h, --help           show this help\n"
+	"  -V, --version        show the version\n"
+	"\n"
+	"Prints 'conn I: sent N bytes in T s (RATE) sha256 HEX' per connection,\n"
+	"and a total when there are several; the hash covers exactly the bytes the\n"
+	"kernel accepted. Connecting gives up after 10 s.\n"
+	"Exit status: 0 success, 1 connection or I/O error, 2 bad usage.\n"
+	"See offrx-send(1).\n";
+
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+/* --- argument parsing -------------------------------------------------------------------- */
+
+static uint64_t parse_num(const char *opt, const char *s, bool suffix, uint64_t min, uint64_t max)
+{
+	const char *hint = suffix ? "a number with an optional K, M or G suffix, e.g. 256M"
+				  : "a whole number, e.g. 10";
+	unsigned shift = 0;
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		usage_error("%s: '%s' is not a number (use %s)", opt, s, hint);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (suffix && *end) {
+		switch (*end) {
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
+		default:
+			usage_error("%s: '%s' has an unknown suffix '%s' (use %s)", opt, s, end,
+				    hint);
+		}
+		end++;
+	}
+	if (*end)
+		usage_error("%s: '%s' is not a number (use %s)", opt, s, hint);
+	if (errno == ERANGE || (shift && v > (UINT64_MAX >> shift)))
+		usage_error("%s: '%s' is too large (use %" PRIu64 " at most)", opt, s, max);
+	v <<= shift;
+	if (v < min || v > max)
+		usage_error("%s: '%s' is out of range (use %" PRIu64 " to %" PRIu64 ")", opt, s,
+			    min, max);
+	return v;
+}
+
+static double parse_seconds(const char *opt, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !(v > 0) || v > DURATION_MAX)
+		usage_error("%s: '%s' is not a duration (use seconds greater than 0, e.g. 2.5)",
+			    opt, s);
+	return v;
+}
+
+enum {
+	OPT_SNDBUF = 256,
+	OPT_MSS,
+	OPT_LINGER,
+	OPT_RST,
+	OPT_JSON,
+};
+
+static const struct option long_opts[] = {
+	{ "pattern", required_argument, NULL, 'p' },
+	{ "bytes", required_argument, NULL, 'n' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "msg-size", required_argument, NULL, 's' },
+	{ "interval-ms", required_argument, NULL, 'i' },
+	{ "seed", required_argument, NULL, 'S' },
+	{ "conns", required_argument, NULL, 'C' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "bind", required_argument, NULL, 'b' },
+	{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
+	{ "mss", required_argument, NULL, OPT_MSS },
+	{ "linger", optional_argument, NULL, OPT_LINGER },
+	{ "rst", no_argument, NULL, OPT_RST },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	*o = (struct opts){ .seed = 1, .conns = 1, .interval_ms = INTERVAL_MS_DEFAULT };
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:n:c:s:i:S:C:d:b:qhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': {
+			int p = 0;
+
+			while (p < 3 && strcmp(optarg, pattern_names[p]))
+				p++;
+			if (p == 3)
+				usage_error("--pattern: '%s' is not a pattern (use bulk, messages "
+					    "or trickle)",
+					    optarg);
+			o->pattern = p;
+			break;
+		}
+		case 'n':
+			o->bytes = parse_num("--bytes", optarg, true, 0, UINT64_MAX);
+			o->bytes_set = true;
+			break;
+		case 'c':
+			o->count = parse_num("--count", optarg, false, 0, UINT64_MAX);
+			o->count_set = true;
+			break;
+		case 's':
+			o->msg_size = parse_num("--msg-size", optarg, true, 1, MSG_SIZE_MAX);
+			o->msg_size_set = true;
+			break;
+		case 'i':
+			o->interval_ms =
+				parse_num("--interval-ms", optarg, false, 0, INTERVAL_MS_MAX);
+			o->interval_set = true;
+			break;
+		case 'S':
+			o->seed = parse_num("--seed", optarg, false, 0, UINT64_MAX);
+			break;
+		case 'C':
+			o->conns = parse_num("--conns", optarg, false, 1, CONNS_MAX);
+			break;
+		case 'd':
+			o->duration = parse_seconds("--duration", optarg);
+			break;
+		case 'b':
+			o->bind = optarg;
+			break;
+		case OPT_SNDBUF:
+			o->sndbuf = parse_num("--sndbuf", optarg, true, 1, INT_MAX / 2);
+			break;
+		case OPT_MSS:
+			o->mss = parse_num("--mss", optarg, false, MSS_MIN, MSS_MAX);
+			break;
+		case OPT_LINGER:
+			o->linger_s = optarg ? parse_num("--linger", optarg, false, 1, LINGER_S_MAX)
+					     : LINGER_S_DEFAULT;
+			break;
+		case OPT_RST:
+			o->rst = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case 'V':
+			printf(PROG " (offrx) " OFFRX_VERSION "\n");
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		usage_error("expected one ADDR:PORT to connect to, got %d arguments",
+			    argc - optind);
+	o->target = argv[optind];
+
+	if (o->pattern == PAT_BULK) {
+		if (o->count_set)
+			usage_error("--count does not apply to --pattern bulk (use --bytes)");
+		if (o->interval_set)
+			usage_error("--interval-ms does not apply to --pattern bulk (use "
+				    "--pattern messages or trickle)");
+		if (!o->msg_size_set)
+			o->msg_size = BULK_WRITE_DEFAULT;
+		if (!o->bytes_set && !o->duration)
+			o->bytes = BULK_BYTES_DEFAULT;
+		if (!o->bytes_set && o->duration)
+			o->bytes = UINT64_MAX;
+		return;
+	}
+	if (o->count_set && o->bytes_set)
+		usage_error("give --count or --bytes, not both (--bytes N sends N bytes in "
+			    "--msg-size pieces)");
+	if (!o->msg_size_set)
+		o->msg_size = MSG_SIZE_DEFAULT;
+	if (!o->count_set && !o->bytes_set && !o->duration) {
+		o->count = COUNT_DEFAULT;
+		o->count_set = true;
+	}
+	if (o->count_set) {
+		if (o->count > UINT64_MAX / o->msg_size)
+			usage_error("--count %" PRIu64 " of --msg-size %" PRIu64
+				    " bytes is more than 2^64 bytes (lower the count)",
+				    o->count, o->msg_size);
+		o->bytes = o->count * o->msg_size;
+	} else if (!o->bytes_set) {
+		o->bytes = UINT64_MAX;
+	}
+}
+
+/* --- addresses and connecting ------------------------------------------------------------ */
+
+static void split_target(const char *s, char *host, size_t hostlen, const char **port)
+{
+	const char *colon;
+	size_t n;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			usage_error("'%s' is not [IPV6]:PORT (e.g. [fd00::1]:5201)", s);
+		n = close - s - 1;
+		colon = close + 1;
+		s++;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			usage_error("'%s' has no port (use ADDR:PORT, e.g. 10.77.0.1:5201 or "
+				    "[fd00::1]:5201)",
+				    s);
+		if (strchr(s, ':') != colon)
+			usage_error("'%s': put an IPv6 address in brackets, e.g. [fd00::1]:5201",
+				    s);
+		n = colon - s;
+	}
+	if (n == 0 || n >= hostlen)
+		usage_error("'%s' has no usable address before the port (use ADDR:PORT)", s);
+	memcpy(host, s, n);
+	host[n] = '\0';
+	*port = colon + 1;
+	parse_num("port", *port, false, 1, 65535);
+}
+
+static void format_addr(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(buf, buflen, "?");
+		return;
+	}
+	snprintf(buf, buflen, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+}
+
+static const char *connect_hint(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return "is the receiver running on that port?";
+	case ETIMEDOUT:
+		return "no answer within " STR(
+			CONNECT_TIMEOUT_S) " s; is the address reachable and "
+					   "not filtered by a firewall?";
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+		return "no route to it; check the address and 'ip route get ADDR'";
+	case EADDRNOTAVAIL:
+		return "is the --bind address configured on a local interface? see 'ip addr'";
+	case EACCES:
+	case EPERM:
+		return "a firewall rule or security policy refused it";
+	default:
+		return "check the address, the port and that the receiver accepts connections";
+	}
+}
+
+static const char *send_hint(int err)
+{
+	switch (err) {
+	case EPIPE:
+	case ECONNRESET:
+		return "the receiver closed or reset the connection before the stream ended";
+	case ETIMEDOUT:
+		return "the receiver stopped acknowledging; is it still running and reachable?";
+	default:
+		return "check the receiver and the path to it";
+	}
+}
+
+static int sock_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return errno;
+	return err;
+}
+
+static int set_int(int fd, int level, int name, int val)
+{
+	return setsockopt(fd, level, name, &val, sizeof(val)) ? -errno : 0;
+}
+
+/* Open one connection to ai; on failure, describe it in err and return -1. */
+static int conn_open(const struct opts *o, const struct addrinfo *ai, const struct addrinfo *local,
+		     const char *who, char *err, size_t errlen)
+{
+	char peer[INET6_ADDRSTRLEN + 16];
+	struct pollfd p;
+	int fd, r;
+
+	format_addr(ai->ai_addr, ai->ai_addrlen, peer, sizeof(peer));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0) {
+		snprintf(err, errlen,
+			 PROG ": %ssocket for %s: %s (raise 'ulimit -n' or lower --conns)", who,
+			 peer, strerror(errno));
+		return -1;
+	}
+	if (o->sndbuf && (r = set_int(fd, SOL_SOCKET, SO_SNDBUF, (int)o->sndbuf))) {
+		snprintf(err, errlen, PROG ": %s--sndbuf %" PRIu64 ": %s (use a smaller size)", who,
+			 o->sndbuf, strerror(-r));
+		goto fail;
+	}
+	if (o->mss && (r = set_int(fd, IPPROTO_TCP, TCP_MAXSEG, (int)o->mss))) {
+		snprintf(err, errlen, PROG ": %s--mss %" PRIu64 ": %s (use 88 to 32767)", who,
+			 o->mss, strerror(-r));
+		goto fail;
+	}
+	if (o->pattern != PAT_BULK &&
+	    (r = set_int(fd, IPPROTO_TCP, TCP_NODELAY, o->pattern == PAT_MESSAGES))) {
+		snprintf(err, errlen, PROG ": %ssetting TCP_NODELAY: %s (this kernel is unusual)",
+			 who, strerror(-r));
+		goto fail;
+	}
+	if (local && bind(fd, local->ai_addr, local->ai_addrlen)) {
+		snprintf(err, errlen, PROG ": %sbind to %s: %s (%s)", who, o->bind, strerror(errno),
+			 connect_hint(errno));
+		goto fail;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS && errno != EINTR) {
+		r = errno;
+		goto fail_connect;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	do {
+		r = poll(&p, 1, CONNECT_TIMEOUT_S * 1000);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		r = errno;
+		goto fail_connect;
+	}
+	r = r == 0 ? ETIMEDOUT : sock_error(fd);
+	if (r)
+		goto fail_connect;
+	return fd;
+
+fail_connect:
+	snprintf(err, errlen, PROG ": %sconnect to %s: %s (%s)", who, peer, strerror(r),
+		 connect_hint(r));
+fail:
+	close(fd);
+	return -1;
+}
+
+/* --- sending ------------------------------------------------------------------------------ */
+
+/* Wait until fd is writable. Returns 0, 1 when the deadline passed first, or -errno. */
+static int wait_writable(int fd, uint64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	for (;;) {
+		int timeout = -1, r;
+
+		if (deadline != NO_DEADLINE) {
+			uint64_t now = now_ns();
+
+			if (now >= deadline)
+				return 1;
+			timeout = (deadline - now + MS - 1) / MS > INT_MAX
+					  ? INT_MAX
+					  : (int)((deadline - now + MS - 1) / MS);
+		}
+		r = poll(&p, 1, timeout);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0)
+			return 0; /* writable, or an error that the next send() reports */
+	}
+}
+
+/* Send all of buf, hashing exactly what the kernel accepts, so that a run stopped by the
+ * deadline in the middle of a write still hashes the stream the receiver gets. Returns 0, 1
+ * when the deadline passed first, or -errno.
+ */
+static int send_all(struct conn *c, const uint8_t *buf, size_t len, int flags)
+{
+	while (len) {
+		ssize_t n = send(c->fd, buf, len, flags | MSG_NOSIGNAL);
+		int r;
+
+		if (n > 0) {
+			EVP_DigestUpdate(c->md, buf, n);
+			__atomic_fetch_add(&c->sent, (uint64_t)n, __ATOMIC_RELAXED);
+			c->writes++;
+			buf += n;
+			len -= n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		r = wait_writable(c->fd, c->deadline);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int run_bulk(struct conn *c, uint8_t *buf)
+{
+	uint64_t left = c->o->bytes;
+
+	while (left && now_ns() < c->deadline) {
+		size_t n = left < c->o->msg_size ? left : c->o->msg_size;
+		int r;
+
+		stream_fill(&c->st, buf, n);
+		r = send_all(c, buf, n, 0);
+		if (r)
+			return r < 0 ? r : 0;
+		if (left != UINT64_MAX)
+			left -= n;
+	}
+	return 0;
+}
+
+/* messages and trickle: one piece every interval, on an absolute schedule so that a late
+ * wake-up does not push every later piece back.
+ */
+static int run_paced(struct conn *c, uint8_t *buf)
+{
+	const struct opts *o = c->o;
+	uint64_t interval = o->interval_ms * MS;
+	int more = o->pattern == PAT_TRICKLE ? MSG_MORE : 0;
+	uint64_t left = o->bytes;
+
+	for (uint64_t k = 0; left; k++) {
+		uint64_t when = c->t0 + k * interval;
+		bool last;
+		size_t n;
+		int r;
+
+		if (when >= c->deadline)
+			break;
+		sleep_until(when);
+		if (now_ns() >= c->deadline)
+			break;
+		n = left < o->msg_size ? left : o->msg_size;
+		if (left != UINT64_MAX)
+			left -= n;
+		last = !left || (c->deadline != NO_DEADLINE && when + interval >= c->deadline);
+		stream_fill(&c->st, buf, n);
+		r = send_all(c, buf, n, last ? 0 : more);
+		if (r)
+			return r < 0 ? r : 0;
+	}
+	return 0;
+}
+
+/* With --linger, wait until everything sent (and the FIN, if any) is acknowledged. */
+static int wait_acked(struct conn *c)
+{
+	uint64_t end = now_ns() + c->o->linger_s * SEC;
+	int outq = 0;
+
+	for (;;) {
+		int err = sock_error(c->fd);
+
+		if (err) {
+			snprintf(c->err, sizeof(c->err),
+				 PROG
+				 ": conn %u to %s: waiting for the last acknowledgements: %s (%s)",
+				 c->id, c->peer, strerror(err), send_hint(err));
+			return -1;
+		}
+		if (ioctl(c->fd, SIOCOUTQ, &outq) == 0 && outq == 0)
+			return 0;
+		if (now_ns() >= end)
+			break;
+		sleep_until(now_ns() + MS);
+	}
+	snprintf(c->err, sizeof(c->err),
+		 PROG ": conn %u to %s: %d bytes still unacknowledged after --linger %" PRIu64
+		      " s (is the receiver reading? give a longer --linger)",
+		 c->id, c->peer, outq, c->o->linger_s);
+	return -1;
+}
+
+static int conn_finish(struct conn *c)
+{
+	const struct opts *o = c->o;
+
+	if (!o->rst && shutdown(c->fd, SHUT_WR)) {
+		int err = sock_error(c->fd);
+
+		if (!err)
+			err = errno;
+		snprintf(c->err, sizeof(c->err),
+			 PROG ": conn %u to %s: sending FIN after %" PRIu64 " bytes: %s (%s)",
+			 c->id, c->peer, __atomic_load_n(&c->sent, __ATOMIC_RELAXED), strerror(err),
+			 send_hint(err));
+		return -1;
+	}
+	if (o->linger_s && wait_acked(c))
+		return -1;
+	if (!o->rst) {
+		char sink[4096];
+
+		/* Unread data at close() turns the FIN into an RST: discard what the peer sent. */
+		while (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+			;
+	}
+	if (o->rst) {
+		struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+		if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l))) {
+			snprintf(c->err, sizeof(c->err),
+				 PROG
+				 ": conn %u: setting SO_LINGER 0 for --rst: %s (close with FIN "
+				 "instead: drop --rst)",
+				 c->id, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void *conn_thread(void *arg)
+{
+	struct conn *c = arg;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	uint8_t *buf;
+	int r;
+
+	buf = malloc(c->o->msg_size);
+	c->t0 = now_ns();
+	if (!buf) {
+		snprintf(c->err, sizeof(c->err),
+			 PROG ": conn %u: no memory for a %" PRIu64
+			      "-byte buffer (lower --msg-size)",
+			 c->id, c->o->msg_size);
+		c->failed = true;
+	} else {
+		r = c->o->pattern == PAT_BULK ? run_bulk(c, buf) : run_paced(c, buf);
+		if (r < 0) {
+			snprintf(c->err, sizeof(c->err),
+				 PROG ": conn %u to %s: send after %" PRIu64 " bytes: %s (%s)",
+				 c->id, c->peer, __atomic_load_n(&c->sent, __ATOMIC_RELAXED),
+				 strerror(-r), send_hint(-r));
+			c->failed = true;
+		} else if (conn_finish(c)) {
+			c->failed = true;
+		}
+	}
+	close(c->fd);
+	c->t1 = now_ns();
+	free(buf);
+
+	EVP_DigestFinal_ex(c->md, md, &mdlen);
+	for (unsigned i = 0; i < mdlen && i < 32; i++)
+		sprintf(c->sha256 + 2 * i, "%02x", md[i]);
+	__atomic_store_n(&c->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* --- output ------------------------------------------------------------------------------- */
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void print_conn(const struct opts *o, const struct conn *c)
+{
+	uint64_t ns = c->t1 - c->t0;
+	char rate[32];
+
+	if (o->json) {
+		printf("{\"conn\":%u,\"peer\":", c->id);
+		json_string(stdout, c->peer);
+		printf(",\"pattern\":\"%s\",\"seed\":%" PRIu64 ",\"bytes\":%" PRIu64
+		       ",\"writes\":%" PRIu64 ",\"seconds\":%.6f,\"bits_per_second\":%.0f"
+		       ",\"mss\":%d,\"close\":\"%s\",\"sha256\":\"%s\",\"error\":",
+		       pattern_names[o->pattern], o->seed + c->id, c->sent, c->writes,
+		       (double)ns / SEC, rate_of(c->sent, ns), c->mss, o->rst ? "rst" : "fin",
+		       c->sha256);
+		if (c->failed)
+			json_string(stdout, c->err);
+		else
+			fputs("null", stdout);
+		fputs("}\n", stdout);
+	} else if (!o->quiet && !c->failed) {
+		printf("conn %u: sent %" PRIu64 " bytes in %.3f s (%s) sha256 %s\n", c->id, c->sent,
+		       (double)ns / SEC, fmt_rate(rate, sizeof(rate), rate_of(c->sent, ns)),
+		       c->sha256);
+	}
+}
+
+static void print_total(const struct opts *o, uint64_t bytes, uint64_t ns, unsigned failed)
+{
+	char rate[32];
+
+	if (o->json)
+		printf("{\"total\":true,\"conns\":%" PRIu64 ",\"failed\":%u,\"bytes\":%" PRIu64
+		       ",\"seconds\":%.6f,\"bits_per_second\":%.0f}\n",
+		       o->conns, failed, bytes, (double)ns / SEC, rate_of(bytes, ns));
+	else if (!o->quiet && o->conns > 1)
+		printf("total: sent %" PRIu64 " bytes over %" PRIu64
+		       " connections in %.3f s (%s)%s\n",
+		       bytes, o->conns, (double)ns / SEC,
+		       fmt_rate(rate, sizeof(rate), rate_of(bytes, ns)),
+		       failed ? ", some failed" : "");
+}
+
+static void progress(const struct opts *o, struct conn *conns, uint64_t start, uint64_t prev_ns,
+		     uint64_t *prev_bytes)
+{
+	uint64_t now = now_ns(), sum = 0;
+	char done[32], total[32], rate[32];
+
+	for (unsigned i = 0; i < o->conns; i++)
+		sum += __atomic_load_n(&conns[i].sent, __ATOMIC_RELAXED);
+	fmt_bytes(done, sizeof(done), sum);
+	fmt_rate(rate, sizeof(rate), rate_of(sum - *prev_bytes, now - prev_ns));
+	if (o->bytes != UINT64_MAX && o->bytes <= UINT64_MAX / o->conns)
+		fprintf(stderr, "\r%6.1f s  sent %s of %s  %s\033[K", (double)(now - start) / SEC,
+			done, fmt_bytes(total, sizeof(total), o->bytes * o->conns), rate);
+	else
+		fprintf(stderr, "\r%6.1f s  sent %s  %s\033[K", (double)(now - start) / SEC, done,
+			rate);
+	*prev_bytes = sum;
+}
+
+/* --- main --------------------------------------------------------------------------------- */
+
+static struct addrinfo *resolve_bind(const char *addr)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res;
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(addr);
+
+	if (addr[0] == '[' && n > 2 && addr[n - 1] == ']' && n - 2 < sizeof(host)) {
+		memcpy(host, addr + 1, n - 2);
+		host[n - 2] = '\0';
+		addr = host;
+	}
+	if (getaddrinfo(addr, "0", &hints, &res))
+		usage_error("--bind: '%s' is not an IPv4 or IPv6 address (e.g. 10.77.0.2)", addr);
+	return res;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res, *ai, *local = NULL;
+	char host[NI_MAXHOST], peer[INET6_ADDRSTRLEN + 16], who[32] = "";
+	char errs[4][512];
+	struct conn *conns;
+	uint64_t start, deadline, total = 0, end = 0;
+	const char *port;
+	unsigned failed = 0, tried = 0;
+	bool show_progress;
+	struct opts o;
+	int r, fd = -1;
+
+	parse_args(argc, argv, &o);
+	sigaction(SIGPIPE, &sa, NULL);
+	split_target(o.target, host, sizeof(host), &port);
+	if (o.bind) {
+		unsigned char a[sizeof(struct in6_addr)];
+		int family = inet_pton(AF_INET, host, a) == 1	 ? AF_INET
+			     : inet_pton(AF_INET6, host, a) == 1 ? AF_INET6
+								 : AF_UNSPEC;
+
+		local = resolve_bind(o.bind);
+		if (family != AF_UNSPEC && family != local->ai_family)
+			usage_error(
+				"--bind %s and %s are not of the same family (bind an %s address)",
+				o.bind, o.target, family == AF_INET ? "IPv4" : "IPv6");
+		hints.ai_family = local->ai_family;
+	}
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r) {
+		fprintf(stderr,
+			PROG ": cannot resolve '%s'%s: %s (check the spelling, or give a "
+			     "numeric address)\n",
+			host, local ? " to an address of the --bind family" : "", gai_strerror(r));
+		return EXIT_IO;
+	}
+
+	conns = calloc(o.conns, sizeof(*conns));
+	if (!conns) {
+		fprintf(stderr, PROG ": no memory for %" PRIu64 " connections (lower --conns)\n",
+			o.conns);
+		return EXIT_IO;
+	}
+
+	/* Connect every connection before any sends, so that they start together. The first one
+	 * tries each address the name resolves to; the rest use the one that worked.
+	 */
+	for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+		if (o.conns > 1)
+			snprintf(who, sizeof(who), "conn 0: ");
+		fd = conn_open(&o, ai, local, who, errs[tried % 4], sizeof(errs[0]));
+		if (fd < 0)
+			tried++;
+		else
+			break;
+	}
+	if (fd < 0) {
+		for (unsigned i = tried > 4 ? tried - 4 : 0; i < tried; i++)
+			fprintf(stderr, "%s\n", errs[i % 4]);
+		return EXIT_IO;
+	}
+	format_addr(ai->ai_addr, ai->ai_addrlen, peer, sizeof(peer));
+	for (unsigned i = 0; i < o.conns; i++) {
+		struct conn *c = &conns[i];
+		socklen_t len = sizeof(c->mss);
+
+		if (i) {
+			snprintf(who, sizeof(who), "conn %u: ", i);
+			fd = conn_open(&o, ai, local, who, errs[0], sizeof(errs[0]));
+			if (fd < 0) {
+				fprintf(stderr, "%s\n", errs[0]);
+				return EXIT_IO;
+			}
+		}
+		c->id = i;
+		c->fd = fd;
+		c->o = &o;
+		c->peer = peer;
+		stream_init(&c->st, o.seed + i);
+		getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &c->mss, &len);
+		c->md = EVP_MD_CTX_new();
+		if (!c->md || !EVP_DigestInit_ex(c->md, EVP_sha256(), NULL)) {
+			fprintf(stderr, PROG ": cannot set up SHA-256 in libcrypto (check the "
+					     "OpenSSL installation)\n");
+			return EXIT_IO;
+		}
+	}
+	if (o.sndbuf && !o.quiet) {
+		int got = 0;
+		socklen_t len = sizeof(got);
+
+		/* The kernel doubles SO_SNDBUF for its bookkeeping, and caps it at wmem_max. */
+		getsockopt(conns[0].fd, SOL_SOCKET, SO_SNDBUF, &got, &len);
+		if ((uint64_t)got < 2 * o.sndbuf)
+			fprintf(stderr,
+				PROG ": warning: --sndbuf %" PRIu64 " was capped to %d bytes "
+				     "(raise net.core.wmem_max to allow more)\n",
+				o.sndbuf, got / 2);
+	}
+
+	start = now_ns();
+	deadline = o.duration ? start + (uint64_t)(o.duration * SEC) : NO_DEADLINE;
+	for (unsigned i = 0; i < o.conns; i++) {
+		conns[i].deadline = deadline;
+		r = pthread_create(&conns[i].thread, NULL, conn_thread, &conns[i]);
+		if (r) {
+			fprintf(stderr,
+				PROG ": cannot start the thread for conn %u: %s (lower --conns)\n",
+				i, strerror(r));
+			return EXIT_IO;
+		}
+	}
+
+	show_progress = !o.quiet && isatty(STDERR_FILENO);
+	if (show_progress) {
+		uint64_t next = start + SEC, prev_ns = start, prev_bytes = 0;
+		bool running = true;
+
+		while (running) {
+			sleep_until(now_ns() + 100 * MS);
+			running = false;
+			for (unsigned i = 0; i < o.conns && !running; i++)
+				running = !__atomic_load_n(&conns[i].done, __ATOMIC_ACQUIRE);
+			if (running && now_ns() >= next) {
+				progress(&o, conns, start, prev_ns, &prev_bytes);
+				prev_ns = now_ns();
+				next += SEC;
+			}
+		}
+		if (next > start + SEC)
+			fputs("\r\033[K", stderr);
+	}
+
+	for (unsigned i = 0; i < o.conns; i++) {
+		pthread_join(conns[i].thread, NULL);
+		EVP_MD_CTX_free(conns[i].md);
+	}
+	for (unsigned i = 0; i < o.conns; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->failed) {
+			fprintf(stderr, "%s\n", c->err);
+			failed++;
+		}
+		print_conn(&o, c);
+		total += c->sent;
+		if (c->t1 > end)
+			end = c->t1;
+	}
+	print_total(&o, total, end - start, failed);
+
+	freeaddrinfo(res);
+	if (local)
+		freeaddrinfo(local);
+	free(conns);
+	return failed ? EXIT_IO : 0;
+}
