@@ -55,11 +55,15 @@ struct tcp_rx {
 	struct tcp_rx_stats st;
 };
 
-static const char *const drop_names[TCP_DROP__COUNT] = {
-	"none",		 "not_our_port",   "no_conn",	  "syn_flood", "conn_limit",
-	"bad_handshake", "out_of_window",  "zero_window", "no_ack",    "rst_challenged",
-	"rst_outside",	 "syn_challenged", "duplicate",	  "ooo_full",  "no_room",
+static const char *const drop_names[] = {
+	"none",	      "not_our_port",	"no_conn",	 "syn_flood",
+	"conn_limit", "bad_handshake",	"out_of_window", "zero_window",
+	"no_ack",     "rst_challenged", "rst_outside",	 "syn_challenged",
+	"duplicate",  "ooo_full",	"no_room",	 "bad_ack",
 };
+
+_Static_assert(sizeof(drop_names) / sizeof(drop_names[0]) == TCP_DROP__COUNT,
+	       "every drop reason needs a name");
 
 const char *tcp_drop_str(enum tcp_drop d)
 {

@@ -83,7 +83,7 @@ static void check_partial_csum(struct wire *w)
 {
 	uint64_t partial = w->pdrops.n[PKT_DROP_TCP_PARTIAL_CSUM];
 	uint64_t good = w->pdrops.n[PKT_DROP_NONE];
-	if (w->warned_partial || partial < 8 || partial < good)
+	if (w->warned_partial || partial < 2 || partial < good)
 		return;
 	w->warned_partial = true;
 	logf_(w, 1,

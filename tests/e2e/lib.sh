@@ -31,15 +31,18 @@ start_recv() {
 	ip netns exec "$NS-eng" "$RECV" --iface eng0 --port 5201 --json --quiet "$@" \
 		>"$WORK/recv.json" 2>"$WORK/recv.err" &
 	RECV_PID=$!
-	for _ in $(seq 100); do
-		grep -q . "$WORK/recv.err" 2>/dev/null && break
-		kill -0 "$RECV_PID" 2>/dev/null || break
-		sleep 0.05
-	done
 	# --quiet prints nothing when ready: wait for the program to be attached instead.
 	for _ in $(seq 100); do
-		ip -n "$NS-eng" link show eng0 | grep -q xdp && return 0
-		kill -0 "$RECV_PID" 2>/dev/null || { cat "$WORK/recv.err"; return 1; }
+		# (no "| grep -q": under pipefail, ip's SIGPIPE would fail the check)
+		[[ "$(ip -n "$NS-eng" link show eng0)" == *xdp* ]] && return 0
+		if ! kill -0 "$RECV_PID" 2>/dev/null; then
+			local rc=0
+			wait "$RECV_PID" || rc=$?
+			RECV_PID=
+			echo "offrx-recv exited with status $rc before attaching:"
+			cat "$WORK/recv.err"
+			return 1
+		fi
 		sleep 0.05
 	done
 	echo "offrx-recv did not attach within 5 s"; cat "$WORK/recv.err"; return 1
