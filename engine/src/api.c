@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "trace.h"
 
 #define DEFAULT_PUSH_TIMER_NS (500ull * 1000 * 1000) /* R13: the Chimney default */
 #define DEFAULT_MAX_CONNS     4096u
@@ -15,6 +16,7 @@
 #define DEFAULT_HOLD_BYTES    (256ull << 10)
 #define DEFAULT_TICK_NS	      (1000ull * 1000)
 #define TIMER_SLOTS	      4096u
+#define DEFAULT_SNAPSHOT_NS   (500ull * 1000 * 1000)
 
 static inline struct offrx_conn *conn_of(struct rxq_conn *rc)
 {
@@ -130,6 +132,7 @@ int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *l
 	eng->user = o.user;
 	eng->link = link;
 	eng->max_conns = o.max_conns ? o.max_conns : DEFAULT_MAX_CONNS;
+	eng->snapshot_ns = o.snapshot_ns ? o.snapshot_ns : DEFAULT_SNAPSHOT_NS;
 	*out = eng;
 	return 0;
 }
@@ -151,6 +154,13 @@ int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn *
 	eng->conns = conn;
 	eng->nconns++;
 	rxq_note_conn(&conn->rc, OFFRX_E_CONN_OPEN, 0);
+	if (OFFRX_TP_ON(conn_open)) {
+		struct link_conn_info ci = { .local_addr = "-", .remote_addr = "-" };
+		if (eng->link->info)
+			eng->link->info(conn, &ci);
+		OFFRX_TP_DO(conn_open, conn->rc.id, ci.local_addr, ci.local_port, ci.remote_addr,
+			    ci.remote_port, ci.isn, ci.mss, ci.wscale);
+	}
 	*out = conn;
 	if (eng->cb.conn_new) {
 		eng->upcall_depth++;
@@ -160,6 +170,33 @@ int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn *
 	/* Posts made in conn_new (or data the link has not yet fed) may have left work. */
 	rxq_run_deferred(&eng->q);
 	return 0;
+}
+
+bool engine_trace_tick(struct offrx_engine *eng)
+{
+	uint64_t now = rxq_now(&eng->q);
+	if (now - eng->last_snapshot < eng->snapshot_ns)
+		return false;
+	eng->last_snapshot = now;
+	if (!OFFRX_TP_ON(conn_state))
+		return true;
+	struct offrx_tp_state st;
+	for (struct offrx_conn *c = eng->conns; c; c = c->next) {
+		struct rxq_snap sn;
+		rxq_snapshot(&c->rc, &sn, st.ids, st.lens, st.fills, st.no_push,
+			     OFFRX_TP_STATE_MAX);
+		st.conn = c->rc.id;
+		st.depth = sn.depth;
+		st.listed = sn.listed;
+		st.deadline_ns = sn.deadline;
+		st.held_bytes = sn.held;
+		st.window = sn.window;
+		st.bytes = sn.bytes;
+		st.indicated_out = sn.indicated_out;
+		st.rcv_nxt = sn.rcv_nxt;
+		OFFRX_TP_DO(conn_state, &st);
+	}
+	return true;
 }
 
 int engine_conn_close(struct offrx_conn *conn, enum offrx_close_reason reason)

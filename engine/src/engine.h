@@ -10,6 +10,15 @@
 
 #define OFFRX_MAX_LAYERS 8
 
+/* What a link knows of a connection, for the conn_open event. */
+struct link_conn_info {
+	char local_addr[48], remote_addr[48];
+	uint16_t local_port, remote_port;
+	uint32_t isn;
+	uint16_t mss;
+	uint8_t wscale;
+};
+
 struct link_ops {
 	const char *name;
 	void (*flush_ack)(struct offrx_conn *conn); /* send a pending delayed ACK (R26) */
@@ -19,6 +28,7 @@ struct link_ops {
 	uint32_t (*drops)(const struct offrx_engine *eng, const char **names, uint64_t *counts,
 			  uint32_t max);
 	void (*names)(const struct offrx_conn *conn, char *local, char *remote, size_t len);
+	void (*info)(const struct offrx_conn *conn, struct link_conn_info *out);
 };
 
 struct offrx_layer {
@@ -45,7 +55,8 @@ struct offrx_engine {
 	const struct link_ops *link;
 	void *link_priv;
 	uint32_t max_conns, nconns;
-	uint32_t upcall_depth; /* application code is running: destroy must wait */
+	uint32_t upcall_depth;		     /* application code is running: destroy must wait */
+	uint64_t snapshot_ns, last_snapshot; /* conn_state period (tracing) */
 	uint64_t conns_total;
 	struct offrx_conn *conns;
 };
@@ -57,6 +68,9 @@ int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *l
  * conn_new. */
 int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn **out,
 		     void *link_priv);
+/* Emit conn_state snapshots when their period has come; returns true when it had (links add
+ * their own periodic events then). */
+bool engine_trace_tick(struct offrx_engine *eng);
 /* Free a connection; refused (INVALID_STATE) from inside one of its own upcalls. */
 int engine_conn_close(struct offrx_conn *conn, enum offrx_close_reason reason);
 

@@ -145,6 +145,7 @@ void offrx_mem_advance(struct offrx_engine *eng, uint64_t ns)
 	}
 	__atomic_store_n(&me->now, target, __ATOMIC_RELEASE);
 	rxq_advance(&eng->q);
+	engine_trace_tick(eng);
 }
 
 void offrx_mem_set_time(struct offrx_engine *eng, uint64_t now_ns)

@@ -64,23 +64,25 @@ uint64_t rxq_now(const struct rxq *q)
 
 /* --- events ------------------------------------------------------------------------------ */
 
-static inline bool listening(const struct rxq *q)
+/* Someone listens for events of this kind: an in-process observer or a tracing session. */
+static inline bool listening(const struct rxq *q, enum offrx_event_kind kind)
 {
-	return unlikely(q->cfg.observer != NULL || offrx_trace_enabled());
+	return unlikely(q->cfg.observer != NULL || offrx_tp_on(kind));
 }
 
 static void emit(struct rxq *q, struct offrx_event *ev)
 {
 	if (q->cfg.observer)
 		q->cfg.observer(ev, q->cfg.observer_ctx);
-	offrx_trace_emit(ev);
+	if (offrx_tp_on(ev->kind))
+		offrx_tp_emit(ev);
 }
 
 /* Timer events name the request the timer guards: r, or else the head. */
 static void emit_timer(struct rxq_conn *c, enum offrx_event_kind kind, uint64_t now,
 		       uint64_t deadline, struct offrx_recv_req *r)
 {
-	if (!listening(c->q))
+	if (!listening(c->q, kind))
 		return;
 	struct offrx_event ev = { .kind = kind, .ts_ns = now, .conn_id = c->id };
 	ev.deadline_ns = deadline;
@@ -227,7 +229,7 @@ static uint32_t req_place(struct offrx_recv_req *r, const uint8_t *src, uint64_t
 static void emit_fill(struct rxq_conn *c, struct offrx_recv_req *r, uint32_t n, uint32_t seq,
 		      bool psh, uint64_t now)
 {
-	if (!listening(c->q))
+	if (!listening(c->q, OFFRX_E_FILL))
 		return;
 	struct rxq_req_priv *p = priv(r);
 	struct offrx_event ev = { .kind = OFFRX_E_FILL, .ts_ns = now, .conn_id = c->id };
@@ -503,7 +505,7 @@ static void req_enqueue_init(struct rxq_conn *c, struct offrx_recv_req *r, uint6
 
 static void emit_post(struct rxq_conn *c, struct offrx_recv_req *r, uint64_t now)
 {
-	if (!listening(c->q))
+	if (!listening(c->q, OFFRX_E_POST))
 		return;
 	struct rxq_req_priv *p = priv(r);
 	struct offrx_event ev = { .kind = OFFRX_E_POST, .ts_ns = now, .conn_id = c->id };
@@ -683,7 +685,7 @@ static struct offrx_recv_req *take_batch(struct rxq_conn *c, uint32_t *n)
 static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch, uint32_t n)
 {
 	struct rxq *q = c->q;
-	bool on = listening(q);
+	bool on = listening(q, OFFRX_E_COMPLETE) || listening(q, OFFRX_E_COMPLETE_CALL);
 	uint64_t now = on ? rxq_now(q) : 0;
 	if (on) {
 		struct offrx_event ev = { .kind = OFFRX_E_COMPLETE_CALL, .ts_ns = now };
@@ -807,7 +809,7 @@ static void indicate_held(struct rxq_conn *c)
 	if (consumed < total && !c->posted_during_indicate)
 		c->suppressed = true; /* R21 */
 	c->indicating = false;
-	if (listening(q)) {
+	if (listening(q, OFFRX_E_INDICATE)) {
 		struct offrx_event ev = { .kind = OFFRX_E_INDICATE,
 					  .ts_ns = now,
 					  .conn_id = c->id };
@@ -900,7 +902,7 @@ static void set_event(struct rxq_conn *c, enum offrx_conn_event_type type,
 
 static void emit_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t reason, uint64_t now)
 {
-	if (!listening(c->q))
+	if (!listening(c->q, kind))
 		return;
 	struct offrx_event ev = { .kind = kind, .ts_ns = now, .conn_id = c->id };
 	ev.reason = reason;
@@ -908,9 +910,31 @@ static void emit_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t r
 	emit(c->q, &ev);
 }
 
+void rxq_snapshot(struct rxq_conn *c, struct rxq_snap *s, uint64_t *ids, uint32_t *lens,
+		  uint32_t *fills, uint8_t *no_push, uint32_t max)
+{
+	pthread_mutex_lock(&c->lock);
+	s->depth = c->depth;
+	s->listed = 0;
+	for (struct offrx_recv_req *r = c->head; r && s->listed < max; r = priv(r)->qnext) {
+		ids[s->listed] = priv(r)->id;
+		lens[s->listed] = priv(r)->buf_len;
+		fills[s->listed] = req_bytes(r);
+		no_push[s->listed] = (r->flags & OFFRX_REQ_NO_PUSH) != 0;
+		s->listed++;
+	}
+	s->deadline = c->deadline;
+	s->held = c->held_bytes;
+	s->window = space_locked(c);
+	s->bytes = c->rcv_bytes;
+	s->indicated_out = c->indicated_out;
+	s->rcv_nxt = c->rcv_nxt;
+	pthread_mutex_unlock(&c->lock);
+}
+
 void rxq_note_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t reason)
 {
-	if (listening(c->q))
+	if (listening(c->q, kind))
 		emit_conn(c, kind, reason, rxq_now(c->q));
 }
 
@@ -975,7 +999,7 @@ int rxq_return(struct rxq *q, struct offrx_ind_buf *bufs)
 		d->state = DESC_RETURNING;
 		marked++;
 	}
-	bool on = listening(q);
+	bool on = listening(q, OFFRX_E_RETURN);
 	uint64_t now = on ? rxq_now(q) : 0;
 	for (b = bufs; b;) {
 		struct offrx_ind_buf *nx = b->next;

@@ -145,6 +145,15 @@ int rxq_return(struct rxq *q, struct offrx_ind_buf *bufs);
  * until nothing is left, unless an upcall of the connection is already running. */
 void rxq_flush(struct rxq_conn *c);
 
+/* A connection's queue at one moment, for conn_state snapshots (at most max requests listed). */
+struct rxq_snap {
+	uint32_t depth, listed;
+	uint64_t deadline, held, window, bytes;
+	uint32_t indicated_out, rcv_nxt;
+};
+void rxq_snapshot(struct rxq_conn *c, struct rxq_snap *s, uint64_t *ids, uint32_t *lens,
+		  uint32_t *fills, uint8_t *no_push, uint32_t max);
+
 /* Note a connection opening or closing in the event stream (conn_open, conn_close). */
 void rxq_note_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t reason);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "seq.h"
+#include "trace.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
@@ -68,6 +69,13 @@ _Static_assert(sizeof(drop_names) / sizeof(drop_names[0]) == TCP_DROP__COUNT,
 const char *tcp_drop_str(enum tcp_drop d)
 {
 	return (unsigned)d < TCP_DROP__COUNT ? drop_names[d] : "unknown";
+}
+
+static void count_drop(struct tcp_rx *rx, enum tcp_drop why)
+{
+	rx->st.drops[why]++;
+	if (OFFRX_TP_ON(drop))
+		OFFRX_TP_DO(drop, 64 + (int)why, 0, 0);
 }
 
 static uint64_t now_ns(const struct tcp_rx *rx)
@@ -308,16 +316,16 @@ static void queue_delack(struct tcp_conn *c)
 static void syn_received(struct tcp_rx *rx, const struct pkt_info *s)
 {
 	if (rx->nhalfopen >= rx->cfg.max_halfopen) {
-		rx->st.drops[TCP_DROP_SYN_FLOOD]++; /* bounded: a flood costs a counter */
+		count_drop(rx, TCP_DROP_SYN_FLOOD); /* bounded: a flood costs a counter */
 		return;
 	}
 	if (rx->nconns >= rx->cfg.max_conns + rx->cfg.max_halfopen) {
-		rx->st.drops[TCP_DROP_CONN_LIMIT]++;
+		count_drop(rx, TCP_DROP_CONN_LIMIT);
 		return;
 	}
 	struct tcp_conn *c = calloc(1, sizeof(*c));
 	if (!c) {
-		rx->st.drops[TCP_DROP_CONN_LIMIT]++;
+		count_drop(rx, TCP_DROP_CONN_LIMIT);
 		return;
 	}
 	c->rx = rx;
@@ -357,7 +365,7 @@ static bool establish(struct tcp_conn *c)
 	struct tcp_rx *rx = c->rx;
 	struct offrx_conn *oc;
 	if (engine_conn_open(rx->eng, c->irs, &oc, c) != 0) {
-		rx->st.drops[TCP_DROP_CONN_LIMIT]++;
+		count_drop(rx, TCP_DROP_CONN_LIMIT);
 		send_seg(c, PKT_TCP_RST, c->snd_nxt, false);
 		rx->st.rsts_out++;
 		conn_release(c);
@@ -394,7 +402,7 @@ static uint32_t store(struct tcp_conn *c, const uint8_t *data, uint32_t len, boo
 	c->unacked_bytes += (uint32_t)n;
 	c->rx->st.bytes_stored += n;
 	if (n < len)
-		c->rx->st.drops[TCP_DROP_NO_ROOM]++;
+		count_drop(c->rx, TCP_DROP_NO_ROOM);
 	return (uint32_t)n;
 }
 
@@ -457,12 +465,12 @@ static void ooo_insert(struct tcp_conn *c, uint32_t seq, const uint8_t *data, ui
 		uint32_t plen = piece_end - seq;
 		bool pfin = fin && piece_end == end;
 		if (c->ooo_bytes + plen > c->rx->cfg.ooo_max) {
-			c->rx->st.drops[TCP_DROP_OOO_FULL]++;
+			count_drop(c->rx, TCP_DROP_OOO_FULL);
 			return;
 		}
 		struct ooo_seg *o = malloc(sizeof(*o) + plen);
 		if (!o) {
-			c->rx->st.drops[TCP_DROP_OOO_FULL]++;
+			count_drop(c->rx, TCP_DROP_OOO_FULL);
 			return;
 		}
 		o->seq = seq;
@@ -489,7 +497,7 @@ static void ooo_insert(struct tcp_conn *c, uint32_t seq, const uint8_t *data, ui
 /* RFC 5961 3.2 and 4.2: an RST or SYN that is not exactly right gets a challenge ACK. */
 static void challenge_ack(struct tcp_conn *c, enum tcp_drop why)
 {
-	c->rx->st.drops[why]++;
+	count_drop(c->rx, why);
 	c->rx->st.challenge_acks++;
 	send_ack(c);
 }
@@ -510,7 +518,7 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 		} else if (seq_geq(seq, c->rcv_nxt) && seq_lt(seq, c->rcv_nxt + (wnd ? wnd : 1))) {
 			challenge_ack(c, TCP_DROP_RST_CHALLENGED);
 		} else {
-			rx->st.drops[TCP_DROP_RST_OUTSIDE]++;
+			count_drop(rx, TCP_DROP_RST_OUTSIDE);
 		}
 		return;
 	}
@@ -530,23 +538,23 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 		/* Old duplicates, zero-window probes and segments past the window are answered
 		 * with an ACK that says where we are. */
 		if (seglen && seq_leq(seq + seglen, c->rcv_nxt))
-			rx->st.drops[TCP_DROP_DUPLICATE]++;
+			count_drop(rx, TCP_DROP_DUPLICATE);
 		else if (!wnd && seglen)
-			rx->st.drops[TCP_DROP_ZERO_WINDOW]++;
+			count_drop(rx, TCP_DROP_ZERO_WINDOW);
 		else
-			rx->st.drops[TCP_DROP_OUT_OF_WINDOW]++;
+			count_drop(rx, TCP_DROP_OUT_OF_WINDOW);
 		send_ack(c);
 		return;
 	}
 	if (!(s->flags & PKT_TCP_ACK)) {
-		rx->st.drops[TCP_DROP_NO_ACK]++;
+		count_drop(rx, TCP_DROP_NO_ACK);
 		return;
 	}
 	/* 3.10.7.4, fifth check, and RFC 5961 5.2: we send no data, so an acceptable ACK lies
 	 * between what we have sent less a window's worth and snd_nxt. Anything past snd_nxt
 	 * acknowledges something we never sent: answer with an ACK and drop the segment. */
 	if (seq_gt(s->ack, c->snd_nxt) || seq_lt(s->ack, c->iss - (1u << 30))) {
-		rx->st.drops[TCP_DROP_BAD_ACK]++;
+		count_drop(rx, TCP_DROP_BAD_ACK);
 		send_ack(c);
 		return;
 	}
@@ -606,20 +614,20 @@ void tcp_rx_input(struct tcp_rx *rx, const struct pkt_info *s)
 	rx->st.segs_in++;
 	rx->st.bytes_in += s->payload_len;
 	if (!our_port(rx, s->dst_port)) {
-		rx->st.drops[TCP_DROP_NOT_OUR_PORT]++;
+		count_drop(rx, TCP_DROP_NOT_OUR_PORT);
 		return;
 	}
 	struct tcp_conn *c = lookup(rx, s);
 	if (!c) {
 		if (s->flags & PKT_TCP_RST) {
-			rx->st.drops[TCP_DROP_NO_CONN]++;
+			count_drop(rx, TCP_DROP_NO_CONN);
 			return;
 		}
 		if ((s->flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN) {
 			syn_received(rx, s);
 			return;
 		}
-		rx->st.drops[TCP_DROP_NO_CONN]++;
+		count_drop(rx, TCP_DROP_NO_CONN);
 		send_rst_for(rx, s);
 		return;
 	}
@@ -634,18 +642,18 @@ void tcp_rx_input(struct tcp_rx *rx, const struct pkt_info *s)
 			else if (seq_gt(s->seq, c->rcv_nxt) && seq_lt(s->seq, c->rcv_nxt + wnd))
 				challenge_ack(c, TCP_DROP_RST_CHALLENGED);
 			else
-				rx->st.drops[TCP_DROP_RST_OUTSIDE]++;
+				count_drop(rx, TCP_DROP_RST_OUTSIDE);
 			return;
 		}
 		if (s->flags & PKT_TCP_SYN) {
 			if (s->seq == c->irs) /* our SYN-ACK was lost: send it again */
 				send_seg(c, PKT_TCP_SYN | PKT_TCP_ACK, c->iss, false);
 			else
-				rx->st.drops[TCP_DROP_BAD_HANDSHAKE]++;
+				count_drop(rx, TCP_DROP_BAD_HANDSHAKE);
 			return;
 		}
 		if (!(s->flags & PKT_TCP_ACK) || s->ack != c->iss + 1) {
-			rx->st.drops[TCP_DROP_BAD_HANDSHAKE]++;
+			count_drop(rx, TCP_DROP_BAD_HANDSHAKE);
 			if (s->flags & PKT_TCP_ACK)
 				send_rst_for(rx, s);
 			return;
@@ -811,6 +819,28 @@ static void name_of(const uint8_t *addr, uint8_t family, uint16_t port, char *ou
 		inet_ntop(AF_INET6, addr, a, sizeof(a));
 		snprintf(out, len, "[%s]:%u", a, port);
 	}
+}
+
+static void addr_of(const uint8_t *addr, uint8_t family, char *out, size_t len)
+{
+	if (family == PKT_AF_INET)
+		inet_ntop(AF_INET, addr + PKT_ADDR_V4_OFF, out, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, addr, out, (socklen_t)len);
+}
+
+void tcp_rx_conn_info(const struct offrx_conn *oc, struct link_conn_info *out)
+{
+	const struct tcp_conn *c = oc->link_priv;
+	if (!c)
+		return;
+	addr_of(c->tmpl.src_addr, c->tmpl.family, out->local_addr, sizeof(out->local_addr));
+	addr_of(c->tmpl.dst_addr, c->tmpl.family, out->remote_addr, sizeof(out->remote_addr));
+	out->local_port = c->tmpl.src_port;
+	out->remote_port = c->tmpl.dst_port;
+	out->isn = c->irs;
+	out->mss = c->rx->cfg.mss;
+	out->wscale = c->rcv_wscale;
 }
 
 void tcp_rx_conn_names(const struct offrx_conn *oc, char *local, char *remote, size_t len)

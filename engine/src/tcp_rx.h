@@ -97,5 +97,7 @@ void tcp_rx_abort_all(struct tcp_rx *rx);
 
 /* The connection's 4-tuple as "addr:port" strings, for messages and traces. */
 void tcp_rx_conn_names(const struct offrx_conn *conn, char *local, char *remote, size_t len);
+/* Addresses, ports, ISN, MSS and window scale, for the conn_open event. */
+void tcp_rx_conn_info(const struct offrx_conn *conn, struct link_conn_info *out);
 
 #endif

@@ -1,21 +1,74 @@
 /* The single switch between the engine and its tracepoints (OFFRX_TRACING=LTTNG|NONE).
- * The core builds a struct offrx_event only when someone listens (an observer or an enabled
- * tracepoint) and hands it here. The LTTng-UST provider plugs in behind these two functions;
- * until it does, both configurations compile the same type-checked calls. */
+ * offrx_tp_on(kind) costs one load and a branch per call site when no session listens (the
+ * kind is a constant there, so the switch folds away); only then does the core build a
+ * struct offrx_event and hand it to offrx_tp_emit(). With NONE everything compiles to nothing;
+ * CI builds both, so the arguments stay type-checked in the LTTNG build. */
 #ifndef OFFRX_TRACE_H
 #define OFFRX_TRACE_H
 
 #include <offrx/offrx.h>
 #include <stdbool.h>
 
-static inline bool offrx_trace_enabled(void)
+#ifdef OFFRX_TRACING_LTTNG
+#include "offrx_tp.h"
+#define OFFRX_TP_ON(name)      lttng_ust_tracepoint_enabled(offrx, name)
+#define OFFRX_TP_DO(name, ...) lttng_ust_do_tracepoint(offrx, name, __VA_ARGS__)
+#else
+/* The arguments are referenced (no unused-variable warnings) but never evaluated. */
+static inline void offrx_tp_none(int unused, ...)
 {
+	(void)unused;
+}
+#define OFFRX_TP_ON(name)      0
+#define OFFRX_TP_DO(name, ...) ((void)(0 && (offrx_tp_none(0, __VA_ARGS__), 0)))
+#define OFFRX_TP_STATE_MAX     64
+struct offrx_tp_state {
+	uint64_t conn;
+	uint32_t depth, listed;
+	uint64_t ids[OFFRX_TP_STATE_MAX];
+	uint32_t lens[OFFRX_TP_STATE_MAX];
+	uint32_t fills[OFFRX_TP_STATE_MAX];
+	uint8_t no_push[OFFRX_TP_STATE_MAX];
+	uint64_t deadline_ns, held_bytes, window, bytes;
+	uint32_t indicated_out, rcv_nxt;
+};
+#endif
+
+static inline bool offrx_tp_on(enum offrx_event_kind kind)
+{
+	switch (kind) {
+	case OFFRX_E_POST:
+		return OFFRX_TP_ON(post);
+	case OFFRX_E_FILL:
+		return OFFRX_TP_ON(fill);
+	case OFFRX_E_TIMER_START:
+		return OFFRX_TP_ON(push_timer_start);
+	case OFFRX_E_TIMER_RESTART:
+		return OFFRX_TP_ON(push_timer_restart);
+	case OFFRX_E_TIMER_CANCEL:
+		return OFFRX_TP_ON(push_timer_cancel);
+	case OFFRX_E_TIMER_EXPIRE:
+		return OFFRX_TP_ON(push_timer_expire);
+	case OFFRX_E_COMPLETE:
+		return OFFRX_TP_ON(complete);
+	case OFFRX_E_COMPLETE_CALL:
+		return OFFRX_TP_ON(complete_call);
+	case OFFRX_E_INDICATE:
+		return OFFRX_TP_ON(indicate);
+	case OFFRX_E_RETURN:
+		return OFFRX_TP_ON(return );
+	case OFFRX_E_DISCONNECT:
+	case OFFRX_E_UPLOAD:
+		return OFFRX_TP_ON(disconnect);
+	case OFFRX_E_CONN_CLOSE:
+		return OFFRX_TP_ON(conn_close);
+	case OFFRX_E_CONN_OPEN:
+		return false; /* emitted by the engine with the link's addresses */
+	}
 	return false;
 }
 
-static inline void offrx_trace_emit(const struct offrx_event *ev)
-{
-	(void)ev;
-}
+/* Hand one event to its tracepoint (engine/src/trace.c). */
+void offrx_tp_emit(const struct offrx_event *ev);
 
 #endif

@@ -16,6 +16,7 @@
 #include "link_xsk.h"
 #include "pkt.h"
 #include "tcp_rx.h"
+#include "trace.h"
 
 #define RX_BUDGET 256 /* frames per poll before timers get their turn */
 #define MAX_PORTS 64
@@ -116,9 +117,13 @@ int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
 			struct pkt_info seg;
 			enum pkt_drop d = pkt_parse(f[i].data, f[i].len, w->parse_flags, &seg);
 			pkt_drop_count(&w->pdrops, d);
-			if (d == PKT_DROP_NONE)
+			if (d == PKT_DROP_NONE) {
 				tcp_rx_input(w->tcp, &seg);
-			else if (d == PKT_DROP_TCP_PARTIAL_CSUM)
+				continue;
+			}
+			if (OFFRX_TP_ON(drop))
+				OFFRX_TP_DO(drop, (int)d, 0, f[i].len);
+			if (d == PKT_DROP_TCP_PARTIAL_CSUM)
 				check_partial_csum(w);
 		}
 		xsk_link_rx_done(w->link, f, n);
@@ -131,6 +136,14 @@ int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
 	rxq_advance(&eng->q);
 	tcp_rx_tick(w->tcp);
 	xsk_link_tx_flush(w->link);
+	if (engine_trace_tick(eng) && OFFRX_TP_ON(xsk_stats)) {
+		struct xsk_link_stats ls;
+		xsk_link_stats(w->link, &ls);
+		OFFRX_TP_DO(xsk_stats, ls.rx_frames, ls.tx_frames, ls.rx_dropped, ls.rx_ring_full,
+			    ls.rx_fill_ring_empty_descs, ls.tx_ring_empty_descs,
+			    ls.rx_invalid_descs + ls.tx_invalid_descs, ls.xdp_redirected,
+			    ls.xdp_passed, ls.tx_full + w->tx_errors);
+	}
 	return handled;
 }
 
@@ -206,6 +219,11 @@ static void wire_names(const struct offrx_conn *conn, char *local, char *remote,
 	tcp_rx_conn_names(conn, local, remote, len);
 }
 
+static void wire_info(const struct offrx_conn *conn, struct link_conn_info *out)
+{
+	tcp_rx_conn_info(conn, out);
+}
+
 static const struct link_ops wire_link_ops = {
 	.name = "wire",
 	.flush_ack = tcp_rx_flush_ack,
@@ -214,6 +232,7 @@ static const struct link_ops wire_link_ops = {
 	.destroy = wire_destroy,
 	.drops = wire_drops,
 	.names = wire_names,
+	.info = wire_info,
 };
 
 /* --- creation ---------------------------------------------------------------------------- */

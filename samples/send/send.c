@@ -61,6 +61,10 @@
 #define DURATION_MAX	    1e7
 #define NO_DEADLINE	    UINT64_MAX
 
+#define CONNECT_TIMEOUT_HINT     \
+	"no answer within " STR( \
+		CONNECT_TIMEOUT_S) " s; check that the host is up and not firewalled"
+
 enum pattern { PAT_BULK, PAT_MESSAGES, PAT_TRICKLE };
 
 static const char *const pattern_names[] = { "bulk", "messages", "trickle" };
@@ -481,9 +485,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				    "--pattern messages or trickle)");
 		if (!o->msg_size_set)
 			o->msg_size = BULK_WRITE_DEFAULT;
-		if (!o->bytes_set && !o->duration)
+		if (!o->bytes_set && o->duration == 0)
 			o->bytes = BULK_BYTES_DEFAULT;
-		if (!o->bytes_set && o->duration)
+		if (!o->bytes_set && o->duration > 0)
 			o->bytes = UINT64_MAX;
 		return;
 	}
@@ -492,7 +496,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			    "--msg-size pieces)");
 	if (!o->msg_size_set)
 		o->msg_size = MSG_SIZE_DEFAULT;
-	if (!o->count_set && !o->bytes_set && !o->duration) {
+	if (!o->count_set && !o->bytes_set && o->duration == 0) {
 		o->count = COUNT_DEFAULT;
 		o->count_set = true;
 	}
@@ -509,9 +513,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 /* --- addresses and connecting ------------------------------------------------------------ */
 
-static void split_target(const char *s, char *host, size_t hostlen, const char **port)
+static void split_target(const char *target, char *host, size_t hostlen, const char **port)
 {
-	const char *colon;
+	const char *s = target, *colon;
 	size_t n;
 
 	if (s[0] == '[') {
@@ -534,11 +538,14 @@ static void split_target(const char *s, char *host, size_t hostlen, const char *
 		n = colon - s;
 	}
 	if (n == 0 || n >= hostlen)
-		usage_error("'%s' has no usable address before the port (use ADDR:PORT)", s);
+		usage_error("'%s' has no usable address before the port (use ADDR:PORT)", target);
 	memcpy(host, s, n);
 	host[n] = '\0';
 	*port = colon + 1;
-	parse_num("port", *port, false, 1, 65535);
+	if (strspn(*port, "0123456789") != strlen(*port) || !**port || strlen(*port) > 5 ||
+	    atoi(*port) < 1 || atoi(*port) > 65535)
+		usage_error("'%s': the port '%s' is not a number from 1 to 65535 (use ADDR:PORT)",
+			    target, *port);
 }
 
 static void format_addr(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen)
@@ -559,9 +566,7 @@ static const char *connect_hint(int err)
 	case ECONNREFUSED:
 		return "is the receiver running on that port?";
 	case ETIMEDOUT:
-		return "no answer within " STR(
-			CONNECT_TIMEOUT_S) " s; is the address reachable and "
-					   "not filtered by a firewall?";
+		return CONNECT_TIMEOUT_HINT;
 	case ENETUNREACH:
 	case EHOSTUNREACH:
 		return "no route to it; check the address and 'ip route get ADDR'";
@@ -676,13 +681,12 @@ static int wait_writable(int fd, uint64_t deadline)
 		int timeout = -1, r;
 
 		if (deadline != NO_DEADLINE) {
-			uint64_t now = now_ns();
+			uint64_t now = now_ns(), ms;
 
 			if (now >= deadline)
 				return 1;
-			timeout = (deadline - now + MS - 1) / MS > INT_MAX
-					  ? INT_MAX
-					  : (int)((deadline - now + MS - 1) / MS);
+			ms = (deadline - now + MS - 1) / MS;
+			timeout = ms > INT_MAX ? INT_MAX : (int)ms;
 		}
 		r = poll(&p, 1, timeout);
 		if (r < 0 && errno != EINTR)
@@ -1028,9 +1032,9 @@ int main(int argc, char **argv)
 	/* Connect every connection before any sends, so that they start together. The first one
 	 * tries each address the name resolves to; the rest use the one that worked.
 	 */
-	for (ai = res; ai && fd < 0; ai = ai->ai_next) {
-		if (o.conns > 1)
-			snprintf(who, sizeof(who), "conn 0: ");
+	if (o.conns > 1)
+		snprintf(who, sizeof(who), "conn 0: ");
+	for (ai = res; ai; ai = ai->ai_next) {
 		fd = conn_open(&o, ai, local, who, errs[tried % 4], sizeof(errs[0]));
 		if (fd < 0)
 			tried++;
@@ -1082,7 +1086,7 @@ int main(int argc, char **argv)
 	}
 
 	start = now_ns();
-	deadline = o.duration ? start + (uint64_t)(o.duration * SEC) : NO_DEADLINE;
+	deadline = o.duration > 0 ? start + (uint64_t)(o.duration * SEC) : NO_DEADLINE;
 	for (unsigned i = 0; i < o.conns; i++) {
 		conns[i].deadline = deadline;
 		r = pthread_create(&conns[i].thread, NULL, conn_thread, &conns[i]);

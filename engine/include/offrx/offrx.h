@@ -212,6 +212,7 @@ struct offrx_engine_opts {
 	void *user; /* passed to conn_new */
 	offrx_observer_fn observer;
 	void *observer_ctx;
+	uint64_t snapshot_ns; /* period of offrx:conn_state snapshots when tracing; default 500 ms */
 
 	/* The engine on the wire (offrx_engine_create); the in-memory link ignores these. */
 	const char *ifname;	/* interface to receive on, e.g. "eng0" */

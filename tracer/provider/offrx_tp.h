@@ -1,0 +1,256 @@
+/* The LTTng-UST tracepoint provider "offrx": one event for every step of the receive path
+ * (post, fill, push timer, complete, indicate, return), connection life, periodic snapshots a
+ * late viewer can rebuild state from, drops and AF_XDP ring counters. The engine reaches it
+ * only through engine/src/trace.h. Catalogue: docs/TRACEPOINTS.md. */
+#undef LTTNG_UST_TRACEPOINT_PROVIDER
+#define LTTNG_UST_TRACEPOINT_PROVIDER offrx
+
+#undef LTTNG_UST_TRACEPOINT_INCLUDE
+#define LTTNG_UST_TRACEPOINT_INCLUDE "offrx_tp.h"
+
+#if !defined(OFFRX_TP_H) || defined(LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ)
+#define OFFRX_TP_H
+
+#include <stdint.h>
+#include <lttng/tracepoint.h>
+
+/* Most requests a conn_state snapshot lists (depth says how many are queued in all). */
+#define OFFRX_TP_STATE_MAX 64
+
+#ifndef OFFRX_TP_STATE_DEFINED
+#define OFFRX_TP_STATE_DEFINED
+/* One connection's queue for offrx:conn_state (more fields than a tracepoint takes arguments). */
+struct offrx_tp_state {
+	uint64_t conn;
+	uint32_t depth, listed; /* queued requests, and how many of them are listed below */
+	uint64_t ids[OFFRX_TP_STATE_MAX];
+	uint32_t lens[OFFRX_TP_STATE_MAX];
+	uint32_t fills[OFFRX_TP_STATE_MAX];
+	uint8_t no_push[OFFRX_TP_STATE_MAX];
+	uint64_t deadline_ns, held_bytes, window, bytes;
+	uint32_t indicated_out, rcv_nxt;
+};
+#endif
+
+LTTNG_UST_TRACEPOINT_ENUM(offrx, complete_reason,
+	LTTNG_UST_TP_ENUM_VALUES(
+		lttng_ust_field_enum_value("filled", 1)
+		lttng_ust_field_enum_value("psh", 2)
+		lttng_ust_field_enum_value("push_timer", 3)
+		lttng_ust_field_enum_value("abort", 4)
+		lttng_ust_field_enum_value("disconnect", 5)
+		lttng_ust_field_enum_value("upload", 6)
+		lttng_ust_field_enum_value("invalid_state", 7)))
+
+LTTNG_UST_TRACEPOINT_ENUM(offrx, status,
+	LTTNG_UST_TP_ENUM_VALUES(
+		lttng_ust_field_enum_value("SUCCESS", 0)
+		lttng_ust_field_enum_value("PENDING", 1)
+		lttng_ust_field_enum_value("PARTIALLY_ACCEPTED", 2)
+		lttng_ust_field_enum_value("NOT_ACCEPTED", 3)
+		lttng_ust_field_enum_value("REQUEST_ABORTED", -1)
+		lttng_ust_field_enum_value("UPLOAD_IN_PROGRESS", -2)
+		lttng_ust_field_enum_value("INVALID_STATE", -3)
+		lttng_ust_field_enum_value("INVALID_PARAMETER", -4)
+		lttng_ust_field_enum_value("RESOURCES", -5)))
+
+LTTNG_UST_TRACEPOINT_ENUM(offrx, close_reason,
+	LTTNG_UST_TP_ENUM_VALUES(
+		lttng_ust_field_enum_value("none", 0)
+		lttng_ust_field_enum_value("fin", 1)
+		lttng_ust_field_enum_value("rst", 2)
+		lttng_ust_field_enum_value("idle", 3)
+		lttng_ust_field_enum_value("upload", 4)))
+
+/* Drop reasons: the frame parser's (pkt.h, 1..) and the TCP layer's (tcp_rx.h, 64 + value). */
+LTTNG_UST_TRACEPOINT_ENUM(offrx, drop_reason,
+	LTTNG_UST_TP_ENUM_VALUES(
+		lttng_ust_field_enum_value("eth_short", 1)
+		lttng_ust_field_enum_value("vlan_short", 2)
+		lttng_ust_field_enum_value("not_ip", 3)
+		lttng_ust_field_enum_value("ip4_short", 4)
+		lttng_ust_field_enum_value("ip4_bad_ver", 5)
+		lttng_ust_field_enum_value("ip4_bad_ihl", 6)
+		lttng_ust_field_enum_value("ip4_bad_len", 7)
+		lttng_ust_field_enum_value("ip4_bad_csum", 8)
+		lttng_ust_field_enum_value("ip4_fragment", 9)
+		lttng_ust_field_enum_value("ip6_short", 10)
+		lttng_ust_field_enum_value("ip6_bad_ver", 11)
+		lttng_ust_field_enum_value("ip6_bad_len", 12)
+		lttng_ust_field_enum_value("ip6_ext_hdr", 13)
+		lttng_ust_field_enum_value("not_tcp", 14)
+		lttng_ust_field_enum_value("tcp_short", 15)
+		lttng_ust_field_enum_value("tcp_bad_doff", 16)
+		lttng_ust_field_enum_value("tcp_bad_opt", 17)
+		lttng_ust_field_enum_value("tcp_bad_csum", 18)
+		lttng_ust_field_enum_value("tcp_partial_csum", 19)
+		lttng_ust_field_enum_value("not_our_port", 65)
+		lttng_ust_field_enum_value("no_conn", 66)
+		lttng_ust_field_enum_value("syn_flood", 67)
+		lttng_ust_field_enum_value("conn_limit", 68)
+		lttng_ust_field_enum_value("bad_handshake", 69)
+		lttng_ust_field_enum_value("out_of_window", 70)
+		lttng_ust_field_enum_value("zero_window", 71)
+		lttng_ust_field_enum_value("no_ack", 72)
+		lttng_ust_field_enum_value("rst_challenged", 73)
+		lttng_ust_field_enum_value("rst_outside", 74)
+		lttng_ust_field_enum_value("syn_challenged", 75)
+		lttng_ust_field_enum_value("duplicate", 76)
+		lttng_ust_field_enum_value("ooo_full", 77)
+		lttng_ust_field_enum_value("no_room", 78)
+		lttng_ust_field_enum_value("bad_ack", 79)))
+
+LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_open,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, const char *, local_addr, uint16_t, local_port,
+			  const char *, remote_addr, uint16_t, remote_port, uint32_t, isn,
+			  uint16_t, mss, uint8_t, wscale),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_string(local_addr, local_addr)
+		lttng_ust_field_integer(uint16_t, local_port, local_port)
+		lttng_ust_field_string(remote_addr, remote_addr)
+		lttng_ust_field_integer(uint16_t, remote_port, remote_port)
+		lttng_ust_field_integer(uint32_t, isn, isn)
+		lttng_ust_field_integer(uint16_t, mss, mss)
+		lttng_ust_field_integer(uint8_t, wscale, wscale)))
+
+LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_close,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, int, reason, uint64_t, bytes),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_enum(offrx, close_reason, int, reason, reason)
+		lttng_ust_field_integer(uint64_t, bytes, bytes)))
+
+/* The peer's FIN or RST, or the application's upload: what follows completes the queue. */
+LTTNG_UST_TRACEPOINT_EVENT(offrx, disconnect,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, int, reason, uint64_t, bytes),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_enum(offrx, close_reason, int, reason, reason)
+		lttng_ust_field_integer(uint64_t, bytes, bytes)))
+
+LTTNG_UST_TRACEPOINT_EVENT(offrx, post,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint32_t, buf_len, uint32_t, prefill,
+			  uint8_t, no_push, uint32_t, depth),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint64_t, req, req)
+		lttng_ust_field_integer(uint32_t, buf_len, buf_len)
+		lttng_ust_field_integer(uint32_t, prefill, prefill)
+		lttng_ust_field_integer(uint8_t, no_push, no_push)
+		lttng_ust_field_integer(uint32_t, depth, depth)))
+
+LTTNG_UST_TRACEPOINT_EVENT(offrx, fill,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint32_t, bytes, uint32_t, total,
+			  uint32_t, buf_len, uint32_t, seq, uint8_t, psh),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint64_t, req, req)
+		lttng_ust_field_integer(uint32_t, bytes, bytes)
+		lttng_ust_field_integer(uint32_t, total, total)
+		lttng_ust_field_integer(uint32_t, buf_len, buf_len)
+		lttng_ust_field_integer(uint32_t, seq, seq)
+		lttng_ust_field_integer(uint8_t, psh, psh)))
+
+LTTNG_UST_TRACEPOINT_EVENT_CLASS(offrx, push_timer,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint64_t, req, req)
+		lttng_ust_field_integer(uint64_t, deadline_ns, deadline_ns)
+		lttng_ust_field_integer(uint32_t, bytes, bytes)))
+
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_start,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes))
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_restart,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes))
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_cancel,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes))
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_expire,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes))
+
+LTTNG_UST_TRACEPOINT_EVENT(offrx, complete,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, int, status, uint32_t, bytes,
+			  uint32_t, placed, int, reason, uint64_t, post_to_complete_ns,
+			  int64_t, last_fill_to_complete_ns),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint64_t, req, req)
+		lttng_ust_field_enum(offrx, status, int, status, status)
+		lttng_ust_field_integer(uint32_t, bytes, bytes)
+		lttng_ust_field_integer(uint32_t, placed, placed)
+		lttng_ust_field_enum(offrx, complete_reason, int, reason, reason)
+		lttng_ust_field_integer(uint64_t, post_to_complete_ns, post_to_complete_ns)
+		lttng_ust_field_integer(int64_t, last_fill_to_complete_ns,
+					last_fill_to_complete_ns)))
+
+LTTNG_UST_TRACEPOINT_EVENT(offrx, complete_call,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint32_t, count),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint32_t, count, count)))
+
+LTTNG_UST_TRACEPOINT_EVENT(offrx, indicate,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, ind, uint64_t, offered, uint64_t, consumed,
+			  int, result, uint32_t, nbufs),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint64_t, ind, ind)
+		lttng_ust_field_integer(uint64_t, offered, offered)
+		lttng_ust_field_integer(uint64_t, consumed, consumed)
+		lttng_ust_field_enum(offrx, status, int, result, result)
+		lttng_ust_field_integer(uint32_t, nbufs, nbufs)))
+
+/* One event per returned buffer: buf is the buffer's id (the first of an indication is its id). */
+LTTNG_UST_TRACEPOINT_EVENT(offrx, return,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, buf, uint32_t, bytes),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint64_t, buf, buf)
+		lttng_ust_field_integer(uint32_t, bytes, bytes)))
+
+/* A periodic snapshot of one connection, so a reader that attached late (or lost events) can
+ * rebuild its queue: requests in posting order with their length, bytes and mode. */
+LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_state,
+	LTTNG_UST_TP_ARGS(const struct offrx_tp_state *, st),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, st->conn)
+		lttng_ust_field_integer(uint32_t, depth, st->depth)
+		lttng_ust_field_sequence(uint64_t, req_ids, st->ids, uint32_t, st->listed)
+		lttng_ust_field_sequence(uint32_t, req_lens, st->lens, uint32_t, st->listed)
+		lttng_ust_field_sequence(uint32_t, req_fills, st->fills, uint32_t, st->listed)
+		lttng_ust_field_sequence(uint8_t, req_no_push, st->no_push, uint32_t, st->listed)
+		lttng_ust_field_integer(uint64_t, deadline_ns, st->deadline_ns)
+		lttng_ust_field_integer(uint32_t, indicated_out, st->indicated_out)
+		lttng_ust_field_integer(uint64_t, held_bytes, st->held_bytes)
+		lttng_ust_field_integer(uint32_t, rcv_nxt, st->rcv_nxt)
+		lttng_ust_field_integer(uint64_t, window, st->window)
+		lttng_ust_field_integer(uint64_t, bytes, st->bytes)))
+
+LTTNG_UST_TRACEPOINT_EVENT(offrx, drop,
+	LTTNG_UST_TP_ARGS(int, reason, uint64_t, conn, uint32_t, frame_len),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(offrx, drop_reason, int, reason, reason)
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint32_t, frame_len, frame_len)))
+
+LTTNG_UST_TRACEPOINT_EVENT(offrx, xsk_stats,
+	LTTNG_UST_TP_ARGS(uint64_t, rx_frames, uint64_t, tx_frames, uint64_t, rx_dropped,
+			  uint64_t, rx_ring_full, uint64_t, fill_ring_empty, uint64_t, tx_ring_empty,
+			  uint64_t, invalid_descs, uint64_t, xdp_redirected, uint64_t, xdp_passed,
+			  uint64_t, tx_full),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, rx_frames, rx_frames)
+		lttng_ust_field_integer(uint64_t, tx_frames, tx_frames)
+		lttng_ust_field_integer(uint64_t, rx_dropped, rx_dropped)
+		lttng_ust_field_integer(uint64_t, rx_ring_full, rx_ring_full)
+		lttng_ust_field_integer(uint64_t, fill_ring_empty, fill_ring_empty)
+		lttng_ust_field_integer(uint64_t, tx_ring_empty, tx_ring_empty)
+		lttng_ust_field_integer(uint64_t, invalid_descs, invalid_descs)
+		lttng_ust_field_integer(uint64_t, xdp_redirected, xdp_redirected)
+		lttng_ust_field_integer(uint64_t, xdp_passed, xdp_passed)
+		lttng_ust_field_integer(uint64_t, tx_full, tx_full)))
+
+#endif /* OFFRX_TP_H */
+
+#include <lttng/tracepoint-event.h>
