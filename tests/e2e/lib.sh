@@ -18,7 +18,7 @@ FAILED=0
 cleanup() {
 	[[ -n "$RECV_PID" ]] && kill "$RECV_PID" 2>/dev/null && wait "$RECV_PID" 2>/dev/null
 	"$SRC/scripts/netns" down --name "$NS" >/dev/null 2>&1 || true
-	rm -rf "$WORK"
+	if [[ -n "${OFFRX_KEEP:-}" ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 "$SRC/scripts/netns" up --name "$NS" >/dev/null
