@@ -1,0 +1,143 @@
+/* One decoded offrx trace event: what tracer/reader hands to its consumers (the model, the
+ * viewer, the exporters) instead of bt_* objects. Plain data, fixed size, copyable; field
+ * meanings are those of docs/TRACEPOINTS.md. */
+#ifndef OFFRX_TRACE_EVENT_H
+#define OFFRX_TRACE_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define OTR_STATE_MAX 64 /* requests a conn_state lists (OFFRX_TP_STATE_MAX) */
+
+enum otr_kind {
+	OTR_UNKNOWN = 0,
+	OTR_CONN_OPEN,
+	OTR_CONN_CLOSE,
+	OTR_DISCONNECT,
+	OTR_POST,
+	OTR_FILL,
+	OTR_TIMER_START,
+	OTR_TIMER_RESTART,
+	OTR_TIMER_CANCEL,
+	OTR_TIMER_EXPIRE,
+	OTR_COMPLETE,
+	OTR_COMPLETE_CALL,
+	OTR_INDICATE,
+	OTR_RETURN,
+	OTR_CONN_STATE,
+	OTR_DROP,
+	OTR_XSK_STATS,
+	/* Not tracepoints: what the reader learned about the stream itself. */
+	OTR_DISCARDED, /* the tracer discarded events (or lost packets) in a time range */
+	OTR_SOURCE,    /* the source (re)connected, ended, or failed: see u.source */
+	OTR_KIND__COUNT
+};
+
+/* enum values as in the trace (docs/TRACEPOINTS.md) */
+enum otr_complete_reason {
+	OTR_CR_FILLED = 1,
+	OTR_CR_PSH,
+	OTR_CR_PUSH_TIMER,
+	OTR_CR_ABORT,
+	OTR_CR_DISCONNECT,
+	OTR_CR_UPLOAD,
+	OTR_CR_INVALID_STATE,
+};
+
+enum otr_source_state {
+	OTR_SRC_CONNECTED = 1, /* live: attached (again) to the relayd */
+	OTR_SRC_LOST,	       /* live: the relayd went away or the graph ended; reconnecting */
+	OTR_SRC_END,	       /* offline: the trace ended; live: the session was destroyed */
+	OTR_SRC_ERROR,	       /* cannot read on: u.source.msg says why */
+};
+
+struct otr_state_req {
+	uint64_t id;
+	uint32_t len, fill;
+	uint8_t no_push;
+};
+
+struct otr_event {
+	enum otr_kind kind;
+	int64_t ts_ns;	 /* nanoseconds from the clock's origin (Unix epoch for LTTng traces) */
+	uint64_t ts_raw; /* the raw clock value: CLOCK_MONOTONIC ns for LTTng, comparable with
+			  * the deadline_ns fields */
+	uint64_t vpid;	 /* the engine's process (vpid context), 0 if the trace lacks it */
+	uint64_t conn;	 /* connection id within the process; 0 if none */
+	uint64_t req;	 /* request id (post, fill, timer, complete), indication id
+			  * (indicate), buffer id (return) */
+	union {
+		struct {
+			char local_addr[48], remote_addr[48];
+			uint16_t local_port, remote_port, mss;
+			uint32_t isn;
+			uint8_t wscale;
+		} open;
+		struct {
+			int reason; /* close_reason: 0 none, 1 fin, 2 rst, 3 idle, 4 upload */
+			uint64_t bytes;
+		} close; /* OTR_CONN_CLOSE and OTR_DISCONNECT */
+		struct {
+			uint32_t buf_len, prefill, depth;
+			bool no_push;
+		} post;
+		struct {
+			uint32_t bytes, total, buf_len, seq;
+			bool psh;
+		} fill;
+		struct {
+			uint64_t deadline_ns; /* raw clock, like ts_raw */
+			uint32_t bytes;
+		} timer;
+		struct {
+			int status; /* offrx status: 0 SUCCESS, -1 REQUEST_ABORTED, ... */
+			uint32_t bytes, placed;
+			int reason; /* enum otr_complete_reason */
+			uint64_t post_to_complete_ns;
+			int64_t last_fill_to_complete_ns; /* -1: nothing was placed */
+		} complete;
+		struct {
+			uint32_t count;
+		} call;
+		struct {
+			uint64_t offered, consumed;
+			int result;
+			uint32_t nbufs;
+		} indicate;
+		struct {
+			uint32_t bytes;
+		} ret;
+		struct {
+			uint32_t depth, listed, indicated_out, rcv_nxt;
+			uint64_t deadline_ns, held_bytes, window, bytes;
+			struct otr_state_req reqs[OTR_STATE_MAX];
+		} state;
+		struct {
+			int reason; /* drop_reason */
+			uint32_t frame_len;
+		} drop;
+		struct {
+			uint64_t rx_frames, tx_frames, rx_dropped, rx_ring_full, fill_ring_empty,
+				tx_ring_empty, invalid_descs, xdp_redirected, xdp_passed, tx_full;
+		} xsk;
+		struct {
+			uint64_t count;		/* events discarded (0 if unknown) */
+			uint64_t packets;	/* packets lost */
+			int64_t from_ns, to_ns; /* the window, from origin; 0 if unknown */
+		} discarded;
+		struct {
+			enum otr_source_state state;
+			char msg[160];
+		} source;
+	} u;
+};
+
+/* Stable names: "post", "push_timer_expire", ... (the event names without "offrx:"). */
+const char *otr_kind_name(enum otr_kind k);
+enum otr_kind otr_kind_from_name(const char *name); /* OTR_UNKNOWN if not ours */
+const char *otr_complete_reason_name(int reason);   /* "filled", ..., "?" */
+const char *otr_close_reason_name(int reason);	    /* "none", "fin", ... */
+const char *otr_status_name(int status);	    /* "SUCCESS", ... */
+const char *otr_drop_reason_name(int reason);	    /* "tcp_bad_csum", ... */
+
+#endif
