@@ -2,6 +2,7 @@
  * The session daemon and, for live sessions, a local relay daemon are started when none answers,
  * the way `lttng create` does; everything a person may need to know comes back as text.
  */
+#define _GNU_SOURCE /* posix_spawn_file_actions_addclosefrom_np */
 #include "session.h"
 
 #include <arpa/inet.h>
@@ -164,6 +165,8 @@ static int spawn_daemon(char *const argv[], char *err, size_t errlen)
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, fd, STDERR_FILENO);
+	/* A daemon must not keep the caller's sockets (offrx-recv's AF_XDP ones) open for ever. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
 	ret = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (ret) {
@@ -179,7 +182,8 @@ static int spawn_daemon(char *const argv[], char *err, size_t errlen)
 		if (waited >= DAEMON_READY_MS) {
 			kill(pid, SIGTERM);
 			waitpid(pid, &status, 0);
-			errf(err, errlen, "%s did not get ready within %u s: see its log with '%s -vvv'",
+			errf(err, errlen,
+			     "%s did not get ready within %u s: see its log with '%s -vvv'",
 			     argv[0], DAEMON_READY_MS / 1000, argv[0]);
 			close(fd);
 			return -ETIMEDOUT;
@@ -213,7 +217,9 @@ static long sessiond_pid(void)
 		snprintf(path, sizeof(path), "/var/run/lttng/lttng-sessiond.pid");
 	else
 		snprintf(path, sizeof(path), "%s/.lttng/lttng-sessiond.pid",
-			 home ? home : getenv("HOME") ? getenv("HOME") : "");
+			 home		  ? home
+			 : getenv("HOME") ? getenv("HOME")
+					  : "");
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
@@ -389,15 +395,15 @@ static int find_session(const char *name, struct lttng_session *s, char *err, si
 
 static void unknown_session(const char *name, char *err, size_t errlen)
 {
-	errf(err, errlen, "no session named '%s': see the sessions with 'offrx-trace list'%s",
-	     name, is_default_name(name) ? "" : ", or check --name");
+	errf(err, errlen, "no session named '%s': see the sessions with 'offrx-trace list'%s", name,
+	     is_default_name(name) ? "" : ", or check --name");
 }
 
 static void session_exists(const char *name, char *err, size_t errlen)
 {
 	if (is_default_name(name))
-		errf(err, errlen, "session '%s' exists: stop it with 'offrx-trace stop' or pick --name",
-		     name);
+		errf(err, errlen,
+		     "session '%s' exists: stop it with 'offrx-trace stop' or pick --name", name);
 	else
 		errf(err, errlen,
 		     "session '%s' exists: stop it with 'offrx-trace stop --name %s' or pick "
@@ -564,8 +570,9 @@ static int absolute_output(const char *output, char *abs, size_t len, char *err,
 		return 0;
 	}
 	if (!getcwd(cwd, sizeof(cwd))) {
-		errf(err, errlen, "cannot make output directory '%s' absolute: %s: give a path "
-				  "starting with '/'",
+		errf(err, errlen,
+		     "cannot make output directory '%s' absolute: %s: give a path "
+		     "starting with '/'",
 		     output, strerror(errno));
 		return -EINVAL;
 	}
@@ -587,7 +594,8 @@ static int check_opts(const struct offrx_session_opts *o, char *err, size_t errl
 		return -EINVAL;
 	}
 	if (!is_pow2(o->num_subbuf)) {
-		errf(err, errlen, "sub-buffer count %llu is not a power of two: use e.g. 4, 8 or 16",
+		errf(err, errlen,
+		     "sub-buffer count %llu is not a power of two: use e.g. 4, 8 or 16",
 		     (unsigned long long)o->num_subbuf);
 		return -EINVAL;
 	}
@@ -631,9 +639,12 @@ static int setup_channel(const struct offrx_session_opts *o, char *err, size_t e
 	if (ret < 0) {
 		errf(err, errlen,
 		     "cannot create channel '%s' (%llu sub-buffers of %llu bytes, per-UID) in "
-		     "session '%s': %s",
+		     "session '%s': %s%s",
 		     OFFRX_SESSION_CHANNEL, (unsigned long long)o->num_subbuf,
-		     (unsigned long long)o->subbuf_size, o->name, lttng_msg(ret));
+		     (unsigned long long)o->subbuf_size, o->name, lttng_msg(ret),
+		     ret == -LTTNG_ERR_NOMEM ? ": that much per CPU does not fit: lower "
+					       "--subbuf-size or --num-subbuf"
+					     : "");
 		ret = lttng_to_errno(ret);
 		goto out;
 	}
@@ -647,9 +658,32 @@ static int setup_channel(const struct offrx_session_opts *o, char *err, size_t e
 		ret = lttng_to_errno(ret);
 		goto out;
 	}
+	/* Connection ids are per engine process: the vpid (and the name, for people) tells the
+	 * engines of one per-UID session apart. */
+	static const enum lttng_event_context_type ctx_types[] = { LTTNG_EVENT_CONTEXT_VPID,
+								   LTTNG_EVENT_CONTEXT_PROCNAME };
+	for (size_t i = 0; i < sizeof(ctx_types) / sizeof(ctx_types[0]); i++) {
+		struct lttng_event_context ctx;
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.ctx = ctx_types[i];
+		ret = lttng_add_context(h, &ctx, NULL, OFFRX_SESSION_CHANNEL);
+		if (ret < 0) {
+			errf(err, errlen, "cannot add the %s context to session '%s': %s",
+			     i ? "procname" : "vpid", o->name, lttng_msg(ret));
+			ret = lttng_to_errno(ret);
+			goto out;
+		}
+	}
 	ret = lttng_start_tracing(o->name);
 	if (ret < 0) {
-		errf(err, errlen, "cannot start session '%s': %s", o->name, lttng_msg(ret));
+		if (ret == -LTTNG_ERR_CREATE_DIR_FAIL)
+			errf(err, errlen,
+			     "cannot start session '%s': the session daemon cannot create its "
+			     "trace "
+			     "directory %s: pick one it may write to with --output",
+			     o->name, o->output ? o->output : "under its $HOME/lttng-traces");
+		else
+			errf(err, errlen, "cannot start session '%s': %s", o->name, lttng_msg(ret));
 		ret = lttng_to_errno(ret);
 		goto out;
 	}
@@ -671,8 +705,9 @@ int offrx_session_start(const struct offrx_session_opts *opts, char *location, s
 	int ret;
 
 	if (!opts || opts->size == 0) {
-		errf(err, errlen, "offrx_session_opts.size is 0: set it to "
-				  "sizeof(struct offrx_session_opts)");
+		errf(err, errlen,
+		     "offrx_session_opts.size is 0: set it to "
+		     "sizeof(struct offrx_session_opts)");
 		return -EINVAL;
 	}
 	/* Fields past the caller's size are the caller's defaults: zero. */
@@ -784,8 +819,9 @@ int offrx_session_stop(const char *name, bool keep, struct offrx_session_info *i
 		return 0;
 	ret = lttng_destroy_session(name);
 	if (ret < 0) {
-		errf(err, errlen, "session '%s' is stopped but cannot be destroyed: %s: try "
-				  "'lttng destroy %s'",
+		errf(err, errlen,
+		     "session '%s' is stopped but cannot be destroyed: %s: try "
+		     "'lttng destroy %s'",
 		     name, lttng_msg(ret), name);
 		return lttng_to_errno(ret);
 	}

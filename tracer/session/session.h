@@ -8,19 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OFFRX_SESSION_DEFAULT_NAME	    "offrx"
-#define OFFRX_SESSION_CHANNEL		    "offrx"
-#define OFFRX_SESSION_EVENTS		    "offrx:*"
+#define OFFRX_SESSION_DEFAULT_NAME "offrx"
+#define OFFRX_SESSION_CHANNEL	   "offrx"
+#define OFFRX_SESSION_EVENTS	   "offrx:*"
 /* Sized for the engine at full rate; see offrx-trace start --help for the reasoning. */
 #define OFFRX_SESSION_DEFAULT_SUBBUF_SIZE   (4ULL << 20)
 #define OFFRX_SESSION_DEFAULT_NUM_SUBBUF    8ULL
 #define OFFRX_SESSION_DEFAULT_LIVE_TIMER_US 100000U
 /* The local relay daemon offrx-trace starts (and expects) for live sessions. */
-#define OFFRX_SESSION_RELAYD_HOST	    "127.0.0.1"
-#define OFFRX_SESSION_RELAYD_CTRL_PORT	    5342
-#define OFFRX_SESSION_RELAYD_DATA_PORT	    5343
-#define OFFRX_SESSION_RELAYD_LIVE_PORT	    5344
-#define OFFRX_SESSION_MAX_CHANNELS	    16
+#define OFFRX_SESSION_RELAYD_HOST      "127.0.0.1"
+#define OFFRX_SESSION_RELAYD_CTRL_PORT 5342
+#define OFFRX_SESSION_RELAYD_DATA_PORT 5343
+#define OFFRX_SESSION_RELAYD_LIVE_PORT 5344
+#define OFFRX_SESSION_MAX_CHANNELS     16
 
 /*
  * What to create. Zero everything, set .size = sizeof(struct offrx_session_opts), then set
@@ -41,25 +41,25 @@ struct offrx_session_opts {
 
 struct offrx_session_channel {
 	char name[256];
-	char domain[16];	 /* "ust", "kernel", ... */
-	char buffers[16];	 /* "per-uid", "per-pid", "global" */
-	bool overwrite;		 /* flight-recorder mode: old packets overwritten, not counted */
-	uint64_t subbuf_size;	 /* bytes */
-	uint64_t num_subbuf;	 /* per CPU */
-	uint64_t discarded;	 /* events dropped because the sub-buffers were full */
-	uint64_t lost_packets;	 /* packets that never reached the trace */
-	char events[256];	 /* enabled event rules, comma-separated (may be cut short) */
+	char domain[16];       /* "ust", "kernel", ... */
+	char buffers[16];      /* "per-uid", "per-pid", "global" */
+	bool overwrite;	       /* flight-recorder mode: old packets overwritten, not counted */
+	uint64_t subbuf_size;  /* bytes */
+	uint64_t num_subbuf;   /* per CPU */
+	uint64_t discarded;    /* events dropped because the sub-buffers were full */
+	uint64_t lost_packets; /* packets that never reached the trace */
+	char events[256];      /* enabled event rules, comma-separated (may be cut short) */
 };
 
 struct offrx_session_info {
 	char name[256];
-	bool active;		/* tracing started */
+	bool active; /* tracing started */
 	bool live;
 	unsigned int live_timer_us;
-	char output[4096];	/* what the session daemon says: a path or tcp4://HOST:PORT/... */
-	char location[4096];	/* where to read it: the trace directory, or the lttng-live URL */
+	char output[4096];   /* what the session daemon says: a path or tcp4://HOST:PORT/... */
+	char location[4096]; /* where to read it: the trace directory, or the lttng-live URL */
 	unsigned int nr_channels;
-	bool channels_cut;	/* more than OFFRX_SESSION_MAX_CHANNELS channels */
+	bool channels_cut; /* more than OFFRX_SESSION_MAX_CHANNELS channels */
 	struct offrx_session_channel channels[OFFRX_SESSION_MAX_CHANNELS];
 };
 
@@ -76,8 +76,8 @@ struct offrx_session_info {
  * events "offrx:*". Starts lttng-sessiond (and lttng-relayd for live) when none answers.
  * location gets the trace directory (normal) or the lttng-live URL (live).
  */
-int offrx_session_start(const struct offrx_session_opts *o, char *location, size_t len,
-			char *err, size_t errlen);
+int offrx_session_start(const struct offrx_session_opts *o, char *location, size_t len, char *err,
+			size_t errlen);
 
 /*
  * Stop a session (an already stopped one is fine), fill info with its channels' final

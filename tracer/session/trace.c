@@ -1,0 +1,547 @@
+/* offrx-trace: start, stop, inspect and list the LTTng sessions that record offrx runs.
+ * A thin command line over offrx_session (session.h). Exit status: 0 ok, 1 failure, 2 usage.
+ */
+#define _GNU_SOURCE /* nftw */
+#include "session.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef OFFRX_VERSION
+#define OFFRX_VERSION "unknown"
+#endif
+
+#define EXIT_USAGE 2
+
+static const char *prog = "offrx-trace";
+
+static void usage_error(const char *cmd, const char *fmt, const char *what)
+{
+	fprintf(stderr, "%s%s%s: ", prog, cmd ? " " : "", cmd ? cmd : "");
+	fprintf(stderr, fmt, what);
+	fprintf(stderr, "\nTry '%s%s%s --help'.\n", prog, cmd ? " " : "", cmd ? cmd : "");
+}
+
+/* getopt_long with opterr = 0 found a problem: say which option, the way a person typed it. */
+static int bad_option(const char *cmd, char *const argv[], int c)
+{
+	const char *arg = argv[optind - 1];
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+
+	if (c == ':')
+		usage_error(cmd, "option '%s' needs a value", arg);
+	else if (!optopt)
+		usage_error(cmd, "unknown option '%s'", arg);
+	else if (!strncmp(arg, "--", 2) && strchr(arg, '='))
+		usage_error(cmd, "option '%s' takes no value", arg);
+	else
+		usage_error(cmd, "unknown option '%s'", shortopt);
+	return EXIT_USAGE;
+}
+
+static void fmt_size(uint64_t v, char *buf, size_t len)
+{
+	if (v >= (1ULL << 30) && !(v & ((1ULL << 30) - 1)))
+		snprintf(buf, len, "%llu GiB", (unsigned long long)(v >> 30));
+	else if (v >= (1ULL << 20) && !(v & ((1ULL << 20) - 1)))
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(v >> 20));
+	else if (v >= (1ULL << 10) && !(v & ((1ULL << 10) - 1)))
+		snprintf(buf, len, "%llu KiB", (unsigned long long)(v >> 10));
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+}
+
+/* "4194304", "4M", "4MiB", "512k": bytes, or -1 when it is not a size. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	}
+	if (shift && *end == 'i')
+		end++;
+	if (*end == 'B' || (shift && *end == 'b'))
+		end++;
+	if (*end || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end || *out > max ? -1 : 0;
+}
+
+static void print_note(void *arg, const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", prog, msg);
+}
+
+/* Lines for each channel; non-zero losses are flagged with what to do about them. */
+static void print_channels(const struct offrx_session_info *info, bool detail)
+{
+	unsigned int i;
+
+	if (!info->nr_channels)
+		printf("no channels\n");
+	for (i = 0; i < info->nr_channels; i++) {
+		const struct offrx_session_channel *c = &info->channels[i];
+		bool lossy = c->discarded || c->lost_packets;
+		char sz[32];
+
+		fmt_size(c->subbuf_size, sz, sizeof(sz));
+		if (detail) {
+			printf("channel %s: %s, %s buffers, %s mode, %llu sub-buffers of %s per "
+			       "CPU\n",
+			       c->name, c->domain, c->buffers,
+			       c->overwrite ? "overwrite" : "discard",
+			       (unsigned long long)c->num_subbuf, sz);
+			printf("  events: %s\n", *c->events ? c->events : "(none enabled)");
+			printf("  ");
+		} else {
+			printf("channel %s (%s, %s): ", c->name, c->domain, c->buffers);
+		}
+		printf("%llu discarded events, %llu lost packets%s\n",
+		       (unsigned long long)c->discarded, (unsigned long long)c->lost_packets,
+		       lossy ? "   <-- EVENTS LOST" : "");
+		if (c->discarded)
+			fprintf(stderr,
+				"%s: warning: channel %s discarded %llu events: its buffers were "
+				"full "
+				"(the consumer fell behind); the trace has gaps: trace again with "
+				"a "
+				"larger --subbuf-size or --num-subbuf\n",
+				prog, c->name, (unsigned long long)c->discarded);
+		if (c->lost_packets)
+			fprintf(stderr,
+				"%s: warning: channel %s lost %llu packets on their way to the "
+				"trace "
+				"(consumer or relay daemon too slow, or disk full): trace again "
+				"with "
+				"more sub-buffers (--num-subbuf) or a faster disk\n",
+				prog, c->name, (unsigned long long)c->lost_packets);
+	}
+	if (info->channels_cut)
+		printf("(more channels than shown: see 'lttng list %s')\n", info->name);
+}
+
+static int is_metadata(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+
+	return type == FTW_F && strcmp(base, "metadata") == 0;
+}
+
+static void print_location(const struct offrx_session_info *info)
+{
+	int found;
+
+	if (info->live) {
+		printf("live: %s\n", info->location);
+		return;
+	}
+	printf("trace: %s\n", info->location);
+	/* Each buffer owner of the trace has a metadata file; none: no traced program came. */
+	found = nftw(info->location, is_metadata, 16, FTW_PHYS);
+	if (found == 0)
+		printf("(no events recorded: no program with offrx tracepoints ran while the "
+		       "session was active)\n");
+	else if (found < 0 && errno == ENOENT)
+		printf("(the directory does not exist: nothing was recorded)\n");
+}
+
+/* --- start --------------------------------------------------------------------------- */
+
+static void start_help(void)
+{
+	printf("Usage: %s start [--live[=TIMER_US]] [--name NAME] [--output DIR]\n"
+	       "                         [--subbuf-size SIZE] [--num-subbuf N]\n"
+	       "\n"
+	       "Create and start an LTTng session recording the engine's events (offrx:*) in a\n"
+	       "user-space channel 'offrx' with per-UID buffers. Starts lttng-sessiond (and, for\n"
+	       "--live, lttng-relayd on 127.0.0.1) when none runs.\n"
+	       "\n"
+	       "  -l, --live[=TIMER_US]  live session streamed through the local relay daemon,\n"
+	       "                         flushed every TIMER_US microseconds (default %u);\n"
+	       "                         read it with babeltrace2 --input-format=lttng-live\n"
+	       "  -n, --name NAME        session name (default '%s')\n"
+	       "  -o, --output DIR       trace directory of a normal session (default\n"
+	       "                         $HOME/lttng-traces/NAME-YYYYMMDD-HHMMSS, as lttng does)\n"
+	       "  -s, --subbuf-size SIZE bytes per sub-buffer, a power of two: 4096, 256k, 4M\n"
+	       "                         (default 4M)\n"
+	       "  -N, --num-subbuf N     sub-buffers per CPU, a power of two (default %llu)\n"
+	       "  -h, --help             this text\n"
+	       "\n"
+	       "Why 8 x 4 MiB per CPU: at full rate the engine writes a few events per segment,\n"
+	       "on the order of 100 MB/s of trace per busy CPU. The consumer daemon empties one\n"
+	       "sub-buffer at a time; when all are full, new events are discarded (and counted:\n"
+	       "the channel is in discard mode so that a loss is never silent). 32 MiB per CPU\n"
+	       "rides out a consumer stall of about 0.3 s (disk flush, relay network) at that\n"
+	       "rate, and 4 MiB sub-buffers keep the consumer's per-packet cost low. It costs\n"
+	       "32 MiB of memory per CPU for each user that runs traced programs. If stop or\n"
+	       "status reports discarded events, raise --num-subbuf first.\n",
+	       prog, OFFRX_SESSION_DEFAULT_LIVE_TIMER_US, OFFRX_SESSION_DEFAULT_NAME,
+	       (unsigned long long)OFFRX_SESSION_DEFAULT_NUM_SUBBUF);
+}
+
+static int cmd_start(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "live", optional_argument, NULL, 'l' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "subbuf-size", required_argument, NULL, 's' },
+		{ "num-subbuf", required_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct offrx_session_opts o = { .size = sizeof(o), .note = print_note };
+	char where[4096], err[1024], sz[32];
+	unsigned long long v;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, ":l::n:o:s:N:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			o.live = true;
+			if (optarg && (parse_uint(optarg, 4294967295ULL, &v) || v == 0)) {
+				usage_error("start",
+					    "--live timer '%s' is not a number of microseconds "
+					    "above 0: e.g. --live=100000 (100 ms)",
+					    optarg);
+				return EXIT_USAGE;
+			}
+			if (optarg)
+				o.live_timer_us = (unsigned int)v;
+			break;
+		case 'n':
+			o.name = optarg;
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case 's':
+			if (parse_size(optarg, &o.subbuf_size) || !o.subbuf_size) {
+				usage_error("start",
+					    "--subbuf-size '%s' is not a size: e.g. 4M, 256k or "
+					    "4194304",
+					    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'N':
+			if (parse_uint(optarg, UINT32_MAX, &v) || !v) {
+				usage_error(
+					"start",
+					"--num-subbuf '%s' is not a count above 0: e.g. 8 or 16",
+					optarg);
+				return EXIT_USAGE;
+			}
+			o.num_subbuf = v;
+			break;
+		case 'h':
+			start_help();
+			return 0;
+		default:
+			return bad_option("start", argv, c);
+		}
+	}
+	if (optind < argc) {
+		usage_error("start", "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (o.live && o.output) {
+		usage_error("start",
+			    "--output '%s' does not go with --live: lttng-relayd writes a live "
+			    "session's trace",
+			    o.output);
+		return EXIT_USAGE;
+	}
+
+	ret = offrx_session_start(&o, where, sizeof(where), err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "%s start: %s\n", prog, err);
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
+	}
+	fmt_size(o.subbuf_size ? o.subbuf_size : OFFRX_SESSION_DEFAULT_SUBBUF_SIZE, sz, sizeof(sz));
+	printf("%s session '%s' started: channel %s (ust, per-uid, %llu x %s per CPU), "
+	       "events %s\n",
+	       o.live ? "live" : "normal", o.name ? o.name : OFFRX_SESSION_DEFAULT_NAME,
+	       OFFRX_SESSION_CHANNEL,
+	       (unsigned long long)(o.num_subbuf ? o.num_subbuf : OFFRX_SESSION_DEFAULT_NUM_SUBBUF),
+	       sz, OFFRX_SESSION_EVENTS);
+	if (o.live) {
+		printf("live: %s\n", where);
+		printf("read it with: babeltrace2 --input-format=lttng-live %s\n", where);
+	} else {
+		printf("trace: %s\n", where);
+	}
+	return 0;
+}
+
+/* --- stop ---------------------------------------------------------------------------- */
+
+static void stop_help(void)
+{
+	printf("Usage: %s stop [--name NAME] [--keep]\n"
+	       "\n"
+	       "Stop a session and destroy it, then print where its trace is (a directory, or\n"
+	       "the live URL) and, per channel, the events discarded because the buffers were\n"
+	       "full and the packets lost on the way to the trace. Non-zero counts are flagged:\n"
+	       "the trace has gaps.\n"
+	       "\n"
+	       "  -n, --name NAME  session name (default '%s')\n"
+	       "  -k, --keep       stop only: keep the session (restart it with 'lttng start')\n"
+	       "  -h, --help       this text\n",
+	       prog, OFFRX_SESSION_DEFAULT_NAME);
+}
+
+static int cmd_stop(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct offrx_session_info info;
+	const char *name = NULL;
+	bool keep = false;
+	char err[1024];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, ":n:kh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			name = optarg;
+			break;
+		case 'k':
+			keep = true;
+			break;
+		case 'h':
+			stop_help();
+			return 0;
+		default:
+			return bad_option("stop", argv, c);
+		}
+	}
+	if (optind < argc) {
+		usage_error("stop", "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	ret = offrx_session_stop(name, keep, &info, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "%s stop: %s\n", prog, err);
+		return EXIT_FAILURE;
+	}
+	printf("session '%s' stopped%s\n", info.name, keep ? " (kept)" : " and destroyed");
+	print_location(&info);
+	print_channels(&info, false);
+	return 0;
+}
+
+/* --- status -------------------------------------------------------------------------- */
+
+static void status_help(void)
+{
+	printf("Usage: %s status [--name NAME]\n"
+	       "\n"
+	       "Show a session: active or not, live or not, where its trace goes, and per\n"
+	       "channel the buffer type, sub-buffers, discarded events and lost packets.\n"
+	       "\n"
+	       "  -n, --name NAME  session name (default '%s')\n"
+	       "  -h, --help       this text\n",
+	       prog, OFFRX_SESSION_DEFAULT_NAME);
+}
+
+static int cmd_status(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct offrx_session_info info;
+	const char *name = NULL;
+	char err[1024];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			name = optarg;
+			break;
+		case 'h':
+			status_help();
+			return 0;
+		default:
+			return bad_option("status", argv, c);
+		}
+	}
+	if (optind < argc) {
+		usage_error("status", "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	ret = offrx_session_status(name, &info, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "%s status: %s\n", prog, err);
+		return EXIT_FAILURE;
+	}
+	printf("session: %s\n", info.name);
+	printf("state: %s\n", info.active ? "active" : "inactive");
+	if (info.live)
+		printf("mode: live (timer %u us)\n", info.live_timer_us);
+	else
+		printf("mode: normal\n");
+	printf("output: %s\n", info.output);
+	if (info.live)
+		printf("live: %s\n", info.location);
+	print_channels(&info, true);
+	return 0;
+}
+
+/* --- list ---------------------------------------------------------------------------- */
+
+static void list_help(void)
+{
+	printf("Usage: %s list\n"
+	       "\n"
+	       "List the sessions the session daemon knows: name, active or not, live or normal,\n"
+	       "and the trace directory or the live URL that babeltrace2 reads:\n"
+	       "  babeltrace2 --input-format=lttng-live net://localhost/host/HOSTNAME/SESSION\n"
+	       "\n"
+	       "  -h, --help  this text\n",
+	       prog);
+}
+
+static int cmd_list(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct offrx_session_info *list;
+	bool any_live = false;
+	char err[1024];
+	int c, n, i;
+
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			list_help();
+			return 0;
+		default:
+			return bad_option("list", argv, c);
+		}
+	}
+	if (optind < argc) {
+		usage_error("list", "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	n = offrx_session_list(&list, err, sizeof(err));
+	if (n < 0) {
+		fprintf(stderr, "%s list: %s\n", prog, err);
+		return EXIT_FAILURE;
+	}
+	if (n == 0) {
+		printf("no sessions\n");
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		printf("%-16s %-8s %-6s %s\n", list[i].name, list[i].active ? "active" : "inactive",
+		       list[i].live ? "live" : "normal", list[i].location);
+		any_live |= list[i].live;
+	}
+	if (any_live)
+		printf("read a live session with: babeltrace2 --input-format=lttng-live "
+		       "net://localhost/host/HOSTNAME/SESSION\n");
+	free(list);
+	return 0;
+}
+
+/* --- main ---------------------------------------------------------------------------- */
+
+static void main_help(void)
+{
+	printf("Usage: %s COMMAND [OPTIONS]\n"
+	       "\n"
+	       "Record offrx engine events (offrx:*) with LTTng.\n"
+	       "\n"
+	       "Commands:\n"
+	       "  start   create and start a session (normal, or --live)\n"
+	       "  stop    stop and destroy a session; report lost events\n"
+	       "  status  show a session and its channels' loss counters\n"
+	       "  list    list the sessions and how to read live ones\n"
+	       "\n"
+	       "'%s COMMAND --help' tells more. Exit status: 0 ok, 1 failure, 2 usage.\n"
+	       "See also offrx-trace(1), lttng(1), babeltrace2(1).\n",
+	       prog, prog);
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct {
+		const char *name;
+		int (*run)(int argc, char *argv[]);
+	} cmds[] = {
+		{ "start", cmd_start },
+		{ "stop", cmd_stop },
+		{ "status", cmd_status },
+		{ "list", cmd_list },
+	};
+	size_t i;
+
+	opterr = 0;
+	if (argc < 2) {
+		usage_error(NULL, "%s", "missing command: start, stop, status or list");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		main_help();
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("offrx-trace (offrx) %s\n", OFFRX_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 1, argv + 1);
+	usage_error(NULL, "unknown command '%s': use start, stop, status or list", argv[1]);
+	return EXIT_USAGE;
+}
