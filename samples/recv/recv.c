@@ -15,8 +15,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <offrx/offrx.h>
+
+#include "session.h"
 
 #define MAX_DEPTH 256
 #define MAX_PORTS 16
@@ -354,6 +357,10 @@ static void usage(FILE *f)
 		"recovery)\n"
 		"      --fault-reorder PCT deliver PCT%% of received frames one frame late\n"
 		"      --quiet             no per-connection lines\n"
+		"      --trace             record this run in an LTTng session of its own "
+		"(started\n"
+		"                          here, stopped at exit) and print where the trace is\n"
+		"      --trace-live        the same, live through a local lttng-relayd\n"
 		"  -h, --help              this text\n");
 }
 
@@ -373,10 +380,23 @@ static uint32_t parse_u32(const char *opt, const char *v, uint32_t min, uint32_t
 int main(int argc, char **argv)
 {
 	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &cbs, .observer = observe };
+	signal(SIGPIPE, SIG_IGN); /* a daemon that goes away (relayd, sessiond) is an error, not
+				   * a reason to die */
 	uint16_t ports[MAX_PORTS];
 	uint32_t nports = 0;
 	double duration = 0, fault_drop = 0, fault_reorder = 0;
-	enum { O_PREFILL = 256, O_JSON, O_XDP, O_BUSY, O_FDROP, O_FREORDER, O_QUIET };
+	enum {
+		O_PREFILL = 256,
+		O_JSON,
+		O_XDP,
+		O_BUSY,
+		O_FDROP,
+		O_FREORDER,
+		O_QUIET,
+		O_TRACE,
+		O_TRACE_LIVE
+	};
+	bool trace = false, trace_live = false;
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "port", required_argument, NULL, 'p' },
@@ -395,6 +415,8 @@ int main(int argc, char **argv)
 		{ "fault-drop", required_argument, NULL, O_FDROP },
 		{ "fault-reorder", required_argument, NULL, O_FREORDER },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "trace", no_argument, NULL, O_TRACE },
+		{ "trace-live", no_argument, NULL, O_TRACE_LIVE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -480,6 +502,13 @@ int main(int argc, char **argv)
 		case O_QUIET:
 			cfg.quiet = true;
 			break;
+		case O_TRACE_LIVE:
+			trace_live = true;
+			/* fall through */
+			__attribute__((fallthrough));
+		case O_TRACE:
+			trace = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -507,8 +536,31 @@ int main(int argc, char **argv)
 	o.fault_drop_pct = fault_drop;
 	o.fault_reorder_pct = fault_reorder;
 	o.fault_seed = 1;
-	if (offrx_engine_create(&o, &eng) != OFFRX_SUCCESS)
+	char session[64] = "", where[4096] = "", why[512] = "";
+#ifndef OFFRX_TRACING_LTTNG
+	if (trace) {
+		fprintf(stderr,
+			"offrx-recv: --trace: this build has no tracepoints "
+			"(OFFRX_TRACING=NONE); rebuild with the default OFFRX_TRACING=LTTNG\n");
+		return 2;
+	}
+#endif
+	if (trace) {
+		snprintf(session, sizeof(session), "offrx-recv-%d", (int)getpid());
+		struct offrx_session_opts so = { .size = sizeof(so),
+						 .name = session,
+						 .live = trace_live };
+		if (offrx_session_start(&so, where, sizeof(where), why, sizeof(why))) {
+			fprintf(stderr, "offrx-recv: --trace: %s\n", why);
+			return 1;
+		}
+		fprintf(stderr, "offrx-recv: tracing to %s (session %s)\n", where, session);
+	}
+	if (offrx_engine_create(&o, &eng) != OFFRX_SUCCESS) {
+		if (trace)
+			offrx_session_stop(session, false, NULL, why, sizeof(why));
 		return 1; /* the engine said why */
+	}
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
@@ -543,6 +595,20 @@ int main(int argc, char **argv)
 			offrx_return_indicated(eng, to_return);
 		to_return = NULL;
 		offrx_engine_destroy(eng, &out);
+	}
+	if (trace) {
+		struct offrx_session_info info;
+		if (offrx_session_stop(session, false, &info, why, sizeof(why))) {
+			fprintf(stderr, "offrx-recv: stopping the trace: %s\n", why);
+			failed = true;
+		} else {
+			uint64_t lost = 0;
+			for (unsigned i = 0; i < info.nr_channels; i++)
+				lost += info.channels[i].discarded + info.channels[i].lost_packets;
+			fprintf(stderr, "offrx-recv: trace in %s%s\n", where,
+				lost ? " (some events were discarded: see offrx-trace --help)"
+				     : "");
+		}
 	}
 	while (results) {
 		struct result *r = results;

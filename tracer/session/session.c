@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -695,6 +696,47 @@ out:
 	return ret;
 }
 
+/* The relay daemon must be reachable from the session daemon. A caller in another network
+ * namespace (offrx-recv in a test namespace) must not probe for it or start it there, where it
+ * would listen on that namespace's loopback: do that part in the session daemon's namespace.
+ * setns() moves only this thread, and we move it back. */
+static int enter_sessiond_netns(int *saved)
+{
+	char path[64];
+	struct stat self, target;
+	long pid = sessiond_pid();
+	*saved = -1;
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+	if (stat("/proc/thread-self/ns/net", &self) || stat(path, &target) ||
+	    (self.st_ino == target.st_ino && self.st_dev == target.st_dev))
+		return 0;
+	int back = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret = 0;
+	if (back < 0 || fd < 0 || setns(fd, CLONE_NEWNET))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		if (back >= 0)
+			close(back);
+		return ret;
+	}
+	*saved = back;
+	return 0;
+}
+
+static void leave_sessiond_netns(int saved)
+{
+	if (saved < 0)
+		return;
+	if (setns(saved, CLONE_NEWNET))
+		abort(); /* running on in the wrong namespace would be worse */
+	close(saved);
+}
+
 int offrx_session_start(const struct offrx_session_opts *opts, char *location, size_t len,
 			char *err, size_t errlen)
 {
@@ -741,7 +783,18 @@ int offrx_session_start(const struct offrx_session_opts *opts, char *location, s
 	if (ret != -ENOENT)
 		return ret;
 	if (o.live) {
+		int saved;
+		ret = enter_sessiond_netns(&saved);
+		if (ret) {
+			errf(err, errlen,
+			     "this process runs in another network namespace than the session "
+			     "daemon and cannot enter its (%s): start lttng-relayd next to the "
+			     "session daemon first",
+			     strerror(-ret));
+			return ret;
+		}
 		ret = relayd_ensure(&o, err, errlen);
+		leave_sessiond_netns(saved);
 		if (ret)
 			return ret;
 		snprintf(ctrl_url, sizeof(ctrl_url), "net://%s", OFFRX_SESSION_RELAYD_HOST);
