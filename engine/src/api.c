@@ -114,6 +114,7 @@ int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *l
 		.clock_ctx = clock_ctx,
 		.observer = o.observer,
 		.observer_ctx = o.observer_ctx,
+		.observer_mask = o.observer_mask,
 		.ops = &api_rxq_ops,
 	};
 	if (cfg.chunk_size < 64 || cfg.pool_bytes < cfg.chunk_size)

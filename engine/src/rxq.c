@@ -65,14 +65,19 @@ uint64_t rxq_now(const struct rxq *q)
 /* --- events ------------------------------------------------------------------------------ */
 
 /* Someone listens for events of this kind: an in-process observer or a tracing session. */
+static inline bool observed(const struct rxq *q, enum offrx_event_kind kind)
+{
+	return q->cfg.observer && (q->cfg.observer_mask & OFFRX_EVENT_BIT(kind));
+}
+
 static inline bool listening(const struct rxq *q, enum offrx_event_kind kind)
 {
-	return unlikely(q->cfg.observer != NULL || offrx_tp_on(kind));
+	return unlikely(observed(q, kind) || offrx_tp_on(kind));
 }
 
 static void emit(struct rxq *q, struct offrx_event *ev)
 {
-	if (q->cfg.observer)
+	if (observed(q, ev->kind))
 		q->cfg.observer(ev, q->cfg.observer_ctx);
 	if (offrx_tp_on(ev->kind))
 		offrx_tp_emit(ev);
@@ -1034,6 +1039,8 @@ int rxq_init(struct rxq *q, const struct rxq_cfg *cfg)
 {
 	memset(q, 0, sizeof(*q));
 	q->cfg = *cfg;
+	if (!q->cfg.observer_mask)
+		q->cfg.observer_mask = ~0u;
 	if (!q->cfg.clock)
 		q->cfg.clock = mono_zero;
 	int err = tw_init(&q->tw, cfg->timer_tick_ns, cfg->timer_slots);

@@ -43,6 +43,7 @@ struct rxq_cfg {
 	void *clock_ctx;
 	offrx_observer_fn observer;
 	void *observer_ctx;
+	uint32_t observer_mask; /* OFFRX_EVENT_BIT()s; 0: all */
 	const struct rxq_ops *ops;
 };
 

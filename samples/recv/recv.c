@@ -380,6 +380,7 @@ static uint32_t parse_u32(const char *opt, const char *v, uint32_t min, uint32_t
 int main(int argc, char **argv)
 {
 	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &cbs, .observer = observe };
+	o.observer_mask = OFFRX_EVENT_BIT(OFFRX_E_COMPLETE); /* latencies: nothing else */
 	signal(SIGPIPE, SIG_IGN); /* a daemon that goes away (relayd, sessiond) is an error, not
 				   * a reason to die */
 	uint16_t ports[MAX_PORTS];

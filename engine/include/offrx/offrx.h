@@ -198,6 +198,9 @@ struct offrx_event {
 
 typedef void (*offrx_observer_fn)(const struct offrx_event *ev, void *ctx);
 
+/* For offrx_engine_opts.observer_mask: the engine builds events only of the kinds asked for. */
+#define OFFRX_EVENT_BIT(kind) (1u << (kind))
+
 /* Engine creation options. Set sz = sizeof(struct offrx_engine_opts) so the library can grow
  * the struct without breaking callers; zero means "default" for every field. */
 struct offrx_engine_opts {
@@ -212,22 +215,24 @@ struct offrx_engine_opts {
 	void *user; /* passed to conn_new */
 	offrx_observer_fn observer;
 	void *observer_ctx;
-	uint64_t snapshot_ns; /* period of offrx:conn_state snapshots when tracing; default 500 ms */
+	uint32_t observer_mask; /* kinds the observer wants: OFFRX_EVENT_BIT(kind) | ...; 0: all */
+	uint64_t
+		snapshot_ns; /* period of offrx:conn_state snapshots when tracing; default 500 ms */
 
 	/* The engine on the wire (offrx_engine_create); the in-memory link ignores these. */
-	const char *ifname;	/* interface to receive on, e.g. "eng0" */
-	uint32_t queue;		/* its rx queue, default 0 */
-	const uint16_t *ports;	/* local TCP ports to accept connections on (host order) */
+	const char *ifname;    /* interface to receive on, e.g. "eng0" */
+	uint32_t queue;	       /* its rx queue, default 0 */
+	const uint16_t *ports; /* local TCP ports to accept connections on (host order) */
 	uint32_t nports;
-	uint32_t xdp_mode;	/* OFFRX_XDP_NATIVE (default) or OFFRX_XDP_SKB */
-	uint32_t umem_frames;	/* AF_XDP frame budget, a power of two; default 4096 */
-	uint32_t busy_poll;	/* 1: spin on the rings instead of sleeping in poll() */
-	uint32_t max_halfopen;	/* half-open connections (SYN flood bound); default 1024 */
-	uint64_t delack_ns;	/* delayed ACK; default 40 ms */
-	uint64_t idle_ns;	/* close connections idle this long; 0: never */
-	uint32_t ooo_bytes;	/* out-of-order bytes kept per connection; default 256 KiB */
-	uint32_t no_csum_verify; /* 1: trust checksums (only for NICs that verified them) */
-	double fault_drop_pct;	/* link fault injector: drop this % of received frames */
+	uint32_t xdp_mode;	  /* OFFRX_XDP_NATIVE (default) or OFFRX_XDP_SKB */
+	uint32_t umem_frames;	  /* AF_XDP frame budget, a power of two; default 4096 */
+	uint32_t busy_poll;	  /* 1: spin on the rings instead of sleeping in poll() */
+	uint32_t max_halfopen;	  /* half-open connections (SYN flood bound); default 1024 */
+	uint64_t delack_ns;	  /* delayed ACK; default 40 ms */
+	uint64_t idle_ns;	  /* close connections idle this long; 0: never */
+	uint32_t ooo_bytes;	  /* out-of-order bytes kept per connection; default 256 KiB */
+	uint32_t no_csum_verify;  /* 1: trust checksums (only for NICs that verified them) */
+	double fault_drop_pct;	  /* link fault injector: drop this % of received frames */
 	double fault_reorder_pct; /* ... and deliver this % one frame late */
 	uint64_t fault_seed;
 	/* Warnings and errors, one sentence each (level: 0 error, 1 warning, 2 info). Default:
