@@ -35,6 +35,7 @@ struct tcp_conn {
 	bool ts_ok, sack_ok, delack_queued;
 	uint32_t ts_recent;
 	uint32_t unacked_bytes;
+	uint32_t rcv_mss; /* largest payload received: what a "full-sized segment" is here */
 	uint64_t delack_at;
 	uint64_t last_rx, synack_at;
 	uint8_t synack_tries;
@@ -591,6 +592,8 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 		return;
 	}
 	bool had_ooo = c->ooo != NULL;
+	if (s->payload_len > c->rcv_mss)
+		c->rcv_mss = MIN(s->payload_len, (uint32_t)rx->cfg.mss);
 	uint32_t n = store(c, data, len, (s->flags & PKT_TCP_PSH) != 0);
 	if (n == len) {
 		if (fin && !c->ooo)
@@ -603,7 +606,7 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 		return; /* the FIN went out with its ACK */
 	/* ACK every second full-sized segment, and at once when a gap was being filled or the
 	 * core could not take everything; otherwise after the delayed-ACK timeout. */
-	if (had_ooo || n < len || c->unacked_bytes >= 2u * rx->cfg.mss)
+	if (had_ooo || n < len || c->unacked_bytes >= 2u * (c->rcv_mss ? c->rcv_mss : rx->cfg.mss))
 		send_ack(c);
 	else
 		queue_delack(c);

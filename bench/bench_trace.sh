@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# bench_trace.sh: what tracing costs the engine. Bulk throughput of offrx-recv in one run,
+# rounds of A B C so drift hits every mode alike:
+#   (A) tracing compiled out (OFFRX_TRACING=NONE build),
+#   (B) compiled in, no session (each tracepoint a load and a branch),
+#   (C) compiled in, a session with every offrx event enabled (offrx-trace's default sizing).
+# Prints medians, the ratios B/A and C/A, and the discarded-event counts. Needs root.
+set -euo pipefail
+
+prog=${0##*/}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+rounds=3
+bytes=1G
+
+usage()
+{
+	cat <<EOF
+Usage: $prog [--rounds N] [--bytes N]
+
+Bulk from a kernel sender (offrx-send) into offrx-recv over AF_XDP, in three builds/modes:
+(A) OFFRX_TRACING=NONE, (B) tracing compiled in with no session, (C) a session with all
+offrx:* events (offrx-trace start, 8 x 4 MiB per CPU). Alternates A B C each round.
+
+  --rounds N   rounds (default $rounds)
+  --bytes N    bytes per run, K/M/G suffixes (default $bytes)
+  -h, --help   this text
+
+Binaries: \${OFFRX_BIN:-build} (LTTNG) and \${OFFRX_BIN_NONE:-build-notrace} (NONE; configured
+and built here if missing).
+EOF
+}
+
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--rounds) rounds=$2; shift 2 ;;
+	--bytes) bytes=$2; shift 2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "$prog: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+done
+[[ $(id -u) -eq 0 ]] || { echo "$prog: needs root (namespaces, XDP, tracing)" >&2; exit 1; }
+
+cd "$root"
+bin=${OFFRX_BIN:-build}
+bin_none=${OFFRX_BIN_NONE:-build-notrace}
+if [[ ! -x $bin_none/samples/offrx-recv ]]; then
+	echo "$prog: building the OFFRX_TRACING=NONE variant in $bin_none" >&2
+	cmake -S . -B "$bin_none" -DOFFRX_TRACING=NONE >/dev/null
+	cmake --build "$bin_none" -j "$(nproc)" --target offrx-recv >/dev/null
+fi
+for b in "$bin/samples/offrx-recv" "$bin/samples/send/offrx-send" \
+	"$bin/tracer/session/offrx-trace" "$bin_none/samples/offrx-recv"; do
+	[[ -x $b ]] || { echo "$prog: $b is missing: run make first" >&2; exit 1; }
+done
+
+ns=offrxbt$$
+work=$(mktemp -d /tmp/offrx-bench-trace.XXXXXX)
+session=offrxbench$$
+cleanup()
+{
+	"$bin/tracer/session/offrx-trace" stop --name "$session" >/dev/null 2>&1 || true
+	scripts/netns down --name "$ns" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+scripts/netns up --name "$ns" >/dev/null
+pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize
+
+# run MODE: one bulk transfer; prints "gbps discarded"
+run()
+{
+	local mode=$1 recv=$bin/samples/offrx-recv discarded=0
+	[[ $mode == A ]] && recv=$bin_none/samples/offrx-recv
+	if [[ $mode == C ]]; then
+		"$bin/tracer/session/offrx-trace" start --name "$session" \
+			--output "$work/trace-$RANDOM" >/dev/null
+	fi
+	ip netns exec "$ns-eng" "$recv" --iface eng0 --port 5201 --max-conns 1 --json --quiet \
+		>"$work/recv.json" 2>"$work/recv.err" &
+	local pid=$!
+	for _ in $(seq 100); do
+		[[ "$(ip -n "$ns-eng" link show eng0)" == *xdp* ]] && break
+		sleep 0.05
+	done
+	ip netns exec "$ns-peer" "$bin/samples/send/offrx-send" --quiet -n "$bytes" \
+		10.77.0.1:5201 >/dev/null
+	wait "$pid"
+	if [[ $mode == C ]]; then
+		discarded=$("$bin/tracer/session/offrx-trace" stop --name "$session" 2>&1 |
+			sed -n 's/.*: \([0-9]*\) discarded events.*/\1/p' | head -1)
+		rm -rf "$work"/trace-*
+	fi
+	python3 -c "import json; c=json.load(open('$work/recv.json'))['connections'][0]; \
+print('%.3f' % (c['bytes'] * 8 / c['seconds'] / 1e9))" | tr -d '\n'
+	echo " ${discarded:-0}"
+}
+
+declare -A results
+for r in $(seq "$rounds"); do
+	for m in A B C; do
+		read -r gbps disc < <(run "$m")
+		results[$m]+="$gbps "
+		[[ $m == C ]] && results[D]+="$disc "
+		echo "round $r/$rounds: $m ${gbps} Gbit/s${disc:+ (discarded $disc)}" >&2
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+a=$(echo "${results[A]}" | median)
+b=$(echo "${results[B]}" | median)
+c=$(echo "${results[C]}" | median)
+disc_total=$(echo "${results[D]}" | tr ' ' '\n' | awk '{s += $1} END {print s + 0}')
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.3f", x / y}'; }
+printf '\n%-44s %10s %8s\n' "mode ($rounds rounds of $bytes, median)" "Gbit/s" "ratio"
+printf '%-44s %10s %8s\n' "A: tracing compiled out" "$a" "1.000"
+printf '%-44s %10s %8s\n' "B: compiled in, no session" "$b" "$(ratio "$b" "$a")"
+printf '%-44s %10s %8s\n' "C: session with all offrx events" "$c" "$(ratio "$c" "$a")"
+printf 'discarded events under C, all rounds: %s\n' "$disc_total"
