@@ -1,0 +1,143 @@
+/* offrx-indicate: the indicate path (R20-R22). Nothing is posted up front, so the engine offers
+ * received data in its own buffers. This program takes only part of each offer (at most TAKE
+ * bytes), keeps the buffers it was given, and returns them after the callback. The engine keeps
+ * what was not taken, in order, and does not offer it again until the application posts a
+ * request (R21): so after a partial take this program posts one request, which the refused
+ * bytes fill first; when it completes, offers resume. Every byte is counted exactly once.
+ *
+ *   ip netns exec offrx-eng offrx-indicate eng0 5201 1000
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <offrx/offrx.h>
+
+static volatile int stop;
+static uint64_t take_max;
+static struct offrx_ind_buf *held; /* buffers we hold, to return after the callback */
+static unsigned long long took, handed_back, offers, via_request;
+static struct offrx_conn *refused_on; /* a connection waiting for a post (R21) */
+static struct offrx_recv_req req;
+static struct offrx_seg seg;
+static unsigned char buf[4096];
+static int req_busy;
+
+static void keep(struct offrx_ind_buf *bufs)
+{
+	while (bufs) {
+		struct offrx_ind_buf *nx = bufs->next;
+		bufs->next = held;
+		held = bufs;
+		bufs = nx;
+	}
+}
+
+/* Nothing is posted: the engine offers its buffers. Take some; say how much. */
+static int on_indicate(struct offrx_conn *conn, struct offrx_ind_buf *bufs, uint64_t total,
+		       uint64_t *consumed, void *ctx)
+{
+	uint64_t n = total < take_max ? total : take_max;
+	offers++;
+	took += n;
+	*consumed = n;
+	printf("conn %llu: offered %llu bytes in %s, took %llu\n",
+	       (unsigned long long)offrx_conn_id(conn), (unsigned long long)total,
+	       bufs->next ? "several buffers" : "one buffer", (unsigned long long)n);
+	fflush(stdout);
+	if (n < total)
+		refused_on = conn; /* the rest waits for a post */
+	if (n == 0)
+		return OFFRX_NOT_ACCEPTED; /* the buffers stay the engine's */
+	keep(bufs);			   /* ours now, until we return them (R22) */
+	(void)ctx;
+	return n == total ? OFFRX_SUCCESS : OFFRX_PARTIALLY_ACCEPTED;
+}
+
+/* The request we post after a partial take: the refused bytes come first. */
+static void on_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, void *ctx)
+{
+	for (struct offrx_recv_req *r = reqs; r; r = r->next) {
+		via_request += r->bytes_placed;
+		printf("conn %llu: a posted request got %u bytes (the refused ones first)\n",
+		       (unsigned long long)offrx_conn_id(conn), r->bytes_placed);
+		req_busy = 0;
+	}
+	fflush(stdout);
+	(void)ctx;
+}
+
+/* On disconnect the engine hands back what it still held, so nothing is lost. */
+static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev, void *ctx)
+{
+	if (ev->type != OFFRX_EV_DISCONNECT)
+		return;
+	handed_back += ev->held_bytes;
+	if (refused_on == conn)
+		refused_on = NULL;
+	printf("conn %llu: closed; %llu bytes received = %llu taken from offers + %llu through "
+	       "posted requests + %llu handed back with the disconnect\n",
+	       (unsigned long long)offrx_conn_id(conn), (unsigned long long)ev->bytes_received,
+	       took, via_request, (unsigned long long)ev->held_bytes);
+	fflush(stdout);
+	keep(ev->held);
+	(void)ctx;
+}
+
+static void on_signal(int sig)
+{
+	stop = sig;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr,
+			"usage: offrx-indicate IFACE PORT TAKE   (take at most TAKE bytes of "
+			"each offer; as root)\n");
+		return 2;
+	}
+	uint16_t port = (uint16_t)atoi(argv[2]);
+	take_max = strtoull(argv[3], NULL, 10);
+	static const struct offrx_callbacks cbs = { .recv_indicate = on_indicate,
+						    .recv_complete = on_complete,
+						    .conn_event = on_event };
+	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &cbs };
+	o.ifname = argv[1];
+	o.ports = &port;
+	o.nports = 1;
+	struct offrx_engine *eng;
+	if (offrx_engine_create(&o, &eng) != OFFRX_SUCCESS)
+		return 1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("receiving on %s port %u, taking at most %llu bytes per offer\n", argv[1], port,
+	       (unsigned long long)take_max);
+	fflush(stdout);
+	while (!stop) {
+		offrx_engine_poll(eng, 100);
+		/* Return buffers outside the callbacks, from the engine's thread. */
+		if (held) {
+			offrx_return_indicated(eng, held);
+			held = NULL;
+		}
+		/* Refused bytes wait for a post (R21): post one request for them. */
+		if (refused_on && !req_busy) {
+			seg = (struct offrx_seg){ buf, sizeof(buf) };
+			offrx_req_init(&req, &seg, 1, 0);
+			req_busy = 1;
+			offrx_post_recv(refused_on, &req);
+			refused_on = NULL;
+		}
+	}
+	uint32_t out;
+	if (offrx_engine_destroy(eng, &out) != OFFRX_SUCCESS) {
+		/* R23: the engine will not go while we hold its buffers. Give them back. */
+		offrx_return_indicated(eng, held);
+		held = NULL;
+		offrx_engine_destroy(eng, &out);
+	}
+	printf("%llu offers, %llu bytes taken, %llu through requests, %llu handed back\n", offers,
+	       took, via_request, handed_back);
+	return 0;
+}
