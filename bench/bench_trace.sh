@@ -79,7 +79,7 @@ run()
 		>"$work/recv.json" 2>"$work/recv.err" &
 	local pid=$!
 	for _ in $(seq 100); do
-		[[ "$(ip -n "$ns-eng" link show eng0)" == *xdp* ]] && break
+		grep -q "receiving on" "$work/recv.err" 2>/dev/null && break
 		sleep 0.05
 	done
 	ip netns exec "$ns-peer" "$bin/samples/send/offrx-send" --quiet -n "$bytes" \

@@ -566,9 +566,10 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (!cfg.quiet)
-		fprintf(stderr, "offrx-recv: receiving on %s port %u%s (Ctrl-C to stop)\n",
-			o.ifname, ports[0], nports > 1 ? " and more" : "");
+	/* Printed even with --quiet: it says the engine is ready (the XDP program, the socket
+	 * and the port map are all in place), which scripts wait for. */
+	fprintf(stderr, "offrx-recv: receiving on %s port %u%s (Ctrl-C to stop)\n", o.ifname,
+		ports[0], nports > 1 ? " and more" : "");
 	double t0 = now_s();
 	while (!stop) {
 		int rc = offrx_engine_poll(eng, 100);

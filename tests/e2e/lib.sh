@@ -31,10 +31,10 @@ start_recv() {
 	ip netns exec "$NS-eng" "$RECV" --iface eng0 --port 5201 --json --quiet "$@" \
 		>"$WORK/recv.json" 2>"$WORK/recv.err" &
 	RECV_PID=$!
-	# --quiet prints nothing when ready: wait for the program to be attached instead.
+	# offrx-recv says "receiving on" once the program, the socket and the port map are all
+	# in place; before that a SYN would reach the kernel and be refused.
 	for _ in $(seq 100); do
-		# (no "| grep -q": under pipefail, ip's SIGPIPE would fail the check)
-		[[ "$(ip -n "$NS-eng" link show eng0)" == *xdp* ]] && return 0
+		grep -q "receiving on" "$WORK/recv.err" 2>/dev/null && return 0
 		if ! kill -0 "$RECV_PID" 2>/dev/null; then
 			local rc=0
 			wait "$RECV_PID" || rc=$?

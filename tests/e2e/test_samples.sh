@@ -9,7 +9,7 @@ run_sample() { # run_sample NAME ARGS... ; the sender command follows in $SENDER
 	ip netns exec "$NS-eng" "$BIN/samples/offrx-$name" eng0 5201 "$@" >"$WORK/$name.out" 2>&1 &
 	local pid=$!
 	for _ in $(seq 100); do
-		[[ "$(ip -n "$NS-eng" link show eng0)" == *xdp* ]] && break
+		grep -q "receiving on" "$WORK/$name.out" 2>/dev/null && break # engine ready
 		sleep 0.05
 	done
 	eval "$SENDER"

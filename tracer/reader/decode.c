@@ -1,0 +1,495 @@
+/* babeltrace2 messages to struct otr_event: event classes are looked up once per graph (kind,
+ * payload member indices, vpid in the common context), then each event is a table walk.
+ * Events of other providers are counted, not handed out. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reader_int.h"
+
+enum spec_type { S_INT, S_BOOL, S_STR, S_SEQ };
+
+/* One payload member and where it lands: in struct otr_event, or (S_SEQ) in each
+ * struct otr_state_req of u.state.reqs. */
+struct field_spec {
+	const char *name;
+	uint16_t off;
+	uint8_t size;
+	uint8_t type;
+};
+
+/* clang-format off */
+#define EV_SZ(m)  sizeof(((struct otr_event *)0)->m)
+#define RQ_SZ(m)  sizeof(((struct otr_state_req *)0)->m)
+#define FI(n, m)  { n, offsetof(struct otr_event, m), EV_SZ(m), S_INT }
+#define FB(n, m)  { n, offsetof(struct otr_event, m), EV_SZ(m), S_BOOL }
+#define FS(n, m)  { n, offsetof(struct otr_event, m), EV_SZ(m), S_STR }
+#define FQ(n, m)  { n, offsetof(struct otr_state_req, m), RQ_SZ(m), S_SEQ }
+#define SPEC(a)   { a, sizeof(a) / sizeof(a[0]) }
+/* clang-format on */
+#define SPEC_MAX 16
+
+static const struct field_spec f_open[] = {
+	FI("conn", conn),
+	FS("local_addr", u.open.local_addr),
+	FI("local_port", u.open.local_port),
+	FS("remote_addr", u.open.remote_addr),
+	FI("remote_port", u.open.remote_port),
+	FI("isn", u.open.isn),
+	FI("mss", u.open.mss),
+	FI("wscale", u.open.wscale),
+};
+static const struct field_spec f_close[] = {
+	FI("conn", conn),
+	FI("reason", u.close.reason),
+	FI("bytes", u.close.bytes),
+};
+static const struct field_spec f_post[] = {
+	FI("conn", conn),
+	FI("req", req),
+	FI("buf_len", u.post.buf_len),
+	FI("prefill", u.post.prefill),
+	FB("no_push", u.post.no_push),
+	FI("depth", u.post.depth),
+};
+static const struct field_spec f_fill[] = {
+	FI("conn", conn),
+	FI("req", req),
+	FI("bytes", u.fill.bytes),
+	FI("total", u.fill.total),
+	FI("buf_len", u.fill.buf_len),
+	FI("seq", u.fill.seq),
+	FB("psh", u.fill.psh),
+};
+static const struct field_spec f_timer[] = {
+	FI("conn", conn),
+	FI("req", req),
+	FI("deadline_ns", u.timer.deadline_ns),
+	FI("bytes", u.timer.bytes),
+};
+static const struct field_spec f_complete[] = {
+	FI("conn", conn),
+	FI("req", req),
+	FI("status", u.complete.status),
+	FI("bytes", u.complete.bytes),
+	FI("placed", u.complete.placed),
+	FI("reason", u.complete.reason),
+	FI("post_to_complete_ns", u.complete.post_to_complete_ns),
+	FI("last_fill_to_complete_ns", u.complete.last_fill_to_complete_ns),
+};
+static const struct field_spec f_call[] = {
+	FI("conn", conn),
+	FI("count", u.call.count),
+};
+static const struct field_spec f_indicate[] = {
+	FI("conn", conn),
+	FI("ind", req),
+	FI("offered", u.indicate.offered),
+	FI("consumed", u.indicate.consumed),
+	FI("result", u.indicate.result),
+	FI("nbufs", u.indicate.nbufs),
+};
+static const struct field_spec f_return[] = {
+	FI("conn", conn),
+	FI("buf", req),
+	FI("bytes", u.ret.bytes),
+};
+/* req_ids first: its length is the number of listed requests. */
+static const struct field_spec f_state[] = {
+	FI("conn", conn),
+	FI("depth", u.state.depth),
+	FQ("req_ids", id),
+	FQ("req_lens", len),
+	FQ("req_fills", fill),
+	FQ("req_no_push", no_push),
+	FI("deadline_ns", u.state.deadline_ns),
+	FI("indicated_out", u.state.indicated_out),
+	FI("held_bytes", u.state.held_bytes),
+	FI("rcv_nxt", u.state.rcv_nxt),
+	FI("window", u.state.window),
+	FI("bytes", u.state.bytes),
+};
+static const struct field_spec f_drop[] = {
+	FI("reason", u.drop.reason),
+	FI("conn", conn),
+	FI("frame_len", u.drop.frame_len),
+};
+static const struct field_spec f_xsk[] = {
+	FI("rx_frames", u.xsk.rx_frames),
+	FI("tx_frames", u.xsk.tx_frames),
+	FI("rx_dropped", u.xsk.rx_dropped),
+	FI("rx_ring_full", u.xsk.rx_ring_full),
+	FI("fill_ring_empty", u.xsk.fill_ring_empty),
+	FI("tx_ring_empty", u.xsk.tx_ring_empty),
+	FI("invalid_descs", u.xsk.invalid_descs),
+	FI("xdp_redirected", u.xsk.xdp_redirected),
+	FI("xdp_passed", u.xsk.xdp_passed),
+	FI("tx_full", u.xsk.tx_full),
+};
+
+_Static_assert(sizeof(f_state) / sizeof(f_state[0]) <= SPEC_MAX, "SPEC_MAX too small");
+_Static_assert(sizeof(f_xsk) / sizeof(f_xsk[0]) <= SPEC_MAX, "SPEC_MAX too small");
+
+static const struct {
+	const struct field_spec *f;
+	size_t n;
+} specs[OTR_KIND__COUNT] = {
+	[OTR_CONN_OPEN] = SPEC(f_open),	     [OTR_CONN_CLOSE] = SPEC(f_close),
+	[OTR_DISCONNECT] = SPEC(f_close),    [OTR_POST] = SPEC(f_post),
+	[OTR_FILL] = SPEC(f_fill),	     [OTR_TIMER_START] = SPEC(f_timer),
+	[OTR_TIMER_RESTART] = SPEC(f_timer), [OTR_TIMER_CANCEL] = SPEC(f_timer),
+	[OTR_TIMER_EXPIRE] = SPEC(f_timer),  [OTR_COMPLETE] = SPEC(f_complete),
+	[OTR_COMPLETE_CALL] = SPEC(f_call),  [OTR_INDICATE] = SPEC(f_indicate),
+	[OTR_RETURN] = SPEC(f_return),	     [OTR_CONN_STATE] = SPEC(f_state),
+	[OTR_DROP] = SPEC(f_drop),	     [OTR_XSK_STATS] = SPEC(f_xsk),
+};
+
+#define USED(m) (offsetof(struct otr_event, u) + sizeof(((struct otr_event *)0)->u.m))
+static const uint16_t used_size[OTR_KIND__COUNT] = {
+	[OTR_UNKNOWN] = offsetof(struct otr_event, u),
+	[OTR_CONN_OPEN] = USED(open),
+	[OTR_CONN_CLOSE] = USED(close),
+	[OTR_DISCONNECT] = USED(close),
+	[OTR_POST] = USED(post),
+	[OTR_FILL] = USED(fill),
+	[OTR_TIMER_START] = USED(timer),
+	[OTR_TIMER_RESTART] = USED(timer),
+	[OTR_TIMER_CANCEL] = USED(timer),
+	[OTR_TIMER_EXPIRE] = USED(timer),
+	[OTR_COMPLETE] = USED(complete),
+	[OTR_COMPLETE_CALL] = USED(call),
+	[OTR_INDICATE] = USED(indicate),
+	[OTR_RETURN] = USED(ret),
+	[OTR_CONN_STATE] = sizeof(struct otr_event),
+	[OTR_DROP] = USED(drop),
+	[OTR_XSK_STATS] = USED(xsk),
+	[OTR_DISCARDED] = USED(discarded),
+	[OTR_SOURCE] = USED(source),
+};
+
+size_t otr_event_used(enum otr_kind k)
+{
+	return (unsigned)k < OTR_KIND__COUNT ? used_size[k] : sizeof(struct otr_event);
+}
+
+struct otr_cls_info {
+	const bt_event_class *ec; /* NULL: free slot */
+	enum otr_kind kind;
+	bool offrx; /* "offrx:*", known or not */
+	int16_t vpid;
+	int16_t idx[SPEC_MAX]; /* payload member index per spec entry, -1 if absent */
+};
+
+void otr_decoder_init(struct otr_decoder *d, struct otr_reader_stats *st)
+{
+	memset(d, 0, sizeof(*d));
+	d->st = st;
+}
+
+void otr_decoder_reset(struct otr_decoder *d)
+{
+	if (d->slots)
+		memset(d->slots, 0, d->cap * sizeof(*d->slots));
+	d->used = 0;
+}
+
+void otr_decoder_fini(struct otr_decoder *d)
+{
+	free(d->slots);
+	d->slots = NULL;
+	d->cap = d->used = 0;
+}
+
+static int16_t member_index(const bt_field_class *fc, const char *name)
+{
+	uint64_t n;
+
+	if (!fc || bt_field_class_get_type(fc) != BT_FIELD_CLASS_TYPE_STRUCTURE)
+		return -1;
+	n = bt_field_class_structure_get_member_count(fc);
+	for (uint64_t i = 0; i < n && i < INT16_MAX; i++) {
+		const bt_field_class_structure_member *m =
+			bt_field_class_structure_borrow_member_by_index_const(fc, i);
+		if (!strcmp(bt_field_class_structure_member_get_name(m), name))
+			return (int16_t)i;
+	}
+	return -1;
+}
+
+static void cls_resolve(struct otr_cls_info *ci, const bt_event_class *ec)
+{
+	const char *name = bt_event_class_get_name(ec);
+	const bt_stream_class *sc = bt_event_class_borrow_stream_class_const(ec);
+	const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(ec);
+
+	ci->ec = ec;
+	ci->kind = otr_kind_from_name(name);
+	ci->offrx = name && !strncmp(name, "offrx:", 6);
+	ci->vpid = member_index(bt_stream_class_borrow_event_common_context_field_class_const(sc),
+				"vpid");
+	for (size_t i = 0; i < SPEC_MAX; i++)
+		ci->idx[i] = i < specs[ci->kind].n
+				     ? member_index(payload, specs[ci->kind].f[i].name)
+				     : -1;
+}
+
+static size_t slot_of(const struct otr_decoder *d, const bt_event_class *ec)
+{
+	uintptr_t h = (uintptr_t)ec;
+
+	h ^= h >> 17;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 7) & (d->cap - 1);
+}
+
+static int cache_grow(struct otr_decoder *d)
+{
+	struct otr_cls_info *old = d->slots;
+	size_t old_cap = d->cap;
+
+	d->cap = old_cap ? old_cap * 2 : 64;
+	d->slots = calloc(d->cap, sizeof(*d->slots));
+	if (!d->slots) {
+		d->slots = old;
+		d->cap = old_cap;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < old_cap; i++) {
+		if (!old[i].ec)
+			continue;
+		size_t s = slot_of(d, old[i].ec);
+		while (d->slots[s].ec)
+			s = (s + 1) & (d->cap - 1);
+		d->slots[s] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+static const struct otr_cls_info *cls_get(struct otr_decoder *d, const bt_event_class *ec)
+{
+	size_t s;
+
+	if ((d->used + 1) * 2 > d->cap && cache_grow(d))
+		return NULL;
+	s = slot_of(d, ec);
+	while (d->slots[s].ec && d->slots[s].ec != ec)
+		s = (s + 1) & (d->cap - 1);
+	if (!d->slots[s].ec) {
+		cls_resolve(&d->slots[s], ec);
+		d->used++;
+	}
+	return &d->slots[s];
+}
+
+/* An integer (enumerations are integers) as its 64 bits; false for anything else. */
+static bool field_int(const bt_field *f, uint64_t *v)
+{
+	bt_field_class_type t = bt_field_get_class_type(f);
+
+	if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))
+		*v = bt_field_integer_unsigned_get_value(f);
+	else if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER))
+		*v = (uint64_t)bt_field_integer_signed_get_value(f);
+	else if (t == BT_FIELD_CLASS_TYPE_BOOL)
+		*v = bt_field_bool_get_value(f);
+	else
+		return false;
+	return true;
+}
+
+static void store_int(void *dst, size_t size, uint64_t v)
+{
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+
+	switch (size) {
+	case 1:
+		memcpy(dst, &u8, 1);
+		break;
+	case 2:
+		memcpy(dst, &u16, 2);
+		break;
+	case 4:
+		memcpy(dst, &u32, 4);
+		break;
+	case 8:
+		memcpy(dst, &v, 8);
+		break;
+	}
+}
+
+static void store_seq(struct otr_event *ev, const struct field_spec *fs, const bt_field *f,
+		      bool first)
+{
+	bt_field_class_type t = bt_field_get_class_type(f);
+	uint64_t n, v;
+
+	if (!bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_ARRAY))
+		return;
+	n = bt_field_array_get_length(f);
+	if (n > OTR_STATE_MAX)
+		n = OTR_STATE_MAX;
+	if (first)
+		ev->u.state.listed = (uint32_t)n;
+	for (uint64_t i = 0; i < n; i++)
+		if (field_int(bt_field_array_borrow_element_field_by_index_const(f, i), &v))
+			store_int((char *)&ev->u.state.reqs[i] + fs->off, fs->size, v);
+}
+
+static void decode_fields(const struct otr_cls_info *ci, const bt_field *payload,
+			  struct otr_event *ev)
+{
+	const struct field_spec *spec = specs[ci->kind].f;
+	bool first_seq = true;
+	uint64_t v;
+
+	for (size_t i = 0; i < specs[ci->kind].n; i++) {
+		const bt_field *f;
+
+		if (ci->idx[i] < 0)
+			continue;
+		f = bt_field_structure_borrow_member_field_by_index_const(payload,
+									  (uint64_t)ci->idx[i]);
+		switch (spec[i].type) {
+		case S_INT:
+			if (field_int(f, &v))
+				store_int((char *)ev + spec[i].off, spec[i].size, v);
+			break;
+		case S_BOOL:
+			if (field_int(f, &v))
+				*(bool *)((char *)ev + spec[i].off) = v != 0;
+			break;
+		case S_STR:
+			if (bt_field_get_class_type(f) == BT_FIELD_CLASS_TYPE_STRING) {
+				char *dst = (char *)ev + spec[i].off;
+				strncpy(dst, bt_field_string_get_value(f), spec[i].size - 1);
+				dst[spec[i].size - 1] = '\0';
+			}
+			break;
+		case S_SEQ:
+			store_seq(ev, &spec[i], f, first_seq);
+			first_seq = false;
+			break;
+		}
+	}
+}
+
+static void set_time(struct otr_event *ev, const bt_clock_snapshot *cs)
+{
+	int64_t ns;
+
+	if (!cs)
+		return;
+	ev->ts_raw = bt_clock_snapshot_get_value(cs);
+	if (bt_clock_snapshot_get_ns_from_origin(cs, &ns) ==
+	    BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK)
+		ev->ts_ns = ns;
+}
+
+static int64_t snapshot_ns(const bt_clock_snapshot *cs)
+{
+	int64_t ns = 0;
+
+	if (cs && bt_clock_snapshot_get_ns_from_origin(cs, &ns) !=
+			  BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK)
+		ns = 0;
+	return ns;
+}
+
+static enum otr_decode_status decode_event(struct otr_decoder *d, const bt_message *m,
+					   struct otr_event *ev)
+{
+	const bt_event *e = bt_message_event_borrow_event_const(m);
+	const struct otr_cls_info *ci = cls_get(d, bt_event_borrow_class_const(e));
+	const bt_field *payload, *ctx;
+	uint64_t v;
+
+	if (!ci)
+		return OTR_DECODE_NOMEM;
+	stat_add(&d->st->events, 1);
+	if (ci->kind == OTR_UNKNOWN) {
+		stat_add(&d->st->other_events, 1);
+		if (ci->offrx)
+			d->offrx_unknown++;
+		else if (!d->other_name[0])
+			snprintf(d->other_name, sizeof(d->other_name), "%s",
+				 bt_event_class_get_name(ci->ec) ? bt_event_class_get_name(ci->ec)
+								 : "(unnamed)");
+		return OTR_DECODE_SKIP;
+	}
+	memset(ev, 0, used_size[ci->kind]);
+	ev->kind = ci->kind;
+	if (bt_message_event_borrow_stream_class_default_clock_class_const(m))
+		set_time(ev, bt_message_event_borrow_default_clock_snapshot_const(m));
+	ctx = ci->vpid >= 0 ? bt_event_borrow_common_context_field_const(e) : NULL;
+	if (ctx && field_int(bt_field_structure_borrow_member_field_by_index_const(
+				     ctx, (uint64_t)ci->vpid),
+			     &v))
+		ev->vpid = v;
+	payload = bt_event_borrow_payload_field_const(e);
+	if (payload)
+		decode_fields(ci, payload, ev);
+	stat_add(&d->st->offrx_events, 1);
+	return OTR_DECODE_OK;
+}
+
+static enum otr_decode_status decode_discarded(struct otr_decoder *d, const bt_message *m,
+					       struct otr_event *ev)
+{
+	bool events = bt_message_get_type(m) == BT_MESSAGE_TYPE_DISCARDED_EVENTS;
+	const bt_stream_class *sc;
+	const bt_clock_snapshot *beg = NULL, *end = NULL;
+	uint64_t count = 0;
+
+	memset(ev, 0, used_size[OTR_DISCARDED]);
+	ev->kind = OTR_DISCARDED;
+	if (events) {
+		sc = bt_stream_borrow_class_const(
+			bt_message_discarded_events_borrow_stream_const(m));
+		if (bt_message_discarded_events_get_count(m, &count) !=
+		    BT_PROPERTY_AVAILABILITY_AVAILABLE)
+			count = 0;
+		ev->u.discarded.count = count;
+		stat_add(&d->st->discarded_events, count);
+		if (bt_stream_class_discarded_events_have_default_clock_snapshots(sc)) {
+			beg = bt_message_discarded_events_borrow_beginning_default_clock_snapshot_const(
+				m);
+			end = bt_message_discarded_events_borrow_end_default_clock_snapshot_const(
+				m);
+		}
+	} else {
+		sc = bt_stream_borrow_class_const(
+			bt_message_discarded_packets_borrow_stream_const(m));
+		if (bt_message_discarded_packets_get_count(m, &count) !=
+		    BT_PROPERTY_AVAILABILITY_AVAILABLE)
+			count = 1; /* at least one, or there would be no message */
+		ev->u.discarded.packets = count;
+		stat_add(&d->st->lost_packets, count);
+		if (bt_stream_class_discarded_packets_have_default_clock_snapshots(sc)) {
+			beg = bt_message_discarded_packets_borrow_beginning_default_clock_snapshot_const(
+				m);
+			end = bt_message_discarded_packets_borrow_end_default_clock_snapshot_const(
+				m);
+		}
+	}
+	ev->u.discarded.from_ns = snapshot_ns(beg);
+	ev->u.discarded.to_ns = snapshot_ns(end);
+	set_time(ev, end);
+	return OTR_DECODE_OK;
+}
+
+enum otr_decode_status otr_decode(struct otr_decoder *d, const bt_message *m, struct otr_event *ev)
+{
+	switch (bt_message_get_type(m)) {
+	case BT_MESSAGE_TYPE_EVENT:
+		return decode_event(d, m, ev);
+	case BT_MESSAGE_TYPE_DISCARDED_EVENTS:
+	case BT_MESSAGE_TYPE_DISCARDED_PACKETS:
+		return decode_discarded(d, m, ev);
+	default:
+		return OTR_DECODE_SKIP;
+	}
+}
