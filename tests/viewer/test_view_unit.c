@@ -1,0 +1,339 @@
+/* offrx-view without a terminal or a trace: the snapshot, filter, sort, batch text and export
+ * over a model fed with made-up events, and the frame budget with 10,000 connections (a
+ * snapshot plus a sort must leave room for 10 frames a second). */
+#define _GNU_SOURCE
+#include "view.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                 \
+	do {                             \
+		if (cond) {              \
+			passed++;        \
+			printf("ok   "); \
+		} else {                 \
+			failed++;        \
+			printf("FAIL "); \
+		}                        \
+		printf(__VA_ARGS__);     \
+		printf("\n");            \
+	} while (0)
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+#define T0   1700000000000000000LL /* trace time of the first event (Unix epoch ns) */
+#define RAW0 5000000000LL	   /* the raw (monotonic) clock then */
+
+/* An event factory, so a scenario reads as what the engine did. */
+static struct otr_event ev_at(enum otr_kind k, int64_t t_ns, uint64_t conn, uint64_t req)
+{
+	struct otr_event e;
+	memset(&e, 0, sizeof(e));
+	e.kind = k;
+	e.ts_ns = T0 + t_ns;
+	e.ts_raw = (uint64_t)(RAW0 + t_ns);
+	e.vpid = 42;
+	e.conn = conn;
+	e.req = req;
+	return e;
+}
+
+static struct otr_event open_ev(int64_t t, uint64_t conn, const char *remote, uint16_t rport)
+{
+	struct otr_event e = ev_at(OTR_CONN_OPEN, t, conn, 0);
+	snprintf(e.u.open.local_addr, sizeof(e.u.open.local_addr), "10.77.0.1");
+	snprintf(e.u.open.remote_addr, sizeof(e.u.open.remote_addr), "%s", remote);
+	e.u.open.local_port = 5201;
+	e.u.open.remote_port = rport;
+	e.u.open.mss = 1448;
+	return e;
+}
+
+static struct otr_event post_ev(int64_t t, uint64_t conn, uint64_t req, uint32_t depth)
+{
+	struct otr_event e = ev_at(OTR_POST, t, conn, req);
+	e.u.post.buf_len = 65536;
+	e.u.post.depth = depth;
+	return e;
+}
+
+static struct otr_event fill_ev(int64_t t, uint64_t conn, uint64_t req, uint32_t bytes,
+				uint32_t total)
+{
+	struct otr_event e = ev_at(OTR_FILL, t, conn, req);
+	e.u.fill.bytes = bytes;
+	e.u.fill.total = total;
+	e.u.fill.buf_len = 65536;
+	return e;
+}
+
+static struct otr_event complete_ev(int64_t t, uint64_t conn, uint64_t req, int reason,
+				    uint32_t bytes, int64_t post_to_complete, int64_t last_fill)
+{
+	struct otr_event e = ev_at(OTR_COMPLETE, t, conn, req);
+	e.u.complete.reason = reason;
+	e.u.complete.bytes = e.u.complete.placed = bytes;
+	e.u.complete.post_to_complete_ns = (uint64_t)post_to_complete;
+	e.u.complete.last_fill_to_complete_ns = last_fill;
+	return e;
+}
+
+static struct otr_event timer_ev(int64_t t, uint64_t conn, uint64_t req, int64_t deadline)
+{
+	struct otr_event e = ev_at(OTR_TIMER_START, t, conn, req);
+	e.u.timer.deadline_ns = (uint64_t)(RAW0 + deadline);
+	return e;
+}
+
+static void test_formats(void)
+{
+	int64_t ns = 0;
+	CHECK(!parse_dur("1.5s", &ns) && ns == 1500000000LL, "--from 1.5s is 1.5 s");
+	CHECK(!parse_dur("200ms", &ns) && ns == 200000000LL, "--to 200ms is 0.2 s");
+	CHECK(!parse_dur("2", &ns) && ns == 2000000000LL, "a bare number is seconds");
+	CHECK(!parse_dur("2m", &ns) && ns == 120000000000LL, "2m is two minutes");
+	CHECK(parse_dur("soon", &ns) && parse_dur("-1s", &ns) && parse_dur("3h", &ns),
+	      "words, negatives and unknown units are refused");
+	char b[32];
+	CHECK(!strcmp(fmt_dur(b, sizeof(b), 1500000), "1.50ms"), "1.5 ms reads 1.50ms (%s)", b);
+	CHECK(!strcmp(fmt_dur(b, sizeof(b), -1), "-"), "no duration reads -");
+	CHECK(!strcmp(fmt_bytes(b, sizeof(b), 17.5 * 1048576), "17.5M"), "bytes scale (%s)", b);
+	CHECK(!strcmp(fmt_rel(b, sizeof(b), 1240000000), "+1.240s"), "trace time +1.240s (%s)", b);
+}
+
+/* Three connections: bulk (filled), messages (psh), trickle (push timer, timer-bound). */
+static void feed_three(struct vsource *s)
+{
+	struct otr_event e[64];
+	size_t n = 0;
+	e[n++] = open_ev(0, 1, "10.77.0.2", 40001);
+	e[n++] = open_ev(0, 2, "10.77.0.2", 40002);
+	e[n++] = open_ev(0, 3, "fd77::2", 40003);
+	for (uint64_t c = 1; c <= 3; c++)
+		for (uint64_t r = 1; r <= 4; r++)
+			e[n++] = post_ev(0, c, r, (uint32_t)r);
+	e[n++] = fill_ev(1000000, 1, 1, 65536, 65536);
+	e[n++] = complete_ev(1000000, 1, 1, OTR_CR_FILLED, 65536, 1000000, 0);
+	e[n++] = post_ev(1000000, 1, 5, 4);
+	e[n++] = fill_ev(2000000, 1, 2, 30000, 30000);
+	e[n++] = fill_ev(3000000, 2, 1, 1000, 1000);
+	e[n++] = complete_ev(3000000, 2, 1, OTR_CR_PSH, 1000, 3000000, 0);
+	e[n++] = post_ev(3000000, 2, 5, 4);
+	/* trickle: three push-timer completions of 150, 550, 950 ms, then one waiting */
+	int64_t lat[3] = { 150000000, 550000000, 950000000 };
+	for (uint64_t r = 1; r <= 3; r++) {
+		int64_t t = lat[r - 1];
+		e[n++] = fill_ev(t - 100000000, 3, r, 1482, 1482);
+		e[n++] = complete_ev(t, 3, r, OTR_CR_PUSH_TIMER, 1482, t, 100000000);
+		e[n++] = post_ev(t, 3, r + 4, 4);
+	}
+	e[n++] = fill_ev(1000000000, 3, 4, 1000, 1000);
+	e[n++] = timer_ev(1000000000, 3, 4, 1100000000);
+	vs_feed(s, e, n);
+}
+
+static size_t find_row(const struct vsnap *sn, uint64_t id)
+{
+	for (size_t i = 0; i < sn->nrows; i++)
+		if (sn->rows[i].id == id)
+			return i;
+	return (size_t)-1;
+}
+
+static void test_three(void)
+{
+	struct vs_opts o = { .speed = 0, .to_ns = -1 };
+	struct vsource *s;
+	CHECK(!vs_start_fed(&o, &s), "a source fed by the test");
+	feed_three(s);
+	struct vsnap sn;
+	snap_init(&sn, 10000000000LL);
+	uint64_t key[2] = { 42, 3 };
+	vs_lock(s);
+	snap_take(&sn, s, key);
+	vs_unlock(s);
+	CHECK(sn.nrows == 3, "one row per connection (%zu)", sn.nrows);
+	size_t i1 = find_row(&sn, 1), i3 = find_row(&sn, 3);
+	CHECK(i1 < 3 && !strcmp(sn.rows[i1].remote, "10.77.0.2:40001") &&
+		      !strcmp(sn.rows[i1].local, "10.77.0.1:5201"),
+	      "the row names both ends (%s > %s)", sn.rows[i1].remote, sn.rows[i1].local);
+	CHECK(sn.rows[i1].depth == 4 && sn.rows[i1].has_head && sn.rows[i1].head_fill == 30000,
+	      "bulk: queue depth 4, the head holds 30000 bytes (%u)", sn.rows[i1].head_fill);
+	CHECK(i3 < 3 && sn.rows[i3].timer_bound && sn.rows[i3].tshare == 1.0,
+	      "trickle: every completion by the push timer: timer-bound");
+	CHECK(sn.rows[i3].timer_left_ns == 100000000,
+	      "trickle: the push timer has 100 ms left at the last event (%lld)",
+	      (long long)sn.rows[i3].timer_left_ns);
+	CHECK(!sn.rows[i1].timer_bound, "bulk is not timer-bound");
+
+	const struct vdetail *d = sn.d;
+	CHECK(d && d->valid && d->row.id == 3 && d->nreq == 4, "detail of conn 3: 4 requests");
+	CHECK(d->timer_req == 4 && d->reqs[0].id == 4 && d->reqs[0].fill == 1000,
+	      "the timer guards the head request, which holds 1000 bytes");
+	CHECK(d->nrecent == 3 && d->recent[0].req == 3, "three recent completions, newest first");
+	/* 150 ms in 0.1-0.3 s; 550 and 950 ms in 0.3-1 s */
+	CHECK(d->bins[7][2] == 1 && d->bins[8][2] == 2 && d->n[2] == 3,
+	      "the latency bars: 1 push-timer completion in 0.1-0.3 s, 2 in 0.3-1 s");
+	CHECK(d->rates.push_timer_lost_ns == 300000000,
+	      "300 ms lost to the push timer over the horizon (%lld)",
+	      (long long)d->rates.push_timer_lost_ns);
+
+	struct vview v = { .sort = VC_ID };
+	view_order(&v, &sn);
+	CHECK(v.norder == 3 && sn.rows[v.order[0]].id == 1 && sn.rows[v.order[2]].id == 3,
+	      "sort on ID: 1, 2, 3");
+	v.invert = true;
+	v.sorted_dirty = true;
+	view_order(&v, &sn);
+	CHECK(sn.rows[v.order[0]].id == 3, "inverted: 3 first");
+	snprintf(v.filter, sizeof(v.filter), "timer");
+	v.sorted_dirty = true;
+	view_order(&v, &sn);
+	CHECK(v.norder == 1 && sn.rows[v.order[0]].id == 3, "filter 'timer': the trickle only");
+	snprintf(v.filter, sizeof(v.filter), "40002");
+	v.sorted_dirty = true;
+	view_order(&v, &sn);
+	CHECK(v.norder == 1 && sn.rows[v.order[0]].id == 2, "filter by port 40002: conn 2");
+	snprintf(v.filter, sizeof(v.filter), "fd77");
+	v.sorted_dirty = true;
+	view_order(&v, &sn);
+	CHECK(v.norder == 1 && sn.rows[v.order[0]].id == 3, "filter by address part fd77: conn 3");
+	snprintf(v.filter, sizeof(v.filter), "10.77.0.2 40001");
+	v.sorted_dirty = true;
+	view_order(&v, &sn);
+	CHECK(v.norder == 1, "words combine: address and port");
+
+	v.filter[0] = 0;
+	v.invert = false;
+	v.sort = VC_ID;
+	v.sorted_dirty = true;
+	view_order(&v, &sn);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	batch_print(f, &sn, &v, 1, true);
+	fclose(f);
+	CHECK(strstr(text, "offrx-view snapshot=1 ") && strstr(text, "final=yes"),
+	      "batch: the snapshot line");
+	CHECK(strstr(text, "\nconns total=3 open=3 closed=0"), "batch: the connection counts");
+	CHECK(strstr(text, "\ncompletions total=5 ") && strstr(text, " push_timer=3 "),
+	      "batch: completions by reason");
+	CHECK(strstr(text, "\nPID ID REMOTE LOCAL STATE Q HEAD MODE TIMER POSTED DONE IND RATE P50 "
+			   "P99 TIMER% FLAGS\n"),
+	      "batch: the table's column line");
+	CHECK(strstr(text, "\n42 3 [fd77::2]:40003 ") || strstr(text, "\n42 3 fd77::2:40003 "),
+	      "batch: conn 3's row");
+	CHECK(strstr(text, " 100 timer-bound\n"), "batch: the trickle's row ends timer-bound");
+	CHECK(strstr(text, "\nqueue pid=42 id=3 depth=4 shown=4\nreq id=4 len=65536 fill=1000 "
+			   "mode=push timer_ms=100.0\n"),
+	      "batch: conn 3's queue with the timer on its head");
+	free(text);
+
+	char dir[] = "/tmp/offrx-view-test.XXXXXX", path[4096], err[256];
+	size_t nev = 0;
+	uint64_t keys[4] = { 42, 3, 42, 1 };
+	CHECK(mkdtemp(dir) &&
+		      !export_perfetto(s, keys, 2, dir, path, sizeof(path), &nev, err, sizeof(err)),
+	      "export: %s", nev ? path : err);
+	CHECK(nev == 4, "export: the 4 recent completions of two connections (%zu)", nev);
+	f = fopen(path, "r");
+	char buf[8192] = "";
+	size_t got = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[got] = 0;
+	CHECK(!strncmp(buf, "{\"displayTimeUnit\":\"ms\"", 23) && strstr(buf, "\"ph\":\"X\"") &&
+		      strstr(buf, "waiting for the push timer") && got > 4 &&
+		      !strcmp(buf + got - 4, "\n]}\n"),
+	      "export: Chrome trace JSON, with the push-timer waits");
+	unlink(path);
+	rmdir(dir);
+	view_free(&v);
+	snap_free(&sn);
+	vs_stop(s);
+}
+
+/* 10,000 connections: a frame (snapshot + filter + sort) must fit in a tenth of a second. */
+static void test_scale(void)
+{
+	enum { CONNS = 10000 };
+	struct vs_opts o = { .speed = 0, .to_ns = -1 };
+	struct vsource *s;
+	vs_start_fed(&o, &s);
+	size_t cap = (size_t)CONNS * 12, n = 0;
+	struct otr_event *e = calloc(cap, sizeof(*e));
+	for (uint64_t c = 1; c <= CONNS; c++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "10.%u.%u.%u", (unsigned)(c >> 16) & 255,
+			 (unsigned)(c >> 8) & 255, (unsigned)c & 255);
+		int64_t t = (int64_t)c * 1000;
+		e[n++] = open_ev(t, c, addr, (uint16_t)(10000 + c));
+		for (uint64_t r = 1; r <= 4; r++)
+			e[n++] = post_ev(t, c, r, (uint32_t)r);
+		e[n++] = fill_ev(t + 1000, c, 1, 1448, 1448);
+		int reason = c % 3 == 0	  ? OTR_CR_PUSH_TIMER
+			     : c % 3 == 1 ? OTR_CR_PSH
+					  : OTR_CR_FILLED;
+		e[n++] = complete_ev(t + 2000 + (int64_t)(c % 97) * 100000, c, 1, reason, 1448,
+				     (int64_t)(c % 97) * 100000 + 2000, 1000);
+		e[n++] = post_ev(t + 2000, c, 5, 4);
+		e[n++] = fill_ev(t + 3000, c, 2, 700, 700);
+		if (c % 3 == 0)
+			e[n++] = timer_ev(t + 3000, c, 2, 500000000);
+	}
+	vs_feed(s, e, n);
+	free(e);
+	struct vsnap sn;
+	struct vview v = { .sort = VC_RATE };
+	snap_init(&sn, 10000000000LL);
+	int64_t worst = 0, first = 0;
+	for (int f = 0; f < 10; f++) {
+		int64_t t0 = mono_ns();
+		vs_lock(s);
+		snap_take(&sn, s, NULL);
+		vs_unlock(s);
+		v.sort = (enum vcol)(f % VC__COUNT);
+		v.sorted_dirty = true;
+		view_order(&v, &sn);
+		int64_t dt = mono_ns() - t0;
+		if (!f)
+			first = dt;
+		worst = dt > worst ? dt : worst;
+	}
+	CHECK(sn.nrows == CONNS && v.norder == CONNS, "10,000 rows (%zu)", sn.nrows);
+	CHECK(worst < 100000000,
+	      "a frame with 10,000 connections: first %.1f ms, worst %.1f ms "
+	      "(under 100 ms)",
+	      first / 1e6, worst / 1e6);
+	bool sorted = true;
+	for (size_t i = 1; i < v.norder; i++)
+		if (row_cmp(&sn.rows[v.order[i - 1]], &sn.rows[v.order[i]], v.sort) > 0)
+			sorted = false;
+	CHECK(sorted, "the rows are in %s order", vcol_name[v.sort]);
+	snprintf(v.filter, sizeof(v.filter), "timer");
+	v.sorted_dirty = true;
+	view_order(&v, &sn);
+	CHECK(v.norder == CONNS / 3, "filter 'timer': a third of them (%zu)", v.norder);
+	view_free(&v);
+	snap_free(&sn);
+	vs_stop(s);
+}
+
+int main(void)
+{
+	test_formats();
+	test_three();
+	test_scale();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,165 @@
+/* Numbers for people, shared by the screen and the batch output, and the parsing of the
+ * durations --from, --to and --interval take. */
+#include "view.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *fmt_dur(char *b, size_t n, int64_t ns)
+{
+	if (ns < 0)
+		snprintf(b, n, "-");
+	else if (ns < 1000)
+		snprintf(b, n, "%lldns", (long long)ns);
+	else if (ns < 1000000)
+		snprintf(b, n, "%lldus", (long long)(ns / 1000));
+	else if (ns < 10000000)
+		snprintf(b, n, "%.2fms", ns / 1e6);
+	else if (ns < 1000000000 && ns % 1000000 == 0)
+		snprintf(b, n, "%lldms", (long long)(ns / 1000000));
+	else if (ns < 1000000000)
+		snprintf(b, n, "%.1fms", ns / 1e6);
+	else if (ns < 100000000000LL)
+		snprintf(b, n, "%.2fs", ns / 1e9);
+	else
+		snprintf(b, n, "%.0fs", ns / 1e9);
+	return b;
+}
+
+static char *scaled(char *b, size_t n, double v, double base, const char *const *units)
+{
+	int u = 0;
+	while (fabs(v) >= base * 0.9995 && units[u + 1]) {
+		v /= base;
+		u++;
+	}
+	if (!u)
+		snprintf(b, n, "%.0f%s", v, units[0]);
+	else
+		snprintf(b, n, v < 9.995 ? "%.2f%s" : v < 99.95 ? "%.1f%s" : "%.0f%s", v, units[u]);
+	return b;
+}
+
+char *fmt_bytes(char *b, size_t n, double v)
+{
+	static const char *const u[] = { "", "K", "M", "G", "T", NULL };
+	return scaled(b, n, v, 1024, u);
+}
+
+char *fmt_count(char *b, size_t n, double v)
+{
+	static const char *const u[] = { "", "k", "M", "G", NULL };
+	if (v > 0 && v < 10 && v != floor(v)) {
+		snprintf(b, n, "%.1f", v);
+		return b;
+	}
+	return scaled(b, n, v, 1000, u);
+}
+
+char *fmt_rel(char *b, size_t n, int64_t ns)
+{
+	if (ns == OTR_TS_NONE)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%s%lld.%03llds", ns < 0 ? "-" : "+", llabs(ns) / 1000000000LL,
+			 (llabs(ns) / 1000000) % 1000);
+	return b;
+}
+
+int parse_dur(const char *s, int64_t *ns)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0 || !isfinite(v))
+		return -EINVAL;
+	double mul;
+	if (!*end || !strcmp(end, "s"))
+		mul = 1e9;
+	else if (!strcmp(end, "ms"))
+		mul = 1e6;
+	else if (!strcmp(end, "us"))
+		mul = 1e3;
+	else if (!strcmp(end, "ns"))
+		mul = 1;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		mul = 60e9;
+	else
+		return -EINVAL;
+	if (v * mul > 9e18)
+		return -ERANGE;
+	*ns = (int64_t)(v * mul + 0.5);
+	return 0;
+}
+
+const char *vs_state_name(const struct vs_status *st, char *b, size_t n)
+{
+	const char *s = "?";
+	switch (st->state) {
+	case VS_STARTING:
+		s = "starting";
+		break;
+	case VS_WAITING:
+		s = "waiting";
+		break;
+	case VS_CONNECTING:
+		s = "connecting";
+		break;
+	case VS_LIVE:
+		s = "live";
+		break;
+	case VS_RECONNECTING:
+		s = "reconnecting";
+		break;
+	case VS_REPLAY:
+		if (st->speed > 0)
+			snprintf(b, n, "replay x%g", st->speed);
+		else
+			snprintf(b, n, "replay max");
+		s = b;
+		break;
+	case VS_ENDED:
+		s = "ended";
+		break;
+	case VS_ERROR:
+		s = "error";
+		break;
+	}
+	if (st->paused && st->state != VS_ERROR && st->state != VS_WAITING) {
+		char base[32];
+		snprintf(base, sizeof(base), "%s", s);
+		snprintf(b, n, "%s, paused", base);
+		return b;
+	}
+	return s;
+}
+
+const char *vmode_name(enum vmode m)
+{
+	switch (m) {
+	case VM_PUSH:
+		return "push";
+	case VM_NOPUSH:
+		return "nopush";
+	case VM_MIXED:
+		return "mixed";
+	case VM_NONE:
+		break;
+	}
+	return "-";
+}
+
+const char *row_state_name(const struct vrow *r)
+{
+	switch (r->state) {
+	case OTR_CS_OPEN:
+		return "open";
+	case OTR_CS_DISCONNECTED:
+		return r->disc_reason == 2 ? "rst" : r->disc_reason == 4 ? "upload" : "fin";
+	case OTR_CS_CLOSED:
+		return "closed";
+	}
+	return "?";
+}
