@@ -40,8 +40,14 @@ test-variants: deps
 demo: build
 	$(BUILD_DIR)/samples/offrx-scenario
 
+# Benchmarks print figures and ratios, never verdicts; the wire and trace ones need root.
+# bench/RESULTS.md keeps the figures with the commands that made them.
 bench: build
 	$(BUILD_DIR)/bench/offrx-bench-core
+	OFFRX_BIN=$(BUILD_DIR) bench/bench_wire.sh
+	OFFRX_BIN=$(BUILD_DIR) bench/bench_trace.sh
+	@for b in bench/bench_view.sh bench/bench_export.sh; do \
+		if [ -x $$b ]; then OFFRX_BIN=$(BUILD_DIR) $$b || exit 1; fi; done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,0 +1,567 @@
+/* --format chrome: Chrome Trace Event JSON for ui.perfetto.dev and chrome://tracing, written
+ * as the events arrive ({"traceEvents":[ ... ],"metadata":{...}}, the metadata last). Each
+ * connection is a synthetic process named by its 4-tuple; each request an async slice from its
+ * post to its completion, named by the completion reason. The name is known only at the
+ * completion, so both ends of a slice are written then (the viewers sort by ts). Memory is the
+ * open connections and their queued requests, whatever the trace's length. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+
+struct creq {
+	uint64_t id;
+	int64_t post_ns;
+	uint32_t len, fill, prefill;
+	bool no_push;
+};
+
+/* conn 0: the engine process itself (drops without a connection, xsk_stats). */
+struct cconn {
+	struct oex_ckey k;
+	uint32_t pid;
+	struct creq *q; /* ring of n from head, posting order */
+	uint32_t head, n, cap;
+	int64_t depth;	  /* the last queue depth shown */
+	int64_t inflight; /* bytes in queued requests, shown as "bytes in flight" */
+	int64_t shown_depth, shown_inflight;
+};
+
+struct chrome {
+	struct oex_ctab conns;
+	uint32_t next_pid;
+	bool first;
+	uint64_t slices, open_at_end, not_completed, unknown_posts;
+};
+
+/* --- the queue of a connection ------------------------------------------------------------ */
+
+static struct creq *q_at(struct cconn *c, uint32_t i)
+{
+	return &c->q[(c->head + i) & (c->cap - 1)];
+}
+
+static int q_push(struct cconn *c, const struct creq *r)
+{
+	if (c->n == c->cap) {
+		uint32_t cap = c->cap ? c->cap * 2 : 8;
+		struct creq *q = malloc(cap * sizeof(*q));
+		if (!q)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < c->n; i++)
+			q[i] = *q_at(c, i);
+		free(c->q);
+		c->q = q;
+		c->cap = cap;
+		c->head = 0;
+	}
+	*q_at(c, c->n++) = *r;
+	return 0;
+}
+
+/* The queued request id, oldest first (FIFO: almost always the head); -1 if not queued. */
+static int64_t q_find(struct cconn *c, uint64_t id)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (q_at(c, i)->id == id)
+			return i;
+	return -1;
+}
+
+static void q_remove(struct cconn *c, uint32_t at)
+{
+	if (at == 0) {
+		c->head = (c->head + 1) & (c->cap - 1);
+	} else {
+		for (uint32_t i = at; i + 1 < c->n; i++)
+			*q_at(c, i) = *q_at(c, i + 1);
+	}
+	c->n--;
+}
+
+static void cconn_free(void *rec)
+{
+	free(((struct cconn *)rec)->q);
+}
+
+/* --- writing ------------------------------------------------------------------------------ */
+
+static void sep(struct chrome *ch, struct oex_out *o)
+{
+	if (ch->first)
+		ch->first = false;
+	else
+		oex_lit(o, ",\n");
+}
+
+static void put_ts(struct oex_run *run, int64_t ts_ns)
+{
+	oex_lit(run->out, ",\"ts\":");
+	oex_put_us(run->out, ts_ns - run->t0_ns);
+}
+
+/* {"ph":"X","pid":P,"tid":1,"name":"NAME" -- the caller adds the rest and the brace */
+static void put_head(struct chrome *ch, struct oex_out *o, char ph, const struct cconn *c,
+		     const char *name)
+{
+	sep(ch, o);
+	oex_lit(o, "{\"ph\":\"");
+	oex_putc(o, ph);
+	oex_lit(o, "\",\"pid\":");
+	oex_put_u64(o, c->pid);
+	oex_lit(o, ",\"tid\":1,\"name\":"); /* one thread per connection */
+	oex_put_str(o, name);
+}
+
+static void put_meta(struct chrome *ch, struct oex_out *o, const struct cconn *c, const char *what,
+		     const char *name)
+{
+	put_head(ch, o, 'M', c, what);
+	oex_lit(o, ",\"args\":{\"name\":");
+	oex_put_str(o, name);
+	oex_lit(o, "}}");
+}
+
+static struct cconn *conn_get(struct oex_writer *w, const struct otr_event *ev, uint64_t conn)
+{
+	struct chrome *ch = w->priv;
+	struct oex_out *o = w->run->out;
+	struct cconn *c = oex_ctab_get(&ch->conns, ev->vpid, conn);
+	const struct oex_conninfo *ci;
+	char name[256], l[80], r[80];
+
+	if (c)
+		return c;
+	c = oex_ctab_add(&ch->conns, ev->vpid, conn);
+	if (!c)
+		return NULL;
+	c->pid = ++ch->next_pid;
+	if (!conn) {
+		snprintf(name, sizeof(name), "offrx engine (vpid %llu)",
+			 (unsigned long long)ev->vpid);
+	} else if ((ci = oex_conninfo(w->run, ev->vpid, conn))) {
+		/* conn_open came first (main keeps it even when it was before --from). */
+		oex_fmt_endpoint(l, sizeof(l), ci->local_addr, ci->local_port);
+		oex_fmt_endpoint(r, sizeof(r), ci->remote_addr, ci->remote_port);
+		snprintf(name, sizeof(name), "conn %llu:%llu %s <- %s",
+			 (unsigned long long)ev->vpid, (unsigned long long)conn, l, r);
+	} else {
+		snprintf(name, sizeof(name), "conn %llu:%llu (opened before the trace)",
+			 (unsigned long long)ev->vpid, (unsigned long long)conn);
+	}
+	put_meta(ch, o, c, "process_name", name);
+	put_head(ch, o, 'M', c, "process_sort_index");
+	oex_lit(o, ",\"args\":{\"sort_index\":");
+	oex_put_u64(o, c->pid);
+	oex_lit(o, "}}");
+	put_meta(ch, o, c, "thread_name", conn ? "requests" : "engine");
+	return c;
+}
+
+static void counters(struct oex_writer *w, struct cconn *c, int64_t ts)
+{
+	struct chrome *ch = w->priv;
+	struct oex_out *o = w->run->out;
+
+	if (c->depth < 0)
+		c->depth = 0;
+	if (c->inflight < 0)
+		c->inflight = 0;
+	if (c->depth != c->shown_depth) {
+		put_head(ch, o, 'C', c, "queue depth");
+		put_ts(w->run, ts);
+		oex_lit(o, ",\"args\":{\"requests\":");
+		oex_put_i64(o, c->depth);
+		oex_lit(o, "}}");
+		c->shown_depth = c->depth;
+	}
+	if (c->inflight != c->shown_inflight) {
+		put_head(ch, o, 'C', c, "bytes in flight");
+		put_ts(w->run, ts);
+		oex_lit(o, ",\"args\":{\"bytes\":");
+		oex_put_i64(o, c->inflight);
+		oex_lit(o, "}}");
+		c->shown_inflight = c->inflight;
+	}
+}
+
+/* Both ends of one request's slice. cat names the connection: the viewers key plain async ids
+ * by category, not by process, and request ids restart at 1 on every connection. */
+static void slice(struct oex_writer *w, struct cconn *c, const char *name, int64_t b_ns,
+		  int64_t e_ns, const struct creq *r, const struct otr_event *done)
+{
+	struct chrome *ch = w->priv;
+	struct oex_out *o = w->run->out;
+	char cat[64];
+
+	snprintf(cat, sizeof(cat), "conn %llu:%llu", (unsigned long long)c->k.vpid,
+		 (unsigned long long)c->k.conn);
+	for (int end = 0; end < 2; end++) {
+		put_head(ch, o, end ? 'e' : 'b', c, name);
+		oex_lit(o, ",\"cat\":");
+		oex_put_str(o, cat);
+		oex_lit(o, ",\"id\":");
+		oex_put_u64(o, r->id);
+		put_ts(w->run, end ? e_ns : b_ns);
+		if (end) {
+			oex_putc(o, '}');
+			continue;
+		}
+		oex_lit(o, ",\"args\":{\"req\":");
+		oex_put_u64(o, r->id);
+		oex_lit(o, ",\"length\":");
+		oex_put_u64(o, r->len);
+		if (done) {
+			oex_lit(o, ",\"bytes\":");
+			oex_put_u64(o, done->u.complete.bytes);
+			oex_lit(o, ",\"placed\":");
+			oex_put_u64(o, done->u.complete.placed);
+			oex_lit(o, ",\"status\":");
+			oex_put_str(o, otr_status_name(done->u.complete.status));
+			oex_lit(o, ",\"reason\":");
+			oex_put_str(o, otr_complete_reason_name(done->u.complete.reason));
+			oex_lit(o, ",\"post_to_complete_us\":");
+			oex_put_us(o, (int64_t)done->u.complete.post_to_complete_ns);
+			if (done->u.complete.last_fill_to_complete_ns >= 0) {
+				oex_lit(o, ",\"last_fill_to_complete_us\":");
+				oex_put_us(o, done->u.complete.last_fill_to_complete_ns);
+			}
+		} else {
+			oex_lit(o, ",\"bytes\":");
+			oex_put_u64(o, r->fill);
+			oex_lit(o, ",\"status\":\"PENDING\"");
+		}
+		oex_lit(o, ",\"no_push\":");
+		oex_puts(o, r->no_push ? "true" : "false");
+		if (r->prefill) {
+			oex_lit(o, ",\"prefill\":");
+			oex_put_u64(o, r->prefill);
+		}
+		if (r->post_ns == OEX_TS_NONE)
+			oex_lit(o, ",\"post_seen\":false");
+		oex_lit(o, "}}");
+	}
+	ch->slices++;
+}
+
+static void instant(struct oex_writer *w, struct cconn *c, const char *name, int64_t ts)
+{
+	put_head(w->priv, w->run->out, 'i', c, name);
+	oex_lit(w->run->out, ",\"s\":\"t\"");
+	put_ts(w->run, ts);
+}
+
+static void on_complete(struct oex_writer *w, struct cconn *c, const struct otr_event *ev)
+{
+	struct chrome *ch = w->priv;
+	int64_t at = q_find(c, ev->req);
+	struct creq r = { .id = ev->req, .post_ns = OEX_TS_NONE };
+	int64_t b_ns;
+
+	if (at >= 0) {
+		r = *q_at(c, (uint32_t)at);
+		q_remove(c, (uint32_t)at);
+		c->inflight -= r.fill;
+		b_ns = r.post_ns;
+	} else {
+		/* Posted before the trace (or the window) began: the event knows when. */
+		ch->unknown_posts++;
+		r.len = ev->u.complete.bytes;
+		b_ns = ev->ts_ns - (int64_t)ev->u.complete.post_to_complete_ns;
+		if (b_ns < w->run->t0_ns)
+			b_ns = w->run->t0_ns;
+		c->inflight -= ev->u.complete.placed;
+	}
+	c->depth--;
+	slice(w, c, otr_complete_reason_name(ev->u.complete.reason), b_ns, ev->ts_ns, &r, ev);
+	counters(w, c, ev->ts_ns);
+}
+
+/* Requests still queued when their connection closes or the trace ends. */
+static void close_open(struct oex_writer *w, struct cconn *c, const char *name, int64_t ts,
+		       uint64_t *count)
+{
+	while (c->n) {
+		struct creq r = *q_at(c, 0);
+		q_remove(c, 0);
+		slice(w, c, name, r.post_ns, ts > r.post_ns ? ts : r.post_ns, &r, NULL);
+		(*count)++;
+	}
+}
+
+static int chrome_event(struct oex_writer *w, const struct otr_event *ev)
+{
+	struct chrome *ch = w->priv;
+	struct oex_run *run = w->run;
+	struct oex_out *o = run->out;
+	struct cconn *c = NULL;
+	int64_t at;
+
+	switch (ev->kind) {
+	case OTR_DISCARDED:
+	case OTR_SOURCE:
+		/* Global instants: where the trace has holes, or the live source went away. */
+		sep(ch, o);
+		oex_lit(o, "{\"ph\":\"i\",\"s\":\"g\",\"pid\":0,\"tid\":0,\"name\":");
+		if (ev->kind == OTR_DISCARDED) {
+			oex_lit(o, "\"events discarded\"");
+			put_ts(run, ev->ts_ns);
+			oex_lit(o, ",\"args\":{\"count\":");
+			oex_put_u64(o, ev->u.discarded.count);
+			oex_lit(o, ",\"packets\":");
+			oex_put_u64(o, ev->u.discarded.packets);
+			oex_lit(o, "}}");
+		} else {
+			oex_put_str(o, ev->u.source.state == OTR_SRC_LOST ? "live source lost"
+									  : "live source attached");
+			put_ts(run, ev->ts_ns > run->t0_ns ? ev->ts_ns : run->t0_ns);
+			oex_lit(o, ",\"args\":{\"message\":");
+			oex_put_str(o, ev->u.source.msg);
+			oex_lit(o, "}}");
+		}
+		return 0;
+	case OTR_XSK_STATS:
+	case OTR_DROP:
+		c = conn_get(w, ev, ev->kind == OTR_DROP ? ev->conn : 0);
+		break;
+	case OTR_RETURN:
+	case OTR_COMPLETE_CALL:
+	case OTR_TIMER_START:
+	case OTR_TIMER_RESTART:
+	case OTR_TIMER_CANCEL:
+		/* Not drawn (the jsonl format has them): returns may even follow conn_close. */
+		return 0;
+	default:
+		c = conn_get(w, ev, ev->conn);
+		break;
+	}
+	if (!c)
+		return -ENOMEM;
+
+	switch (ev->kind) {
+	case OTR_POST: {
+		struct creq r = {
+			.id = ev->req,
+			.post_ns = ev->ts_ns,
+			.len = ev->u.post.buf_len,
+			.fill = ev->u.post.prefill,
+			.prefill = ev->u.post.prefill,
+			.no_push = ev->u.post.no_push,
+		};
+		if (q_push(c, &r))
+			return -ENOMEM;
+		c->depth = ev->u.post.depth;
+		c->inflight += r.prefill;
+		counters(w, c, ev->ts_ns);
+		break;
+	}
+	case OTR_FILL:
+		at = q_find(c, ev->req);
+		if (at >= 0)
+			q_at(c, (uint32_t)at)->fill = ev->u.fill.total;
+		c->inflight += ev->u.fill.bytes;
+		instant(w, c, "fill", ev->ts_ns);
+		oex_lit(o, ",\"args\":{\"req\":");
+		oex_put_u64(o, ev->req);
+		oex_lit(o, ",\"bytes\":");
+		oex_put_u64(o, ev->u.fill.bytes);
+		oex_lit(o, ",\"total\":");
+		oex_put_u64(o, ev->u.fill.total);
+		oex_lit(o, ",\"psh\":");
+		oex_puts(o, ev->u.fill.psh ? "true" : "false");
+		oex_lit(o, "}}");
+		counters(w, c, ev->ts_ns);
+		break;
+	case OTR_TIMER_EXPIRE:
+		instant(w, c, "push timer expire", ev->ts_ns);
+		oex_lit(o, ",\"args\":{\"req\":");
+		oex_put_u64(o, ev->req);
+		oex_lit(o, ",\"bytes\":");
+		oex_put_u64(o, ev->u.timer.bytes);
+		oex_lit(o, ",\"late_us\":");
+		oex_put_us(o, (int64_t)(ev->ts_raw - ev->u.timer.deadline_ns));
+		oex_lit(o, "}}");
+		break;
+	case OTR_COMPLETE:
+		on_complete(w, c, ev);
+		break;
+	case OTR_INDICATE:
+		instant(w, c, "indicate", ev->ts_ns);
+		oex_lit(o, ",\"args\":{\"offered\":");
+		oex_put_u64(o, ev->u.indicate.offered);
+		oex_lit(o, ",\"consumed\":");
+		oex_put_u64(o, ev->u.indicate.consumed);
+		oex_lit(o, ",\"result\":");
+		oex_put_str(o, otr_status_name(ev->u.indicate.result));
+		oex_lit(o, "}}");
+		break;
+	case OTR_DISCONNECT:
+		instant(w, c, "disconnect", ev->ts_ns);
+		oex_lit(o, ",\"args\":{\"reason\":");
+		oex_put_str(o, otr_close_reason_name(ev->u.close.reason));
+		oex_lit(o, "}}");
+		break;
+	case OTR_DROP:
+		instant(w, c, "drop", ev->ts_ns);
+		oex_lit(o, ",\"args\":{\"reason\":");
+		oex_put_str(o, otr_drop_reason_name(ev->u.drop.reason));
+		oex_lit(o, ",\"frame_len\":");
+		oex_put_u64(o, ev->u.drop.frame_len);
+		oex_lit(o, "}}");
+		break;
+	case OTR_CONN_STATE: {
+		/* The engine's own snapshot: the counters take its word. */
+		uint32_t n =
+			ev->u.state.listed < OTR_STATE_MAX ? ev->u.state.listed : OTR_STATE_MAX;
+		int64_t sum = 0;
+		for (uint32_t i = 0; i < n; i++)
+			sum += ev->u.state.reqs[i].fill;
+		c->depth = ev->u.state.depth;
+		if (n == ev->u.state.depth)
+			c->inflight = sum;
+		counters(w, c, ev->ts_ns);
+		break;
+	}
+	case OTR_XSK_STATS:
+		put_head(ch, o, 'C', c, "xsk");
+		put_ts(run, ev->ts_ns);
+		oex_lit(o, ",\"args\":{\"rx_dropped\":");
+		oex_put_u64(o, ev->u.xsk.rx_dropped);
+		oex_lit(o, ",\"rx_ring_full\":");
+		oex_put_u64(o, ev->u.xsk.rx_ring_full);
+		oex_lit(o, ",\"fill_ring_empty\":");
+		oex_put_u64(o, ev->u.xsk.fill_ring_empty);
+		oex_lit(o, "}}");
+		break;
+	case OTR_CONN_CLOSE:
+		close_open(w, c, "not completed", ev->ts_ns, &ch->not_completed);
+		instant(w, c, "conn_close", ev->ts_ns);
+		oex_lit(o, ",\"args\":{\"reason\":");
+		oex_put_str(o, otr_close_reason_name(ev->u.close.reason));
+		oex_lit(o, ",\"bytes\":");
+		oex_put_u64(o, ev->u.close.bytes);
+		oex_lit(o, "}}");
+		c->depth = 0;
+		c->inflight = 0;
+		counters(w, c, ev->ts_ns);
+		/* Its process stays named in the output; its state goes. */
+		cconn_free(c);
+		oex_ctab_del(&ch->conns, c);
+		break;
+	default:
+		break; /* conn_open: conn_get() named the process */
+	}
+	return 0;
+}
+
+static int chrome_begin(struct oex_writer *w)
+{
+	struct chrome *ch = w->priv;
+
+	ch->first = true;
+	oex_lit(w->run->out, "{\"traceEvents\":[\n");
+	return 0;
+}
+
+static json_t *metadata(struct oex_writer *w)
+{
+	struct chrome *ch = w->priv;
+	struct oex_run *run = w->run;
+	bool complete = oex_complete(run);
+	json_t *m = json_object(), *loss = json_array();
+
+	for (uint32_t i = 0; i < run->nloss; i++)
+		json_array_append_new(
+			loss, json_pack("{s:f,s:f,s:I,s:I}", "from_us",
+					run->loss[i].from_ns
+						? (double)(run->loss[i].from_ns - run->t0_ns) / 1e3
+						: 0.0,
+					"to_us", (double)(run->loss[i].to_ns - run->t0_ns) / 1e3,
+					"count", (json_int_t)run->loss[i].count, "packets",
+					(json_int_t)run->loss[i].packets));
+	json_object_set_new(m, "schema", json_string(OEX_SCHEMA_CHROME));
+	json_object_set_new(m, "producer", json_string("offrx-export " OEX_VERSION));
+	json_object_set_new(m, "input", json_string(run->input));
+	json_object_set_new(m, "live", json_boolean(run->live));
+	json_object_set_new(
+		m, "clock",
+		json_pack("{s:s,s:I,s:I,s:s}", "ts",
+			  "microseconds since trace_start_ns (the first event of the trace)",
+			  "trace_start_ns",
+			  (json_int_t)(run->t0_ns == OEX_TS_NONE ? 0 : run->t0_ns),
+			  "trace_start_raw", (json_int_t)run->t0_raw, "origin",
+			  "trace_start_ns is nanoseconds since the Unix epoch; trace_start_raw the "
+			  "same instant on the engine's CLOCK_MONOTONIC (deadline_ns values)"));
+	json_object_set_new(m, "events", json_integer((json_int_t)run->events));
+	json_object_set_new(m, "exported_events", json_integer((json_int_t)run->exported));
+	json_object_set_new(m, "discarded_events", json_integer((json_int_t)run->discarded_events));
+	json_object_set_new(m, "lost_packets", json_integer((json_int_t)run->lost_packets));
+	json_object_set_new(m, "loss_windows", loss);
+	json_object_set_new(m, "request_slices", json_integer((json_int_t)ch->slices));
+	json_object_set_new(
+		m, "open_at_end",
+		json_pack("{s:I,s:s}", "requests", (json_int_t)ch->open_at_end, "note",
+			  "requests still queued when the export ended: their slices end at the "
+			  "last event and are named \"open at end\""));
+	json_object_set_new(m, "not_completed_at_close",
+			    json_integer((json_int_t)ch->not_completed));
+	json_object_set_new(m, "posted_before_trace", json_integer((json_int_t)ch->unknown_posts));
+	json_object_set_new(m, "complete", json_boolean(complete));
+	json_object_set_new(m, "end", json_string(oex_end_name(run->end)));
+	if (run->end == OEX_END_ERROR)
+		json_object_set_new(m, "error", json_string(run->error));
+	return m;
+}
+
+static int chrome_end(struct oex_writer *w)
+{
+	struct chrome *ch = w->priv;
+	struct oex_out *o = w->run->out;
+	struct cconn *c;
+	size_t pos = 0;
+	json_t *m;
+
+	/* Closing a slice frees nothing in the table: iterate safely. */
+	while ((c = oex_ctab_next(&ch->conns, &pos)))
+		if (c->n)
+			close_open(w, c, "open at end", w->run->last_ns, &ch->open_at_end);
+	/* No displayTimeUnit: Perfetto reads "ns" there as the unit of ts, not of display. */
+	oex_lit(o, "\n],\n\"metadata\":");
+	m = metadata(w);
+	if (!m || oex_put_json(o, m))
+		oex_lit(o, "{\"complete\":false,\"error\":\"out of memory for the metadata\"}");
+	json_decref(m);
+	oex_lit(o, "}\n");
+	return 0;
+}
+
+static void chrome_free(struct oex_writer *w)
+{
+	struct chrome *ch = w->priv;
+
+	if (!ch)
+		return;
+	oex_ctab_fini(&ch->conns, cconn_free);
+	free(ch);
+}
+
+static const struct oex_writer_ops chrome_ops = {
+	.name = "chrome",
+	.begin = chrome_begin,
+	.event = chrome_event,
+	.end = chrome_end,
+	.free = chrome_free,
+};
+
+int oex_chrome_new(struct oex_writer *w)
+{
+	struct chrome *ch = calloc(1, sizeof(*ch));
+
+	if (!ch)
+		return -ENOMEM;
+	oex_ctab_init(&ch->conns, sizeof(struct cconn));
+	w->ops = &chrome_ops;
+	w->priv = ch;
+	return 0;
+}

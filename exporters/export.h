@@ -1,0 +1,218 @@
+/* offrx-export internals: the event sources (tracer/reader, or a jsonl file for tests), the
+ * buffered output with the JSON primitives the streaming writers share, the connection table,
+ * and the writers (jsonl, chrome, summary, csv) and the verifier behind one small vtable. */
+#ifndef OFFRX_EXPORT_H
+#define OFFRX_EXPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "trace_event.h"
+
+#define OEX_VERSION	    "0.1.0"
+#define OEX_SCHEMA_EVENTS   "offrx-events/1"
+#define OEX_SCHEMA_SUMMARY  "offrx-summary/1"
+#define OEX_SCHEMA_CHROME   "offrx-chrome/1"
+#define OEX_TS_NONE	    INT64_MIN
+#define OEX_DISCARD_WINDOWS 64 /* loss windows listed by name in metadata and reports */
+
+/* --- output ------------------------------------------------------------------------------- */
+
+/* A write buffer over a FILE: the writers append, oex_out_flush() hands it to stdio. The first
+ * write error sticks in err (an errno) and later writes are dropped. */
+struct oex_out {
+	FILE *f;
+	const char *path; /* for messages: "-" is stdout */
+	char *buf;
+	size_t len, cap;
+	int err;
+};
+
+int oex_out_open(struct oex_out *o, const char *path, char *msg, size_t msglen);
+int oex_out_flush(struct oex_out *o);
+int oex_out_close(struct oex_out *o); /* flush, close; 0 or the sticky errno */
+void oex_out_grow(struct oex_out *o, size_t need);
+
+static inline char *oex_reserve(struct oex_out *o, size_t n)
+{
+	if (o->cap - o->len < n)
+		oex_out_grow(o, n);
+	return o->buf + o->len;
+}
+
+static inline void oex_putn(struct oex_out *o, const char *s, size_t n)
+{
+	char *p = oex_reserve(o, n);
+	for (size_t i = 0; i < n; i++)
+		p[i] = s[i];
+	o->len += n;
+}
+
+#define oex_lit(o, s) oex_putn((o), (s), sizeof(s) - 1)
+
+static inline void oex_putc(struct oex_out *o, char c)
+{
+	*oex_reserve(o, 1) = c;
+	o->len++;
+}
+
+void oex_puts(struct oex_out *o, const char *s);
+void oex_put_u64(struct oex_out *o, uint64_t v);
+void oex_put_i64(struct oex_out *o, int64_t v);
+void oex_put_str(struct oex_out *o, const char *s);	    /* a JSON string, quoted, escaped */
+void oex_put_us(struct oex_out *o, int64_t ns);		    /* ns as microseconds: 12.345 */
+void oex_put_double(struct oex_out *o, double v, int prec); /* finite, fixed decimals */
+int oex_put_json(struct oex_out *o, const json_t *j);	    /* compact, via Jansson */
+
+/* --- connections -------------------------------------------------------------------------- */
+
+/* A table of per-connection records keyed by (vpid, conn): each writer keeps what it needs in
+ * a record that starts with struct oex_ckey. Removal keeps memory flat over many
+ * connections. */
+struct oex_ckey {
+	uint64_t vpid, conn;
+};
+
+struct oex_ctab {
+	struct oex_ckey **slot;
+	size_t cap, n, rec_size;
+};
+
+void oex_ctab_init(struct oex_ctab *t, size_t rec_size);
+void oex_ctab_fini(struct oex_ctab *t, void (*free_rec)(void *rec));
+void *oex_ctab_get(const struct oex_ctab *t, uint64_t vpid, uint64_t conn);
+void *oex_ctab_add(struct oex_ctab *t, uint64_t vpid, uint64_t conn); /* zeroed; NULL: ENOMEM */
+void oex_ctab_del(struct oex_ctab *t, void *rec);		      /* frees it */
+/* Iterate: *pos starts at 0; NULL at the end. Do not add or delete while iterating. */
+void *oex_ctab_next(const struct oex_ctab *t, size_t *pos);
+
+/* --- the run ------------------------------------------------------------------------------ */
+
+struct oex_source;
+
+/* How the export ended, for the writers' last words. */
+enum oex_end {
+	OEX_END_TRACE = 1, /* offline: read to its end */
+	OEX_END_SESSION,   /* live: the session was destroyed */
+	OEX_END_TO,	   /* --to reached */
+	OEX_END_INTERRUPT, /* Ctrl-C or SIGTERM */
+	OEX_END_ERROR,	   /* the input failed: run->error says why */
+};
+
+/* What conn_open said about a connection, kept by the main loop from every conn_open (even
+ * outside --from/--to) until its conn_close: for --port, and for the writers' names. */
+struct oex_conninfo {
+	struct oex_ckey k;
+	char local_addr[48], remote_addr[48];
+	uint16_t local_port, remote_port;
+};
+
+struct oex_loss {
+	int64_t from_ns, to_ns; /* the window; from 0 if unknown */
+	uint64_t count, packets;
+};
+
+/* What the writers share: options, the trace's origin and running totals. */
+struct oex_run {
+	const char *input;
+	bool live;
+	struct oex_out *out;
+	int64_t from_ns, to_ns; /* relative to t0; OEX_TS_NONE: open */
+	bool have_conn;
+	uint64_t conn_vpid, conn_id; /* --conn; conn_vpid 0: any process */
+	bool vpid_given;
+	int port;      /* --port; -1: none */
+	uint64_t vpid; /* --vpid; 0: any */
+
+	int64_t t0_ns; /* the first event's time: the trace start; OEX_TS_NONE until then */
+	uint64_t t0_raw;
+	int64_t last_ns; /* the last event's time */
+	uint64_t last_raw;
+	uint64_t events;   /* offrx events read (before filters) */
+	uint64_t exported; /* events handed to the writer (after filters) */
+	uint64_t by_kind[OTR_KIND__COUNT];
+	uint64_t discarded_events, lost_packets;
+	struct oex_loss loss[OEX_DISCARD_WINDOWS];
+	uint32_t nloss, nloss_all;
+	uint64_t reconnects;
+	struct oex_ctab info; /* struct oex_conninfo */
+
+	enum oex_end end;
+	char error[1024];
+};
+
+static inline const struct oex_conninfo *oex_conninfo(const struct oex_run *run, uint64_t vpid,
+						      uint64_t conn)
+{
+	return oex_ctab_get(&run->info, vpid, conn);
+}
+/* The output is whole: no error, and an offline trace was read to its end (or to --to). */
+static inline bool oex_complete(const struct oex_run *run)
+{
+	return run->end != OEX_END_ERROR && (run->end != OEX_END_INTERRUPT || run->live);
+}
+
+/* Relative time from the trace start, in seconds, for people. */
+double oex_rel_s(const struct oex_run *run, int64_t ts_ns);
+/* "10.77.0.1:5201", "[fd77::1]:5201", "?" */
+void oex_fmt_endpoint(char *buf, size_t len, const char *addr, unsigned port);
+const char *oex_end_name(enum oex_end e);
+
+struct oex_writer;
+
+struct oex_writer_ops {
+	const char *name;
+	int (*begin)(struct oex_writer *w);
+	/* One event that passed the filters (OTR_SOURCE events of state LOST/CONNECTED too). */
+	int (*event)(struct oex_writer *w, const struct otr_event *ev);
+	/* The last words; run->end says why it ended. Returns the exit status it wants (0, or
+	 * OEX_EXIT_VIOLATIONS for the verifier). */
+	int (*end)(struct oex_writer *w);
+	void (*free)(struct oex_writer *w);
+};
+
+struct oex_writer {
+	const struct oex_writer_ops *ops;
+	struct oex_run *run;
+	void *priv;
+};
+
+enum {
+	OEX_EXIT_OK = 0,
+	OEX_EXIT_INPUT = 1, /* the input could not be read (all of it) or the output written */
+	OEX_EXIT_USAGE = 2,
+	OEX_EXIT_VIOLATIONS = 3, /* --verify found violations */
+};
+
+int oex_jsonl_new(struct oex_writer *w);
+int oex_chrome_new(struct oex_writer *w);
+int oex_summary_new(struct oex_writer *w, bool csv);
+int oex_verify_new(struct oex_writer *w);
+
+/* --- sources ------------------------------------------------------------------------------ */
+
+/* Open INPUT through tracer/reader, or a jsonl file (the hidden --input-jsonl mode). Returns 0
+ * or a negative errno with a sentence in err. */
+int oex_source_open(struct oex_source **out, const char *input, bool jsonl, int wait_s,
+		    bool reconnect, char *err, size_t errlen);
+/* As otr_reader_next(): 1 event, 0 timeout, -ENODATA end, other < 0 errors. */
+int oex_source_next(struct oex_source *s, struct otr_event *ev, int timeout_ms);
+const char *oex_source_error(const struct oex_source *s);
+void oex_source_stats(const struct oex_source *s, uint64_t *reconnects);
+void oex_source_close(struct oex_source *s);
+
+/* The jsonl line parser, shared with the tests' input: 0, or -EINVAL with err. Lines that are
+ * not events (header, end) return 1 and leave ev alone. */
+int oex_jsonl_parse(const char *line, struct otr_event *ev, char *err, size_t errlen);
+
+/* Enum values by name, for the jsonl input: -1000 if unknown. */
+int oex_status_from_name(const char *s);
+int oex_complete_reason_from_name(const char *s);
+int oex_close_reason_from_name(const char *s);
+int oex_drop_reason_from_name(const char *s);
+
+#endif /* OFFRX_EXPORT_H */

@@ -1,0 +1,606 @@
+/* --format jsonl: one JSON object per event per line (schema offrx-events/1, in
+ * exporters/schema/), written as the events arrive; and its parser, the hidden --input-jsonl
+ * mode. One table per event kind, in the tracepoint's field order, serves both directions, so
+ * what the writer writes the parser reads back. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+
+enum ftype { F_U, F_I, F_B, F_S, F_STATUS, F_CREASON, F_CLOSE, F_DROP };
+
+struct fdesc {
+	const char *key; /* ,"name": */
+	const char *name;
+	uint16_t off;
+	uint8_t size, type;
+};
+
+#define EVSZ(m) sizeof(((struct otr_event *)0)->m)
+#define FD(n, m, t)                                                         \
+	{                                                                   \
+		",\"" n "\":", n, offsetof(struct otr_event, m), EVSZ(m), t \
+	}
+#define SPEC(a)                             \
+	{                                   \
+		a, sizeof(a) / sizeof(a[0]) \
+	}
+
+static const struct fdesc f_open[] = {
+	FD("conn", conn, F_U),
+	FD("local_addr", u.open.local_addr, F_S),
+	FD("local_port", u.open.local_port, F_U),
+	FD("remote_addr", u.open.remote_addr, F_S),
+	FD("remote_port", u.open.remote_port, F_U),
+	FD("isn", u.open.isn, F_U),
+	FD("mss", u.open.mss, F_U),
+	FD("wscale", u.open.wscale, F_U),
+};
+static const struct fdesc f_close[] = {
+	FD("conn", conn, F_U),
+	FD("reason", u.close.reason, F_CLOSE),
+	FD("bytes", u.close.bytes, F_U),
+};
+static const struct fdesc f_post[] = {
+	FD("conn", conn, F_U),
+	FD("req", req, F_U),
+	FD("buf_len", u.post.buf_len, F_U),
+	FD("prefill", u.post.prefill, F_U),
+	FD("no_push", u.post.no_push, F_B),
+	FD("depth", u.post.depth, F_U),
+};
+static const struct fdesc f_fill[] = {
+	FD("conn", conn, F_U),
+	FD("req", req, F_U),
+	FD("bytes", u.fill.bytes, F_U),
+	FD("total", u.fill.total, F_U),
+	FD("buf_len", u.fill.buf_len, F_U),
+	FD("seq", u.fill.seq, F_U),
+	FD("psh", u.fill.psh, F_B),
+};
+static const struct fdesc f_timer[] = {
+	FD("conn", conn, F_U),
+	FD("req", req, F_U),
+	FD("deadline_ns", u.timer.deadline_ns, F_U),
+	FD("bytes", u.timer.bytes, F_U),
+};
+static const struct fdesc f_complete[] = {
+	FD("conn", conn, F_U),
+	FD("req", req, F_U),
+	FD("status", u.complete.status, F_STATUS),
+	FD("bytes", u.complete.bytes, F_U),
+	FD("placed", u.complete.placed, F_U),
+	FD("reason", u.complete.reason, F_CREASON),
+	FD("post_to_complete_ns", u.complete.post_to_complete_ns, F_U),
+	FD("last_fill_to_complete_ns", u.complete.last_fill_to_complete_ns, F_I),
+};
+static const struct fdesc f_call[] = {
+	FD("conn", conn, F_U),
+	FD("count", u.call.count, F_U),
+};
+static const struct fdesc f_indicate[] = {
+	FD("conn", conn, F_U),
+	FD("ind", req, F_U),
+	FD("offered", u.indicate.offered, F_U),
+	FD("consumed", u.indicate.consumed, F_U),
+	FD("result", u.indicate.result, F_STATUS),
+	FD("nbufs", u.indicate.nbufs, F_U),
+};
+static const struct fdesc f_return[] = {
+	FD("conn", conn, F_U),
+	FD("buf", req, F_U),
+	FD("bytes", u.ret.bytes, F_U),
+};
+/* The req_* arrays are written between depth and deadline_ns by hand. */
+static const struct fdesc f_state[] = {
+	FD("conn", conn, F_U),
+	FD("depth", u.state.depth, F_U),
+	FD("deadline_ns", u.state.deadline_ns, F_U),
+	FD("indicated_out", u.state.indicated_out, F_U),
+	FD("held_bytes", u.state.held_bytes, F_U),
+	FD("rcv_nxt", u.state.rcv_nxt, F_U),
+	FD("window", u.state.window, F_U),
+	FD("bytes", u.state.bytes, F_U),
+};
+static const struct fdesc f_drop[] = {
+	FD("reason", u.drop.reason, F_DROP),
+	FD("conn", conn, F_U),
+	FD("frame_len", u.drop.frame_len, F_U),
+};
+static const struct fdesc f_xsk[] = {
+	FD("rx_frames", u.xsk.rx_frames, F_U),
+	FD("tx_frames", u.xsk.tx_frames, F_U),
+	FD("rx_dropped", u.xsk.rx_dropped, F_U),
+	FD("rx_ring_full", u.xsk.rx_ring_full, F_U),
+	FD("fill_ring_empty", u.xsk.fill_ring_empty, F_U),
+	FD("tx_ring_empty", u.xsk.tx_ring_empty, F_U),
+	FD("invalid_descs", u.xsk.invalid_descs, F_U),
+	FD("xdp_redirected", u.xsk.xdp_redirected, F_U),
+	FD("xdp_passed", u.xsk.xdp_passed, F_U),
+	FD("tx_full", u.xsk.tx_full, F_U),
+};
+static const struct fdesc f_discarded[] = {
+	FD("count", u.discarded.count, F_U),
+	FD("packets", u.discarded.packets, F_U),
+	FD("from_ns", u.discarded.from_ns, F_I),
+	FD("to_ns", u.discarded.to_ns, F_I),
+};
+
+static const struct {
+	const struct fdesc *f;
+	size_t n;
+} specs[OTR_KIND__COUNT] = {
+	[OTR_CONN_OPEN] = SPEC(f_open),	     [OTR_CONN_CLOSE] = SPEC(f_close),
+	[OTR_DISCONNECT] = SPEC(f_close),    [OTR_POST] = SPEC(f_post),
+	[OTR_FILL] = SPEC(f_fill),	     [OTR_TIMER_START] = SPEC(f_timer),
+	[OTR_TIMER_RESTART] = SPEC(f_timer), [OTR_TIMER_CANCEL] = SPEC(f_timer),
+	[OTR_TIMER_EXPIRE] = SPEC(f_timer),  [OTR_COMPLETE] = SPEC(f_complete),
+	[OTR_COMPLETE_CALL] = SPEC(f_call),  [OTR_INDICATE] = SPEC(f_indicate),
+	[OTR_RETURN] = SPEC(f_return),	     [OTR_CONN_STATE] = SPEC(f_state),
+	[OTR_DROP] = SPEC(f_drop),	     [OTR_XSK_STATS] = SPEC(f_xsk),
+	[OTR_DISCARDED] = SPEC(f_discarded),
+};
+
+/* --- enums by name ------------------------------------------------------------------------ */
+
+static int by_name(const char *s, const char *(*name)(int), int lo, int hi)
+{
+	for (int v = lo; v <= hi; v++)
+		if (!strcmp(name(v), s))
+			return v;
+	return -1000;
+}
+
+int oex_status_from_name(const char *s)
+{
+	return by_name(s, otr_status_name, -5, 3);
+}
+
+int oex_complete_reason_from_name(const char *s)
+{
+	return by_name(s, otr_complete_reason_name, 1, 7);
+}
+
+int oex_close_reason_from_name(const char *s)
+{
+	return by_name(s, otr_close_reason_name, 0, 4);
+}
+
+int oex_drop_reason_from_name(const char *s)
+{
+	return by_name(s, otr_drop_reason_name, 1, 127);
+}
+
+static const char *enum_name(int type, int v)
+{
+	switch (type) {
+	case F_STATUS:
+		return otr_status_name(v);
+	case F_CREASON:
+		return otr_complete_reason_name(v);
+	case F_CLOSE:
+		return otr_close_reason_name(v);
+	default:
+		return otr_drop_reason_name(v);
+	}
+}
+
+/* --- reading and writing a field ---------------------------------------------------------- */
+
+static uint64_t get_u(const struct otr_event *ev, const struct fdesc *f)
+{
+	const char *p = (const char *)ev + f->off;
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+
+	switch (f->size) {
+	case 1:
+		memcpy(&u8, p, 1);
+		return u8;
+	case 2:
+		memcpy(&u16, p, 2);
+		return u16;
+	case 4:
+		memcpy(&u32, p, 4);
+		return u32;
+	default:
+		memcpy(&u64, p, 8);
+		return u64;
+	}
+}
+
+static int64_t get_i(const struct otr_event *ev, const struct fdesc *f)
+{
+	const char *p = (const char *)ev + f->off;
+	int32_t i32;
+	int64_t i64;
+
+	if (f->size == 4) {
+		memcpy(&i32, p, 4);
+		return i32;
+	}
+	memcpy(&i64, p, 8);
+	return i64;
+}
+
+static void set_u(struct otr_event *ev, const struct fdesc *f, uint64_t v)
+{
+	char *p = (char *)ev + f->off;
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+
+	switch (f->size) {
+	case 1:
+		memcpy(p, &u8, 1);
+		break;
+	case 2:
+		memcpy(p, &u16, 2);
+		break;
+	case 4:
+		memcpy(p, &u32, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+		break;
+	}
+}
+
+static void put_field(struct oex_out *o, const struct otr_event *ev, const struct fdesc *f)
+{
+	const char *name;
+	int v;
+
+	oex_puts(o, f->key);
+	switch (f->type) {
+	case F_U:
+		oex_put_u64(o, get_u(ev, f));
+		break;
+	case F_I:
+		oex_put_i64(o, get_i(ev, f));
+		break;
+	case F_B:
+		if (*(const bool *)((const char *)ev + f->off))
+			oex_lit(o, "true");
+		else
+			oex_lit(o, "false");
+		break;
+	case F_S:
+		oex_put_str(o, (const char *)ev + f->off);
+		break;
+	default:
+		v = (int)get_i(ev, f);
+		name = enum_name(f->type, v);
+		/* A value this build has no name for stays a number (schema: name or integer). */
+		if (strcmp(name, "?"))
+			oex_put_str(o, name);
+		else
+			oex_put_i64(o, v);
+		break;
+	}
+}
+
+static void put_u32_array(struct oex_out *o, const char *key, const struct otr_event *ev,
+			  size_t member, size_t size)
+{
+	uint32_t n = ev->u.state.listed < OTR_STATE_MAX ? ev->u.state.listed : OTR_STATE_MAX;
+
+	oex_puts(o, key);
+	oex_putc(o, '[');
+	for (uint32_t i = 0; i < n; i++) {
+		const char *p = (const char *)&ev->u.state.reqs[i] + member;
+		uint64_t v = 0;
+		if (size == 8)
+			memcpy(&v, p, 8);
+		else if (size == 4) {
+			uint32_t u;
+			memcpy(&u, p, 4);
+			v = u;
+		} else {
+			v = *(const uint8_t *)p;
+		}
+		if (i)
+			oex_putc(o, ',');
+		oex_put_u64(o, v);
+	}
+	oex_putc(o, ']');
+}
+
+/* --- the writer --------------------------------------------------------------------------- */
+
+static void put_common_end(struct oex_out *o, const struct oex_run *run)
+{
+	oex_lit(o, ",\"events\":");
+	oex_put_u64(o, run->events);
+	oex_lit(o, ",\"exported\":");
+	oex_put_u64(o, run->exported);
+	oex_lit(o, ",\"discarded_events\":");
+	oex_put_u64(o, run->discarded_events);
+	oex_lit(o, ",\"lost_packets\":");
+	oex_put_u64(o, run->lost_packets);
+	if (run->t0_ns != OEX_TS_NONE) {
+		oex_lit(o, ",\"start_ns\":");
+		oex_put_i64(o, run->t0_ns);
+		oex_lit(o, ",\"end_ns\":");
+		oex_put_i64(o, run->last_ns);
+	}
+}
+
+static int jsonl_begin(struct oex_writer *w)
+{
+	struct oex_out *o = w->run->out;
+
+	oex_lit(o, "{\"event\":\"header\",\"schema\":\"" OEX_SCHEMA_EVENTS
+		   "\",\"producer\":\"offrx-export " OEX_VERSION "\",\"input\":");
+	oex_put_str(o, w->run->input);
+	oex_lit(o, ",\"live\":");
+	oex_puts(o, w->run->live ? "true" : "false");
+	oex_lit(o, "}\n");
+	return 0;
+}
+
+static const char *source_state_name(enum otr_source_state s)
+{
+	switch (s) {
+	case OTR_SRC_CONNECTED:
+		return "connected";
+	case OTR_SRC_LOST:
+		return "lost";
+	case OTR_SRC_END:
+		return "end";
+	case OTR_SRC_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+static int jsonl_event(struct oex_writer *w, const struct otr_event *ev)
+{
+	struct oex_out *o = w->run->out;
+	const struct fdesc *f;
+	size_t n;
+
+	oex_lit(o, "{\"ts_ns\":");
+	oex_put_i64(o, ev->ts_ns);
+	oex_lit(o, ",\"ts_raw\":");
+	oex_put_u64(o, ev->ts_raw);
+	oex_lit(o, ",\"event\":\"");
+	oex_puts(o, otr_kind_name(ev->kind));
+	oex_putc(o, '"');
+	if (ev->kind == OTR_SOURCE) {
+		oex_lit(o, ",\"state\":\"");
+		oex_puts(o, source_state_name(ev->u.source.state));
+		oex_lit(o, "\",\"message\":");
+		oex_put_str(o, ev->u.source.msg);
+		oex_lit(o, "}\n");
+		return 0;
+	}
+	if (ev->kind != OTR_DISCARDED) {
+		oex_lit(o, ",\"vpid\":");
+		oex_put_u64(o, ev->vpid);
+	}
+	f = specs[ev->kind].f;
+	n = specs[ev->kind].n;
+	for (size_t i = 0; i < n; i++) {
+		put_field(o, ev, &f[i]);
+		if (ev->kind == OTR_CONN_STATE && i == 1) {
+			put_u32_array(o, ",\"req_ids\":", ev, offsetof(struct otr_state_req, id),
+				      8);
+			put_u32_array(o, ",\"req_lens\":", ev, offsetof(struct otr_state_req, len),
+				      4);
+			put_u32_array(o, ",\"req_fills\":", ev,
+				      offsetof(struct otr_state_req, fill), 4);
+			put_u32_array(o, ",\"req_no_push\":", ev,
+				      offsetof(struct otr_state_req, no_push), 1);
+		}
+	}
+	oex_lit(o, "}\n");
+	return 0;
+}
+
+static int jsonl_end(struct oex_writer *w)
+{
+	struct oex_run *run = w->run;
+	struct oex_out *o = run->out;
+	bool complete = oex_complete(run);
+
+	if (run->end == OEX_END_ERROR) {
+		oex_lit(o, "{\"event\":\"error\",\"complete\":false,\"message\":");
+		oex_put_str(o, run->error);
+	} else {
+		oex_lit(o, "{\"event\":\"end\",\"complete\":");
+		oex_puts(o, complete ? "true" : "false");
+		oex_lit(o, ",\"end\":");
+		oex_put_str(o, oex_end_name(run->end));
+	}
+	put_common_end(o, run);
+	oex_lit(o, "}\n");
+	return 0;
+}
+
+static void jsonl_free(struct oex_writer *w)
+{
+	(void)w;
+}
+
+static const struct oex_writer_ops jsonl_ops = {
+	.name = "jsonl",
+	.begin = jsonl_begin,
+	.event = jsonl_event,
+	.end = jsonl_end,
+	.free = jsonl_free,
+};
+
+int oex_jsonl_new(struct oex_writer *w)
+{
+	w->ops = &jsonl_ops;
+	return 0;
+}
+
+/* --- the parser --------------------------------------------------------------------------- */
+
+static int parse_enum(int type, const json_t *v, int *out)
+{
+	if (json_is_integer(v)) {
+		*out = (int)json_integer_value(v);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return -EINVAL;
+	switch (type) {
+	case F_STATUS:
+		*out = oex_status_from_name(json_string_value(v));
+		break;
+	case F_CREASON:
+		*out = oex_complete_reason_from_name(json_string_value(v));
+		break;
+	case F_CLOSE:
+		*out = oex_close_reason_from_name(json_string_value(v));
+		break;
+	default:
+		*out = oex_drop_reason_from_name(json_string_value(v));
+		break;
+	}
+	return *out == -1000 ? -EINVAL : 0;
+}
+
+static int parse_array(json_t *obj, const char *key, struct otr_event *ev, size_t member,
+		       size_t size, char *err, size_t errlen)
+{
+	json_t *a = json_object_get(obj, key), *v;
+	size_t i;
+
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > OTR_STATE_MAX) {
+		snprintf(err, errlen, "\"%s\" is not an array of at most %d integers", key,
+			 OTR_STATE_MAX);
+		return -EINVAL;
+	}
+	if (json_array_size(a) > ev->u.state.listed)
+		ev->u.state.listed = (uint32_t)json_array_size(a);
+	json_array_foreach(a, i, v)
+	{
+		char *p = (char *)&ev->u.state.reqs[i] + member;
+		uint64_t x = (uint64_t)json_integer_value(v);
+		if (json_is_true(v))
+			x = 1;
+		if (size == 8)
+			memcpy(p, &x, 8);
+		else if (size == 4) {
+			uint32_t u = (uint32_t)x;
+			memcpy(p, &u, 4);
+		} else {
+			*(uint8_t *)p = (uint8_t)x;
+		}
+	}
+	return 0;
+}
+
+static const char *source_states[] = { NULL, "connected", "lost", "end", "error" };
+
+int oex_jsonl_parse(const char *line, struct otr_event *ev, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &je), *v;
+	const char *name;
+	int ret = 0;
+
+	if (!obj || !json_is_object(obj)) {
+		snprintf(err, errlen, "not a JSON object: %s",
+			 obj ? "another JSON value" : je.text);
+		ret = -EINVAL;
+		goto end;
+	}
+	name = json_string_value(json_object_get(obj, "event"));
+	if (!name) {
+		snprintf(err, errlen, "no \"event\" name");
+		ret = -EINVAL;
+		goto end;
+	}
+	if (!strcmp(name, "header") || !strcmp(name, "end") || !strcmp(name, "error")) {
+		ret = 1;
+		goto end;
+	}
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = !strcmp(name, "discarded") ? OTR_DISCARDED
+		   : !strcmp(name, "source")  ? OTR_SOURCE
+					      : otr_kind_from_name(name);
+	if (ev->kind == OTR_UNKNOWN) {
+		snprintf(err, errlen, "unknown event \"%s\"", name);
+		ret = -EINVAL;
+		goto end;
+	}
+	ev->ts_ns = json_integer_value(json_object_get(obj, "ts_ns"));
+	/* Hand-made sequences may leave the raw clock out: it then runs with ts_ns. */
+	v = json_object_get(obj, "ts_raw");
+	ev->ts_raw = v ? (uint64_t)json_integer_value(v) : (uint64_t)ev->ts_ns;
+	ev->vpid = (uint64_t)json_integer_value(json_object_get(obj, "vpid"));
+	if (ev->kind == OTR_SOURCE) {
+		const char *st = json_string_value(json_object_get(obj, "state"));
+		for (int s = 1; s <= 4 && st; s++)
+			if (!strcmp(st, source_states[s]))
+				ev->u.source.state = (enum otr_source_state)s;
+		snprintf(ev->u.source.msg, sizeof(ev->u.source.msg), "%s",
+			 json_string_value(json_object_get(obj, "message"))
+				 ? json_string_value(json_object_get(obj, "message"))
+				 : "");
+		if (!ev->u.source.state) {
+			snprintf(err, errlen, "source event without a known \"state\"");
+			ret = -EINVAL;
+		}
+		goto end;
+	}
+	for (size_t i = 0; i < specs[ev->kind].n; i++) {
+		const struct fdesc *f = &specs[ev->kind].f[i];
+		int e;
+
+		v = json_object_get(obj, f->name);
+		if (!v)
+			continue; /* absent: 0, as in a trace that lacks the field */
+		switch (f->type) {
+		case F_U:
+		case F_I:
+			if (!json_is_integer(v)) {
+				snprintf(err, errlen, "\"%s\" is not an integer", f->name);
+				ret = -EINVAL;
+				goto end;
+			}
+			set_u(ev, f, (uint64_t)json_integer_value(v));
+			break;
+		case F_B:
+			*(bool *)((char *)ev + f->off) =
+				json_is_true(v) || json_integer_value(v) != 0;
+			break;
+		case F_S:
+			snprintf((char *)ev + f->off, f->size, "%s",
+				 json_is_string(v) ? json_string_value(v) : "");
+			break;
+		default:
+			if (parse_enum(f->type, v, &e)) {
+				snprintf(err, errlen, "\"%s\" has no value this tool knows",
+					 f->name);
+				ret = -EINVAL;
+				goto end;
+			}
+			set_u(ev, f, (uint64_t)(int64_t)e);
+			break;
+		}
+	}
+	if (ev->kind == OTR_CONN_STATE &&
+	    (parse_array(obj, "req_ids", ev, offsetof(struct otr_state_req, id), 8, err, errlen) ||
+	     parse_array(obj, "req_lens", ev, offsetof(struct otr_state_req, len), 4, err,
+			 errlen) ||
+	     parse_array(obj, "req_fills", ev, offsetof(struct otr_state_req, fill), 4, err,
+			 errlen) ||
+	     parse_array(obj, "req_no_push", ev, offsetof(struct otr_state_req, no_push), 1, err,
+			 errlen)))
+		ret = -EINVAL;
+end:
+	json_decref(obj);
+	return ret;
+}

@@ -1,0 +1,496 @@
+/* offrx-export: an offrx trace (a directory, or a live session through lttng-relayd) as JSON
+ * lines, Chrome/Perfetto trace JSON, a per-connection summary (JSON or CSV), or a verdict on
+ * the receive rules (--verify). The main loop reads, filters and hands each event to one
+ * writer; every writer streams, so memory does not grow with the trace. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "export.h"
+#include "reader.h"
+
+#define LIVE_FLUSH_MS 200 /* live: the longest an event waits in our buffer */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: offrx-export [OPTIONS] INPUT\n"
+		"       offrx-export --verify [OPTIONS] INPUT\n"
+		"Export an offrx trace as JSON, or check it against the receive rules.\n"
+		"INPUT is a trace directory (the one 'offrx-recv --trace' or 'offrx-trace stop'\n"
+		"printed; searched for CTF traces) or a live session,\n"
+		"net://HOST[:PORT]/host/HOSTNAME/SESSION, followed until the session ends or\n"
+		"Ctrl-C.\n"
+		"\n"
+		"  -f, --format FMT   jsonl    one JSON object per event per line (default)\n"
+		"                     chrome   Chrome Trace Event JSON: open it in\n"
+		"                              ui.perfetto.dev or chrome://tracing\n"
+		"                     summary  one JSON document: per-connection counts,\n"
+		"                              completions by reason, latency percentiles\n"
+		"                     csv      the summary's per-connection rows\n"
+		"      --verify       check the Chimney rules (R03/R14 FIFO, R10, R11, R15, R17,\n"
+		"                     R19, R22/R23 of docs/SEMANTICS.md) and list violations\n"
+		"  -o, --output FILE  write there (default: standard output)\n"
+		"      --from TIME    only events at or after TIME from the trace start\n"
+		"      --to TIME      only events up to TIME from the trace start (then stop);\n"
+		"                     TIME: 1.5s, 200ms, 750us, 1000ns (plain numbers: seconds)\n"
+		"      --conn ID      only connection ID: VPID:CONN, or CONN in any process\n"
+		"      --port P       only connections with local or remote port P (needs their\n"
+		"                     conn_open in the trace)\n"
+		"      --vpid PID     only the engine process PID (a per-UID session records\n"
+		"                     every offrx engine of the user)\n"
+		"  -w, --wait S       live: wait S seconds for a session the relay daemon does "
+		"not\n"
+		"                     serve yet (default 10; 0: forever)\n"
+		"      --reconnect    live: when the relay daemon goes away, attach again (with\n"
+		"                     backoff, marking the gap) instead of ending with an error\n"
+		"  -h, --help         this help\n"
+		"      --version      the version\n"
+		"\n"
+		"The trace start is its first event. jsonl starts with a header line and ends "
+		"with\n"
+		"an \"end\" line, or an \"error\" line if the input failed; chrome and summary\n"
+		"then say \"complete\": false. Schemas: exporters/schema/. See offrx-export(1).\n"
+		"\n"
+		"Exit status: 0 done (--verify: no violation), 1 the input could not be read to\n"
+		"its end or the output not written (the reason on stderr), 2 bad usage,\n"
+		"3 --verify found violations, 130 interrupted before the end of an offline "
+		"trace.\n");
+}
+
+/* "1.5s", "200ms", "750us", "1000ns", "2" (seconds) -> ns; -1 if malformed. */
+static int64_t parse_time(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end), mul = 1e9;
+
+	if (end == s || v < 0)
+		return -1;
+	if (!strcmp(end, "ns"))
+		mul = 1;
+	else if (!strcmp(end, "us"))
+		mul = 1e3;
+	else if (!strcmp(end, "ms"))
+		mul = 1e6;
+	else if (*end && strcmp(end, "s"))
+		return -1;
+	if (v * mul > 9e18)
+		return -1;
+	return (int64_t)(v * mul + 0.5);
+}
+
+static int parse_conn(const char *s, struct oex_run *run)
+{
+	char *end;
+	unsigned long long a = strtoull(s, &end, 10), b;
+
+	if (end == s)
+		return -1;
+	if (*end == ':') {
+		const char *p = end + 1;
+		b = strtoull(p, &end, 10);
+		if (end == p || *end)
+			return -1;
+		run->conn_vpid = a;
+		run->conn_id = b;
+		run->vpid_given = true;
+	} else if (*end) {
+		return -1;
+	} else {
+		run->conn_id = a;
+	}
+	run->have_conn = true;
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void note_loss(struct oex_run *run, const struct otr_event *ev)
+{
+	run->discarded_events += ev->u.discarded.count;
+	run->lost_packets += ev->u.discarded.packets;
+	run->nloss_all++;
+	if (run->nloss < OEX_DISCARD_WINDOWS) {
+		struct oex_loss *l = &run->loss[run->nloss++];
+		l->from_ns = ev->u.discarded.from_ns;
+		l->to_ns = ev->u.discarded.to_ns ? ev->u.discarded.to_ns : ev->ts_ns;
+		l->count = ev->u.discarded.count;
+		l->packets = ev->u.discarded.packets;
+	}
+}
+
+/* Does the event pass --conn and --port? Events about the trace itself always do. */
+static bool wanted(const struct oex_run *run, const struct otr_event *ev)
+{
+	const struct oex_conninfo *ci;
+
+	if (ev->kind == OTR_DISCARDED || ev->kind == OTR_SOURCE)
+		return true;
+	if (run->vpid && ev->vpid != run->vpid)
+		return false;
+	if (run->have_conn && (!ev->conn || ev->conn != run->conn_id ||
+			       (run->vpid_given && ev->vpid != run->conn_vpid)))
+		return false;
+	if (run->port >= 0) {
+		if (!ev->conn)
+			return false;
+		ci = oex_conninfo(run, ev->vpid, ev->conn);
+		if (!ci || (ci->local_port != run->port && ci->remote_port != run->port))
+			return false;
+	}
+	return true;
+}
+
+static void remember_open(struct oex_run *run, const struct otr_event *ev)
+{
+	struct oex_conninfo *ci = oex_ctab_get(&run->info, ev->vpid, ev->conn);
+
+	if (!ci && !(ci = oex_ctab_add(&run->info, ev->vpid, ev->conn)))
+		return; /* out of memory: this connection's --port filter and names suffer */
+	snprintf(ci->local_addr, sizeof(ci->local_addr), "%s", ev->u.open.local_addr);
+	snprintf(ci->remote_addr, sizeof(ci->remote_addr), "%s", ev->u.open.remote_addr);
+	ci->local_port = ev->u.open.local_port;
+	ci->remote_port = ev->u.open.remote_port;
+}
+
+/* Feed one event from the source. Returns 0 to go on, 1 when --to is passed, < 0 on a
+ * writer error. */
+static int feed(struct oex_writer *w, const struct otr_event *ev)
+{
+	struct oex_run *run = w->run;
+	int64_t rel;
+	int ret = 0;
+
+	if (ev->kind == OTR_SOURCE) {
+		/* End and error come back as the source's status; lost and connected are news. */
+		if (ev->u.source.state == OTR_SRC_LOST || ev->u.source.state == OTR_SRC_CONNECTED) {
+			if (ev->u.source.state == OTR_SRC_LOST)
+				fprintf(stderr, "offrx-export: %s\n", ev->u.source.msg);
+			if (run->t0_ns != OEX_TS_NONE)
+				return w->ops->event(w, ev);
+		}
+		return 0;
+	}
+	if (run->t0_ns == OEX_TS_NONE) {
+		run->t0_ns = ev->ts_ns;
+		run->t0_raw = ev->ts_raw;
+		run->last_ns = ev->ts_ns;
+	}
+	if (ev->ts_ns > run->last_ns) {
+		run->last_ns = ev->ts_ns;
+		run->last_raw = ev->ts_raw;
+	}
+	rel = ev->ts_ns - run->t0_ns;
+	if (run->to_ns != OEX_TS_NONE && rel > run->to_ns)
+		return 1;
+	if ((unsigned)ev->kind < OTR_KIND__COUNT)
+		run->by_kind[ev->kind]++;
+	if (ev->kind == OTR_DISCARDED)
+		note_loss(run, ev);
+	else
+		run->events++;
+	if (ev->kind == OTR_CONN_OPEN)
+		remember_open(run, ev);
+	if ((run->from_ns == OEX_TS_NONE || rel >= run->from_ns) && wanted(run, ev)) {
+		run->exported++;
+		ret = w->ops->event(w, ev);
+	}
+	if (ev->kind == OTR_CONN_CLOSE) {
+		struct oex_conninfo *ci = oex_ctab_get(&run->info, ev->vpid, ev->conn);
+		if (ci)
+			oex_ctab_del(&run->info, ci);
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	enum {
+		O_FROM = 256,
+		O_TO,
+		O_CONN,
+		O_PORT,
+		O_VPID,
+		O_VERIFY,
+		O_VERSION,
+		O_RECONNECT,
+		O_INPUT_JSONL
+	};
+	static const struct option lo[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "from", required_argument, NULL, O_FROM },
+		{ "to", required_argument, NULL, O_TO },
+		{ "conn", required_argument, NULL, O_CONN },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "vpid", required_argument, NULL, O_VPID },
+		{ "verify", no_argument, NULL, O_VERIFY },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "reconnect", no_argument, NULL, O_RECONNECT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		/* Tests: events from offrx-export's own jsonl instead of a trace. */
+		{ "input-jsonl", required_argument, NULL, O_INPUT_JSONL },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct oex_run run = {
+		.from_ns = OEX_TS_NONE,
+		.to_ns = OEX_TS_NONE,
+		.port = -1,
+		.t0_ns = OEX_TS_NONE,
+	};
+	struct oex_writer w = { .run = &run };
+	struct oex_source *src = NULL;
+	struct oex_out out;
+	struct otr_event *ev = NULL;
+	const char *format = "jsonl", *output = NULL, *jsonl_in = NULL;
+	bool verify = false, reconnect = false;
+	int wait_s = 10, c, rc = 0, status = OEX_EXIT_OK, ret;
+	int64_t last_flush;
+	uint64_t since_check = 0;
+	char err[1024], *end;
+
+	while ((c = getopt_long(argc, argv, "f:o:w:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case O_FROM:
+		case O_TO: {
+			int64_t t = parse_time(optarg);
+			if (t < 0) {
+				fprintf(stderr,
+					"offrx-export: --%s %s: give a time from the trace start, "
+					"like 1.5s, 200ms, 750us or 1000ns\n",
+					c == O_FROM ? "from" : "to", optarg);
+				return OEX_EXIT_USAGE;
+			}
+			*(c == O_FROM ? &run.from_ns : &run.to_ns) = t;
+			break;
+		}
+		case O_CONN:
+			if (parse_conn(optarg, &run)) {
+				fprintf(stderr,
+					"offrx-export: --conn %s: give VPID:CONN (3906:1) or CONN "
+					"(1)\n",
+					optarg);
+				return OEX_EXIT_USAGE;
+			}
+			break;
+		case O_PORT: {
+			long p = strtol(optarg, &end, 10);
+			if (*end || end == optarg || p < 1 || p > 65535) {
+				fprintf(stderr,
+					"offrx-export: --port %s: give a port, 1 to 65535\n",
+					optarg);
+				return OEX_EXIT_USAGE;
+			}
+			run.port = (int)p;
+			break;
+		}
+		case O_VPID: {
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (*end || end == optarg || !v) {
+				fprintf(stderr,
+					"offrx-export: --vpid %s: give the engine's process id "
+					"(the "
+					"vpid field)\n",
+					optarg);
+				return OEX_EXIT_USAGE;
+			}
+			run.vpid = v;
+			break;
+		}
+		case O_VERIFY:
+			verify = true;
+			break;
+		case 'w': {
+			long s = strtol(optarg, &end, 10);
+			if (*end || end == optarg || s < 0 || s > 86400) {
+				fprintf(stderr,
+					"offrx-export: --wait %s: give seconds, 0 to 86400\n",
+					optarg);
+				return OEX_EXIT_USAGE;
+			}
+			wait_s = s ? (int)s : -1;
+			break;
+		}
+		case O_RECONNECT:
+			reconnect = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return OEX_EXIT_OK;
+		case O_VERSION:
+			printf("offrx-export " OEX_VERSION "\n");
+			return OEX_EXIT_OK;
+		case O_INPUT_JSONL:
+			jsonl_in = optarg;
+			break;
+		default:
+			fprintf(stderr, "offrx-export: see 'offrx-export --help'\n");
+			return OEX_EXIT_USAGE;
+		}
+	}
+	if (jsonl_in ? optind != argc : optind != argc - 1) {
+		fprintf(stderr, "offrx-export: give one INPUT, a trace directory or a net:// live "
+				"URL (see --help)\n");
+		return OEX_EXIT_USAGE;
+	}
+	if (run.from_ns != OEX_TS_NONE && run.to_ns != OEX_TS_NONE && run.from_ns > run.to_ns) {
+		fprintf(stderr, "offrx-export: --from is after --to: nothing would be exported\n");
+		return OEX_EXIT_USAGE;
+	}
+	run.input = jsonl_in ? jsonl_in : argv[optind];
+	run.live = !jsonl_in && otr_input_is_live(run.input);
+	oex_ctab_init(&run.info, sizeof(struct oex_conninfo));
+
+	if (verify)
+		ret = oex_verify_new(&w);
+	else if (!strcmp(format, "jsonl"))
+		ret = oex_jsonl_new(&w);
+	else if (!strcmp(format, "chrome"))
+		ret = oex_chrome_new(&w);
+	else if (!strcmp(format, "summary") || !strcmp(format, "csv"))
+		ret = oex_summary_new(&w, !strcmp(format, "csv"));
+	else {
+		fprintf(stderr, "offrx-export: --format %s: give jsonl, chrome, summary or csv\n",
+			format);
+		return OEX_EXIT_USAGE;
+	}
+	if (ret) {
+		fprintf(stderr, "offrx-export: out of memory\n");
+		return OEX_EXIT_INPUT;
+	}
+
+	ev = malloc(sizeof(*ev)); /* 1.7 KiB: a conn_state lists 64 requests */
+	if (!ev) {
+		fprintf(stderr, "offrx-export: out of memory\n");
+		w.ops->free(&w);
+		return OEX_EXIT_INPUT;
+	}
+	/* The input first: a bad one must not truncate an existing output file. */
+	ret = oex_source_open(&src, run.input, jsonl_in != NULL, wait_s, reconnect, err,
+			      sizeof(err));
+	if (ret) {
+		fprintf(stderr, "offrx-export: %s\n", err);
+		w.ops->free(&w);
+		oex_ctab_fini(&run.info, NULL);
+		free(ev);
+		return OEX_EXIT_INPUT;
+	}
+	if (oex_out_open(&out, output, err, sizeof(err))) {
+		fprintf(stderr, "offrx-export: %s\n", err);
+		oex_source_close(src);
+		w.ops->free(&w);
+		oex_ctab_fini(&run.info, NULL);
+		free(ev);
+		return OEX_EXIT_INPUT;
+	}
+	run.out = &out;
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report (quietly) */
+
+	w.ops->begin(&w);
+	last_flush = now_ms();
+	while (!stop) {
+		rc = oex_source_next(src, ev, 0);
+		if (rc == 0) {
+			/* Idle (live): what we have goes out now. */
+			oex_out_flush(&out);
+			last_flush = now_ms();
+			rc = oex_source_next(src, ev, 100);
+		}
+		if (rc == 0)
+			continue;
+		if (rc < 0)
+			break;
+		ret = feed(&w, ev);
+		if (ret == 1) {
+			run.end = OEX_END_TO;
+			break;
+		}
+		if (ret < 0) {
+			snprintf(run.error, sizeof(run.error),
+				 "out of memory after %" PRIu64 " events", run.events);
+			run.end = OEX_END_ERROR;
+			break;
+		}
+		if (out.err)
+			break;
+		if (run.live && ++since_check >= 1024) {
+			since_check = 0;
+			if (now_ms() - last_flush >= LIVE_FLUSH_MS) {
+				oex_out_flush(&out);
+				last_flush = now_ms();
+			}
+		}
+	}
+	oex_source_stats(src, &run.reconnects);
+	if (!run.end) {
+		if (stop)
+			run.end = OEX_END_INTERRUPT;
+		else if (rc == -ENODATA)
+			run.end = run.live ? OEX_END_SESSION : OEX_END_TRACE;
+		else if (rc < 0) {
+			run.end = OEX_END_ERROR;
+			snprintf(run.error, sizeof(run.error), "%s", oex_source_error(src));
+		} else {
+			run.end = OEX_END_ERROR; /* the output failed: reported below */
+			snprintf(run.error, sizeof(run.error), "cannot write the output");
+		}
+	}
+	oex_source_close(src);
+
+	ret = w.ops->end(&w);
+	if (ret > 0)
+		status = ret;
+	w.ops->free(&w);
+	oex_ctab_fini(&run.info, NULL);
+	free(ev);
+	ret = oex_out_close(&out);
+	if (ret) {
+		if (ret != -EPIPE)
+			fprintf(stderr, "offrx-export: cannot write '%s': %s\n", out.path,
+				strerror(-ret));
+		return OEX_EXIT_INPUT;
+	}
+	if (run.end == OEX_END_ERROR) {
+		fprintf(stderr, "offrx-export: %s\n", run.error);
+		return OEX_EXIT_INPUT;
+	}
+	if (!verify && (run.discarded_events || run.lost_packets))
+		fprintf(stderr,
+			"offrx-export: note: the tracer discarded %" PRIu64
+			" events and lost %" PRIu64
+			" packets (loss windows: %u, listed in the output): give the channel more "
+			"sub-buffers (offrx-trace start --num-subbuf) to keep them\n",
+			run.discarded_events, run.lost_packets, run.nloss_all);
+	if (run.end == OEX_END_INTERRUPT && !run.live && status == OEX_EXIT_OK)
+		return 130;
+	return status;
+}
