@@ -66,16 +66,25 @@ trap cleanup EXIT
 scripts/netns up --name "$ns" >/dev/null
 pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize
 
+# A and B must not be recorded by a session someone else left recording (a per-UID session
+# records every offrx process of the user): in a private mount namespace, an empty tmpfs over
+# /run/lttng hides the session daemon from that one process (the wire benchmark does the same).
+untraced=(unshare --mount --propagation private env LTTNG_HOME="$work/lttng-home" sh -c
+	'if [ -d /run/lttng ]; then mount -t tmpfs -o size=64k offrx-bench /run/lttng || exit 1; fi
+	exec "$@"' sh)
+
 # run MODE: one bulk transfer; prints "gbps discarded"
 run()
 {
-	local mode=$1 recv=$bin/samples/offrx-recv discarded=0
+	local mode=$1 recv=$bin/samples/offrx-recv discarded=0 hide=("${untraced[@]}")
 	[[ $mode == A ]] && recv=$bin_none/samples/offrx-recv
+	[[ $mode == C ]] && hide=()
 	if [[ $mode == C ]]; then
 		"$bin/tracer/session/offrx-trace" start --name "$session" \
 			--output "$work/trace-$RANDOM" >/dev/null
 	fi
-	ip netns exec "$ns-eng" "$recv" --iface eng0 --port 5201 --max-conns 1 --json --quiet \
+	ip netns exec "$ns-eng" "${hide[@]}" /usr/bin/time -f "%U %S" -o "$work/cpu.txt" \
+		"$recv" --iface eng0 --port 5201 --max-conns 1 --json --quiet --no-hash \
 		>"$work/recv.json" 2>"$work/recv.err" &
 	local pid=$!
 	for _ in $(seq 100); do
@@ -90,18 +99,24 @@ run()
 			sed -n 's/.*: \([0-9]*\) discarded events.*/\1/p' | head -1)
 		rm -rf "$work"/trace-*
 	fi
+	# goodput, the engine process's CPU seconds per GiB, and (C) the discarded events
 	python3 -c "import json; c=json.load(open('$work/recv.json'))['connections'][0]; \
-print('%.3f' % (c['bytes'] * 8 / c['seconds'] / 1e9))" | tr -d '\n'
+u, s = map(float, open('$work/cpu.txt').read().split()[-2:]); \
+print('%.3f %.3f' % (c['bytes'] * 8 / c['seconds'] / 1e9, (u + s) / (c['bytes'] / 2**30)))" |
+		tr -d '\n'
 	echo " ${discarded:-0}"
 }
 
 declare -A results
 for r in $(seq "$rounds"); do
 	for m in A B C; do
-		read -r gbps disc < <(run "$m")
+		read -r gbps cpu disc < <(run "$m")
 		results[$m]+="$gbps "
+		results[cpu$m]+="$cpu "
 		[[ $m == C ]] && results[D]+="$disc "
-		echo "round $r/$rounds: $m ${gbps} Gbit/s${disc:+ (discarded $disc)}" >&2
+		extra=""
+		[[ $m == C ]] && extra=", discarded $disc"
+		echo "round $r/$rounds: $m ${gbps} Gbit/s, engine CPU ${cpu} s/GiB$extra" >&2
 	done
 done
 
@@ -111,8 +126,14 @@ b=$(echo "${results[B]}" | median)
 c=$(echo "${results[C]}" | median)
 disc_total=$(echo "${results[D]}" | tr ' ' '\n' | awk '{s += $1} END {print s + 0}')
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.3f", x / y}'; }
-printf '\n%-44s %10s %8s\n' "mode ($rounds rounds of $bytes, median)" "Gbit/s" "ratio"
-printf '%-44s %10s %8s\n' "A: tracing compiled out" "$a" "1.000"
-printf '%-44s %10s %8s\n' "B: compiled in, no session" "$b" "$(ratio "$b" "$a")"
-printf '%-44s %10s %8s\n' "C: session with all offrx events" "$c" "$(ratio "$c" "$a")"
+ca=$(echo "${results[cpuA]}" | median)
+cb=$(echo "${results[cpuB]}" | median)
+cc=$(echo "${results[cpuC]}" | median)
+printf '\n%-40s %8s %7s %16s %7s\n' "mode ($rounds rounds of $bytes, median)" "Gbit/s" "ratio" \
+	"engine CPU s/GiB" "ratio"
+printf '%-40s %8s %7s %16s %7s\n' "A: tracing compiled out" "$a" "1.000" "$ca" "1.000"
+printf '%-40s %8s %7s %16s %7s\n' "B: compiled in, no session" "$b" "$(ratio "$b" "$a")" \
+	"$cb" "$(ratio "$cb" "$ca")"
+printf '%-40s %8s %7s %16s %7s\n' "C: session with all offrx events" "$c" "$(ratio "$c" "$a")" \
+	"$cc" "$(ratio "$cc" "$ca")"
 printf 'discarded events under C, all rounds: %s\n' "$disc_total"

@@ -25,7 +25,8 @@ usage()
 Usage: $prog [--rounds N] [--bytes N] [--ceiling-seconds S] [--rcvbuf B] [--markdown]
 
 Measures, in one run and alternating A B C X Y each round:
-  (a) the engine: offrx-recv (--depth $depth --buf-size $buf_size) in the engine namespace,
+  (a) the engine: offrx-recv (--depth $depth --buf-size $buf_size --no-hash: the sink does not
+      hash either) in the engine namespace,
       offrx-send bulk from the peer (its veth with tx checksum offload off, as scripts/netns
       leaves it: TSO is then off too, software GSO on)
   (b) the kernel's TCP: offrx-bench-sink with SO_RCVBUF = the engine's largest window
@@ -289,7 +290,7 @@ tcp_run()
 	peer_offload_state >"$d/offloads"
 	if [[ $mode == a ]]; then
 		spawn "$d/recv" ip netns exec "$eng_ns" "${untraced[@]}" "$recv_bin" --iface eng0 \
-			--port $port --depth $depth --buf-size $buf_size --json --max-conns 1
+			--port $port --depth $depth --buf-size $buf_size --json --max-conns 1 --no-hash
 		ready "$d/recv" "receiving on"
 	else
 		xdp_attached && die "an XDP program is still on eng0 in $eng_ns before the kernel run"

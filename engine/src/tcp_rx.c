@@ -25,6 +25,7 @@ struct tcp_conn {
 	struct tcp_conn *hnext;	      /* hash bucket chain */
 	struct tcp_conn *next, *prev; /* all connections, for timer scans */
 	struct tcp_conn *dnext;	      /* delayed-ACK list */
+	struct tcp_conn *anext;	      /* ACK-at-batch-end list */
 	struct tcp_rx *rx;
 	struct offrx_conn *oc;	   /* NULL while SYN_RCVD */
 	struct pkt_tcp_build tmpl; /* our replies: addresses, ports, MACs, VLAN */
@@ -32,7 +33,7 @@ struct tcp_conn {
 	uint32_t irs, iss, snd_nxt, rcv_nxt; /* rcv_nxt counts the peer's FIN */
 	uint32_t adv_edge;		     /* right edge of the window last advertised */
 	uint8_t rcv_wscale;		     /* our shift, 0 if the peer did not offer scaling */
-	bool ts_ok, sack_ok, delack_queued;
+	bool ts_ok, sack_ok, delack_queued, ack_queued;
 	uint32_t ts_recent;
 	uint32_t unacked_bytes;
 	uint32_t rcv_mss; /* largest payload received: what a "full-sized segment" is here */
@@ -51,6 +52,7 @@ struct tcp_rx {
 	uint32_t nbuckets;
 	struct tcp_conn *all;
 	struct tcp_conn *delack;
+	struct tcp_conn *ack_batch; /* connections owed an ACK when this receive batch ends */
 	uint32_t nconns, nhalfopen;
 	uint64_t secret;
 	uint64_t last_scan, last_wscan;
@@ -154,6 +156,18 @@ static void delack_unlink(struct tcp_conn *c)
 	c->delack_queued = false;
 }
 
+static void ack_batch_unlink(struct tcp_conn *c)
+{
+	if (!c->ack_queued)
+		return;
+	for (struct tcp_conn **pp = &c->rx->ack_batch; *pp; pp = &(*pp)->anext)
+		if (*pp == c) {
+			*pp = c->anext;
+			break;
+		}
+	c->ack_queued = false;
+}
+
 /* Unlink and free the TCP state (the engine connection, if any, is freed by the caller). */
 static void conn_release(struct tcp_conn *c)
 {
@@ -172,6 +186,7 @@ static void conn_release(struct tcp_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	delack_unlink(c);
+	ack_batch_unlink(c);
 	if (c->state == TCP_SYN_RCVD)
 		rx->nhalfopen--;
 	rx->nconns--;
@@ -281,7 +296,31 @@ static void send_ack(struct tcp_conn *c)
 	send_seg(c, PKT_TCP_ACK, c->snd_nxt, true);
 	c->unacked_bytes = 0;
 	delack_unlink(c);
+	ack_batch_unlink(c);
 	c->rx->st.acks_out++;
+}
+
+/* Owe an ACK at the end of this receive batch: one cumulative ACK per batch and connection,
+ * as Linux sends one per GRO super-segment, rather than one per two segments (RFC 1122
+ * 4.2.3.2 asks for at least that; within a batch the segments arrived together). */
+static void ack_at_batch_end(struct tcp_conn *c)
+{
+	if (c->ack_queued)
+		return;
+	c->anext = c->rx->ack_batch;
+	c->rx->ack_batch = c;
+	c->ack_queued = true;
+}
+
+void tcp_rx_batch_end(struct tcp_rx *rx)
+{
+	while (rx->ack_batch) {
+		struct tcp_conn *c = rx->ack_batch;
+		rx->ack_batch = c->anext;
+		c->ack_queued = false;
+		if (c->state == TCP_ESTABLISHED)
+			send_ack(c);
+	}
 }
 
 /* A reply to a segment that has no connection (3.10.7.1). */
@@ -604,10 +643,13 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 	}
 	if (c->state != TCP_ESTABLISHED)
 		return; /* the FIN went out with its ACK */
-	/* ACK every second full-sized segment, and at once when a gap was being filled or the
-	 * core could not take everything; otherwise after the delayed-ACK timeout. */
-	if (had_ooo || n < len || c->unacked_bytes >= 2u * (c->rcv_mss ? c->rcv_mss : rx->cfg.mss))
+	/* At once when a gap was being filled or the core could not take everything; after
+	 * every second full-sized segment, at the end of the receive batch; otherwise after the
+	 * delayed-ACK timeout. */
+	if (had_ooo || n < len)
 		send_ack(c);
+	else if (c->unacked_bytes >= 2u * (c->rcv_mss ? c->rcv_mss : rx->cfg.mss))
+		ack_at_batch_end(c);
 	else
 		queue_delack(c);
 }
@@ -671,6 +713,7 @@ void tcp_rx_input(struct tcp_rx *rx, const struct pkt_info *s)
 
 void tcp_rx_tick(struct tcp_rx *rx)
 {
+	tcp_rx_batch_end(rx);
 	uint64_t now = now_ns(rx);
 	for (struct tcp_conn **pp = &rx->delack; *pp;) {
 		struct tcp_conn *c = *pp;

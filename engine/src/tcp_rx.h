@@ -75,6 +75,8 @@ void tcp_rx_destroy(struct tcp_rx *rx);
 
 /* One received segment, already parsed and checksum-verified. */
 void tcp_rx_input(struct tcp_rx *rx, const struct pkt_info *seg);
+/* The receive batch is over: send the cumulative ACKs it earned (one per connection). */
+void tcp_rx_batch_end(struct tcp_rx *rx);
 
 /* Timers: delayed ACKs, SYN-ACK retransmits, idle connections, window updates after posts.
  * Call after each receive batch and at least every millisecond or so. */

@@ -127,6 +127,7 @@ int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
 				check_partial_csum(w);
 		}
 		xsk_link_rx_done(w->link, f, n);
+		tcp_rx_batch_end(w->tcp);
 		handled += (int)n;
 		if (handled >= RX_BUDGET)
 			break;

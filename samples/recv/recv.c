@@ -95,7 +95,7 @@ struct result {
 static struct {
 	uint32_t buf_size, depth, prefill, flags;
 	const char *out_dir;
-	bool json, quiet;
+	bool json, quiet, no_hash;
 	uint32_t max_conns;
 } cfg = { .buf_size = 65536, .depth = 4 };
 
@@ -123,7 +123,8 @@ static void take(struct rconn *rc, const uint8_t *p, uint64_t n)
 {
 	if (!n)
 		return;
-	EVP_DigestUpdate(rc->sha, p, n);
+	if (!cfg.no_hash)
+		EVP_DigestUpdate(rc->sha, p, n);
 	if (rc->out && fwrite(p, 1, n, rc->out) != n) {
 		fprintf(stderr, "offrx-recv: writing conn-%" PRIu64 ".bin: %s\n", rc->id,
 			strerror(errno));
@@ -357,6 +358,8 @@ static void usage(FILE *f)
 		"recovery)\n"
 		"      --fault-reorder PCT deliver PCT%% of received frames one frame late\n"
 		"      --quiet             no per-connection lines\n"
+		"      --no-hash           skip the SHA-256 of each stream (benchmarks: the\n"
+		"                          engine's cost without the application's)\n"
 		"      --trace             record this run in an LTTng session of its own "
 		"(started\n"
 		"                          here, stopped at exit) and print where the trace is\n"
@@ -395,7 +398,8 @@ int main(int argc, char **argv)
 		O_FREORDER,
 		O_QUIET,
 		O_TRACE,
-		O_TRACE_LIVE
+		O_TRACE_LIVE,
+		O_NO_HASH
 	};
 	bool trace = false, trace_live = false;
 	static const struct option lo[] = {
@@ -418,6 +422,7 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "trace", no_argument, NULL, O_TRACE },
 		{ "trace-live", no_argument, NULL, O_TRACE_LIVE },
+		{ "no-hash", no_argument, NULL, O_NO_HASH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -503,6 +508,9 @@ int main(int argc, char **argv)
 		case O_QUIET:
 			cfg.quiet = true;
 			break;
+		case O_NO_HASH:
+			cfg.no_hash = true;
+			break;
 		case O_TRACE_LIVE:
 			trace_live = true;
 			/* fall through */
@@ -547,6 +555,25 @@ int main(int argc, char **argv)
 	}
 #endif
 	if (trace) {
+		/* A run killed outright (SIGKILL) leaves its session recording, and a per-UID
+		 * session records every later engine too: stop the sessions of runs that are gone.
+		 */
+		struct offrx_session_info *list = NULL;
+		int n = offrx_session_list(&list, why, sizeof(why));
+		for (int i = 0; i < n; i++) {
+			int pid;
+			char path[64];
+			if (sscanf(list[i].name, "offrx-recv-%d", &pid) != 1)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d", pid);
+			if (access(path, F_OK) == 0)
+				continue;
+			if (offrx_session_stop(list[i].name, false, NULL, why, sizeof(why)) == 0)
+				fprintf(stderr,
+					"offrx-recv: stopped session %s of a run that is gone\n",
+					list[i].name);
+		}
+		free(list);
 		snprintf(session, sizeof(session), "offrx-recv-%d", (int)getpid());
 		struct offrx_session_opts so = { .size = sizeof(so),
 						 .name = session,

@@ -17,6 +17,9 @@
 #define MAX_OUT	 20000
 #define PEER_ISN 0xfffff000u /* close to the wrap, so sequence arithmetic is exercised */
 
+/* Each segment a test feeds is a receive batch of its own, as if it arrived alone. */
+#define tcp_rx_input(rx, seg) (tcp_rx_input(rx, seg), tcp_rx_batch_end(rx))
+
 static uint64_t vnow;
 static struct pkt_tcp_build out[MAX_OUT];
 static uint32_t nout;
@@ -546,6 +549,29 @@ static void test_old_duplicate_is_acked_and_not_redelivered(void **state)
 	check_app_stream();
 }
 
+/* Segments that arrive in one receive batch earn one cumulative ACK at its end, not one per
+ * two segments (as Linux ACKs a GRO super-segment). */
+static void test_one_cumulative_ack_per_receive_batch(void **state)
+{
+	(void)state;
+	post_len = 65536;
+	struct peer p;
+	handshake(&p, 40016);
+	uint32_t base = nout;
+	for (int i = 0; i < 6; i++) {
+		struct pkt_info s = make_segment(&p, 0, 1448, 0);
+		s.ack = our_iss + 1;
+		(tcp_rx_input)(rx, &s); /* the real call: no batch end in between */
+		p.sent += 1448;
+	}
+	assert_int_equal(nout, base); /* nothing yet */
+	tcp_rx_batch_end(rx);
+	assert_int_equal(nout, base + 1);
+	assert_int_equal(acked(), 6 * 1448);
+	tcp_rx_batch_end(rx); /* nothing more owed */
+	assert_int_equal(nout, base + 1);
+}
+
 /* RFC 9293 3.10.7.4 (fifth check) and RFC 5961 5.2: data that acknowledges bytes we never
  * sent is not taken; an ACK says where we are. */
 static void test_ack_of_data_never_sent_is_dropped(void **state)
@@ -649,6 +675,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_old_duplicate_is_acked_and_not_redelivered,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_cumulative_ack_per_receive_batch, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ack_of_data_never_sent_is_dropped, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sack_blocks_start_with_the_latest_arrival,
