@@ -44,10 +44,11 @@ check "jsonl: enums by name (a push_timer completion, status SUCCESS)" \
 	grep -q "\"event\":\"complete\",\"vpid\":$vpid,.*\"status\":\"SUCCESS\".*\"reason\":\"push_timer\"" "$WORK/t.jsonl"
 
 # --- chrome ------------------------------------------------------------------------------
-"$EXPORT" -f chrome -o "$WORK/t.chrome.json" "$TRACE"
+# This receiver's engine only: a per-UID session may have recorded others too.
+"$EXPORT" -f chrome --vpid "$vpid" -o "$WORK/t.chrome.json" "$TRACE"
 subcheck "chrome: parses, every b has its e (same id, pid), counters numeric, metadata without ts" \
 	chrome "$WORK/t.chrome.json"
-completes=$(grep -c ' offrx:complete: ' "$WORK/bt.txt")
+completes=$(grep ' offrx:complete: ' "$WORK/bt.txt" | grep -c "vpid = $vpid,")
 check "chrome: one slice per completion ($completes), complete: true" \
 	py 'sum(1 for e in d["traceEvents"] if e["ph"] == "b") == '"$completes"' and d["metadata"]["complete"] is True' \
 	"$WORK/t.chrome.json"
