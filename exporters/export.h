@@ -192,6 +192,11 @@ int oex_jsonl_new(struct oex_writer *w);
 int oex_chrome_new(struct oex_writer *w);
 int oex_summary_new(struct oex_writer *w, bool csv);
 int oex_verify_new(struct oex_writer *w);
+/* --what-if push-timer=MS,...: replay through the engine's core (exporters/whatif.c). */
+#define OEX_SCHEMA_WHATIF "offrx-whatif/1"
+int oex_whatif_parse(const char *spec, uint64_t *values_ms, unsigned *n, char *err, size_t errlen);
+int oex_whatif_new(struct oex_writer *w, const uint64_t *values_ms, unsigned n, bool json,
+		   int64_t recorded_ms);
 
 /* --- sources ------------------------------------------------------------------------------ */
 

@@ -42,6 +42,13 @@ static void usage(FILE *f)
 		"                     csv      the summary's per-connection rows\n"
 		"      --verify       check the Chimney rules (R03/R14 FIFO, R10, R11, R15, R17,\n"
 		"                     R19, R22/R23 of docs/SEMANTICS.md) and list violations\n"
+		"      --what-if push-timer=MS[,MS...]\n"
+		"                     replay each connection's posts and arrivals through the\n"
+		"                     engine's core with each push timer (and the recorded one,\n"
+		"                     whose match with the trace is the fidelity); a table, or\n"
+		"                     JSON (offrx-whatif/1) with --format json\n"
+		"      --recorded-push-timer-ms MS  the timer the trace was recorded with (default:\n"
+		"                     read from its push_timer_start events)\n"
 		"  -o, --output FILE  write there (default: standard output)\n"
 		"      --from TIME    only events at or after TIME from the trace start\n"
 		"      --to TIME      only events up to TIME from the trace start (then stop);\n"
@@ -232,7 +239,9 @@ int main(int argc, char **argv)
 		O_VERIFY,
 		O_VERSION,
 		O_RECONNECT,
-		O_INPUT_JSONL
+		O_INPUT_JSONL,
+		O_WHATIF,
+		O_RECORDED_TIMER
 	};
 	static const struct option lo[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -243,6 +252,8 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, O_PORT },
 		{ "vpid", required_argument, NULL, O_VPID },
 		{ "verify", no_argument, NULL, O_VERIFY },
+		{ "what-if", required_argument, NULL, O_WHATIF },
+		{ "recorded-push-timer-ms", required_argument, NULL, O_RECORDED_TIMER },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "reconnect", no_argument, NULL, O_RECONNECT },
 		{ "help", no_argument, NULL, 'h' },
@@ -262,7 +273,10 @@ int main(int argc, char **argv)
 	struct oex_out out;
 	struct otr_event *ev = NULL;
 	const char *format = "jsonl", *output = NULL, *jsonl_in = NULL;
-	bool verify = false, reconnect = false;
+	bool verify = false, reconnect = false, whatif = false;
+	uint64_t whatif_ms[16];
+	unsigned whatif_n = 0;
+	int64_t recorded_ms = -1;
 	int wait_s = 10, c, rc = 0, status = OEX_EXIT_OK, ret;
 	int64_t last_flush;
 	uint64_t since_check = 0;
@@ -325,6 +339,25 @@ int main(int argc, char **argv)
 		case O_VERIFY:
 			verify = true;
 			break;
+		case O_WHATIF:
+			if (oex_whatif_parse(optarg, whatif_ms, &whatif_n, err, sizeof(err))) {
+				fprintf(stderr, "offrx-export: %s\n", err);
+				return OEX_EXIT_USAGE;
+			}
+			whatif = true;
+			break;
+		case O_RECORDED_TIMER: {
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > 600000) {
+				fprintf(stderr,
+					"offrx-export: --recorded-push-timer-ms %s: give "
+					"milliseconds, 1 to 600000\n",
+					optarg);
+				return OEX_EXIT_USAGE;
+			}
+			recorded_ms = v;
+			break;
+		}
 		case 'w': {
 			long s = strtol(optarg, &end, 10);
 			if (*end || end == optarg || s < 0 || s > 86400) {
@@ -366,7 +399,14 @@ int main(int argc, char **argv)
 	run.live = !jsonl_in && otr_input_is_live(run.input);
 	oex_ctab_init(&run.info, sizeof(struct oex_conninfo));
 
-	if (verify)
+	if (whatif && strcmp(format, "jsonl") && strcmp(format, "json") &&
+	    strcmp(format, "table")) {
+		fprintf(stderr, "offrx-export: --what-if prints a table, or JSON with --format json\n");
+		return OEX_EXIT_USAGE;
+	}
+	if (whatif)
+		ret = oex_whatif_new(&w, whatif_ms, whatif_n, !strcmp(format, "json"), recorded_ms);
+	else if (verify)
 		ret = oex_verify_new(&w);
 	else if (!strcmp(format, "jsonl"))
 		ret = oex_jsonl_new(&w);

@@ -1,0 +1,964 @@
+/* offrx-export --what-if push-timer=V,...: replay each connection's recorded posts and arrivals
+ * through the engine's own receive core (the in-memory link on a virtual clock) once per push
+ * timer value, and report what the completions would have been. The recorded timer is
+ * replayed too, and its match with the trace is the fidelity that says how far to trust it. */
+#define _GNU_SOURCE /* qsort_r */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <offrx/offrx.h>
+#include <offrx/offrx_mem.h>
+
+#include "export.h"
+#include "hist.h"
+
+#define WI_MAX_VALUES	 16
+#define WI_MISMATCH_LIST 20
+#define WI_TOL_NS	 1000000ll /* the engine's timer granularity: 1 ms */
+#define WI_LATE_NS	 2000000ll /* a real expiry runs up to a tick plus a wakeup late */
+#define WI_REACT_NS	 1000000ll /* a post this close after a completion came from its callback */
+#define WI_DEFAULT_MS	 500	   /* R13 */
+
+static const char *const wi_caveat =
+	"replay holds the recorded arrivals fixed: a real sender might react to different "
+	"completion times (window and ACK changes) and send at other times";
+
+struct wi_post {
+	uint64_t req; /* recorded id */
+	int64_t t;
+	uint32_t buf_len, prefill;
+	bool no_push;
+	uint64_t trigger; /* posted from the completion callback of this request; 0: timed */
+};
+
+enum wi_item_kind { WI_POST, WI_ARRIVAL, WI_DISCONNECT };
+
+struct wi_item {
+	enum wi_item_kind kind;
+	int64_t t;
+	uint64_t bytes; /* arrival */
+	uint32_t seq_end;
+	bool psh;
+	int reason; /* disconnect: close_reason */
+	size_t post; /* WI_POST: index in posts */
+};
+
+struct wi_comp {
+	uint64_t req;
+	int64_t t;
+	int reason, status;
+	uint32_t bytes;
+	int64_t p2c, lf2c; /* lf2c -1: nothing placed */
+};
+
+struct wi_conn {
+	struct oex_ckey k;
+	uint32_t irs;
+	uint64_t first_req; /* the first request seen posted; earlier ones are not replayed */
+	int64_t t_first, t_last;
+	struct wi_post *posts;
+	size_t nposts, capposts;
+	struct wi_item *items;
+	size_t nitems, capitems;
+	struct wi_comp *comps; /* recorded */
+	size_t ncomps, capcomps;
+	uint64_t calls; /* recorded complete_call events */
+	int64_t last_comp_t; /* for telling callback posts */
+	uint64_t last_comp_req;
+	bool in_callback;
+	int64_t timer_ms; /* from its push_timer_start events; -1 if none */
+	uint64_t indicated;
+};
+
+struct wi_stats {
+	uint64_t by[8];
+	uint64_t completed, calls;
+	struct otr_hist *p2c, *lf2c;
+	double seconds;
+};
+
+struct wi_priv {
+	struct oex_ctab conns; /* struct wi_conn */
+	uint64_t values_ms[WI_MAX_VALUES];
+	unsigned nvalues;
+	bool json;
+	int64_t recorded_ms; /* --recorded-push-timer-ms; -1: from the trace */
+	int64_t trace_ms;    /* the first timer value the trace shows; -1 */
+	uint64_t discarded, lost_packets, source_lost, posts;
+	bool oom;
+};
+
+#define WI_PUSH(arr, n, cap, val)                                                    \
+	do {                                                                         \
+		if ((n) == (cap)) {                                                  \
+			size_t nc_ = (cap) ? (cap) * 2 : 64;                         \
+			void *p_ = realloc((arr), nc_ * sizeof(*(arr)));             \
+			if (!p_)                                                     \
+				return -ENOMEM;                                      \
+			(arr) = p_;                                                  \
+			(cap) = nc_;                                                 \
+		}                                                                    \
+		(arr)[(n)++] = (val);                                                \
+	} while (0)
+
+/* --- collecting ---------------------------------------------------------------------------- */
+
+static int wi_begin(struct oex_writer *w)
+{
+	(void)w;
+	return 0;
+}
+
+static struct wi_conn *wi_conn_of(struct wi_priv *p, const struct otr_event *ev)
+{
+	struct wi_conn *c = oex_ctab_get(&p->conns, ev->vpid, ev->conn);
+
+	if (c)
+		return c;
+	c = oex_ctab_add(&p->conns, ev->vpid, ev->conn);
+	if (!c)
+		return NULL;
+	c->t_first = (int64_t)ev->ts_raw;
+	c->timer_ms = -1;
+	return c;
+}
+
+static int wi_event(struct oex_writer *w, const struct otr_event *ev)
+{
+	struct wi_priv *p = w->priv;
+	struct wi_conn *c;
+	int64_t t = (int64_t)ev->ts_raw;
+
+	if (ev->kind == OTR_DISCARDED) {
+		p->discarded += ev->u.discarded.count ? ev->u.discarded.count : 1;
+		p->lost_packets += ev->u.discarded.packets;
+		return 0;
+	}
+	if (ev->kind == OTR_SOURCE) {
+		if (ev->u.source.state == OTR_SRC_LOST)
+			p->source_lost++;
+		return 0;
+	}
+	if (!ev->conn)
+		return 0;
+	if (!(c = wi_conn_of(p, ev)))
+		return -ENOMEM;
+	c->t_last = t;
+	/* A post right after a completion, with nothing else of the connection between, was
+	 * made from the completion callback (offrx-recv reposts there): replay it when the
+	 * same request completes, whatever its time then. */
+	if (ev->kind != OTR_POST && ev->kind != OTR_COMPLETE && ev->kind != OTR_COMPLETE_CALL)
+		c->in_callback = false;
+
+	switch (ev->kind) {
+	case OTR_CONN_OPEN:
+		c->irs = ev->u.open.isn;
+		break;
+	case OTR_POST: {
+		struct wi_post po = {
+			.req = ev->req,
+			.t = t,
+			.buf_len = ev->u.post.buf_len,
+			.prefill = ev->u.post.prefill,
+			.no_push = ev->u.post.no_push,
+		};
+		/* ... unless that request is not replayed (posted before the trace began). */
+		if (c->in_callback && t - c->last_comp_t <= WI_REACT_NS && c->first_req &&
+		    c->last_comp_req >= c->first_req)
+			po.trigger = c->last_comp_req;
+		if (!c->first_req)
+			c->first_req = ev->req;
+		p->posts++;
+		WI_PUSH(c->posts, c->nposts, c->capposts, po);
+		if (!po.trigger) {
+			struct wi_item it = { .kind = WI_POST, .t = t, .post = c->nposts - 1 };
+			WI_PUSH(c->items, c->nitems, c->capitems, it);
+		}
+		break;
+	}
+	case OTR_FILL: {
+		struct wi_item *last = c->nitems ? &c->items[c->nitems - 1] : NULL;
+		if (!c->first_req || ev->req < c->first_req)
+			break; /* its request was posted before the trace (or window) began */
+		/* One segment spread over several requests: fills with one timestamp and
+		 * contiguous sequence numbers are one arrival; PSH sits on its last byte. */
+		if (last && last->kind == WI_ARRIVAL && last->t == t &&
+		    last->seq_end == ev->u.fill.seq) {
+			last->bytes += ev->u.fill.bytes;
+			last->seq_end = ev->u.fill.seq + ev->u.fill.bytes;
+			last->psh = ev->u.fill.psh;
+		} else {
+			struct wi_item it = { .kind = WI_ARRIVAL,
+					      .t = t,
+					      .bytes = ev->u.fill.bytes,
+					      .seq_end = ev->u.fill.seq + ev->u.fill.bytes,
+					      .psh = ev->u.fill.psh };
+			WI_PUSH(c->items, c->nitems, c->capitems, it);
+		}
+		break;
+	}
+	case OTR_DISCONNECT: {
+		struct wi_item it = { .kind = WI_DISCONNECT, .t = t, .reason = ev->u.close.reason };
+		WI_PUSH(c->items, c->nitems, c->capitems, it);
+		break;
+	}
+	case OTR_TIMER_START:
+		if (ev->u.timer.deadline_ns > ev->ts_raw) {
+			int64_t ms = (int64_t)((ev->u.timer.deadline_ns - ev->ts_raw + 500000) /
+					       1000000);
+			if (c->timer_ms < 0)
+				c->timer_ms = ms;
+			if (p->trace_ms < 0)
+				p->trace_ms = ms;
+		}
+		break;
+	case OTR_COMPLETE_CALL:
+		c->calls++;
+		break;
+	case OTR_COMPLETE: {
+		struct wi_comp cp = {
+			.req = ev->req,
+			.t = t,
+			.reason = ev->u.complete.reason,
+			.status = ev->u.complete.status,
+			.bytes = ev->u.complete.bytes,
+			.p2c = (int64_t)ev->u.complete.post_to_complete_ns,
+			.lf2c = ev->u.complete.last_fill_to_complete_ns,
+		};
+		c->in_callback = true;
+		c->last_comp_t = t;
+		c->last_comp_req = ev->req;
+		if (c->first_req && ev->req >= c->first_req)
+			WI_PUSH(c->comps, c->ncomps, c->capcomps, cp);
+		break;
+	}
+	case OTR_INDICATE:
+		c->indicated += ev->u.indicate.consumed;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* --- replaying ----------------------------------------------------------------------------- */
+
+struct wi_slot {
+	struct offrx_recv_req req;
+	struct offrx_seg seg;
+};
+
+struct wi_replay {
+	const struct wi_conn *c;
+	struct offrx_engine *eng;
+	struct offrx_conn *conn;
+	int64_t base; /* trace time of virtual 0 */
+	struct wi_slot *slots; /* one per recorded post */
+	size_t *react;	       /* indices of callback posts, by trigger */
+	size_t nreact;
+	struct offrx_ind_buf *to_return;
+	struct wi_comp *comps;
+	size_t ncomps, capcomps;
+	uint64_t calls;
+	bool done, oom;
+};
+
+static int wi_cmp_react(const void *a, const void *b, void *ctx)
+{
+	const struct wi_post *posts = ctx;
+	uint64_t x = posts[*(const size_t *)a].trigger, y = posts[*(const size_t *)b].trigger;
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static void wi_post_one(struct wi_replay *r, size_t i)
+{
+	const struct wi_post *po = &r->c->posts[i];
+	struct wi_slot *s = &r->slots[i];
+	uint32_t len = po->buf_len + po->prefill; /* buf_len is data_len at post */
+
+	if (s->seg.base)
+		return;
+	s->seg.base = calloc(1, len ? len : 1);
+	if (!s->seg.base) {
+		r->oom = true;
+		return;
+	}
+	s->seg.len = len;
+	offrx_req_init(&s->req, &s->seg, 1, i);
+	s->req.data_len = po->buf_len;
+	s->req.bytes_transferred = po->prefill;
+	s->req.flags = po->no_push ? OFFRX_REQ_NO_PUSH : 0;
+	offrx_post_recv(r->conn, &s->req);
+}
+
+static void wi_on_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, void *ctx)
+{
+	struct wi_replay *r = ctx;
+	const struct wi_post *posts = r->c->posts;
+
+	(void)conn;
+	while (reqs) {
+		struct offrx_recv_req *q = reqs;
+		uint64_t id = offrx_req_id(q);
+		size_t lo = 0, hi = r->nreact;
+
+		reqs = q->next;
+		free(r->slots[q->cookie].seg.base);
+		r->slots[q->cookie].seg.base = NULL;
+		if (r->done)
+			continue;
+		while (lo < hi) { /* the first callback post this completion triggers */
+			size_t mid = (lo + hi) / 2;
+			if (posts[r->react[mid]].trigger < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < r->nreact && posts[r->react[lo]].trigger == id; lo++)
+			wi_post_one(r, r->react[lo]);
+	}
+}
+
+/* Indicated data is taken whole, as offrx-recv does, and returned after the call. */
+static int wi_on_indicate(struct offrx_conn *conn, struct offrx_ind_buf *bufs, uint64_t total,
+			  uint64_t *consumed, void *ctx)
+{
+	struct wi_replay *r = ctx;
+	struct offrx_ind_buf *last = bufs;
+
+	(void)conn;
+	while (last->next)
+		last = last->next;
+	last->next = r->to_return;
+	r->to_return = bufs;
+	*consumed = total;
+	return OFFRX_SUCCESS;
+}
+
+static void wi_on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev, void *ctx)
+{
+	struct wi_replay *r = ctx;
+
+	(void)conn;
+	if (r && ev->held) {
+		struct offrx_ind_buf *last = ev->held;
+		while (last->next)
+			last = last->next;
+		last->next = r->to_return;
+		r->to_return = ev->held;
+	}
+}
+
+static void wi_on_new(struct offrx_conn *conn, void *user)
+{
+	offrx_conn_set_context(conn, user);
+}
+
+static void wi_observe(const struct offrx_event *ev, void *ctx)
+{
+	struct wi_replay *r = ctx;
+
+	if (r->done)
+		return;
+	if (ev->kind == OFFRX_E_COMPLETE_CALL) {
+		r->calls++;
+		return;
+	}
+	if (ev->kind != OFFRX_E_COMPLETE)
+		return;
+	if (r->ncomps == r->capcomps) {
+		size_t nc = r->capcomps ? r->capcomps * 2 : 64;
+		void *p = realloc(r->comps, nc * sizeof(*r->comps));
+		if (!p) {
+			r->oom = true;
+			return;
+		}
+		r->comps = p;
+		r->capcomps = nc;
+	}
+	r->comps[r->ncomps++] = (struct wi_comp){
+		.req = ev->req_id,
+		.t = (int64_t)ev->ts_ns + r->base,
+		.reason = (int)ev->reason,
+		.status = ev->status,
+		.bytes = (uint32_t)ev->bytes,
+		.p2c = (int64_t)(ev->ts_ns - ev->t_post_ns),
+		.lf2c = ev->t_last_fill_ns && ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns)
+							: -1,
+	};
+}
+
+static void wi_return(struct wi_replay *r)
+{
+	if (r->to_return) {
+		offrx_return_indicated(r->eng, r->to_return);
+		r->to_return = NULL;
+	}
+}
+
+static void wi_goto(struct wi_replay *r, int64_t t)
+{
+	uint64_t v = (uint64_t)(t - r->base), now = offrx_mem_now(r->eng);
+
+	if (v > now)
+		offrx_mem_advance(r->eng, v - now);
+	wi_return(r);
+}
+
+/* Replay one connection with one push timer; the completions land in r->comps. */
+static int wi_replay_conn(const struct wi_conn *c, uint64_t timer_ns, struct wi_replay *r)
+{
+	static const struct offrx_callbacks cbs = {
+		.conn_new = wi_on_new,
+		.recv_complete = wi_on_complete,
+		.recv_indicate = wi_on_indicate,
+		.conn_event = wi_on_event,
+	};
+	struct offrx_engine_opts o = {
+		.sz = sizeof(o),
+		.push_timer_ns = timer_ns,
+		.cb = &cbs,
+		.user = r,
+		.observer = wi_observe,
+		.observer_ctx = r,
+		.observer_mask = OFFRX_EVENT_BIT(OFFRX_E_COMPLETE) |
+				 OFFRX_EVENT_BIT(OFFRX_E_COMPLETE_CALL),
+		.max_conns = 1,
+	};
+	uint8_t *data = NULL;
+	size_t datacap = 0;
+	int ret = -ENOMEM;
+
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	/* Whole seconds before the first event: the wheel keeps the trace's millisecond phase. */
+	r->base = (c->t_first / 1000000000ll - 1) * 1000000000ll;
+	if (r->base < 0)
+		r->base = 0;
+	r->slots = calloc(c->nposts ? c->nposts : 1, sizeof(*r->slots));
+	r->react = calloc(c->nposts ? c->nposts : 1, sizeof(*r->react));
+	if (!r->slots || !r->react)
+		goto out;
+	for (size_t i = 0; i < c->nposts; i++)
+		if (c->posts[i].trigger)
+			r->react[r->nreact++] = i;
+	qsort_r(r->react, r->nreact, sizeof(*r->react), wi_cmp_react, c->posts);
+	if (offrx_mem_engine_create(&o, &r->eng) != OFFRX_SUCCESS) {
+		ret = -EINVAL;
+		goto out;
+	}
+	offrx_mem_set_time(r->eng, (uint64_t)(c->t_first - r->base));
+	if (offrx_mem_conn_open(r->eng, c->irs, &r->conn) != OFFRX_SUCCESS) {
+		ret = -EINVAL;
+		goto out_eng;
+	}
+	for (size_t i = 0; i < c->nitems && !r->oom; i++) {
+		const struct wi_item *it = &c->items[i];
+
+		wi_goto(r, it->t);
+		switch (it->kind) {
+		case WI_POST:
+			wi_post_one(r, it->post);
+			break;
+		case WI_ARRIVAL:
+			if (it->bytes > datacap) {
+				free(data);
+				datacap = it->bytes;
+				if (!(data = calloc(1, datacap))) {
+					r->oom = true;
+					break;
+				}
+			}
+			offrx_mem_deliver(r->conn, data, it->bytes,
+					  it->psh ? OFFRX_MEM_PSH : 0);
+			break;
+		case WI_DISCONNECT:
+			if (it->reason == OFFRX_CLOSE_RST)
+				offrx_mem_rst(r->conn);
+			else if (it->reason == OFFRX_CLOSE_UPLOAD)
+				offrx_conn_upload(r->conn);
+			else
+				offrx_mem_fin(r->conn);
+			break;
+		}
+		wi_return(r);
+	}
+	/* Let the timers still running fire: past the trace's end, as the real run would. */
+	offrx_mem_advance(r->eng, 2 * timer_ns + 1000000000ull);
+	wi_return(r);
+	ret = r->oom ? -ENOMEM : 0;
+	r->done = true; /* destroying aborts what is left: not part of the prediction */
+out_eng:
+	if (offrx_engine_destroy(r->eng, NULL) != OFFRX_SUCCESS) {
+		wi_return(r); /* the abort handed back held data: return it, then again */
+		offrx_engine_destroy(r->eng, NULL);
+	}
+out:
+	free(data);
+	if (r->slots)
+		for (size_t i = 0; i < c->nposts; i++)
+			free(r->slots[i].seg.base);
+	free(r->slots);
+	free(r->react);
+	r->slots = NULL;
+	r->react = NULL;
+	return ret;
+}
+
+/* --- statistics ---------------------------------------------------------------------------- */
+
+static int wi_stats_add(struct wi_stats *s, const struct wi_comp *cp, size_t n, uint64_t calls,
+			double seconds)
+{
+	if (!s->p2c && !(s->p2c = otr_hist_new()))
+		return -ENOMEM;
+	if (!s->lf2c && !(s->lf2c = otr_hist_new()))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)cp[i].reason < 8)
+			s->by[cp[i].reason]++;
+		s->completed++;
+		if (otr_hist_record(s->p2c, cp[i].p2c > 0 ? (uint64_t)cp[i].p2c : 0, false))
+			return -ENOMEM;
+		if (cp[i].lf2c >= 0 && otr_hist_record(s->lf2c, (uint64_t)cp[i].lf2c, false))
+			return -ENOMEM;
+	}
+	s->calls += calls;
+	s->seconds += seconds;
+	return 0;
+}
+
+static void wi_stats_free(struct wi_stats *s)
+{
+	otr_hist_free(s->p2c);
+	otr_hist_free(s->lf2c);
+	memset(s, 0, sizeof(*s));
+}
+
+static double wi_ms(uint64_t ns)
+{
+	return round((double)ns / 1e3) / 1e3;
+}
+
+static json_t *wi_lat_json(const struct otr_hist *h)
+{
+	static const double ps[] = { 50, 99 };
+	uint64_t v[2];
+
+	otr_hist_percentiles(h, ps, v, 2);
+	return json_pack("{s:I,s:f,s:f,s:f}", "count", (json_int_t)otr_hist_count(h), "p50",
+			 wi_ms(v[0]), "p99", wi_ms(v[1]), "max", wi_ms(otr_hist_max(h)));
+}
+
+static double wi_rate(const struct wi_stats *s)
+{
+	return s->seconds > 0 ? (double)s->calls / s->seconds : 0;
+}
+
+static json_t *wi_stats_json(const struct wi_stats *s, const struct wi_stats *base)
+{
+	json_t *by = json_object(), *j;
+
+	for (int r = OTR_CR_FILLED; r <= OTR_CR_INVALID_STATE; r++)
+		json_object_set_new(by, otr_complete_reason_name(r), json_integer((json_int_t)s->by[r]));
+	j = json_pack("{s:I,s:o,s:o,s:o,s:I,s:f}", "completed", (json_int_t)s->completed,
+		      "completed_by", by, "post_to_complete_ms", wi_lat_json(s->p2c),
+		      "last_fill_to_complete_ms", wi_lat_json(s->lf2c), "complete_calls",
+		      (json_int_t)s->calls, "complete_calls_per_s", round(wi_rate(s) * 1000) / 1000);
+	if (base) {
+		json_t *ch = json_pack(
+			"{s:I,s:f,s:f,s:f}", "push_timer",
+			(json_int_t)s->by[OTR_CR_PUSH_TIMER] - (json_int_t)base->by[OTR_CR_PUSH_TIMER],
+			"post_to_complete_p99_ms",
+			wi_ms(otr_hist_percentile(s->p2c, 99)) -
+				wi_ms(otr_hist_percentile(base->p2c, 99)),
+			"last_fill_to_complete_p99_ms",
+			wi_ms(otr_hist_percentile(s->lf2c, 99)) -
+				wi_ms(otr_hist_percentile(base->lf2c, 99)),
+			"complete_calls_per_s", round((wi_rate(s) - wi_rate(base)) * 1000) / 1000);
+		json_object_set_new(j, "change", ch);
+	}
+	return j;
+}
+
+static void wi_table_row(struct oex_out *o, const char *label, const struct wi_stats *s,
+			 const struct wi_stats *base)
+{
+	char line[512];
+	int n;
+
+	n = snprintf(line, sizeof(line),
+		     "  %-22s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
+		     "  %8.1f %8.1f %8.1f  %8.1f %8.1f  %8.2f",
+		     label, s->completed, s->by[OTR_CR_FILLED], s->by[OTR_CR_PSH],
+		     s->by[OTR_CR_PUSH_TIMER], wi_ms(otr_hist_percentile(s->p2c, 50)),
+		     wi_ms(otr_hist_percentile(s->p2c, 99)), wi_ms(otr_hist_max(s->p2c)),
+		     wi_ms(otr_hist_percentile(s->lf2c, 50)),
+		     wi_ms(otr_hist_percentile(s->lf2c, 99)), wi_rate(s));
+	oex_putn(o, line, (size_t)n);
+	if (base)
+		n = snprintf(line, sizeof(line), "  (timer %+" PRId64 ", p99 %+.1f ms, calls/s %+.2f)",
+			     (int64_t)s->by[OTR_CR_PUSH_TIMER] - (int64_t)base->by[OTR_CR_PUSH_TIMER],
+			     wi_ms(otr_hist_percentile(s->p2c, 99)) -
+				     wi_ms(otr_hist_percentile(base->p2c, 99)),
+			     wi_rate(s) - wi_rate(base));
+	else
+		n = 0;
+	oex_putn(o, line, (size_t)n);
+	oex_putc(o, '\n');
+}
+
+/* --- the report ---------------------------------------------------------------------------- */
+
+struct wi_mismatch {
+	uint64_t vpid, conn, req;
+	const struct wi_comp *rec, *rep; /* rep NULL: not completed in the replay */
+};
+
+static const struct wi_comp *wi_find(const struct wi_replay *r, uint64_t req)
+{
+	for (size_t i = 0; i < r->ncomps; i++) /* nearly in order: found at once */
+		if (r->comps[i].req == req)
+			return &r->comps[i];
+	return NULL;
+}
+
+static const char *wi_refusal(const struct wi_priv *p, const struct oex_run *run, char *buf,
+			      size_t len)
+{
+	if (!oex_complete(run))
+		snprintf(buf, len, "the input was not read to its end (%.600s): a prediction from part "
+			 "of it would mislead", run->end == OEX_END_ERROR ? run->error : oex_end_name(run->end));
+	else if (p->discarded || p->lost_packets)
+		snprintf(buf, len,
+			 "the tracer discarded %" PRIu64 " events (%" PRIu64
+			 " packets lost) in the window: the posts and arrivals replay needs are "
+			 "incomplete. Record again with more sub-buffers (offrx-trace start "
+			 "--num-subbuf 16), or pick a loss-free window with --from/--to",
+			 p->discarded, p->lost_packets);
+	else if (p->source_lost)
+		snprintf(buf, len, "the live source was lost %" PRIu64 " time(s): events are missing",
+			 p->source_lost);
+	else if (!p->posts)
+		snprintf(buf, len,
+			 "the trace holds no offrx:post event%s: there are no requests to replay "
+			 "(was the application indicating only, or the window too narrow?)",
+			 run->from_ns != OEX_TS_NONE || run->to_ns != OEX_TS_NONE ? " in the window"
+										 : "");
+	else
+		return NULL;
+	return buf;
+}
+
+static int wi_end(struct oex_writer *w)
+{
+	struct wi_priv *p = w->priv;
+	struct oex_run *run = w->run;
+	struct oex_out *o = run->out;
+	unsigned nv = p->nvalues + 1; /* [0] the recorded value */
+	uint64_t vals[WI_MAX_VALUES + 1];
+	struct wi_stats *tot = NULL, rec_tot = { 0 };
+	struct wi_mismatch mm[WI_MISMATCH_LIST];
+	uint64_t compared = 0, matched = 0, nmm = 0, nconns = 0;
+	const char *source = "trace";
+	char why[1024], line[1024];
+	json_t *doc = NULL, *jconns = NULL;
+	size_t pos = 0;
+	struct wi_conn *c;
+	int ret = OEX_EXIT_INPUT;
+
+	if (wi_refusal(p, run, why, sizeof(why))) {
+		fprintf(stderr, "offrx-export: --what-if refused: %s\n", why);
+		return OEX_EXIT_INPUT;
+	}
+	if (p->recorded_ms >= 0) {
+		vals[0] = (uint64_t)p->recorded_ms;
+		source = "option";
+	} else if (p->trace_ms >= 0) {
+		vals[0] = (uint64_t)p->trace_ms;
+	} else {
+		vals[0] = WI_DEFAULT_MS;
+		source = "default (the trace started no push timer; give --recorded-push-timer-ms)";
+	}
+	memcpy(vals + 1, p->values_ms, p->nvalues * sizeof(*vals));
+	tot = calloc(nv, sizeof(*tot));
+	doc = json_object();
+	jconns = json_array();
+	if (!tot || !doc || !jconns)
+		goto oom;
+
+	while ((c = oex_ctab_next(&p->conns, &pos))) {
+		double secs = (double)(c->t_last - c->t_first) / 1e9;
+		struct wi_stats rs = { 0 };
+		json_t *jc, *jp;
+
+		if (!c->nposts)
+			continue;
+		nconns++;
+		if (wi_stats_add(&rs, c->comps, c->ncomps, c->calls, secs) ||
+		    wi_stats_add(&rec_tot, c->comps, c->ncomps, c->calls, secs))
+			goto oom;
+		jp = json_array();
+		jc = json_pack("{s:I,s:I,s:f,s:o,s:o}", "vpid", (json_int_t)c->k.vpid, "conn",
+			       (json_int_t)c->k.conn, "seconds", round(secs * 1e6) / 1e6,
+			       "recorded", wi_stats_json(&rs, NULL), "predictions", jp);
+		for (unsigned v = 0; v < nv; v++) {
+			/* A connection replays with its own recorded value when the trace shows
+			 * one (several engines may run with different timers). */
+			uint64_t ms = v == 0 && p->recorded_ms < 0 && c->timer_ms >= 0
+					      ? (uint64_t)c->timer_ms
+					      : vals[v];
+			struct wi_replay r;
+			struct wi_stats s = { 0 };
+
+			if (wi_replay_conn(c, ms * 1000000ull, &r)) {
+				free(r.comps);
+				wi_stats_free(&rs);
+				goto oom;
+			}
+			if (v == 0) {
+				for (size_t i = 0; i < c->ncomps; i++) {
+					const struct wi_comp *a = &c->comps[i],
+							     *b = wi_find(&r, a->req);
+					int64_t dt = b ? b->t - a->t : 0;
+					compared++;
+					if (b && a->reason == b->reason && a->bytes == b->bytes &&
+					    a->status == b->status &&
+					    (llabs(dt) <= WI_TOL_NS ||
+					     (a->reason == OTR_CR_PUSH_TIMER && dt < 0 &&
+					      -dt <= WI_LATE_NS))) {
+						matched++;
+						continue;
+					}
+					if (nmm++ < WI_MISMATCH_LIST)
+						mm[nmm - 1] = (struct wi_mismatch){
+							c->k.vpid, c->k.conn, a->req, a, NULL
+						};
+					if (b && nmm <= WI_MISMATCH_LIST) {
+						/* copy: r.comps is freed below */
+						static struct wi_comp keep[WI_MISMATCH_LIST];
+						keep[nmm - 1] = *b;
+						mm[nmm - 1].rep = &keep[nmm - 1];
+					}
+				}
+			}
+			if (wi_stats_add(&s, r.comps, r.ncomps, r.calls, secs) ||
+			    wi_stats_add(&tot[v], r.comps, r.ncomps, r.calls, secs)) {
+				free(r.comps);
+				wi_stats_free(&rs);
+				wi_stats_free(&s);
+				goto oom;
+			}
+			free(r.comps);
+			json_t *pj = wi_stats_json(&s, &rs);
+			json_object_set_new(pj, "push_timer_ms", json_integer((json_int_t)ms));
+			json_object_set_new(pj, "fidelity_run", json_boolean(v == 0));
+			json_array_append_new(jp, pj);
+			if (!p->json) {
+				if (v == 0) {
+					snprintf(line, sizeof(line),
+						 "conn %" PRIu64 ":%" PRIu64
+						 " (%.3f s)\n  %-22s %6s %6s %6s %6s  %8s %8s %8s  %8s "
+						 "%8s  %8s\n",
+						 c->k.vpid, c->k.conn, secs, "run", "done", "filled",
+						 "psh", "timer", "p50 ms", "p99 ms", "max ms",
+						 "lf p50", "lf p99", "calls/s");
+					oex_puts(o, line);
+					wi_table_row(o, "recorded", &rs, NULL);
+					snprintf(line, sizeof(line), "replay %" PRIu64 " ms (rec.)", ms);
+				} else {
+					snprintf(line, sizeof(line), "what if %" PRIu64 " ms", ms);
+				}
+				wi_table_row(o, line, &s, v ? &rs : NULL);
+			}
+			wi_stats_free(&s);
+		}
+		json_array_append_new(jconns, jc);
+		wi_stats_free(&rs);
+	}
+
+	double fid = compared ? (double)matched / (double)compared : 1.0;
+	if (p->json) {
+		json_t *jt = json_array(), *jm = json_array();
+		for (unsigned v = 0; v < nv; v++) {
+			json_t *t = wi_stats_json(&tot[v], &rec_tot);
+			json_object_set_new(t, "push_timer_ms", json_integer((json_int_t)vals[v]));
+			json_object_set_new(t, "fidelity_run", json_boolean(v == 0));
+			json_array_append_new(jt, t);
+		}
+		for (uint64_t i = 0; i < nmm && i < WI_MISMATCH_LIST; i++) {
+			const struct wi_mismatch *m = &mm[i];
+			json_t *x = json_pack("{s:I,s:I,s:I,s:{s:s,s:i,s:I,s:f}}", "vpid",
+					      (json_int_t)m->vpid, "conn", (json_int_t)m->conn,
+					      "req", (json_int_t)m->req, "recorded", "reason",
+					      otr_complete_reason_name(m->rec->reason), "status",
+					      m->rec->status, "bytes", (json_int_t)m->rec->bytes,
+					      "t_ms", (double)m->rec->t / 1e6);
+			json_object_set_new(
+				x, "replay",
+				m->rep ? json_pack("{s:s,s:i,s:I,s:f}", "reason",
+						   otr_complete_reason_name(m->rep->reason),
+						   "status", m->rep->status, "bytes",
+						   (json_int_t)m->rep->bytes, "t_ms",
+						   (double)m->rep->t / 1e6)
+				       : json_null());
+			json_array_append_new(jm, x);
+		}
+		json_object_set_new(doc, "schema", json_string("offrx-whatif/1"));
+		json_object_set_new(doc, "input", json_string(run->input));
+		json_object_set_new(doc, "recorded_push_timer_ms", json_integer((json_int_t)vals[0]));
+		json_object_set_new(doc, "recorded_push_timer_source", json_string(source));
+		json_object_set_new(doc, "fidelity", json_real(fid));
+		json_object_set_new(doc, "fidelity_detail",
+				    json_pack("{s:I,s:I,s:I,s:o}", "compared", (json_int_t)compared,
+					      "matched", (json_int_t)matched, "tolerance_ms",
+					      (json_int_t)(WI_TOL_NS / 1000000), "mismatches", jm));
+		json_object_set_new(doc, "caveat", json_string(wi_caveat));
+		json_object_set_new(doc, "recorded", wi_stats_json(&rec_tot, NULL));
+		json_object_set_new(doc, "totals", jt);
+		json_object_set(doc, "connections", jconns);
+		oex_put_json(o, doc);
+		oex_putc(o, '\n');
+	} else {
+		snprintf(line, sizeof(line),
+			 "\nall %" PRIu64 " connection(s)\n  %-22s %6s %6s %6s %6s  %8s %8s %8s  %8s "
+			 "%8s  %8s\n",
+			 nconns, "run", "done", "filled", "psh", "timer", "p50 ms", "p99 ms",
+			 "max ms", "lf p50", "lf p99", "calls/s");
+		oex_puts(o, line);
+		wi_table_row(o, "recorded", &rec_tot, NULL);
+		for (unsigned v = 0; v < nv; v++) {
+			if (v == 0)
+				snprintf(line, sizeof(line), "replay %" PRIu64 " ms (rec.)", vals[0]);
+			else
+				snprintf(line, sizeof(line), "what if %" PRIu64 " ms", vals[v]);
+			wi_table_row(o, line, &tot[v], v ? &rec_tot : NULL);
+		}
+		snprintf(line, sizeof(line),
+			 "\nrecorded push timer: %" PRIu64 " ms (%s)\n"
+			 "fidelity: %.4f (%" PRIu64 " of %" PRIu64
+			 " recorded completions reproduced: same request, reason, status, bytes, "
+			 "time within %lld ms; a recorded push-timer expiry\n  may run up to 2 ms after "
+			 "the replay's exact deadline: the engine's poll wakes up a tick late)\n",
+			 vals[0], source, fid, matched, compared, WI_TOL_NS / 1000000);
+		oex_puts(o, line);
+		for (uint64_t i = 0; i < nmm && i < WI_MISMATCH_LIST; i++) {
+			const struct wi_mismatch *m = &mm[i];
+			snprintf(line, sizeof(line),
+				 "  mismatch %" PRIu64 ":%" PRIu64 " req %" PRIu64
+				 ": recorded %s %u bytes at %.3f ms, replay ",
+				 m->vpid, m->conn, m->req, otr_complete_reason_name(m->rec->reason),
+				 m->rec->bytes, (double)m->rec->t / 1e6);
+			oex_puts(o, line);
+			if (m->rep)
+				snprintf(line, sizeof(line), "%s %u bytes at %.3f ms (%+.3f ms)\n",
+					 otr_complete_reason_name(m->rep->reason), m->rep->bytes,
+					 (double)m->rep->t / 1e6,
+					 (double)(m->rep->t - m->rec->t) / 1e6);
+			else
+				snprintf(line, sizeof(line), "did not complete it\n");
+			oex_puts(o, line);
+		}
+		oex_puts(o, "caveat: ");
+		oex_puts(o, wi_caveat);
+		oex_puts(o, ".\n(lf: last fill to complete; calls/s: completion calls per second, "
+			    "the cost side)\n");
+	}
+	ret = OEX_EXIT_OK;
+	goto out;
+oom:
+	fprintf(stderr, "offrx-export: --what-if: out of memory\n");
+out:
+	for (unsigned v = 0; tot && v < nv; v++)
+		wi_stats_free(&tot[v]);
+	free(tot);
+	wi_stats_free(&rec_tot);
+	json_decref(jconns);
+	json_decref(doc);
+	return ret;
+}
+
+static void wi_conn_free(void *rec)
+{
+	struct wi_conn *c = rec;
+
+	free(c->posts);
+	free(c->items);
+	free(c->comps);
+}
+
+static void wi_free(struct oex_writer *w)
+{
+	struct wi_priv *p = w->priv;
+
+	if (!p)
+		return;
+	oex_ctab_fini(&p->conns, wi_conn_free);
+	free(p);
+	w->priv = NULL;
+}
+
+static const struct oex_writer_ops wi_ops = {
+	.name = "whatif",
+	.begin = wi_begin,
+	.event = wi_event,
+	.end = wi_end,
+	.free = wi_free,
+};
+
+int oex_whatif_parse(const char *spec, uint64_t *values, unsigned *n, char *err, size_t errlen)
+{
+	const char *s;
+	char *end;
+
+	*n = 0;
+	if (strncmp(spec, "push-timer=", 11)) {
+		snprintf(err, errlen,
+			 "--what-if %s: give push-timer=MS[,MS...], like push-timer=50,100,200", spec);
+		return -EINVAL;
+	}
+	s = spec + 11;
+	for (;;) {
+		unsigned long long v = strtoull(s, &end, 10);
+		if (end == s || v < 1 || v > 600000 || (*end && *end != ',')) {
+			snprintf(err, errlen,
+				 "--what-if %s: each value is a push timer in milliseconds, 1 to "
+				 "600000",
+				 spec);
+			return -EINVAL;
+		}
+		if (*n == WI_MAX_VALUES) {
+			snprintf(err, errlen, "--what-if %s: at most %d values", spec,
+				 WI_MAX_VALUES);
+			return -EINVAL;
+		}
+		values[(*n)++] = v;
+		if (!*end)
+			return 0;
+		s = end + 1;
+	}
+}
+
+int oex_whatif_new(struct oex_writer *w, const uint64_t *values_ms, unsigned n, bool json,
+		   int64_t recorded_ms)
+{
+	struct wi_priv *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	oex_ctab_init(&p->conns, sizeof(struct wi_conn));
+	memcpy(p->values_ms, values_ms, n * sizeof(*values_ms));
+	p->nvalues = n;
+	p->json = json;
+	p->recorded_ms = recorded_ms;
+	p->trace_ms = -1;
+	w->ops = &wi_ops;
+	w->priv = p;
+	return 0;
+}
