@@ -47,7 +47,8 @@ static void usage(FILE *f)
 		"                     engine's core with each push timer (and the recorded one,\n"
 		"                     whose match with the trace is the fidelity); a table, or\n"
 		"                     JSON (offrx-whatif/1) with --format json\n"
-		"      --recorded-push-timer-ms MS  the timer the trace was recorded with (default:\n"
+		"      --recorded-push-timer-ms MS  the timer the trace was recorded with "
+		"(default:\n"
 		"                     read from its push_timer_start events)\n"
 		"  -o, --output FILE  write there (default: standard output)\n"
 		"      --from TIME    only events at or after TIME from the trace start\n"
@@ -401,7 +402,8 @@ int main(int argc, char **argv)
 
 	if (whatif && strcmp(format, "jsonl") && strcmp(format, "json") &&
 	    strcmp(format, "table")) {
-		fprintf(stderr, "offrx-export: --what-if prints a table, or JSON with --format json\n");
+		fprintf(stderr,
+			"offrx-export: --what-if prints a table, or JSON with --format json\n");
 		return OEX_EXIT_USAGE;
 	}
 	if (whatif)

@@ -42,7 +42,7 @@ struct wi_item {
 	uint64_t bytes; /* arrival */
 	uint32_t seq_end;
 	bool psh;
-	int reason; /* disconnect: close_reason */
+	int reason;  /* disconnect: close_reason */
 	size_t post; /* WI_POST: index in posts */
 };
 
@@ -65,7 +65,7 @@ struct wi_conn {
 	size_t nitems, capitems;
 	struct wi_comp *comps; /* recorded */
 	size_t ncomps, capcomps;
-	uint64_t calls; /* recorded complete_call events */
+	uint64_t calls;	     /* recorded complete_call events */
 	int64_t last_comp_t; /* for telling callback posts */
 	uint64_t last_comp_req;
 	bool in_callback;
@@ -91,17 +91,17 @@ struct wi_priv {
 	bool oom;
 };
 
-#define WI_PUSH(arr, n, cap, val)                                                    \
-	do {                                                                         \
-		if ((n) == (cap)) {                                                  \
-			size_t nc_ = (cap) ? (cap) * 2 : 64;                         \
-			void *p_ = realloc((arr), nc_ * sizeof(*(arr)));             \
-			if (!p_)                                                     \
-				return -ENOMEM;                                      \
-			(arr) = p_;                                                  \
-			(cap) = nc_;                                                 \
-		}                                                                    \
-		(arr)[(n)++] = (val);                                                \
+#define WI_PUSH(arr, n, cap, val)                                        \
+	do {                                                             \
+		if ((n) == (cap)) {                                      \
+			size_t nc_ = (cap) ? (cap)*2 : 64;               \
+			void *p_ = realloc((arr), nc_ * sizeof(*(arr))); \
+			if (!p_)                                         \
+				return -ENOMEM;                          \
+			(arr) = p_;                                      \
+			(cap) = nc_;                                     \
+		}                                                        \
+		(arr)[(n)++] = (val);                                    \
 	} while (0)
 
 /* --- collecting ---------------------------------------------------------------------------- */
@@ -255,7 +255,7 @@ struct wi_replay {
 	const struct wi_conn *c;
 	struct offrx_engine *eng;
 	struct offrx_conn *conn;
-	int64_t base; /* trace time of virtual 0 */
+	int64_t base;	       /* trace time of virtual 0 */
 	struct wi_slot *slots; /* one per recorded post */
 	size_t *react;	       /* indices of callback posts, by trigger */
 	size_t nreact;
@@ -427,8 +427,8 @@ static int wi_replay_conn(const struct wi_conn *c, uint64_t timer_ns, struct wi_
 		.user = r,
 		.observer = wi_observe,
 		.observer_ctx = r,
-		.observer_mask = OFFRX_EVENT_BIT(OFFRX_E_COMPLETE) |
-				 OFFRX_EVENT_BIT(OFFRX_E_COMPLETE_CALL),
+		.observer_mask =
+			OFFRX_EVENT_BIT(OFFRX_E_COMPLETE) | OFFRX_EVENT_BIT(OFFRX_E_COMPLETE_CALL),
 		.max_conns = 1,
 	};
 	uint8_t *data = NULL;
@@ -475,8 +475,7 @@ static int wi_replay_conn(const struct wi_conn *c, uint64_t timer_ns, struct wi_
 					break;
 				}
 			}
-			offrx_mem_deliver(r->conn, data, it->bytes,
-					  it->psh ? OFFRX_MEM_PSH : 0);
+			offrx_mem_deliver(r->conn, data, it->bytes, it->psh ? OFFRX_MEM_PSH : 0);
 			break;
 		case WI_DISCONNECT:
 			if (it->reason == OFFRX_CLOSE_RST)
@@ -566,22 +565,25 @@ static json_t *wi_stats_json(const struct wi_stats *s, const struct wi_stats *ba
 	json_t *by = json_object(), *j;
 
 	for (int r = OTR_CR_FILLED; r <= OTR_CR_INVALID_STATE; r++)
-		json_object_set_new(by, otr_complete_reason_name(r), json_integer((json_int_t)s->by[r]));
+		json_object_set_new(by, otr_complete_reason_name(r),
+				    json_integer((json_int_t)s->by[r]));
 	j = json_pack("{s:I,s:o,s:o,s:o,s:I,s:f}", "completed", (json_int_t)s->completed,
 		      "completed_by", by, "post_to_complete_ms", wi_lat_json(s->p2c),
 		      "last_fill_to_complete_ms", wi_lat_json(s->lf2c), "complete_calls",
-		      (json_int_t)s->calls, "complete_calls_per_s", round(wi_rate(s) * 1000) / 1000);
+		      (json_int_t)s->calls, "complete_calls_per_s",
+		      round(wi_rate(s) * 1000) / 1000);
 	if (base) {
-		json_t *ch = json_pack(
-			"{s:I,s:f,s:f,s:f}", "push_timer",
-			(json_int_t)s->by[OTR_CR_PUSH_TIMER] - (json_int_t)base->by[OTR_CR_PUSH_TIMER],
-			"post_to_complete_p99_ms",
-			wi_ms(otr_hist_percentile(s->p2c, 99)) -
-				wi_ms(otr_hist_percentile(base->p2c, 99)),
-			"last_fill_to_complete_p99_ms",
-			wi_ms(otr_hist_percentile(s->lf2c, 99)) -
-				wi_ms(otr_hist_percentile(base->lf2c, 99)),
-			"complete_calls_per_s", round((wi_rate(s) - wi_rate(base)) * 1000) / 1000);
+		json_t *ch = json_pack("{s:I,s:f,s:f,s:f}", "push_timer",
+				       (json_int_t)s->by[OTR_CR_PUSH_TIMER] -
+					       (json_int_t)base->by[OTR_CR_PUSH_TIMER],
+				       "post_to_complete_p99_ms",
+				       wi_ms(otr_hist_percentile(s->p2c, 99)) -
+					       wi_ms(otr_hist_percentile(base->p2c, 99)),
+				       "last_fill_to_complete_p99_ms",
+				       wi_ms(otr_hist_percentile(s->lf2c, 99)) -
+					       wi_ms(otr_hist_percentile(base->lf2c, 99)),
+				       "complete_calls_per_s",
+				       round((wi_rate(s) - wi_rate(base)) * 1000) / 1000);
 		json_object_set_new(j, "change", ch);
 	}
 	return j;
@@ -603,11 +605,12 @@ static void wi_table_row(struct oex_out *o, const char *label, const struct wi_s
 		     wi_ms(otr_hist_percentile(s->lf2c, 99)), wi_rate(s));
 	oex_putn(o, line, (size_t)n);
 	if (base)
-		n = snprintf(line, sizeof(line), "  (timer %+" PRId64 ", p99 %+.1f ms, calls/s %+.2f)",
-			     (int64_t)s->by[OTR_CR_PUSH_TIMER] - (int64_t)base->by[OTR_CR_PUSH_TIMER],
-			     wi_ms(otr_hist_percentile(s->p2c, 99)) -
-				     wi_ms(otr_hist_percentile(base->p2c, 99)),
-			     wi_rate(s) - wi_rate(base));
+		n = snprintf(
+			line, sizeof(line), "  (timer %+" PRId64 ", p99 %+.1f ms, calls/s %+.2f)",
+			(int64_t)s->by[OTR_CR_PUSH_TIMER] - (int64_t)base->by[OTR_CR_PUSH_TIMER],
+			wi_ms(otr_hist_percentile(s->p2c, 99)) -
+				wi_ms(otr_hist_percentile(base->p2c, 99)),
+			wi_rate(s) - wi_rate(base));
 	else
 		n = 0;
 	oex_putn(o, line, (size_t)n);
@@ -633,8 +636,10 @@ static const char *wi_refusal(const struct wi_priv *p, const struct oex_run *run
 			      size_t len)
 {
 	if (!oex_complete(run))
-		snprintf(buf, len, "the input was not read to its end (%.600s): a prediction from part "
-			 "of it would mislead", run->end == OEX_END_ERROR ? run->error : oex_end_name(run->end));
+		snprintf(buf, len,
+			 "the input was not read to its end (%.600s): a prediction from part "
+			 "of it would mislead",
+			 run->end == OEX_END_ERROR ? run->error : oex_end_name(run->end));
 	else if (p->discarded || p->lost_packets)
 		snprintf(buf, len,
 			 "the tracer discarded %" PRIu64 " events (%" PRIu64
@@ -643,14 +648,15 @@ static const char *wi_refusal(const struct wi_priv *p, const struct oex_run *run
 			 "--num-subbuf 16), or pick a loss-free window with --from/--to",
 			 p->discarded, p->lost_packets);
 	else if (p->source_lost)
-		snprintf(buf, len, "the live source was lost %" PRIu64 " time(s): events are missing",
+		snprintf(buf, len,
+			 "the live source was lost %" PRIu64 " time(s): events are missing",
 			 p->source_lost);
 	else if (!p->posts)
 		snprintf(buf, len,
 			 "the trace holds no offrx:post event%s: there are no requests to replay "
 			 "(was the application indicating only, or the window too narrow?)",
 			 run->from_ns != OEX_TS_NONE || run->to_ns != OEX_TS_NONE ? " in the window"
-										 : "");
+										  : "");
 	else
 		return NULL;
 	return buf;
@@ -737,9 +743,9 @@ static int wi_end(struct oex_writer *w)
 						continue;
 					}
 					if (nmm++ < WI_MISMATCH_LIST)
-						mm[nmm - 1] = (struct wi_mismatch){
-							c->k.vpid, c->k.conn, a->req, a, NULL
-						};
+						mm[nmm - 1] =
+							(struct wi_mismatch){ c->k.vpid, c->k.conn,
+									      a->req, a, NULL };
 					if (b && nmm <= WI_MISMATCH_LIST) {
 						/* copy: r.comps is freed below */
 						static struct wi_comp keep[WI_MISMATCH_LIST];
@@ -764,14 +770,16 @@ static int wi_end(struct oex_writer *w)
 				if (v == 0) {
 					snprintf(line, sizeof(line),
 						 "conn %" PRIu64 ":%" PRIu64
-						 " (%.3f s)\n  %-22s %6s %6s %6s %6s  %8s %8s %8s  %8s "
+						 " (%.3f s)\n  %-22s %6s %6s %6s %6s  %8s %8s %8s  "
+						 "%8s "
 						 "%8s  %8s\n",
-						 c->k.vpid, c->k.conn, secs, "run", "done", "filled",
-						 "psh", "timer", "p50 ms", "p99 ms", "max ms",
-						 "lf p50", "lf p99", "calls/s");
+						 c->k.vpid, c->k.conn, secs, "run", "done",
+						 "filled", "psh", "timer", "p50 ms", "p99 ms",
+						 "max ms", "lf p50", "lf p99", "calls/s");
 					oex_puts(o, line);
 					wi_table_row(o, "recorded", &rs, NULL);
-					snprintf(line, sizeof(line), "replay %" PRIu64 " ms (rec.)", ms);
+					snprintf(line, sizeof(line), "replay %" PRIu64 " ms (rec.)",
+						 ms);
 				} else {
 					snprintf(line, sizeof(line), "what if %" PRIu64 " ms", ms);
 				}
@@ -812,7 +820,8 @@ static int wi_end(struct oex_writer *w)
 		}
 		json_object_set_new(doc, "schema", json_string("offrx-whatif/1"));
 		json_object_set_new(doc, "input", json_string(run->input));
-		json_object_set_new(doc, "recorded_push_timer_ms", json_integer((json_int_t)vals[0]));
+		json_object_set_new(doc, "recorded_push_timer_ms",
+				    json_integer((json_int_t)vals[0]));
 		json_object_set_new(doc, "recorded_push_timer_source", json_string(source));
 		json_object_set_new(doc, "fidelity", json_real(fid));
 		json_object_set_new(doc, "fidelity_detail",
@@ -827,7 +836,8 @@ static int wi_end(struct oex_writer *w)
 		oex_putc(o, '\n');
 	} else {
 		snprintf(line, sizeof(line),
-			 "\nall %" PRIu64 " connection(s)\n  %-22s %6s %6s %6s %6s  %8s %8s %8s  %8s "
+			 "\nall %" PRIu64
+			 " connection(s)\n  %-22s %6s %6s %6s %6s  %8s %8s %8s  %8s "
 			 "%8s  %8s\n",
 			 nconns, "run", "done", "filled", "psh", "timer", "p50 ms", "p99 ms",
 			 "max ms", "lf p50", "lf p99", "calls/s");
@@ -835,7 +845,8 @@ static int wi_end(struct oex_writer *w)
 		wi_table_row(o, "recorded", &rec_tot, NULL);
 		for (unsigned v = 0; v < nv; v++) {
 			if (v == 0)
-				snprintf(line, sizeof(line), "replay %" PRIu64 " ms (rec.)", vals[0]);
+				snprintf(line, sizeof(line), "replay %" PRIu64 " ms (rec.)",
+					 vals[0]);
 			else
 				snprintf(line, sizeof(line), "what if %" PRIu64 " ms", vals[v]);
 			wi_table_row(o, line, &tot[v], v ? &rec_tot : NULL);
@@ -844,7 +855,8 @@ static int wi_end(struct oex_writer *w)
 			 "\nrecorded push timer: %" PRIu64 " ms (%s)\n"
 			 "fidelity: %.4f (%" PRIu64 " of %" PRIu64
 			 " recorded completions reproduced: same request, reason, status, bytes, "
-			 "time within %lld ms; a recorded push-timer expiry\n  may run up to 2 ms after "
+			 "time within %lld ms; a recorded push-timer expiry\n  may run up to 2 ms "
+			 "after "
 			 "the replay's exact deadline: the engine's poll wakes up a tick late)\n",
 			 vals[0], source, fid, matched, compared, WI_TOL_NS / 1000000);
 		oex_puts(o, line);
@@ -920,7 +932,8 @@ int oex_whatif_parse(const char *spec, uint64_t *values, unsigned *n, char *err,
 	*n = 0;
 	if (strncmp(spec, "push-timer=", 11)) {
 		snprintf(err, errlen,
-			 "--what-if %s: give push-timer=MS[,MS...], like push-timer=50,100,200", spec);
+			 "--what-if %s: give push-timer=MS[,MS...], like push-timer=50,100,200",
+			 spec);
 		return -EINVAL;
 	}
 	s = spec + 11;
