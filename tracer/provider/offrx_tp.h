@@ -32,6 +32,8 @@ struct offrx_tp_state {
 };
 #endif
 
+/* The tracepoint macros read best in lttng-ust's own layout; clang-format would flatten them. */
+/* clang-format off */
 LTTNG_UST_TRACEPOINT_ENUM(offrx, complete_reason,
 	LTTNG_UST_TP_ENUM_VALUES(
 		lttng_ust_field_enum_value("filled", 1)
@@ -250,6 +252,8 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, xsk_stats,
 		lttng_ust_field_integer(uint64_t, xdp_redirected, xdp_redirected)
 		lttng_ust_field_integer(uint64_t, xdp_passed, xdp_passed)
 		lttng_ust_field_integer(uint64_t, tx_full, tx_full)))
+
+/* clang-format on */
 
 #endif /* OFFRX_TP_H */
 
