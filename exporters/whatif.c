@@ -18,9 +18,12 @@
 #define WI_MAX_VALUES	 16
 #define WI_MISMATCH_LIST 20
 #define WI_TOL_NS	 1000000ll /* the engine's timer granularity: 1 ms */
-#define WI_LATE_NS	 2000000ll /* a real expiry runs up to a tick plus a wakeup late */
-#define WI_REACT_NS	 1000000ll /* a post this close after a completion came from its callback */
-#define WI_DEFAULT_MS	 500	   /* R13 */
+/* A real expiry runs a poll tick plus a scheduling delay late; on a busy two-core machine that
+ * reaches several ms. Only time is forgiven: ids, reasons and bytes must match exactly, so a
+ * late expiry that changed what was delivered still counts as a mismatch. */
+#define WI_LATE_NS    10000000ll
+#define WI_REACT_NS   1000000ll /* a post this close after a completion came from its callback */
+#define WI_DEFAULT_MS 500	/* R13 */
 
 static const char *const wi_caveat =
 	"replay holds the recorded arrivals fixed: a real sender might react to different "
@@ -855,9 +858,9 @@ static int wi_end(struct oex_writer *w)
 			 "\nrecorded push timer: %" PRIu64 " ms (%s)\n"
 			 "fidelity: %.4f (%" PRIu64 " of %" PRIu64
 			 " recorded completions reproduced: same request, reason, status, bytes, "
-			 "time within %lld ms; a recorded push-timer expiry\n  may run up to 2 ms "
+			 "time within %lld ms; a recorded push-timer expiry\n  may run up to 10 ms "
 			 "after "
-			 "the replay's exact deadline: the engine's poll wakes up a tick late)\n",
+			 "the replay's exact deadline: a poll tick plus scheduling delay)\n",
 			 vals[0], source, fid, matched, compared, WI_TOL_NS / 1000000);
 		oex_puts(o, line);
 		for (uint64_t i = 0; i < nmm && i < WI_MISMATCH_LIST; i++) {
