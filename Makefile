@@ -36,9 +36,10 @@ test-variants: deps
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest $(CTEST_FLAGS) -j $(JOBS) -L core
 
-# The main job. Until the AF_XDP demo lands, it runs the core's scripted scenario on virtual time.
+# The main job (root): kernel senders in a namespace, the engine over AF_XDP, a live LTTng
+# session, and offrx-view on it. DEMO_ARGS="--headless --duration 20" runs it without the viewer.
 demo: build
-	$(BUILD_DIR)/samples/offrx-scenario
+	$(BUILD_DIR)/samples/demo/offrx-demo $(DEMO_ARGS)
 
 # Benchmarks print figures and ratios, never verdicts; the wire and trace ones need root.
 # bench/RESULTS.md keeps the figures with the commands that made them.
