@@ -279,14 +279,18 @@ int snap_detail(struct vsnap *sn, struct vsource *s, const uint64_t *detail_key)
 		if (!sn->d && !(sn->d = calloc(1, sizeof(*sn->d))))
 			return -ENOMEM;
 		const struct otr_conn *c = otr_model_conn(m, detail_key[0], detail_key[1]);
+		vs_whatif_watch(s, detail_key);
 		if (c)
 			fill_detail(sn, m, c);
 		else if (sn->d->valid &&
 			 (sn->d->row.vpid != detail_key[0] || sn->d->row.id != detail_key[1]))
 			sn->d->valid = false;
 		/* else: the connection left the model (evicted); keep its last detail */
-	} else if (sn->d) {
-		sn->d->valid = false;
+		vs_whatif(s, &sn->d->wi);
+	} else {
+		vs_whatif_watch(s, NULL);
+		if (sn->d)
+			sn->d->valid = false;
 	}
 	return 0;
 }

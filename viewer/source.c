@@ -6,9 +6,15 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "whatif.h"
 
 #ifdef OFFRX_VIEW_SESSION
 #include "session.h"
@@ -18,6 +24,22 @@
 #define RETRY_MS      2000 /* waiting for a relayd or a session */
 #define POLL_MS	      100
 #define LIVE_SLACK_NS 50000000LL
+
+#define VS_WI_RING   8192
+#define VS_WI_EVENTS 256 /* of the watched connection, replayed */
+#define VS_WI_U	     48	 /* the part of otr_event.u the replay reads */
+
+struct vs_wi_ev {
+	uint64_t vpid, conn, req, ts_raw;
+	int kind;
+	uint32_t isn;
+	unsigned char u[VS_WI_U];
+};
+_Static_assert(offsetof(struct otr_event, u.complete.last_fill_to_complete_ns) + 8 -
+			       offsetof(struct otr_event, u) <=
+		       VS_WI_U,
+	       "the completion fits the what-if ring");
+_Static_assert(sizeof(((struct otr_event *)0)->u) >= VS_WI_U, "otr_event.u is large enough");
 
 struct vsource {
 	pthread_mutex_t lock; /* the model and the fields below */
@@ -37,6 +59,15 @@ struct vsource {
 	bool seek_back;
 	int64_t seek_to;
 	bool finished;
+	/* what if: the last VS_WI_RING events of any connection, from which a low-priority thread
+	 * replays the watched one's (its detail is shown) with half and double the push timer */
+	struct vs_wi_ev *ring;
+	uint64_t ring_n; /* events ever pushed (since the last seek back) */
+	bool wi_watch;
+	uint64_t wi_key[2], wi_done_n;
+	struct vs_whatif wi;
+	pthread_t wi_thread;
+	bool wi_started;
 	/* the thread's own */
 	struct otr_event batch[BATCH];
 	unsigned nbatch;
@@ -103,6 +134,141 @@ static void sleep_ms(struct vsource *s, int64_t ms)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* ---- what if ---- */
+
+static void wi_push(struct vsource *s, const struct otr_event *ev) /* lock held */
+{
+	if (!s->ring || !ev->conn)
+		return;
+	struct vs_wi_ev *r = &s->ring[s->ring_n++ % VS_WI_RING];
+	r->vpid = ev->vpid;
+	r->conn = ev->conn;
+	r->req = ev->req;
+	r->ts_raw = ev->ts_raw;
+	r->kind = ev->kind;
+	r->isn = ev->kind == OTR_CONN_OPEN ? ev->u.open.isn : 0;
+	memcpy(r->u, &ev->u, VS_WI_U);
+}
+
+static void wi_unpack(const struct vs_wi_ev *r, struct otr_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = r->kind;
+	ev->vpid = r->vpid;
+	ev->conn = r->conn;
+	ev->req = r->req;
+	ev->ts_raw = r->ts_raw;
+	memcpy(&ev->u, r->u, VS_WI_U);
+	if (r->kind == OTR_CONN_OPEN)
+		ev->u.open.isn = r->isn;
+}
+
+static void wi_fill(struct vs_whatif_run *o, uint64_t timer_ns, const struct wi_result *res)
+{
+	o->timer_ns = (int64_t)timer_ns;
+	o->completed = res->completed;
+	o->share = res->timer_share;
+	o->lf_p99_ns = res->lf2c_p99_ns;
+	o->p2c_p99_ns = res->p2c_p99_ns;
+}
+
+/* Every second, replay the watched connection's recent history off the lock. */
+static void *whatif_main(void *arg)
+{
+	struct vsource *s = arg;
+	struct vs_wi_ev *buf = malloc(VS_WI_EVENTS * sizeof(*buf));
+	struct otr_event *ev = malloc(sizeof(*ev));
+
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19); /* the UI first */
+	pthread_mutex_lock(&s->lock);
+	while (buf && ev && !s->stop) {
+		wait_locked(s, 1000);
+		if (s->stop)
+			break;
+		if (!s->wi_watch || s->wi_done_n == s->ring_n)
+			continue;
+		uint64_t key[2] = { s->wi_key[0], s->wi_key[1] }, timer_ns = 0;
+		size_t n = 0;
+		s->wi_done_n = s->ring_n;
+		uint64_t lo = s->ring_n > VS_WI_RING ? s->ring_n - VS_WI_RING : 0;
+		/* The push timer is the engine's: the latest start on any of its connections
+		 * tells its value, also for a connection whose own history has none. */
+		uint64_t engine_timer_ns = 0;
+		for (uint64_t i = s->ring_n; i > lo; i--) {
+			const struct vs_wi_ev *r = &s->ring[(i - 1) % VS_WI_RING];
+			if (r->vpid != key[0])
+				continue;
+			if (r->conn == key[1] && n < VS_WI_EVENTS)
+				buf[n++] = *r;
+			if (!engine_timer_ns) {
+				wi_unpack(r, ev);
+				if (ev->kind == OTR_TIMER_START &&
+				    ev->u.timer.deadline_ns > ev->ts_raw)
+					engine_timer_ns =
+						(ev->u.timer.deadline_ns - ev->ts_raw + 500000) /
+						1000000 * 1000000;
+			}
+		}
+		timer_ns = engine_timer_ns;
+		pthread_mutex_unlock(&s->lock);
+
+		struct vs_whatif w = { .vpid = key[0], .id = key[1], .nevents = (uint32_t)n };
+		w.timer_known = timer_ns >= 2000000;
+		struct wi_result half, dbl;
+		if (n && timer_ns >= 2000000) {
+			struct wi_conn c;
+			int ret = 0;
+			memset(&c, 0, sizeof(c));
+			c.k.vpid = key[0];
+			c.k.conn = key[1];
+			for (size_t i = n; i-- > 0 && !ret;) { /* oldest first */
+				wi_unpack(&buf[i], ev);
+				if (i == n - 1)
+					wi_conn_init(&c, (int64_t)ev->ts_raw);
+				ret = wi_conn_event(&c, ev);
+			}
+			if (!ret && c.nposts && !whatif_replay_conn(&c, timer_ns / 2, &half) &&
+			    !whatif_replay_conn(&c, timer_ns * 2, &dbl)) {
+				w.valid = true;
+				w.timer_ns = (int64_t)timer_ns;
+				wi_fill(&w.v[0], timer_ns / 2, &half);
+				wi_fill(&w.v[1], timer_ns * 2, &dbl);
+			}
+			wi_conn_fini(&c);
+		}
+
+		pthread_mutex_lock(&s->lock);
+		if (s->wi_watch && s->wi_key[0] == key[0] && s->wi_key[1] == key[1]) {
+			s->wi = w;
+			__atomic_add_fetch(&s->version, 1, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(buf);
+	free(ev);
+	return NULL;
+}
+
+void vs_whatif_watch(struct vsource *s, const uint64_t *key)
+{
+	if (!key) {
+		s->wi_watch = false;
+		return;
+	}
+	if (s->wi_watch && s->wi_key[0] == key[0] && s->wi_key[1] == key[1])
+		return;
+	s->wi_watch = true;
+	s->wi_key[0] = key[0];
+	s->wi_key[1] = key[1];
+	s->wi_done_n = UINT64_MAX;
+	memset(&s->wi, 0, sizeof(s->wi));
+}
+
+void vs_whatif(const struct vsource *s, struct vs_whatif *out)
+{
+	*out = s->wi;
+}
+
 static void flush(struct vsource *s)
 {
 	if (!s->nbatch)
@@ -111,6 +277,7 @@ static void flush(struct vsource *s)
 	for (unsigned i = 0; i < s->nbatch; i++) {
 		const struct otr_event *ev = &s->batch[i];
 		otr_model_feed(s->m, ev);
+		wi_push(s, ev);
 		if (ev->kind != OTR_SOURCE && ev->ts_ns > s->last_fed)
 			s->last_fed = ev->ts_ns;
 		if (ev->kind != OTR_SOURCE && s->st.live && s->st.state != VS_LIVE)
@@ -299,6 +466,7 @@ back:
 		s->m = m;
 	}
 	s->seek_back = false;
+	s->ring_n = 0;
 	s->last_fed = INT64_MIN;
 	s->st.end_ns = OTR_TS_NONE;
 	s->st.state = VS_REPLAY;
@@ -531,6 +699,10 @@ int vs_start(const struct vs_opts *o, struct vsource **out, char *err, size_t er
 		return -ret;
 	}
 	s->started = true;
+	/* what if: without it (no memory, no thread) the detail just lacks the line */
+	if ((s->ring = calloc(VS_WI_RING, sizeof(*s->ring))) &&
+	    !pthread_create(&s->wi_thread, NULL, whatif_main, s))
+		s->wi_started = true;
 	*out = s;
 	return 0;
 }
@@ -588,6 +760,9 @@ void vs_stop(struct vsource *s)
 	pthread_mutex_unlock(&s->lock);
 	if (s->started)
 		pthread_join(s->thread, NULL);
+	if (s->wi_started)
+		pthread_join(s->wi_thread, NULL);
+	free(s->ring);
 	otr_model_free(s->m);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);

@@ -692,6 +692,25 @@ static void detail_draw(struct panel *p, struct ui *u)
 	    "%s (%" PRIu64 " of %" PRIu64 " completions by the timer)",
 	    fmt_dur(a, sizeof(a), d->rates.push_timer_lost_ns), d->rates.push_timer_completions,
 	    d->rates.completions);
+	y++;
+	const struct vs_whatif *wi = &d->wi;
+	x = put(w, y, 1, u->st[S_LABEL], "what if ");
+	if (wi->valid && wi->vpid == r->vpid && wi->id == r->id) {
+		for (int k = 0; k < 2; k++) {
+			const struct vs_whatif_run *v = &wi->v[k];
+			x = put(w, y, x, u->st[S_VALUE],
+				"%stimer %s: push-timer %.0f%%, lf p99 %s, post p99 %s",
+				k ? " | " : "", fmt_dur(a, sizeof(a), v->timer_ns), v->share * 100,
+				fmt_dur(b, sizeof(b), v->lf_p99_ns),
+				fmt_dur(c, sizeof(c), v->p2c_p99_ns));
+		}
+		put(w, y, x, u->st[S_DIM], " (replayed: last %u events)", wi->nevents);
+	} else if (wi->vpid == r->vpid && wi->id == r->id && !wi->timer_known) {
+		put(w, y, x, u->st[S_DIM],
+		    "no push-timer start seen from this engine yet: its timer value is unknown");
+	} else {
+		put(w, y, x, u->st[S_DIM], "replaying the recent history in the background");
+	}
 	y += 2;
 
 	/* the queue, as a row of boxes */

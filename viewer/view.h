@@ -75,6 +75,27 @@ int vs_seek(struct vsource *s, int64_t delta_ns);
 /* Replay ended or failed, or live failed for good (batch). */
 bool vs_finished(const struct vsource *s);
 
+/* What if: the watched connection's last events (up to 256) replayed in the background, every
+ * second, through the engine's core (exporters/whatif.h) with half and double the push timer
+ * it runs with; the recorded arrivals are held fixed. */
+struct vs_whatif_run {
+	int64_t timer_ns;
+	uint64_t completed;
+	double share;		       /* push_timer / (filled + psh + push_timer) completions */
+	int64_t lf_p99_ns, p2c_p99_ns; /* -1: none */
+};
+struct vs_whatif {
+	bool valid;	  /* a result for (vpid, id) */
+	bool timer_known; /* a push_timer_start of this engine told the timer's value */
+	uint64_t vpid, id;
+	int64_t timer_ns;	   /* the current push timer */
+	uint32_t nevents;	   /* of the connection, replayed */
+	struct vs_whatif_run v[2]; /* timer / 2, timer * 2 */
+};
+/* Under the lock: watch this connection (vpid, id), or none (NULL); its latest result. */
+void vs_whatif_watch(struct vsource *s, const uint64_t *key);
+void vs_whatif(const struct vsource *s, struct vs_whatif *out);
+
 /* ---- snap.c: what the panels draw ---- */
 
 enum vcol {
@@ -141,6 +162,7 @@ struct vdetail {
 	uint64_t bytes_completed, held_bytes, window, ind_out_bufs, resyncs, unknown;
 	uint64_t complete_calls, max_batch;
 	int64_t open_ns, close_ns;
+	struct vs_whatif wi; /* valid when for this connection */
 };
 
 struct vsnap {

@@ -138,6 +138,10 @@ check "... completions per second by reason" grep -Eq 'completions .*filled .*ps
 [[ $FAILED -gt $failed_before ]] && sed 's/^/  | /' "$WORK/s1.txt"
 keys Enter
 check "Enter: the head connection's queue as boxes" wait_screen 'Queue \(4 posted'
+failed_before=$FAILED
+check "... the what-if line: half and double the 100 ms push timer, replayed in the background" \
+	wait_screen 'what if timer 50ms: push-timer [0-9]+%, lf p99 [^,]+, post p99 [^ ]+ \| timer 200ms: push-timer [0-9]+%' 20
+[[ $FAILED -gt $failed_before ]] && screen | grep -E 'what if|conn [0-9]+ \(pid' | sed 's/^/  | /'
 screen >"$WORK/s2.txt"
 check "... four of them" test "$(grep -o '┌ req [0-9]*' "$WORK/s2.txt" | wc -l)" -eq 4
 check "... with their mode" test "$(grep -o '│push' "$WORK/s2.txt" | wc -l)" -eq 4

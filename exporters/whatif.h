@@ -1,0 +1,103 @@
+/* The what-if replay of one connection (whatif_core.c): its recorded posts, arrivals and
+ * disconnects, collected from struct otr_event, replayed through the engine's own receive core
+ * on the in-memory link with a chosen push timer. Used by offrx-export --what-if and offrx-view.
+ * Link with offrx_replay. */
+#ifndef OFFRX_WHATIF_H
+#define OFFRX_WHATIF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <offrx/offrx.h>
+
+#include "trace_event.h"
+
+struct wi_key {
+	uint64_t vpid, conn;
+};
+
+struct wi_post {
+	uint64_t req; /* recorded id */
+	int64_t t;
+	uint32_t buf_len, prefill;
+	bool no_push;
+	uint64_t trigger; /* posted from the completion callback of this request; 0: timed */
+};
+
+enum wi_item_kind { WI_POST, WI_ARRIVAL, WI_DISCONNECT };
+
+struct wi_item {
+	enum wi_item_kind kind;
+	int64_t t;
+	uint64_t bytes; /* arrival */
+	uint32_t seq_end;
+	bool psh;
+	int reason;  /* disconnect: close_reason */
+	size_t post; /* WI_POST: index in posts */
+};
+
+struct wi_comp {
+	uint64_t req;
+	int64_t t;
+	int reason, status;
+	uint32_t bytes;
+	int64_t p2c, lf2c; /* lf2c -1: nothing placed */
+};
+
+struct wi_conn {
+	struct wi_key k; /* laid out as struct oex_ckey (the exporter keeps an oex_ctab) */
+	uint32_t irs;
+	uint64_t first_req; /* the first request seen posted; earlier ones are not replayed */
+	int64_t t_first, t_last;
+	struct wi_post *posts;
+	size_t nposts, capposts;
+	struct wi_item *items;
+	size_t nitems, capitems;
+	struct wi_comp *comps; /* recorded */
+	size_t ncomps, capcomps;
+	uint64_t calls;	     /* recorded complete_call events */
+	int64_t last_comp_t; /* for telling callback posts */
+	uint64_t last_comp_req;
+	bool in_callback;
+	int64_t timer_ms; /* from its push_timer_start events; -1 if none */
+	uint64_t indicated;
+};
+
+struct wi_slot {
+	struct offrx_recv_req req;
+	struct offrx_seg seg;
+};
+
+struct wi_replay {
+	const struct wi_conn *c;
+	struct offrx_engine *eng;
+	struct offrx_conn *conn;
+	int64_t base;	       /* trace time of virtual 0 */
+	struct wi_slot *slots; /* one per recorded post */
+	size_t *react;	       /* indices of callback posts, by trigger */
+	size_t nreact;
+	struct offrx_ind_buf *to_return;
+	struct wi_comp *comps;
+	size_t ncomps, capcomps;
+	uint64_t calls;
+	bool done, oom;
+};
+
+/* A connection's record: zeroed, then wi_conn_init with the time of its first event. */
+void wi_conn_init(struct wi_conn *c, int64_t t_first);
+/* Collect one event of the connection. 0, or -ENOMEM. */
+int wi_conn_event(struct wi_conn *c, const struct otr_event *ev);
+void wi_conn_fini(struct wi_conn *c); /* frees what it holds */
+/* Replay one connection with one push timer; the completions land in r->comps (free it). */
+int wi_replay_conn(const struct wi_conn *c, uint64_t timer_ns, struct wi_replay *r);
+
+struct wi_result {
+	uint64_t completed, by_timer, data_completed; /* data: filled + psh + push_timer */
+	double timer_share;			      /* by_timer / data_completed; 0 if none */
+	int64_t p2c_p99_ns, lf2c_p99_ns;	      /* -1: none */
+};
+/* The replay of one connection summed up: the push-timer share and p99 latencies. 0 or -errno. */
+int whatif_replay_conn(const struct wi_conn *c, uint64_t timer_ns, struct wi_result *out);
+
+#endif /* OFFRX_WHATIF_H */
