@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "fifo.h"
 
 struct creq {
 	uint64_t id;
@@ -21,10 +22,9 @@ struct creq {
 struct cconn {
 	struct oex_ckey k;
 	uint32_t pid;
-	struct creq *q; /* ring of n from head, posting order */
-	uint32_t head, n, cap;
-	int64_t depth;	  /* the last queue depth shown */
-	int64_t inflight; /* bytes in queued requests, shown as "bytes in flight" */
+	struct oex_fifo q; /* requests in posting order */
+	int64_t depth;	   /* the last queue depth shown */
+	int64_t inflight;  /* bytes in queued requests, shown as "bytes in flight" */
 	int64_t shown_depth, shown_inflight;
 };
 
@@ -39,50 +39,28 @@ struct chrome {
 
 static struct creq *q_at(struct cconn *c, uint32_t i)
 {
-	return &c->q[(c->head + i) & (c->cap - 1)];
+	return oex_fifo_at(&c->q, i);
 }
 
 static int q_push(struct cconn *c, const struct creq *r)
 {
-	if (c->n == c->cap) {
-		uint32_t cap = c->cap ? c->cap * 2 : 8;
-		struct creq *q = malloc(cap * sizeof(*q));
-		if (!q)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < c->n; i++)
-			q[i] = *q_at(c, i);
-		free(c->q);
-		c->q = q;
-		c->cap = cap;
-		c->head = 0;
-	}
-	*q_at(c, c->n++) = *r;
-	return 0;
+	return oex_fifo_push(&c->q, r, sizeof(*r));
 }
 
 /* The queued request id, oldest first (FIFO: almost always the head); -1 if not queued. */
 static int64_t q_find(struct cconn *c, uint64_t id)
 {
-	for (uint32_t i = 0; i < c->n; i++)
-		if (q_at(c, i)->id == id)
-			return i;
-	return -1;
+	return oex_fifo_find(&c->q, id);
 }
 
 static void q_remove(struct cconn *c, uint32_t at)
 {
-	if (at == 0) {
-		c->head = (c->head + 1) & (c->cap - 1);
-	} else {
-		for (uint32_t i = at; i + 1 < c->n; i++)
-			*q_at(c, i) = *q_at(c, i + 1);
-	}
-	c->n--;
+	oex_fifo_remove(&c->q, at);
 }
 
 static void cconn_free(void *rec)
 {
-	free(((struct cconn *)rec)->q);
+	oex_fifo_free(&((struct cconn *)rec)->q);
 }
 
 /* --- writing ------------------------------------------------------------------------------ */
@@ -282,7 +260,7 @@ static void on_complete(struct oex_writer *w, struct cconn *c, const struct otr_
 static void close_open(struct oex_writer *w, struct cconn *c, const char *name, int64_t ts,
 		       uint64_t *count)
 {
-	while (c->n) {
+	while (c->q.n) {
 		struct creq r = *q_at(c, 0);
 		q_remove(c, 0);
 		slice(w, c, name, r.post_ns, ts > r.post_ns ? ts : r.post_ns, &r, NULL);
@@ -524,7 +502,7 @@ static int chrome_end(struct oex_writer *w)
 
 	/* Closing a slice frees nothing in the table: iterate safely. */
 	while ((c = oex_ctab_next(&ch->conns, &pos)))
-		if (c->n)
+		if (c->q.n)
 			close_open(w, c, "open at end", w->run->last_ns, &ch->open_at_end);
 	/* No displayTimeUnit: Perfetto reads "ns" there as the unit of ts, not of display. */
 	oex_lit(o, "\n],\n\"metadata\":");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "fifo.h"
 
 #define VIOL_KEEP     10000 /* violations listed one by one; the rest are counted */
 #define OUTSTAND_LIST 20    /* connections listed one by one under "outstanding" */
@@ -24,8 +25,7 @@ struct vreq {
 
 struct vconn {
 	struct oex_ckey k;
-	struct vreq *q; /* ring, posting order */
-	uint32_t head, n, cap;
+	struct oex_fifo q; /* requests in posting order */
 	bool synced;	   /* conn_open or a snapshot seen: the queue is known */
 	bool tainted;	   /* events may be missing: checks wait for a snapshot */
 	bool base_at_post; /* synced on an empty snapshot: ids before the next post unknown */
@@ -68,49 +68,28 @@ struct verify {
 
 static struct vreq *q_at(struct vconn *c, uint32_t i)
 {
-	return &c->q[(c->head + i) & (c->cap - 1)];
+	return oex_fifo_at(&c->q, i);
 }
 
 static int q_push(struct vconn *c, const struct vreq *r)
 {
-	if (c->n == c->cap) {
-		uint32_t cap = c->cap ? c->cap * 2 : 8;
-		struct vreq *q = malloc(cap * sizeof(*q));
-		if (!q)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < c->n; i++)
-			q[i] = *q_at(c, i);
-		free(c->q);
-		c->q = q;
-		c->cap = cap;
-		c->head = 0;
-	}
-	*q_at(c, c->n++) = *r;
-	return 0;
+	return oex_fifo_push(&c->q, r, sizeof(*r));
 }
 
+/* The queued request id, oldest first (FIFO: almost always the head); -1 if not queued. */
 static int64_t q_find(struct vconn *c, uint64_t id)
 {
-	for (uint32_t i = 0; i < c->n; i++)
-		if (q_at(c, i)->id == id)
-			return i;
-	return -1;
+	return oex_fifo_find(&c->q, id);
 }
 
 static void q_remove(struct vconn *c, uint32_t at)
 {
-	if (at == 0) {
-		c->head = (c->head + 1) & (c->cap - 1);
-	} else {
-		for (uint32_t i = at; i + 1 < c->n; i++)
-			*q_at(c, i) = *q_at(c, i + 1);
-	}
-	c->n--;
+	oex_fifo_remove(&c->q, at);
 }
 
 static void vconn_free(void *rec)
 {
-	free(((struct vconn *)rec)->q);
+	oex_fifo_free(&((struct vconn *)rec)->q);
 }
 
 /* --- violations --------------------------------------------------------------------------- */
@@ -361,7 +340,7 @@ static void on_complete(struct oex_writer *w, struct vconn *c, const struct otr_
 static void on_state(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
 {
 	uint32_t listed = ev->u.state.listed < OTR_STATE_MAX ? ev->u.state.listed : OTR_STATE_MAX;
-	bool agree = c->n == ev->u.state.depth && listed <= c->n;
+	bool agree = c->q.n == ev->u.state.depth && listed <= c->q.n;
 
 	for (uint32_t i = 0; agree && i < listed; i++) {
 		const struct vreq *r = q_at(c, i);
@@ -371,11 +350,11 @@ static void on_state(struct oex_writer *w, struct vconn *c, const struct otr_eve
 	}
 	if (checking(c)) {
 		if (!agree)
-			violation(w, c, ev, "R03", c->n ? q_at(c, 0)->id : 0,
+			violation(w, c, ev, "R03", c->q.n ? q_at(c, 0)->id : 0,
 				  "the engine's snapshot lists %u queued requests (first %" PRIu64
 				  ") but the events leave %u (first %" PRIu64 ")",
-				  ev->u.state.depth, listed ? ev->u.state.reqs[0].id : 0, c->n,
-				  c->n ? q_at(c, 0)->id : 0);
+				  ev->u.state.depth, listed ? ev->u.state.reqs[0].id : 0, c->q.n,
+				  c->q.n ? q_at(c, 0)->id : 0);
 		else if (!c->disconnected && ev->u.state.indicated_out != c->ind_out)
 			violation(w, c, ev, "R23", 0,
 				  "the engine reports %u indicated buffers out, the indicate and "
@@ -385,8 +364,7 @@ static void on_state(struct oex_writer *w, struct vconn *c, const struct otr_eve
 			return;
 	}
 	/* Take the engine's word: the queue, and from here on every check again. */
-	c->n = 0;
-	c->head = 0;
+	oex_fifo_clear(&c->q);
 	for (uint32_t i = 0; i < listed; i++) {
 		const struct otr_state_req *s = &ev->u.state.reqs[i];
 		struct vreq r = {
@@ -426,11 +404,11 @@ static void on_close(struct oex_writer *w, struct vconn *c, const struct otr_eve
 		violation(w, c, ev, "R19", 0,
 			  "the last completion call announced %u and delivered %u", c->call_count,
 			  c->call_seen);
-	if (c->n) {
+	if (c->q.n) {
 		const struct vreq *r = q_at(c, 0);
 		violation(w, c, ev, "R17", r->id,
 			  "%u request%s (req %" PRIu64 "%s) never completed before conn_close",
-			  c->n, c->n > 1 ? "s" : "", r->id, c->n > 1 ? " and later" : "");
+			  c->q.n, c->q.n > 1 ? "s" : "", r->id, c->q.n > 1 ? " and later" : "");
 	}
 	c->closed = true;
 }
@@ -601,7 +579,7 @@ static int verify_end(struct oex_writer *w)
 
 	/* Outstanding at the end: not violations (the trace ended first). */
 	while ((c = oex_ctab_next(&vf->conns, &pos))) {
-		if (!c->n && c->ind_out <= 0 && (c->synced || c->closed))
+		if (!c->q.n && c->ind_out <= 0 && (c->synced || c->closed))
 			continue;
 		conn_name(name, sizeof(name), c->k.vpid, c->k.conn);
 		if (!c->closed && !checking(c)) {
@@ -616,17 +594,17 @@ static int verify_end(struct oex_writer *w)
 			}
 			continue;
 		}
-		if (c->n)
+		if (c->q.n)
 			vf->out_conns++;
-		vf->out_reqs += c->n;
+		vf->out_reqs += c->q.n;
 		vf->out_bufs += c->ind_out > 0 ? (uint64_t)c->ind_out : 0;
 		if (listed++ < OUTSTAND_LIST) {
 			snprintf(line, sizeof(line),
 				 "  conn %s%s: %u request%s outstanding%s%" PRIu64 "%s, %" PRId64
 				 " indicated buffer%s not returned\n",
-				 name, c->closed ? " (closed)" : "", c->n, c->n == 1 ? "" : "s",
-				 c->n ? " (req " : "", c->n ? q_at(c, 0)->id : 0,
-				 c->n ? (c->n > 1 ? " and later)" : ")") : "",
+				 name, c->closed ? " (closed)" : "", c->q.n, c->q.n == 1 ? "" : "s",
+				 c->q.n ? " (req " : "", c->q.n ? q_at(c, 0)->id : 0,
+				 c->q.n ? (c->q.n > 1 ? " and later)" : ")") : "",
 				 c->ind_out > 0 ? c->ind_out : 0, c->ind_out == 1 ? "" : "s");
 			oex_puts(o, line);
 		}

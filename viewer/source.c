@@ -214,6 +214,7 @@ static void *whatif_main(void *arg)
 
 		struct vs_whatif w = { .vpid = key[0], .id = key[1], .nevents = (uint32_t)n };
 		w.timer_known = timer_ns >= 2000000;
+		w.done = true;
 		struct wi_result half, dbl;
 		if (n && timer_ns >= 2000000) {
 			struct wi_conn c;

@@ -705,9 +705,16 @@ static void detail_draw(struct panel *p, struct ui *u)
 				fmt_dur(c, sizeof(c), v->p2c_p99_ns));
 		}
 		put(w, y, x, u->st[S_DIM], " (replayed: last %u events)", wi->nevents);
-	} else if (wi->vpid == r->vpid && wi->id == r->id && !wi->timer_known) {
+	} else if (wi->done && wi->vpid == r->vpid && wi->id == r->id && !wi->timer_known) {
 		put(w, y, x, u->st[S_DIM],
 		    "no push-timer start seen from this engine yet: its timer value is unknown");
+	} else if (wi->done && wi->vpid == r->vpid && wi->id == r->id) {
+		/* The history ring is shared by all connections: a busy one can push this one's
+		 * posts out of it. */
+		put(w, y, x, u->st[S_DIM],
+		    "not enough recent history to replay (%u events of this connection kept, "
+		    "none a post)",
+		    wi->nevents);
 	} else {
 		put(w, y, x, u->st[S_DIM], "replaying the recent history in the background");
 	}

@@ -87,6 +87,7 @@ struct vs_whatif_run {
 struct vs_whatif {
 	bool valid;	  /* a result for (vpid, id) */
 	bool timer_known; /* a push_timer_start of this engine told the timer's value */
+	bool done;	  /* the background replay ran for (vpid, id): valid, or why not */
 	uint64_t vpid, id;
 	int64_t timer_ns;	   /* the current push timer */
 	uint32_t nevents;	   /* of the connection, replayed */
