@@ -119,6 +119,15 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* SIGUSR1: print the drop counters now (tests read them between crafted segments). */
+static volatile sig_atomic_t want_drops;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	want_drops = 1;
+}
+
 static void take(struct rconn *rc, const uint8_t *p, uint64_t n)
 {
 	if (!n)
@@ -283,6 +292,18 @@ static const struct offrx_callbacks cbs = {
 	.conn_event = on_event,
 };
 
+/* The drop counters as one JSON object: {"pkt.tcp_bad_csum":0,...}. */
+static void print_drop_object(void)
+{
+	const char *names[64];
+	uint64_t counts[64];
+	uint32_t n = offrx_engine_drops(eng, names, counts, 64);
+	printf("{");
+	for (uint32_t i = 0; i < n && i < 64; i++)
+		printf("%s\"%s\":%" PRIu64, i ? "," : "", names[i], counts[i]);
+	printf("}");
+}
+
 static void print_json(double seconds)
 {
 	printf("{\"connections\":[");
@@ -307,13 +328,9 @@ static void print_json(double seconds)
 		sep = ",";
 		total += r->bytes;
 	}
-	printf("],\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"drops\":{", total, seconds);
-	const char *names[64];
-	uint64_t counts[64];
-	uint32_t n = offrx_engine_drops(eng, names, counts, 64);
-	for (uint32_t i = 0; i < n && i < 64; i++)
-		printf("%s\"%s\":%" PRIu64, i ? "," : "", names[i], counts[i]);
-	printf("}}\n");
+	printf("],\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"drops\":", total, seconds);
+	print_drop_object();
+	printf("}\n");
 }
 
 static void print_drops(void)
@@ -352,6 +369,7 @@ static void usage(FILE *f)
 		"  -D, --duration S        stop after S seconds\n"
 		"  -n, --max-conns N       stop after N connections have closed\n"
 		"      --json              print a JSON summary on stdout at the end\n"
+		"                          (SIGUSR1: the drop counters as {\"drops\":{...}})\n"
 		"      --xdp-mode native|skb   XDP attach mode (default native)\n"
 		"      --busy-poll         spin instead of sleeping in poll()\n"
 		"      --fault-drop PCT    drop PCT%% of received frames (test the sender's "
@@ -593,6 +611,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	struct sigaction su = { .sa_handler = on_usr1 };
+	sigaction(SIGUSR1, &su, NULL);
 	/* Printed even with --quiet: it says the engine is ready (the XDP program, the socket
 	 * and the port map are all in place), which scripts wait for. */
 	fprintf(stderr, "offrx-recv: receiving on %s port %u%s (Ctrl-C to stop)\n", o.ifname,
@@ -600,6 +620,13 @@ int main(int argc, char **argv)
 	double t0 = now_s();
 	while (!stop) {
 		int rc = offrx_engine_poll(eng, 100);
+		if (want_drops) {
+			want_drops = 0;
+			printf("{\"drops\":");
+			print_drop_object();
+			printf("}\n");
+			fflush(stdout);
+		}
 		if (to_return) {
 			offrx_return_indicated(eng, to_return);
 			to_return = NULL;
