@@ -325,6 +325,7 @@ static enum pkt_drop parse_tcp_opts(const uint8_t *p, uint32_t n, struct pkt_tcp
 		case TCPOPT_WSCALE:
 			if (olen == TCPOLEN_WSCALE) {
 				o->wscale = v[0] > PKT_WSCALE_MAX ? PKT_WSCALE_MAX : v[0];
+				o->wscale_sent = v[0];
 				o->present |= PKT_OPT_WSCALE;
 			}
 			break;

@@ -110,6 +110,8 @@ struct pkt_tcp_opts {
 	uint32_t ts_val; /* host order */
 	uint32_t ts_ecr; /* host order */
 	uint8_t nr_sack; /* blocks in sack[] (PKT_OPT_SACK) */
+	uint8_t wscale_sent; /* parsing only: the shift as sent, before the clamp, so that a
+			      * value above 14 can be logged as RFC 7323 section 2.3 asks */
 	struct pkt_sack_block sack[PKT_SACK_MAX];
 };
 

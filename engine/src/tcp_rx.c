@@ -60,10 +60,10 @@ struct tcp_rx {
 };
 
 static const char *const drop_names[] = {
-	"none",	      "not_our_port",	"no_conn",	 "syn_flood",
-	"conn_limit", "bad_handshake",	"out_of_window", "zero_window",
-	"no_ack",     "rst_challenged", "rst_outside",	 "syn_challenged",
-	"duplicate",  "ooo_full",	"no_room",	 "bad_ack",
+	"none",		 "not_our_port",   "no_conn",	  "syn_flood", "conn_limit",
+	"bad_handshake", "out_of_window",  "zero_window", "no_ack",    "rst_challenged",
+	"rst_outside",	 "syn_challenged", "duplicate",	  "ooo_full",  "no_room",
+	"bad_ack",	 "paws",	   "syn_data",	  "after_fin",
 };
 
 _Static_assert(sizeof(drop_names) / sizeof(drop_names[0]) == TCP_DROP__COUNT,
@@ -355,6 +355,12 @@ static void queue_delack(struct tcp_conn *c)
 
 static void syn_received(struct tcp_rx *rx, const struct pkt_info *s)
 {
+	/* 3.10.7.2 lets a listener queue a SYN's text for later; we do not: a half-open entry
+	 * holds no buffer, so a flood of SYNs with data costs no memory (RFC 4987). Nothing of it
+	 * is acknowledged (the SYN-ACK covers the SYN alone) and the peer sends it again once
+	 * the connection is established, as it does without TCP Fast Open (RFC 7413 2). */
+	if (s->payload_len)
+		count_drop(rx, TCP_DROP_SYN_DATA);
 	if (rx->nhalfopen >= rx->cfg.max_halfopen) {
 		count_drop(rx, TCP_DROP_SYN_FLOOD); /* bounded: a flood costs a counter */
 		return;
@@ -562,6 +568,14 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 		}
 		return;
 	}
+	/* RFC 7323 5.3 R1 (PAWS), before the sequence check and for every segment but an RST:
+	 * a timestamp older than TS.Recent marks an old duplicate. Drop it and say where we are.
+	 * (The 24-day idle exception cannot arise: the idle timeout is far shorter.) */
+	if (c->ts_ok && (s->opts.present & PKT_OPT_TS) && seq_lt(s->opts.ts_val, c->ts_recent)) {
+		count_drop(rx, TCP_DROP_PAWS);
+		send_ack(c);
+		return;
+	}
 	if (s->flags & PKT_TCP_SYN) {
 		challenge_ack(c, TCP_DROP_SYN_CHALLENGED);
 		return;
@@ -579,6 +593,8 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 		 * with an ACK that says where we are. */
 		if (seglen && seq_leq(seq + seglen, c->rcv_nxt))
 			count_drop(rx, TCP_DROP_DUPLICATE);
+		else if (c->state == TCP_LAST_ACK && seglen)
+			count_drop(rx, TCP_DROP_AFTER_FIN); /* seventh check: ignore the text */
 		else if (!wnd && seglen)
 			count_drop(rx, TCP_DROP_ZERO_WINDOW);
 		else
@@ -691,6 +707,8 @@ void tcp_rx_input(struct tcp_rx *rx, const struct pkt_info *s)
 			return;
 		}
 		if (s->flags & PKT_TCP_SYN) {
+			if (s->payload_len)
+				count_drop(rx, TCP_DROP_SYN_DATA);
 			if (s->seq == c->irs) /* our SYN-ACK was lost: send it again */
 				send_seg(c, PKT_TCP_SYN | PKT_TCP_ACK, c->iss, false);
 			else

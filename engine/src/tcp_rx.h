@@ -33,6 +33,9 @@ enum tcp_drop {
 	TCP_DROP_OOO_FULL,	 /* "ooo_full": out-of-order store full */
 	TCP_DROP_NO_ROOM,	 /* "no_room": bytes past what the core could store (not ACKed) */
 	TCP_DROP_BAD_ACK,	 /* "bad_ack": acknowledges data we never sent (RFC 5961 5.2) */
+	TCP_DROP_PAWS,		 /* "paws": timestamp older than TS.Recent (RFC 7323 5.3) */
+	TCP_DROP_SYN_DATA,	 /* "syn_data": payload of a SYN, not stored nor ACKed */
+	TCP_DROP_AFTER_FIN,	 /* "after_fin": data past the peer's FIN (3.10.7.4) */
 	TCP_DROP__COUNT
 };
 const char *tcp_drop_str(enum tcp_drop d);

@@ -647,6 +647,91 @@ static void test_rst_in_syn_received_is_challenged(void **state)
 	assert_non_null(last_conn);
 }
 
+/* RFC 7323 5.3 (PAWS): a timestamp older than TS.Recent marks an old duplicate; it is
+ * dropped with an ACK, its bytes are not taken, and a later segment is. */
+static void test_paws_drops_a_timestamp_from_the_past(void **state)
+{
+	(void)state;
+	struct peer p;
+	handshake(&p, 40016);
+	struct pkt_info s = make_segment(&p, 0, 100, PKT_TCP_PSH);
+	s.ack = our_iss + 1;
+	s.opts.present = PKT_OPT_TS;
+	s.opts.ts_val = 5000;
+	tcp_rx_input(rx, &s);
+	p.sent += 100;
+	struct pkt_info old = make_segment(&p, 0, 100, PKT_TCP_PSH);
+	old.ack = our_iss + 1;
+	old.opts.present = PKT_OPT_TS;
+	old.opts.ts_val = 4999;
+	uint32_t base = nout;
+	tcp_rx_input(rx, &old);
+	assert_int_equal(nout, base + 1);
+	assert_int_equal(last_out()->flags, PKT_TCP_ACK);
+	assert_int_equal(acked(), 100);
+	assert_int_equal(last_out()->opts.ts_ecr, 5000);
+	struct tcp_rx_stats st;
+	tcp_rx_stats(rx, &st);
+	assert_int_equal(st.drops[TCP_DROP_PAWS], 1);
+	old.opts.ts_val = 5001; /* the same bytes, now with a fresh clock */
+	tcp_rx_input(rx, &old);
+	p.sent += 100;
+	tcp_rx_flush_ack(last_conn);
+	assert_int_equal(acked(), 200);
+	assert_int_equal(app_bytes, 200);
+	check_app_stream();
+}
+
+/* RFC 9293 3.10.7.2 allows queueing a SYN's text; we do not: the SYN-ACK acknowledges the
+ * SYN only, the drop is counted, and the bytes sent again after the handshake are taken. */
+static void test_syn_data_is_not_acknowledged(void **state)
+{
+	(void)state;
+	struct peer p = { .port = 40017, .isn = PEER_ISN };
+	struct pkt_info syn = make_segment(&p, 0, 100, PKT_TCP_PSH);
+	syn.flags = PKT_TCP_SYN | PKT_TCP_PSH;
+	syn.seq = p.isn;
+	syn.ack = 0;
+	tcp_rx_input(rx, &syn);
+	assert_int_equal(last_out()->flags, PKT_TCP_SYN | PKT_TCP_ACK);
+	assert_int_equal(last_out()->ack, p.isn + 1);
+	our_iss = last_out()->seq;
+	struct tcp_rx_stats st;
+	tcp_rx_stats(rx, &st);
+	assert_int_equal(st.drops[TCP_DROP_SYN_DATA], 1);
+	struct pkt_info ack = make_base(&p, PKT_TCP_ACK);
+	ack.seq = p.isn + 1;
+	ack.ack = our_iss + 1;
+	tcp_rx_input(rx, &ack);
+	assert_int_equal(app_bytes, 0);
+	send_in_order(&p, 100, PKT_TCP_PSH);
+	tcp_rx_flush_ack(last_conn);
+	assert_int_equal(acked(), 100);
+	assert_int_equal(app_bytes, 100);
+	check_app_stream();
+}
+
+/* RFC 9293 3.10.7.4, seventh check: text after the peer's FIN is ignored, never ACKed. */
+static void test_data_after_fin_is_ignored(void **state)
+{
+	(void)state;
+	struct peer p;
+	handshake(&p, 40018);
+	send_in_order(&p, 100, PKT_TCP_PSH | PKT_TCP_FIN);
+	assert_int_equal(last_out()->flags, PKT_TCP_FIN | PKT_TCP_ACK);
+	assert_int_equal(acked(), 101);
+	struct pkt_info late = make_segment(&p, 1, 50, PKT_TCP_PSH);
+	late.ack = our_iss + 1;
+	uint32_t base = nout;
+	tcp_rx_input(rx, &late);
+	assert_int_equal(nout, base + 1);
+	assert_int_equal(acked(), 101);
+	struct tcp_rx_stats st;
+	tcp_rx_stats(rx, &st);
+	assert_int_equal(st.drops[TCP_DROP_AFTER_FIN], 1);
+	assert_int_equal(app_bytes, 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +768,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rst_in_syn_received_is_challenged, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_paws_drops_a_timestamp_from_the_past, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_syn_data_is_not_acknowledged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_after_fin_is_ignored, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,10 +89,10 @@ const char *otr_drop_reason_name(int r)
 		"tcp_short",   "tcp_bad_doff", "tcp_bad_opt", "tcp_bad_csum", "tcp_partial_csum",
 	};
 	static const char *const tcp[] = {
-		"none",	      "not_our_port",	"no_conn",	 "syn_flood",
-		"conn_limit", "bad_handshake",	"out_of_window", "zero_window",
-		"no_ack",     "rst_challenged", "rst_outside",	 "syn_challenged",
-		"duplicate",  "ooo_full",	"no_room",	 "bad_ack",
+		"none",		 "not_our_port",   "no_conn",	  "syn_flood", "conn_limit",
+		"bad_handshake", "out_of_window",  "zero_window", "no_ack",    "rst_challenged",
+		"rst_outside",	 "syn_challenged", "duplicate",	  "ooo_full",  "no_room",
+		"bad_ack",	 "paws",	   "syn_data",	  "after_fin",
 	};
 	if (r > 0 && r < (int)(sizeof(pkt) / sizeof(pkt[0])))
 		return pkt[r];

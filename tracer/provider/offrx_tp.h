@@ -100,7 +100,10 @@ LTTNG_UST_TRACEPOINT_ENUM(offrx, drop_reason,
 		lttng_ust_field_enum_value("duplicate", 76)
 		lttng_ust_field_enum_value("ooo_full", 77)
 		lttng_ust_field_enum_value("no_room", 78)
-		lttng_ust_field_enum_value("bad_ack", 79)))
+		lttng_ust_field_enum_value("bad_ack", 79)
+		lttng_ust_field_enum_value("paws", 80)
+		lttng_ust_field_enum_value("syn_data", 81)
+		lttng_ust_field_enum_value("after_fin", 82)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_open,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, const char *, local_addr, uint16_t, local_port,
