@@ -619,8 +619,9 @@ static int umem_create(struct xsk_link *l, char *err, size_t errlen)
 			"xsk_link_open: registering a %zu-byte UMEM (%u frames of %u) failed: "
 			"%s: %s",
 			l->area_len, l->ring_size * 2, l->frame_size, strerror(-ret),
-			ret == -EPERM || ret == -ENOMEM
-				? "run as root, or raise the locked-memory limit (ulimit -l) or "
+			ret == -EPERM || ret == -ENOMEM || ret == -ENOBUFS
+				? "run as root (CAP_IPC_LOCK), or raise the locked-memory limit "
+				  "(ulimit -l) or "
 				  "lower opts.frames"
 				: "check that the kernel has AF_XDP (CONFIG_XDP_SOCKETS)");
 	}

@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "link_xsk.h"
 #include "pkt.h"
+#include "privs.h"
 #include "tcp_rx.h"
 #include "trace.h"
 
@@ -33,6 +34,7 @@ struct wire {
 	void (*log)(int level, const char *msg, void *user);
 	void *log_user;
 	bool warned_partial;
+	struct privs privs; /* offrx_engine_drop_privileges() */
 	uint8_t txbuf[PKT_BUILD_MAX];
 };
 
@@ -164,7 +166,8 @@ static void wire_shutdown(struct offrx_engine *eng)
 {
 	struct wire *w = eng->link_priv;
 	tcp_rx_abort_all(w->tcp); /* peers get an RST rather than a silent engine */
-	xsk_link_tx_flush(w->link);
+	if (w->link) /* NULL when the link failed to open inside offrx_engine_create() */
+		xsk_link_tx_flush(w->link);
 }
 
 static void wire_destroy(struct offrx_engine *eng)
@@ -173,7 +176,10 @@ static void wire_destroy(struct offrx_engine *eng)
 	if (!w)
 		return;
 	tcp_rx_destroy(w->tcp);
+	/* Detaching the XDP program needs the capabilities a dropped thread kept permitted. */
+	uint64_t eff = privs_raise(&w->privs);
 	xsk_link_close(w->link);
+	privs_restore(eff);
 	free(w);
 	eng->link_priv = NULL;
 }
@@ -205,6 +211,8 @@ static uint32_t wire_drops(const struct offrx_engine *eng, const char **names, u
 	struct xsk_link_stats ls;
 	xsk_link_stats(w->link, &ls);
 	PUT("link.fault_dropped", ls.fault_dropped);
+	PUT("link.fault_reordered",
+	    ls.fault_reordered); /* not a drop: counted so runs can report it */
 	PUT("link.tx_full", ls.tx_full + w->tx_errors);
 	PUT("xsk.rx_dropped", ls.rx_dropped);
 	PUT("xsk.rx_ring_full", ls.rx_ring_full);
@@ -213,6 +221,28 @@ static uint32_t wire_drops(const struct offrx_engine *eng, const char **names, u
 	PUT("xsk.tx_invalid_descs", ls.tx_invalid_descs);
 #undef PUT
 	return n;
+}
+
+static bool wire_map_read_ok(void *ctx)
+{
+	struct xsk_link_stats ls;
+	return xsk_link_stats(ctx, &ls) != -EPERM;
+}
+
+int offrx_engine_drop_privileges(struct offrx_engine *eng, uint32_t flags)
+{
+	if (!eng || eng->link != &wire_link_ops || flags)
+		return OFFRX_INVALID_PARAMETER;
+	struct wire *w = eng->link_priv;
+	if (w->privs.dropped)
+		return OFFRX_SUCCESS;
+	char msg[320];
+	if (privs_drop(&w->privs, wire_map_read_ok, w->link, msg, sizeof(msg))) {
+		logf_(w, 0, "dropping privileges: %s", msg);
+		return OFFRX_INVALID_STATE;
+	}
+	logf_(w, 2, "%s", msg);
+	return OFFRX_SUCCESS;
 }
 
 static void wire_names(const struct offrx_conn *conn, char *local, char *remote, size_t len)

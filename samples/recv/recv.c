@@ -382,7 +382,17 @@ static void usage(FILE *f)
 		"(started\n"
 		"                          here, stopped at exit) and print where the trace is\n"
 		"      --trace-live        the same, live through a local lttng-relayd\n"
-		"  -h, --help              this text\n");
+		"      --keep-caps         keep every capability while running (by default none\n"
+		"                          stays effective once the XDP program is attached and\n"
+		"                          the socket bound: see Privileges below)\n"
+		"  -h, --help              this text\n\n"
+		"Privileges: setup needs root, or CAP_NET_ADMIN (attach XDP), CAP_NET_RAW\n"
+		"(the AF_XDP socket), CAP_SYS_ADMIN (bpffs, loading the program, reading\n"
+		"programs by id) and CAP_IPC_LOCK (or a large enough `ulimit -l`: the UMEM).\n"
+		"Once ready, the receiving thread keeps no effective capability, an empty\n"
+		"bounding set and no_new_privs; only CAP_NET_ADMIN and CAP_SYS_ADMIN stay\n"
+		"permitted, raised at exit to detach the XDP program. Reading the traces\n"
+		"(offrx-view, offrx-export) needs no privilege.\n");
 }
 
 static uint32_t parse_u32(const char *opt, const char *v, uint32_t min, uint32_t max)
@@ -420,6 +430,8 @@ int main(int argc, char **argv)
 		O_NO_HASH
 	};
 	bool trace = false, trace_live = false;
+	enum { O_KEEP_CAPS = 512, O_TRACE_PAYLOAD };
+	bool keep_caps = false;
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "port", required_argument, NULL, 'p' },
@@ -441,6 +453,7 @@ int main(int argc, char **argv)
 		{ "trace", no_argument, NULL, O_TRACE },
 		{ "trace-live", no_argument, NULL, O_TRACE_LIVE },
 		{ "no-hash", no_argument, NULL, O_NO_HASH },
+		{ "keep-caps", no_argument, NULL, O_KEEP_CAPS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -529,6 +542,9 @@ int main(int argc, char **argv)
 		case O_NO_HASH:
 			cfg.no_hash = true;
 			break;
+		case O_KEEP_CAPS:
+			keep_caps = true;
+			break;
 		case O_TRACE_LIVE:
 			trace_live = true;
 			/* fall through */
@@ -606,6 +622,16 @@ int main(int argc, char **argv)
 		if (trace)
 			offrx_session_stop(session, false, NULL, why, sizeof(why));
 		return 1; /* the engine said why */
+	}
+	/* Attached and bound: from here on the frames we parse come from the network, so this
+	 * thread keeps no effective capability (the engine logs what it dropped and kept). */
+	if (!keep_caps && offrx_engine_drop_privileges(eng, 0) != OFFRX_SUCCESS) {
+		fprintf(stderr, "offrx-recv: could not drop capabilities (see above); pass "
+				"--keep-caps to run with them anyway\n");
+		offrx_engine_destroy(eng, NULL);
+		if (trace)
+			offrx_session_stop(session, false, NULL, why, sizeof(why));
+		return 1;
 	}
 
 	struct sigaction sa = { .sa_handler = on_signal };

@@ -245,10 +245,26 @@ struct offrx_engine_opts {
 
 /* Create an engine that receives TCP over an AF_XDP socket on opts->ifname, accepting
  * connections on opts->ports. Loads and attaches the offrx XDP program (only our ports are
- * redirected; everything else goes to the kernel). Needs root (CAP_NET_ADMIN, CAP_BPF).
+ * redirected; everything else goes to the kernel). Needs root: CAP_NET_ADMIN, CAP_NET_RAW,
+ * CAP_SYS_ADMIN and CAP_IPC_LOCK (or RLIMIT_MEMLOCK large enough for the UMEM).
  * Returns OFFRX_SUCCESS, or OFFRX_INVALID_PARAMETER / OFFRX_RESOURCES with the reason logged
  * through opts->log. */
 int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engine **out);
+
+/* Least privilege: once offrx_engine_create() returned, the engine on the wire needs no
+ * capability to receive. Call this on the thread that drives the engine (Linux keeps
+ * capabilities per thread; other threads keep theirs): it empties that thread's effective,
+ * inheritable, ambient and bounding sets and sets no_new_privs. CAP_NET_ADMIN and
+ * CAP_SYS_ADMIN (if the thread had them) stay in the permitted set only: the engine raises
+ * them inside offrx_engine_destroy() (call it on the same thread) to detach its XDP program
+ * through libxdp, and nowhere else. On kernels before 6.5, which refuse any bpf() call without
+ * CAP_BPF, CAP_BPF also stays effective so the engine can read its XDP statistics. A thread
+ * started before this call (lttng-ust's listeners, for one) keeps its capabilities: it reads
+ * no network input. Logs one info line saying
+ * what was dropped and kept. flags: 0 (reserved). Returns OFFRX_SUCCESS (also when called
+ * again), OFFRX_INVALID_PARAMETER (not a wire engine, or flags set), or OFFRX_INVALID_STATE
+ * with the reason logged when the kernel refused. */
+int offrx_engine_drop_privileges(struct offrx_engine *eng, uint32_t flags);
 
 /* Run one turn of the engine: receive a batch of frames (waiting up to timeout_ms for the
  * first), feed them through TCP to the connections, run timers, send ACKs. Returns the number
