@@ -277,6 +277,8 @@ static int chrome_event(struct oex_writer *w, const struct otr_event *ev)
 	int64_t at;
 
 	switch (ev->kind) {
+	case OTR_SEGMENT_PAYLOAD: /* stream bytes (opt-in): not part of the timeline */
+		return 0;
 	case OTR_DISCARDED:
 	case OTR_SOURCE:
 		/* Global instants: where the trace has holes, or the live source went away. */

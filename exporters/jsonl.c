@@ -9,7 +9,7 @@
 
 #include "export.h"
 
-enum ftype { F_U, F_I, F_B, F_S, F_STATUS, F_CREASON, F_CLOSE, F_DROP };
+enum ftype { F_U, F_I, F_B, F_S, F_HEX, F_STATUS, F_CREASON, F_CLOSE, F_DROP };
 
 struct fdesc {
 	const char *key; /* ,"name": */
@@ -121,6 +121,13 @@ static const struct fdesc f_xsk[] = {
 	FD("xdp_passed", u.xsk.xdp_passed, F_U),
 	FD("tx_full", u.xsk.tx_full, F_U),
 };
+/* bytes: u.payload.n bytes as a lower-case hex string */
+static const struct fdesc f_payload[] = {
+	FD("conn", conn, F_U),
+	FD("seq", u.payload.seq, F_U),
+	FD("len", u.payload.len, F_U),
+	{ ",\"bytes\":", "bytes", offsetof(struct otr_event, u.payload.bytes), 0, F_HEX },
+};
 static const struct fdesc f_discarded[] = {
 	FD("count", u.discarded.count, F_U),
 	FD("packets", u.discarded.packets, F_U),
@@ -132,14 +139,23 @@ static const struct {
 	const struct fdesc *f;
 	size_t n;
 } specs[OTR_KIND__COUNT] = {
-	[OTR_CONN_OPEN] = SPEC(f_open),	     [OTR_CONN_CLOSE] = SPEC(f_close),
-	[OTR_DISCONNECT] = SPEC(f_close),    [OTR_POST] = SPEC(f_post),
-	[OTR_FILL] = SPEC(f_fill),	     [OTR_TIMER_START] = SPEC(f_timer),
-	[OTR_TIMER_RESTART] = SPEC(f_timer), [OTR_TIMER_CANCEL] = SPEC(f_timer),
-	[OTR_TIMER_EXPIRE] = SPEC(f_timer),  [OTR_COMPLETE] = SPEC(f_complete),
-	[OTR_COMPLETE_CALL] = SPEC(f_call),  [OTR_INDICATE] = SPEC(f_indicate),
-	[OTR_RETURN] = SPEC(f_return),	     [OTR_CONN_STATE] = SPEC(f_state),
-	[OTR_DROP] = SPEC(f_drop),	     [OTR_XSK_STATS] = SPEC(f_xsk),
+	[OTR_CONN_OPEN] = SPEC(f_open),
+	[OTR_CONN_CLOSE] = SPEC(f_close),
+	[OTR_DISCONNECT] = SPEC(f_close),
+	[OTR_POST] = SPEC(f_post),
+	[OTR_FILL] = SPEC(f_fill),
+	[OTR_TIMER_START] = SPEC(f_timer),
+	[OTR_TIMER_RESTART] = SPEC(f_timer),
+	[OTR_TIMER_CANCEL] = SPEC(f_timer),
+	[OTR_TIMER_EXPIRE] = SPEC(f_timer),
+	[OTR_COMPLETE] = SPEC(f_complete),
+	[OTR_COMPLETE_CALL] = SPEC(f_call),
+	[OTR_INDICATE] = SPEC(f_indicate),
+	[OTR_RETURN] = SPEC(f_return),
+	[OTR_CONN_STATE] = SPEC(f_state),
+	[OTR_DROP] = SPEC(f_drop),
+	[OTR_XSK_STATS] = SPEC(f_xsk),
+	[OTR_SEGMENT_PAYLOAD] = SPEC(f_payload),
 	[OTR_DISCARDED] = SPEC(f_discarded),
 };
 
@@ -271,6 +287,14 @@ static void put_field(struct oex_out *o, const struct otr_event *ev, const struc
 		break;
 	case F_S:
 		oex_put_str(o, (const char *)ev + f->off);
+		break;
+	case F_HEX:
+		oex_putc(o, '"');
+		for (uint32_t i = 0; i < ev->u.payload.n && i < OTR_PAYLOAD_MAX; i++) {
+			oex_putc(o, "0123456789abcdef"[ev->u.payload.bytes[i] >> 4]);
+			oex_putc(o, "0123456789abcdef"[ev->u.payload.bytes[i] & 15]);
+		}
+		oex_putc(o, '"');
 		break;
 	default:
 		v = (int)get_i(ev, f);
@@ -501,6 +525,31 @@ static int parse_array(json_t *obj, const char *key, struct otr_event *ev, size_
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+static int parse_hex(const json_t *v, struct otr_event *ev)
+{
+	const char *s = json_string_value(v);
+	size_t len = s ? strlen(s) : 0;
+
+	if (!s || len % 2 || len / 2 > OTR_PAYLOAD_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		ev->u.payload.bytes[i] = (uint8_t)(hi << 4 | lo);
+	}
+	ev->u.payload.n = (uint32_t)(len / 2);
+	return 0;
+}
+
 static const char *source_states[] = { NULL, "connected", "lost", "end", "error" };
 
 int oex_jsonl_parse(const char *line, struct otr_event *ev, char *err, size_t errlen)
@@ -579,6 +628,15 @@ int oex_jsonl_parse(const char *line, struct otr_event *ev, char *err, size_t er
 		case F_S:
 			snprintf((char *)ev + f->off, f->size, "%s",
 				 json_is_string(v) ? json_string_value(v) : "");
+			break;
+		case F_HEX:
+			if (parse_hex(v, ev)) {
+				snprintf(err, errlen,
+					 "\"%s\" is not a string of at most %d hex byte pairs",
+					 f->name, OTR_PAYLOAD_MAX);
+				ret = -EINVAL;
+				goto end;
+			}
 			break;
 		default:
 			if (parse_enum(f->type, v, &e)) {

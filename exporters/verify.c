@@ -419,6 +419,8 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 	struct vconn *c;
 
 	switch (ev->kind) {
+	case OTR_SEGMENT_PAYLOAD: /* stream bytes (opt-in): no rule is about them */
+		return 0;
 	case OTR_DISCARDED:
 		loss(w, ev->u.discarded.from_ns ? ev->u.discarded.from_ns : w->run->t0_ns);
 		return 0;

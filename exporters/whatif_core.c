@@ -46,6 +46,8 @@ int wi_conn_event(struct wi_conn *c, const struct otr_event *ev)
 {
 	int64_t t = (int64_t)ev->ts_raw;
 
+	if (ev->kind == OTR_SEGMENT_PAYLOAD)
+		return 0; /* stream bytes (opt-in): the replay needs only the queue's events */
 	c->t_last = t;
 	/* A post right after a completion, with nothing else of the connection between, was
 	 * made from the completion callback (offrx-recv reposts there): replay it when the

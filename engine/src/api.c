@@ -134,6 +134,9 @@ int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *l
 	eng->link = link;
 	eng->max_conns = o.max_conns ? o.max_conns : DEFAULT_MAX_CONNS;
 	eng->snapshot_ns = o.snapshot_ns ? o.snapshot_ns : DEFAULT_SNAPSHOT_NS;
+	eng->trace_payload = o.trace_payload_bytes < OFFRX_TRACE_PAYLOAD_MAX
+				     ? o.trace_payload_bytes
+				     : OFFRX_TRACE_PAYLOAD_MAX;
 	*out = eng;
 	return 0;
 }

@@ -59,6 +59,7 @@ struct offrx_engine {
 	uint64_t snapshot_ns, last_snapshot; /* conn_state period (tracing) */
 	uint64_t conns_total;
 	struct offrx_conn *conns;
+	uint32_t trace_payload; /* opts.trace_payload_bytes, capped: 0 = no payload traced */
 };
 
 /* Fill defaults into opts, check them, and create an engine on the given link and clock. */

@@ -13,6 +13,11 @@
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
+/* What one out-of-order piece costs on top of its bytes (its header and the allocator's):
+ * charged against ooo_max, so that a storm of 1-byte segments with holes between them is
+ * bounded in memory and in the work of walking the list, not only in payload bytes. */
+#define OOO_PIECE_COST 64
+
 struct ooo_seg {
 	struct ooo_seg *next;
 	uint32_t seq; /* of data[off] */
@@ -41,7 +46,7 @@ struct tcp_conn {
 	uint64_t last_rx, synack_at;
 	uint8_t synack_tries;
 	struct ooo_seg *ooo;
-	uint32_t ooo_bytes;
+	uint32_t ooo_bytes;  /* payload plus OOO_PIECE_COST per piece */
 	uint32_t ooo_recent; /* a sequence number inside the block last added (RFC 2018 4) */
 };
 
@@ -460,7 +465,7 @@ static void ooo_drain(struct tcp_conn *c)
 		uint32_t skip = c->rcv_nxt - o->seq;
 		if (skip >= o->len && !(o->fin && skip == o->len)) {
 			c->ooo = o->next;
-			c->ooo_bytes -= o->len;
+			c->ooo_bytes -= o->len + OOO_PIECE_COST;
 			free(o);
 			continue;
 		}
@@ -475,7 +480,7 @@ static void ooo_drain(struct tcp_conn *c)
 		}
 		bool fin = o->fin;
 		c->ooo = o->next;
-		c->ooo_bytes -= o->len;
+		c->ooo_bytes -= o->len + OOO_PIECE_COST;
 		free(o);
 		if (fin)
 			fin_received(c);
@@ -510,7 +515,7 @@ static void ooo_insert(struct tcp_conn *c, uint32_t seq, const uint8_t *data, ui
 		}
 		uint32_t plen = piece_end - seq;
 		bool pfin = fin && piece_end == end;
-		if (c->ooo_bytes + plen > c->rx->cfg.ooo_max) {
+		if (c->ooo_bytes + plen + OOO_PIECE_COST > c->rx->cfg.ooo_max) {
 			count_drop(c->rx, TCP_DROP_OOO_FULL);
 			return;
 		}
@@ -529,7 +534,7 @@ static void ooo_insert(struct tcp_conn *c, uint32_t seq, const uint8_t *data, ui
 		o->next = *pp;
 		*pp = o;
 		pp = &o->next;
-		c->ooo_bytes += plen;
+		c->ooo_bytes += plen + OOO_PIECE_COST;
 		data += plen;
 		seq += plen;
 		len -= plen;

@@ -57,7 +57,8 @@ struct tcp_rx_cfg {
 	uint64_t delack_ns;	/* delayed ACK; default 40 ms */
 	uint64_t synack_rto_ns; /* SYN-ACK retransmit; default 1 s, 3 tries */
 	uint64_t idle_ns;	/* idle timeout; 0 = none */
-	uint32_t ooo_max;	/* out-of-order bytes kept per connection; default 256 KiB */
+	uint32_t ooo_max;	/* out-of-order store per connection: bytes plus a fixed cost
+				 * per piece (OOO_PIECE_COST); default 256 KiB */
 	/* Send one segment (header only). The build struct is valid during the call. */
 	void (*xmit)(void *ctx, const struct pkt_tcp_build *seg);
 	void *xmit_ctx;

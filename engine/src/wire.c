@@ -1,6 +1,7 @@
 /* The engine on the wire: frames from the AF_XDP link are parsed (pkt.c), fed through the TCP
  * receive state (tcp_rx.c) into the receive core, and the segments TCP sends go back out
  * through the link's TX ring. One thread drives it with offrx_engine_poll(). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -34,7 +35,8 @@ struct wire {
 	void (*log)(int level, const char *msg, void *user);
 	void *log_user;
 	bool warned_partial;
-	struct privs privs; /* offrx_engine_drop_privileges() */
+	uint64_t wscale_clamped; /* SYNs that offered a window scale above 14 */
+	struct privs privs;	 /* offrx_engine_drop_privileges() */
 	uint8_t txbuf[PKT_BUILD_MAX];
 };
 
@@ -80,6 +82,27 @@ static void wire_xmit(void *ctx, const struct pkt_tcp_build *seg)
 		w->tx_errors++; /* an ACK lost here is repaired by the next one */
 }
 
+/* RFC 7323 2.3: a window scale above 14 is used as 14 and the error SHOULD be logged. The
+ * first few are named, then every 1000th, so that a flood of them cannot flood the log. */
+static void check_wscale(struct wire *w, const struct pkt_info *seg)
+{
+	if (!(seg->flags & PKT_TCP_SYN) || !(seg->opts.present & PKT_OPT_WSCALE) ||
+	    seg->opts.wscale_sent <= PKT_WSCALE_MAX)
+		return;
+	uint64_t n = ++w->wscale_clamped;
+	if (n > 8 && n % 1000)
+		return;
+	char addr[INET6_ADDRSTRLEN] = "?";
+	if (seg->family == PKT_AF_INET)
+		inet_ntop(AF_INET, seg->src_addr + PKT_ADDR_V4_OFF, addr, sizeof(addr));
+	else
+		inet_ntop(AF_INET6, seg->src_addr, addr, sizeof(addr));
+	logf_(w, 1,
+	      "a SYN from %s port %u offered window scale %u; using %u as RFC 7323 section 2.3 "
+	      "asks (%llu such SYNs so far)",
+	      addr, seg->src_port, seg->opts.wscale_sent, PKT_WSCALE_MAX, (unsigned long long)n);
+}
+
 /* A local kernel sender whose veth has tx checksum offload on sends partial checksums; say so
  * once, plainly, instead of dropping its segments in silence. */
 static void check_partial_csum(struct wire *w)
@@ -120,6 +143,7 @@ int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
 			enum pkt_drop d = pkt_parse(f[i].data, f[i].len, w->parse_flags, &seg);
 			pkt_drop_count(&w->pdrops, d);
 			if (d == PKT_DROP_NONE) {
+				check_wscale(w, &seg);
 				tcp_rx_input(w->tcp, &seg);
 				continue;
 			}

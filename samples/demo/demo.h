@@ -76,6 +76,8 @@ struct demo_opts {
 	const char *prefix; /* namespace prefix */
 	const char *json;   /* headless: the report as JSON, to this file */
 	bool no_color;
+	bool keep_caps;		      /* the engine thread keeps its capabilities */
+	uint32_t trace_payload_bytes; /* offrx:segment_payload: first N bytes per segment */
 };
 
 /* A child process the demo started and must stop. */

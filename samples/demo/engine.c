@@ -55,13 +55,13 @@ static void on_log(int level, const char *msg, void *user)
 	static const char *lv[] = { "error", "warning", "info" };
 
 	pthread_mutex_lock(&d->lock);
-	if (level == 0 || !d->engine_err[0])
+	if (level == 0 || (level == 1 && !d->engine_err[0]))
 		snprintf(d->engine_err, sizeof(d->engine_err), "%s", msg);
 	pthread_mutex_unlock(&d->lock);
 	if (d->log_fd >= 0)
 		dprintf(d->log_fd, "engine %s: %s\n", level < 3 ? lv[level] : "?", msg);
 	/* while the viewer has the terminal, the log keeps it; said after the viewer exits */
-	if (!d->viewer_active && level < 2)
+	if (!d->viewer_active)
 		fprintf(stderr, DEMO_PROG ": engine %s: %s\n", level < 3 ? lv[level] : "?", msg);
 }
 
@@ -327,6 +327,7 @@ static void *engine_main(void *arg)
 		.ports = ports,
 		.nports = nports,
 		.log = on_log,
+		.trace_payload_bytes = d->o.trace_payload_bytes,
 	};
 	if (offrx_engine_create(&o, &d->eng) != OFFRX_SUCCESS) {
 		d->eng = NULL;
@@ -334,6 +335,16 @@ static void *engine_main(void *arg)
 			snprintf(d->engine_err, sizeof(d->engine_err),
 				 "offrx_engine_create on eng0 failed without a message");
 		set_state(d, -1);
+		free(t);
+		return NULL;
+	}
+	/* Attached and bound: this thread, the only one that parses frames, keeps no effective
+	 * capability from here on; the main thread keeps its own for the namespaces and the
+	 * session. destroy, below on this thread, raises what detaching the program needs. */
+	if (!d->o.keep_caps && offrx_engine_drop_privileges(d->eng, 0) != OFFRX_SUCCESS) {
+		offrx_engine_destroy(d->eng, NULL);
+		d->eng = NULL;
+		set_state(d, -1); /* the log said why */
 		free(t);
 		return NULL;
 	}

@@ -87,6 +87,10 @@ static void usage(FILE *f)
 		"                          PREFIX-peer\n"
 		"      --json FILE         headless: also write the report as JSON to FILE\n"
 		"      --no-color          monochrome viewer\n"
+		"      --keep-caps         the engine thread keeps its capabilities (by default\n"
+		"                          it drops them once attached: see offrx-demo(1))\n"
+		"      --trace-payload N   trace the first N bytes (1..256) of every segment's\n"
+		"                          payload (offrx:segment_payload); default: no payload\n"
 		"  -h, --help              this text     --version  the version\n\n"
 		"Exit status: 0 done (headless: every connection byte-exact); 1 a failure or a\n"
 		"mismatch; 2 bad usage; 3 this machine cannot run it (the message says what is\n"
@@ -118,7 +122,16 @@ static double parse_pos(const char *opt, const char *v, double max)
 
 static void parse_args(struct demo *d, int argc, char **argv)
 {
-	enum { O_BULK = 256, O_RECORD, O_NAME, O_JSON, O_NOCOLOR, O_VERSION };
+	enum {
+		O_BULK = 256,
+		O_RECORD,
+		O_NAME,
+		O_JSON,
+		O_NOCOLOR,
+		O_VERSION,
+		O_KEEP_CAPS,
+		O_TRACE_PAYLOAD
+	};
 	static const struct option lo[] = {
 		{ "headless", no_argument, NULL, 'H' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -129,6 +142,8 @@ static void parse_args(struct demo *d, int argc, char **argv)
 		{ "name", required_argument, NULL, O_NAME },
 		{ "json", required_argument, NULL, O_JSON },
 		{ "no-color", no_argument, NULL, O_NOCOLOR },
+		{ "keep-caps", no_argument, NULL, O_KEEP_CAPS },
+		{ "trace-payload", required_argument, NULL, O_TRACE_PAYLOAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -173,6 +188,13 @@ static void parse_args(struct demo *d, int argc, char **argv)
 			break;
 		case O_NOCOLOR:
 			d->o.no_color = true;
+			break;
+		case O_KEEP_CAPS:
+			d->o.keep_caps = true;
+			break;
+		case O_TRACE_PAYLOAD:
+			d->o.trace_payload_bytes = (uint32_t)parse_pos("--trace-payload", optarg,
+								       OFFRX_TRACE_PAYLOAD_MAX);
 			break;
 		case 'h':
 			usage(stdout);

@@ -382,6 +382,9 @@ static void usage(FILE *f)
 		"(started\n"
 		"                          here, stopped at exit) and print where the trace is\n"
 		"      --trace-live        the same, live through a local lttng-relayd\n"
+		"      --trace-payload N   put the first N bytes (0..256) of every data segment\n"
+		"                          into the trace (offrx:segment_payload); default 0:\n"
+		"                          no byte of any stream goes into a trace\n"
 		"      --keep-caps         keep every capability while running (by default none\n"
 		"                          stays effective once the XDP program is attached and\n"
 		"                          the socket bound: see Privileges below)\n"
@@ -454,6 +457,7 @@ int main(int argc, char **argv)
 		{ "trace-live", no_argument, NULL, O_TRACE_LIVE },
 		{ "no-hash", no_argument, NULL, O_NO_HASH },
 		{ "keep-caps", no_argument, NULL, O_KEEP_CAPS },
+		{ "trace-payload", required_argument, NULL, O_TRACE_PAYLOAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -544,6 +548,10 @@ int main(int argc, char **argv)
 			break;
 		case O_KEEP_CAPS:
 			keep_caps = true;
+			break;
+		case O_TRACE_PAYLOAD:
+			o.trace_payload_bytes =
+				parse_u32("--trace-payload", optarg, 0, OFFRX_TRACE_PAYLOAD_MAX);
 			break;
 		case O_TRACE_LIVE:
 			trace_live = true;

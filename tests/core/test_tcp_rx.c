@@ -732,6 +732,39 @@ static void test_data_after_fin_is_ignored(void **state)
 	assert_int_equal(app_bytes, 100);
 }
 
+/* A storm of 1-byte segments with a hole between each: the out-of-order store is bounded by
+ * what the pieces cost (bytes plus a fixed cost each), not by their bytes alone; the rest is
+ * dropped as ooo_full and nothing is acknowledged until the holes are filled. */
+static void test_one_byte_pieces_with_holes_are_bounded(void **state)
+{
+	(void)state;
+	post_len = 32768;
+	struct peer p;
+	handshake(&p, 40019);
+	const uint32_t n = 5000, kept = (256u << 10) / (1 + 64);
+	for (uint32_t k = 0; k < n; k++) {
+		struct pkt_info s = make_segment(&p, 2 * k + 1, 1, 0);
+		s.ack = our_iss + 1;
+		tcp_rx_input(rx, &s);
+		assert_int_equal(acked(), 0);
+	}
+	struct tcp_rx_stats st;
+	tcp_rx_stats(rx, &st);
+	assert_int_equal(st.drops[TCP_DROP_OOO_FULL], n - kept);
+	for (uint32_t off = 0; off < 2 * n + 1; off += 1000) {
+		uint32_t len = 2 * n + 1 - off < 1000 ? 2 * n + 1 - off : 1000;
+		struct pkt_info s = make_segment(&p, off, len, PKT_TCP_PSH);
+		s.ack = our_iss + 1;
+		tcp_rx_input(rx, &s);
+	}
+	tcp_rx_flush_ack(last_conn);
+	tcp_rx_stats(rx, &st);
+	assert_int_equal(st.drops[TCP_DROP_OOO_FULL], n - kept);
+	assert_int_equal(acked(), 2 * n + 1);
+	assert_int_equal(st.bytes_stored, 2 * n + 1);
+	check_app_stream();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +805,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_syn_data_is_not_acknowledged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_after_fin_is_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_byte_pieces_with_holes_are_bounded, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -822,6 +822,7 @@ int otr_model_feed(struct otr_model *m, const struct otr_event *ev)
 	switch ((enum otr_kind)k) {
 	case OTR_UNKNOWN:
 	case OTR_KIND__COUNT:
+	case OTR_SEGMENT_PAYLOAD: /* stream bytes (opt-in): nothing in the queue model */
 		break;
 	case OTR_XSK_STATS:
 		m->last_xsk = *ev;

@@ -21,6 +21,7 @@ static const char *const kind_names[OTR_KIND__COUNT] = {
 	[OTR_CONN_STATE] = "conn_state",
 	[OTR_DROP] = "drop",
 	[OTR_XSK_STATS] = "xsk_stats",
+	[OTR_SEGMENT_PAYLOAD] = "segment_payload",
 	[OTR_DISCARDED] = "discarded",
 	[OTR_SOURCE] = "source",
 };

@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define OTR_STATE_MAX 64 /* requests a conn_state lists (OFFRX_TP_STATE_MAX) */
+#define OTR_STATE_MAX	64  /* requests a conn_state lists (OFFRX_TP_STATE_MAX) */
+#define OTR_PAYLOAD_MAX 256 /* bytes a segment_payload carries (OFFRX_TRACE_PAYLOAD_MAX) */
 
 enum otr_kind {
 	OTR_UNKNOWN = 0,
@@ -27,6 +28,7 @@ enum otr_kind {
 	OTR_CONN_STATE,
 	OTR_DROP,
 	OTR_XSK_STATS,
+	OTR_SEGMENT_PAYLOAD, /* only when the engine was asked to trace payload */
 	/* Not tracepoints: what the reader learned about the stream itself. */
 	OTR_DISCARDED, /* the tracer discarded events (or lost packets) in a time range */
 	OTR_SOURCE,    /* the source (re)connected, ended, or failed: see u.source */
@@ -120,6 +122,11 @@ struct otr_event {
 			uint64_t rx_frames, tx_frames, rx_dropped, rx_ring_full, fill_ring_empty,
 				tx_ring_empty, invalid_descs, xdp_redirected, xdp_passed, tx_full;
 		} xsk;
+		struct {
+			uint32_t seq, len; /* the segment's sequence and payload length */
+			uint32_t n;	   /* bytes held below: min(len, the engine's N) */
+			uint8_t bytes[OTR_PAYLOAD_MAX];
+		} payload;
 		struct {
 			uint64_t count;		/* events discarded (0 if unknown) */
 			uint64_t packets;	/* packets lost */

@@ -256,6 +256,18 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, xsk_stats,
 		lttng_ust_field_integer(uint64_t, xdp_passed, xdp_passed)
 		lttng_ust_field_integer(uint64_t, tx_full, tx_full)))
 
+/* Only with offrx_engine_opts.trace_payload_bytes > 0: the first bytes of a data segment the
+ * engine accepted for a connection (before the window check), len being the segment's
+ * payload length and bytes its first min(len, N) bytes. */
+LTTNG_UST_TRACEPOINT_EVENT(offrx, segment_payload,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint32_t, seq, uint32_t, len, const uint8_t *, data,
+			  uint32_t, n),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint32_t, seq, seq)
+		lttng_ust_field_integer(uint32_t, len, len)
+		lttng_ust_field_sequence_hex(uint8_t, bytes, data, uint32_t, n)))
+
 /* clang-format on */
 
 #endif /* OFFRX_TP_H */

@@ -8,7 +8,7 @@
 
 #include "reader_int.h"
 
-enum spec_type { S_INT, S_BOOL, S_STR, S_SEQ };
+enum spec_type { S_INT, S_BOOL, S_STR, S_SEQ, S_BYTES };
 
 /* One payload member and where it lands: in struct otr_event, or (S_SEQ) in each
  * struct otr_state_req of u.state.reqs. */
@@ -26,6 +26,7 @@ struct field_spec {
 #define FB(n, m)  { n, offsetof(struct otr_event, m), EV_SZ(m), S_BOOL }
 #define FS(n, m)  { n, offsetof(struct otr_event, m), EV_SZ(m), S_STR }
 #define FQ(n, m)  { n, offsetof(struct otr_state_req, m), RQ_SZ(m), S_SEQ }
+#define FY(n, m)  { n, offsetof(struct otr_event, m), 0, S_BYTES }
 #define SPEC(a)   { a, sizeof(a) / sizeof(a[0]) }
 /* clang-format on */
 #define SPEC_MAX 16
@@ -128,6 +129,13 @@ static const struct field_spec f_xsk[] = {
 	FI("tx_full", u.xsk.tx_full),
 };
 
+static const struct field_spec f_payload[] = {
+	FI("conn", conn),
+	FI("seq", u.payload.seq),
+	FI("len", u.payload.len),
+	FY("bytes", u.payload.bytes),
+};
+
 _Static_assert(sizeof(f_state) / sizeof(f_state[0]) <= SPEC_MAX, "SPEC_MAX too small");
 _Static_assert(sizeof(f_xsk) / sizeof(f_xsk[0]) <= SPEC_MAX, "SPEC_MAX too small");
 
@@ -135,14 +143,23 @@ static const struct {
 	const struct field_spec *f;
 	size_t n;
 } specs[OTR_KIND__COUNT] = {
-	[OTR_CONN_OPEN] = SPEC(f_open),	     [OTR_CONN_CLOSE] = SPEC(f_close),
-	[OTR_DISCONNECT] = SPEC(f_close),    [OTR_POST] = SPEC(f_post),
-	[OTR_FILL] = SPEC(f_fill),	     [OTR_TIMER_START] = SPEC(f_timer),
-	[OTR_TIMER_RESTART] = SPEC(f_timer), [OTR_TIMER_CANCEL] = SPEC(f_timer),
-	[OTR_TIMER_EXPIRE] = SPEC(f_timer),  [OTR_COMPLETE] = SPEC(f_complete),
-	[OTR_COMPLETE_CALL] = SPEC(f_call),  [OTR_INDICATE] = SPEC(f_indicate),
-	[OTR_RETURN] = SPEC(f_return),	     [OTR_CONN_STATE] = SPEC(f_state),
-	[OTR_DROP] = SPEC(f_drop),	     [OTR_XSK_STATS] = SPEC(f_xsk),
+	[OTR_CONN_OPEN] = SPEC(f_open),
+	[OTR_CONN_CLOSE] = SPEC(f_close),
+	[OTR_DISCONNECT] = SPEC(f_close),
+	[OTR_POST] = SPEC(f_post),
+	[OTR_FILL] = SPEC(f_fill),
+	[OTR_TIMER_START] = SPEC(f_timer),
+	[OTR_TIMER_RESTART] = SPEC(f_timer),
+	[OTR_TIMER_CANCEL] = SPEC(f_timer),
+	[OTR_TIMER_EXPIRE] = SPEC(f_timer),
+	[OTR_COMPLETE] = SPEC(f_complete),
+	[OTR_COMPLETE_CALL] = SPEC(f_call),
+	[OTR_INDICATE] = SPEC(f_indicate),
+	[OTR_RETURN] = SPEC(f_return),
+	[OTR_CONN_STATE] = SPEC(f_state),
+	[OTR_DROP] = SPEC(f_drop),
+	[OTR_XSK_STATS] = SPEC(f_xsk),
+	[OTR_SEGMENT_PAYLOAD] = SPEC(f_payload),
 };
 
 #define USED(m) (offsetof(struct otr_event, u) + sizeof(((struct otr_event *)0)->u.m))
@@ -164,6 +181,7 @@ static const uint16_t used_size[OTR_KIND__COUNT] = {
 	[OTR_CONN_STATE] = sizeof(struct otr_event),
 	[OTR_DROP] = USED(drop),
 	[OTR_XSK_STATS] = USED(xsk),
+	[OTR_SEGMENT_PAYLOAD] = USED(payload),
 	[OTR_DISCARDED] = USED(discarded),
 	[OTR_SOURCE] = USED(source),
 };
@@ -339,6 +357,23 @@ static void store_seq(struct otr_event *ev, const struct field_spec *fs, const b
 			store_int((char *)&ev->u.state.reqs[i] + fs->off, fs->size, v);
 }
 
+/* segment_payload's bytes: a sequence of uint8 into u.payload.bytes, its length into n. */
+static void store_bytes(struct otr_event *ev, const bt_field *f)
+{
+	bt_field_class_type t = bt_field_get_class_type(f);
+	uint64_t n, v;
+
+	if (!bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_ARRAY))
+		return;
+	n = bt_field_array_get_length(f);
+	if (n > OTR_PAYLOAD_MAX)
+		n = OTR_PAYLOAD_MAX;
+	ev->u.payload.n = (uint32_t)n;
+	for (uint64_t i = 0; i < n; i++)
+		if (field_int(bt_field_array_borrow_element_field_by_index_const(f, i), &v))
+			ev->u.payload.bytes[i] = (uint8_t)v;
+}
+
 static void decode_fields(const struct otr_cls_info *ci, const bt_field *payload,
 			  struct otr_event *ev)
 {
@@ -372,6 +407,9 @@ static void decode_fields(const struct otr_cls_info *ci, const bt_field *payload
 		case S_SEQ:
 			store_seq(ev, &spec[i], f, first_seq);
 			first_seq = false;
+			break;
+		case S_BYTES:
+			store_bytes(ev, f);
 			break;
 		}
 	}

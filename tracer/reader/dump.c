@@ -152,6 +152,11 @@ static void print_event(FILE *f, const struct otr_event *e)
 		fprintf(f, " state=%s msg=\"%s\"", source_state_name(e->u.source.state),
 			e->u.source.msg);
 		break;
+	case OTR_SEGMENT_PAYLOAD:
+		fprintf(f, " seq=%u len=%u bytes=", e->u.payload.seq, e->u.payload.len);
+		for (uint32_t i = 0; i < e->u.payload.n && i < OTR_PAYLOAD_MAX; i++)
+			fprintf(f, "%02x", e->u.payload.bytes[i]);
+		break;
 	default:
 		break;
 	}

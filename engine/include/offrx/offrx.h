@@ -238,7 +238,14 @@ struct offrx_engine_opts {
 	/* Warnings and errors, one sentence each (level: 0 error, 1 warning, 2 info). Default:
 	 * printed on stderr with an "offrx: " prefix. */
 	void (*log)(int level, const char *msg, void *user);
+	/* Payload in the trace: 0 (the default) puts no byte of any stream into the trace. N > 0
+	 * adds an offrx:segment_payload event with the first N bytes of every data segment the
+	 * engine on the wire accepts for a connection, for debugging only (a trace then holds
+	 * the application's data). Capped at OFFRX_TRACE_PAYLOAD_MAX. */
+	uint32_t trace_payload_bytes;
 };
+
+#define OFFRX_TRACE_PAYLOAD_MAX 256
 
 #define OFFRX_XDP_NATIVE 0
 #define OFFRX_XDP_SKB	 1
