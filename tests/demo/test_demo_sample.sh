@@ -73,6 +73,18 @@ if [[ -x "$EXPORT" ]]; then
 	check "offrx-export --format chrome, status 0 ($rc), valid JSON" \
 		eval 'test $rc -eq 0 && python3 -c "import json; json.load(open(\"$TMP/chrome.json\"))"'
 	rc=0
+	as_user "$EXPORT" --format jsonl "$T" >"$TMP/events.jsonl" 2>>"$TMP/exp.err" || rc=$?
+	check "offrx-export --format jsonl, status 0 ($rc), a header, events and a complete end" \
+		eval 'test $rc -eq 0 && python3 -c "
+import json
+ls = [json.loads(l) for l in open(\"$TMP/events.jsonl\")]
+assert ls[0][\"event\"] == \"header\" and ls[-1][\"event\"] == \"end\" and ls[-1][\"complete\"]
+assert sum(1 for d in ls if d[\"event\"] == \"conn_open\") >= 20"'
+	rc=0
+	as_user "$EXPORT" --format csv "$T" >"$TMP/conns.csv" 2>>"$TMP/exp.err" || rc=$?
+	check "offrx-export --format csv, status 0 ($rc), a row per connection" \
+		eval 'test $rc -eq 0 -a "$(wc -l <"$TMP/conns.csv")" -ge 21'
+	rc=0
 	as_user "$EXPORT" --verify "$T" >"$TMP/verify.txt" 2>&1 || rc=$?
 	check "offrx-export --verify: no violation ($rc)" test "$rc" -eq 0
 	[[ $rc -eq 0 ]] || sed 's/^/  | /' "$TMP/verify.txt" | tail -10
