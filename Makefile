@@ -6,6 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure
 
 .PHONY: all deps configure build test test-variants demo bench clean distclean format format-check
+.PHONY: fuzz fuzz-ci fuzz-build
 
 all: build
 
@@ -49,6 +50,21 @@ bench: build
 	OFFRX_BIN=$(BUILD_DIR) bench/bench_trace.sh
 	@for b in bench/bench_view.sh bench/bench_export.sh; do \
 		if [ -x $$b ]; then OFFRX_BIN=$(BUILD_DIR) $$b || exit 1; fi; done
+
+# libFuzzer harnesses (tests/fuzz, README "Fuzzing"): clang, ASan and UBSan in $(FUZZ_DIR);
+# FUZZ_SECONDS per harness, two harnesses at a time. fuzz-ci: 60 s each. Non-zero on a crash.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 300
+
+fuzz-build: deps
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_C_COMPILER=clang -DOFFRX_FUZZ=ON -DOFFRX_TRACING=NONE
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz-targets
+
+fuzz: fuzz-build
+	tests/fuzz/run_fuzz.sh --build $(FUZZ_DIR) --seconds $(FUZZ_SECONDS)
+
+fuzz-ci: fuzz-build
+	tests/fuzz/run_fuzz.sh --build $(FUZZ_DIR) --seconds 60
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -213,7 +213,8 @@ double oex_rel_s(const struct oex_run *run, int64_t ts_ns)
 {
 	if (run->t0_ns == OEX_TS_NONE || ts_ns == OEX_TS_NONE)
 		return 0;
-	return (double)(ts_ns - run->t0_ns) / 1e9;
+	/* Unsigned: a corrupt trace's times may be far apart, and must not overflow. */
+	return (double)(int64_t)((uint64_t)ts_ns - (uint64_t)run->t0_ns) / 1e9;
 }
 
 void oex_fmt_endpoint(char *buf, size_t len, const char *addr, unsigned port)

@@ -529,13 +529,14 @@ static void ooo_insert(struct tcp_conn *c, uint32_t seq, const uint8_t *data, ui
 		o->off = 0;
 		o->psh = psh && piece_end == end;
 		o->fin = pfin;
-		if (plen)
+		if (plen) { /* a bare FIN comes with data == NULL: no arithmetic on it */
 			memcpy(o->data, data, plen);
+			data += plen;
+		}
 		o->next = *pp;
 		*pp = o;
 		pp = &o->next;
 		c->ooo_bytes += plen + OOO_PIECE_COST;
-		data += plen;
 		seq += plen;
 		len -= plen;
 		if (pfin)
