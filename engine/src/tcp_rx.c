@@ -36,8 +36,9 @@ struct tcp_conn {
 	struct pkt_tcp_build tmpl; /* our replies: addresses, ports, MACs, VLAN */
 	enum tcp_state state;
 	uint32_t irs, iss, snd_nxt, rcv_nxt; /* rcv_nxt counts the peer's FIN */
-	uint32_t adv_edge;		     /* right edge of the window last advertised */
-	uint8_t rcv_wscale;		     /* our shift, 0 if the peer did not offer scaling */
+	uint32_t adv_edge;  /* furthest right edge ever advertised: what we accept up to */
+	uint32_t last_edge; /* right edge of the window last advertised (window updates) */
+	uint8_t rcv_wscale; /* our shift, 0 if the peer did not offer scaling */
 	bool ts_ok, sack_ok, delack_queued, ack_queued;
 	uint32_t ts_recent;
 	uint32_t unacked_bytes;
@@ -240,6 +241,16 @@ static uint16_t window_field(struct tcp_conn *c, uint32_t *edge)
 	return field;
 }
 
+/* A window rounded down to our scale can end left of the edge already advertised: keep
+ * accepting up to the old edge (RFC 9293 3.8.6, SHLD-14: do not shrink the window; RFC 7323
+ * 2.4). What the core cannot store of it is counted as no_room and never acknowledged. */
+static void note_edge(struct tcp_conn *c, uint32_t edge)
+{
+	c->last_edge = edge;
+	if (seq_gt(edge, c->adv_edge))
+		c->adv_edge = edge;
+}
+
 static void send_seg(struct tcp_conn *c, uint8_t flags, uint32_t seq, bool with_window)
 {
 	struct tcp_rx *rx = c->rx;
@@ -251,13 +262,14 @@ static void send_seg(struct tcp_conn *c, uint8_t flags, uint32_t seq, bool with_
 	if (with_window) {
 		uint32_t edge;
 		b.window = window_field(c, &edge);
-		c->adv_edge = edge;
+		note_edge(c, edge);
 	}
 	if (flags & PKT_TCP_SYN) {
 		b.opts.present |= PKT_OPT_MSS;
 		b.opts.mss = rx->cfg.mss;
 		b.window = (uint16_t)MIN(rx->eng->q.cfg.hold_bytes_per_conn, 0xffffu);
-		c->adv_edge = c->rcv_nxt + b.window; /* a SYN-ACK's window is never scaled */
+		/* a SYN-ACK's window is never scaled */
+		c->adv_edge = c->last_edge = c->rcv_nxt + b.window;
 		if (c->rcv_wscale) {
 			b.opts.present |= PKT_OPT_WSCALE;
 			b.opts.wscale = c->rcv_wscale;
@@ -621,8 +633,13 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 		return;
 	}
 	if (c->state == TCP_LAST_ACK) {
+		bool text = seglen && seq_gt(seq + seglen, c->rcv_nxt);
+		if (text)
+			count_drop(rx, TCP_DROP_AFTER_FIN); /* seventh check: ignore the text */
 		if (s->ack == c->snd_nxt)
 			conn_close(c, OFFRX_CLOSE_FIN); /* our FIN is acknowledged */
+		else if (text)
+			send_ack(c);
 		return;
 	}
 	/* RFC 7323 4.3: remember the peer's clock from segments that cover rcv_nxt. */
@@ -640,6 +657,7 @@ static void established_input(struct tcp_conn *c, const struct pkt_info *s)
 		seq += skip;
 	}
 	if (seq_gt(seq + len, c->rcv_nxt + wnd)) {
+		count_drop(rx, TCP_DROP_OUT_OF_WINDOW); /* the part past the window */
 		len = c->rcv_nxt + wnd - seq;
 		fin = false;
 	}
@@ -757,7 +775,7 @@ void tcp_rx_tick(struct tcp_rx *rx)
 	for (struct tcp_conn *c = wscan ? rx->all : NULL; c; c = c->next) {
 		if (c->state != TCP_ESTABLISHED || !c->oc)
 			continue;
-		uint32_t adv = seq_gt(c->adv_edge, c->rcv_nxt) ? c->adv_edge - c->rcv_nxt : 0;
+		uint32_t adv = seq_gt(c->last_edge, c->rcv_nxt) ? c->last_edge - c->rcv_nxt : 0;
 		if (adv >= 4u * rx->cfg.mss)
 			continue;
 		uint32_t edge;

@@ -80,6 +80,7 @@ struct rconn {
 	EVP_MD_CTX *sha;
 	FILE *out;
 	uint64_t bytes, indicated;
+	bool stall; /* --stall-port: reads nothing after its first requests */
 	double t_open;
 	char local[80], remote[80];
 };
@@ -96,6 +97,8 @@ static struct {
 	uint32_t buf_size, depth, prefill, flags;
 	const char *out_dir;
 	bool json, quiet, no_hash;
+	uint16_t stall_ports[MAX_PORTS]; /* --stall-port */
+	uint32_t n_stall;
 	uint32_t max_conns;
 } cfg = { .buf_size = 65536, .depth = 4 };
 
@@ -164,6 +167,10 @@ static void on_new(struct offrx_conn *conn, void *user)
 	EVP_DigestInit_ex(rc->sha, EVP_sha256(), NULL);
 	rc->t_open = now_s();
 	offrx_conn_names(conn, rc->local, rc->remote, sizeof(rc->local));
+	const char *lport = strrchr(rc->local, ':');
+	for (uint32_t i = 0; lport && i < cfg.n_stall; i++)
+		if ((unsigned)atoi(lport + 1) == cfg.stall_ports[i])
+			rc->stall = true;
 	if (cfg.out_dir) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/conn-%" PRIu64 ".bin", cfg.out_dir, rc->id);
@@ -190,7 +197,7 @@ static void on_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, vo
 		/* The bytes the engine placed follow the prefill; data_offset moved past them. */
 		uint32_t i = (uint32_t)r->cookie;
 		take(rc, rc->mem + (size_t)i * cfg.buf_size + cfg.prefill, r->bytes_placed);
-		if (r->status == OFFRX_SUCCESS)
+		if (r->status == OFFRX_SUCCESS && !rc->stall)
 			post(rc, i);
 	}
 }
@@ -200,6 +207,8 @@ static int on_indicate(struct offrx_conn *conn, struct offrx_ind_buf *bufs, uint
 {
 	struct rconn *rc = ctx;
 	(void)conn;
+	if (rc->stall)
+		return OFFRX_NOT_ACCEPTED; /* the engine keeps it: the window closes */
 	struct offrx_ind_buf *last = bufs;
 	for (struct offrx_ind_buf *b = bufs; b; b = b->next) {
 		take(rc, b->data, b->len);
@@ -368,6 +377,9 @@ static void usage(FILE *f)
 		"  -o, --out DIR           write each stream to DIR/conn-<id>.bin\n"
 		"  -D, --duration S        stop after S seconds\n"
 		"  -n, --max-conns N       stop after N connections have closed\n"
+		"      --stall-port P      a slow reader on local port P (also give --port P):\n"
+		"                          its requests are not posted again once complete and\n"
+		"                          indicated data is refused, so its window closes\n"
 		"      --json              print a JSON summary on stdout at the end\n"
 		"                          (SIGUSR1: the drop counters as {\"drops\":{...}})\n"
 		"      --xdp-mode native|skb   XDP attach mode (default native)\n"
@@ -434,6 +446,7 @@ int main(int argc, char **argv)
 	};
 	bool trace = false, trace_live = false;
 	enum { O_KEEP_CAPS = 512, O_TRACE_PAYLOAD };
+	enum { O_STALL_PORT = 600 };
 	bool keep_caps = false;
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
@@ -457,6 +470,7 @@ int main(int argc, char **argv)
 		{ "trace-live", no_argument, NULL, O_TRACE_LIVE },
 		{ "no-hash", no_argument, NULL, O_NO_HASH },
 		{ "keep-caps", no_argument, NULL, O_KEEP_CAPS },
+		{ "stall-port", required_argument, NULL, O_STALL_PORT },
 		{ "trace-payload", required_argument, NULL, O_TRACE_PAYLOAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -548,6 +562,14 @@ int main(int argc, char **argv)
 			break;
 		case O_KEEP_CAPS:
 			keep_caps = true;
+			break;
+		case O_STALL_PORT:
+			if (cfg.n_stall >= MAX_PORTS) {
+				fprintf(stderr, "offrx-recv: at most %d --stall-port\n", MAX_PORTS);
+				return 2;
+			}
+			cfg.stall_ports[cfg.n_stall++] =
+				(uint16_t)parse_u32("--stall-port", optarg, 1, 65535);
 			break;
 		case O_TRACE_PAYLOAD:
 			o.trace_payload_bytes =
