@@ -6,6 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure
 
 .PHONY: all deps configure build test test-variants demo bench clean distclean format format-check
+.PHONY: soak
 .PHONY: fuzz fuzz-ci fuzz-build
 
 all: build
@@ -50,6 +51,13 @@ bench: build
 	OFFRX_BIN=$(BUILD_DIR) bench/bench_trace.sh
 	@for b in bench/bench_view.sh bench/bench_export.sh; do \
 		if [ -x $$b ]; then OFFRX_BIN=$(BUILD_DIR) $$b || exit 1; fi; done
+	bench/bench_scale.sh --build $(BUILD_DIR)
+
+# Soak (root, not part of make test; CTest runs a 2-minute one, tests/soak): the demo's mix
+# plus 1% drop, 1% reorder and 100 connections a second, byte-exact, RSS slopes reported.
+SOAK_MINUTES ?= 30
+soak: build
+	bench/soak.sh --minutes $(SOAK_MINUTES) --build $(BUILD_DIR)
 
 # libFuzzer harnesses (tests/fuzz, README "Fuzzing"): clang, ASan and UBSan in $(FUZZ_DIR);
 # FUZZ_SECONDS per harness, two harnesses at a time. fuzz-ci: 60 s each. Non-zero on a crash.

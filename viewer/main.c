@@ -113,11 +113,19 @@ static int run_batch(struct vsource *s, const struct ui_opts *uo, int64_t interv
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int status = 0;
+	/* OFFRX_VIEW_FRAME_STATS=1: time each frame (snapshot, sort, detail, text) and print the
+	 * figures at exit; bench/bench_scale.sh reads them with thousands of rows. */
+	const char *fs = getenv("OFFRX_VIEW_FRAME_STATS");
+	bool frame_stats = fs && *fs && strcmp(fs, "0");
+	int64_t frame_sum = 0, frame_max = 0;
+	size_t frame_rows = 0;
+	unsigned frames = 0;
 	for (unsigned it = 1;; it++) {
 		int64_t until = mono_ns() + interval_ns;
 		bool fin = false;
 		while (!stop_batch && !(fin = vs_finished(s)) && mono_ns() < until)
 			sleep_ns(10000000);
+		int64_t frame_t0 = mono_ns();
 		vs_lock(s);
 		snap_take(&sn, s, NULL);
 		vs_unlock(s);
@@ -140,6 +148,13 @@ static int run_batch(struct vsource *s, const struct ui_opts *uo, int64_t interv
 		}
 		bool last = fin || stop_batch || (iterations > 0 && (long)it >= iterations);
 		batch_print(stdout, &sn, &v, it, last);
+		if (frame_stats) {
+			int64_t ft = mono_ns() - frame_t0;
+			frame_sum += ft;
+			frame_max = ft > frame_max ? ft : frame_max;
+			frame_rows = sn.nrows > frame_rows ? sn.nrows : frame_rows;
+			frames++;
+		}
 		if (ferror(stdout)) {
 			status = status ? status : 1;
 			break;
@@ -147,6 +162,11 @@ static int run_batch(struct vsource *s, const struct ui_opts *uo, int64_t interv
 		if (last)
 			break;
 	}
+	if (frame_stats && frames)
+		fprintf(stderr,
+			"offrx-view: frame stats: %u frames, up to %zu rows, "
+			"frame time avg %.3f ms, max %.3f ms\n",
+			frames, frame_rows, frame_sum / 1e6 / frames, frame_max / 1e6);
 	snap_free(&sn);
 	view_free(&v);
 	return status;

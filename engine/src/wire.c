@@ -235,8 +235,8 @@ static uint32_t wire_drops(const struct offrx_engine *eng, const char **names, u
 	struct xsk_link_stats ls;
 	xsk_link_stats(w->link, &ls);
 	PUT("link.fault_dropped", ls.fault_dropped);
-	PUT("link.fault_reordered",
-	    ls.fault_reordered); /* not a drop: counted so runs can report it */
+	/* Not a drop: counted here so that runs can report the faults they injected. */
+	PUT("link.fault_reordered", ls.fault_reordered);
 	PUT("link.tx_full", ls.tx_full + w->tx_errors);
 	PUT("xsk.rx_dropped", ls.rx_dropped);
 	PUT("xsk.rx_ring_full", ls.rx_ring_full);

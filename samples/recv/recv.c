@@ -35,7 +35,7 @@ struct lat {
 	uint64_t p2c_n, p2c_max_ns, p2c_sum_ns;
 };
 
-#define MAX_LAT 4096
+#define MAX_LAT 65536 /* by id modulo: 10,000 open connections must not share slots */
 static struct lat lats[MAX_LAT];
 
 static struct lat *lat_of(uint64_t id)
@@ -80,7 +80,8 @@ struct rconn {
 	EVP_MD_CTX *sha;
 	FILE *out;
 	uint64_t bytes, indicated;
-	bool stall; /* --stall-port: reads nothing after its first requests */
+	bool stall;	/* --stall-port: reads nothing after its first requests */
+	uint32_t flags; /* request flags: --mode, or no-push on a --nopush-port */
 	double t_open;
 	char local[80], remote[80];
 };
@@ -100,6 +101,8 @@ static struct {
 	uint16_t stall_ports[MAX_PORTS]; /* --stall-port */
 	uint32_t n_stall;
 	uint32_t max_conns;
+	uint16_t nopush_ports[MAX_PORTS];
+	uint32_t n_nopush;
 } cfg = { .buf_size = 65536, .depth = 4 };
 
 static volatile int stop;
@@ -151,7 +154,7 @@ static void post(struct rconn *rc, uint32_t i)
 	struct offrx_recv_req *r = &rc->reqs[i];
 	rc->segs[i] = (struct offrx_seg){ rc->mem + (size_t)i * cfg.buf_size, cfg.buf_size };
 	offrx_req_init(r, &rc->segs[i], 1, i);
-	r->flags = cfg.flags;
+	r->flags = rc->flags;
 	r->bytes_transferred = cfg.prefill; /* the application's own bytes, not the stream's */
 	offrx_post_recv(rc->conn, r);
 }
@@ -171,6 +174,11 @@ static void on_new(struct offrx_conn *conn, void *user)
 	for (uint32_t i = 0; lport && i < cfg.n_stall; i++)
 		if ((unsigned)atoi(lport + 1) == cfg.stall_ports[i])
 			rc->stall = true;
+	rc->flags = cfg.flags;
+	const char *colon = strrchr(rc->local, ':');
+	for (uint32_t i = 0; colon && i < cfg.n_nopush; i++)
+		if ((unsigned)atoi(colon + 1) == cfg.nopush_ports[i])
+			rc->flags = OFFRX_REQ_NO_PUSH;
 	if (cfg.out_dir) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/conn-%" PRIu64 ".bin", cfg.out_dir, rc->id);
@@ -261,8 +269,10 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 	static const char *why[] = { "-", "fin", "rst", "idle", "upload" };
 	snprintf(res->close_reason, sizeof(res->close_reason), "%s",
 		 ev->reason <= OFFRX_CLOSE_UPLOAD ? why[ev->reason] : "?");
-	*results_tail = res;
-	results_tail = &res->next;
+	if (cfg.json) { /* kept for the summary; otherwise a long run would grow without bound */
+		*results_tail = res;
+		results_tail = &res->next;
+	}
 	if (!cfg.quiet) {
 		printf("conn %" PRIu64 " %s -> %s: %" PRIu64 " bytes in %.3f s (%.2f Gbit/s), "
 		       "%" PRIu64 " completions (",
@@ -290,6 +300,8 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 	free(rc->mem);
 	free(rc);
 	offrx_conn_set_context(conn, NULL);
+	if (!cfg.json)
+		free(res);
 	if (cfg.max_conns && ++closed >= cfg.max_conns)
 		stop = 1;
 }
@@ -380,6 +392,10 @@ static void usage(FILE *f)
 		"      --stall-port P      a slow reader on local port P (also give --port P):\n"
 		"                          its requests are not posted again once complete and\n"
 		"                          indicated data is refused, so its window closes\n"
+		"      --conn-limit N      connections the engine holds at once, and half-open\n"
+		"                          ones (defaults 4096 and 1024); raise for scale runs\n"
+		"      --nopush-port P     requests on connections to local port P are no-push,\n"
+		"                          whatever --mode says (repeatable)\n"
 		"      --json              print a JSON summary on stdout at the end\n"
 		"                          (SIGUSR1: the drop counters as {\"drops\":{...}})\n"
 		"      --xdp-mode native|skb   XDP attach mode (default native)\n"
@@ -442,7 +458,9 @@ int main(int argc, char **argv)
 		O_QUIET,
 		O_TRACE,
 		O_TRACE_LIVE,
-		O_NO_HASH
+		O_NO_HASH,
+		O_CONN_LIMIT,
+		O_NOPUSH_PORT
 	};
 	bool trace = false, trace_live = false;
 	enum { O_KEEP_CAPS = 512, O_TRACE_PAYLOAD };
@@ -469,6 +487,8 @@ int main(int argc, char **argv)
 		{ "trace", no_argument, NULL, O_TRACE },
 		{ "trace-live", no_argument, NULL, O_TRACE_LIVE },
 		{ "no-hash", no_argument, NULL, O_NO_HASH },
+		{ "conn-limit", required_argument, NULL, O_CONN_LIMIT },
+		{ "nopush-port", required_argument, NULL, O_NOPUSH_PORT },
 		{ "keep-caps", no_argument, NULL, O_KEEP_CAPS },
 		{ "stall-port", required_argument, NULL, O_STALL_PORT },
 		{ "trace-payload", required_argument, NULL, O_TRACE_PAYLOAD },
@@ -574,6 +594,19 @@ int main(int argc, char **argv)
 		case O_TRACE_PAYLOAD:
 			o.trace_payload_bytes =
 				parse_u32("--trace-payload", optarg, 0, OFFRX_TRACE_PAYLOAD_MAX);
+			break;
+		case O_CONN_LIMIT:
+			o.max_conns = parse_u32("--conn-limit", optarg, 1, 1u << 20);
+			o.max_halfopen = o.max_conns;
+			break;
+		case O_NOPUSH_PORT:
+			if (cfg.n_nopush == MAX_PORTS) {
+				fprintf(stderr, "offrx-recv: at most %d --nopush-port\n",
+					MAX_PORTS);
+				return 2;
+			}
+			cfg.nopush_ports[cfg.n_nopush++] =
+				(uint16_t)parse_u32("--nopush-port", optarg, 1, 65535);
 			break;
 		case O_TRACE_LIVE:
 			trace_live = true;

@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +49,13 @@
 
 #define CONNECT_TIMEOUT_S   10
 #define CONNS_MAX	    1024
+#define HOLD_CONNS_MAX	    65536 /* hold: one thread, poll, no thread per connection */
+#define CHURN_BYTES_DEFAULT 4096
+#define CHURN_BYTES_MAX	    (16u << 20)
+#define CHURN_RATE_DEFAULT  100
+#define CHURN_RATE_MAX	    100000
+#define CHURN_GIVE_UP_S	    30 /* a churn connection not done by then counts as failed */
+#define HOLD_INTERVAL_MS    600
 #define BULK_BYTES_DEFAULT  (256ull << 20)
 #define BULK_WRITE_DEFAULT  (256u << 10)
 #define MSG_SIZE_DEFAULT    1024
@@ -65,9 +74,9 @@
 	"no answer within " STR( \
 		CONNECT_TIMEOUT_S) " s; check that the host is up and not firewalled"
 
-enum pattern { PAT_BULK, PAT_MESSAGES, PAT_TRICKLE };
+enum pattern { PAT_BULK, PAT_MESSAGES, PAT_TRICKLE, PAT_CHURN, PAT_HOLD, PAT__COUNT };
 
-static const char *const pattern_names[] = { "bulk", "messages", "trickle" };
+static const char *const pattern_names[] = { "bulk", "messages", "trickle", "churn", "hold" };
 
 struct opts {
 	enum pattern pattern;
@@ -78,12 +87,13 @@ struct opts {
 	uint64_t interval_ms;
 	uint64_t seed;
 	uint64_t conns;
+	uint64_t rate; /* churn: connections opened per second */
 	uint64_t sndbuf;
 	double duration; /* seconds; 0: no limit */
 	const char *bind;
 	uint64_t mss;
 	uint64_t linger_s; /* 0: close without waiting for the acknowledgements */
-	bool bytes_set, count_set, msg_size_set, interval_set;
+	bool bytes_set, count_set, msg_size_set, interval_set, rate_set;
 	bool rst, json, quiet;
 };
 
@@ -109,6 +119,7 @@ struct conn {
 	uint64_t writes;
 	uint64_t t0, t1;
 	int mss;
+	char local[INET6_ADDRSTRLEN + 16]; /* our end, ADDR:PORT: how a receiver names us */
 	bool failed;
 	bool done; /* set last by the thread: __atomic only */
 	char sha256[65];
@@ -259,9 +270,24 @@ static const char usage_text[] =
 	"            -s 100 -i 5 --mss 1000. The last write is a plain send()\n"
 	"            (PSH), then the FIN. In between, the receiver's push timer,\n"
 	"            not PSH, decides its latency.\n"
+	"  churn     connection churn: open --rate R connections a second\n"
+	"            (default 100), each sending --bytes N (default 4K) and\n"
+	"            closing with FIN, for --duration S or --count C\n"
+	"            connections in all; one thread, non-blocking connects, so\n"
+	"            a lost SYN delays one connection, not the rest.\n"
+	"            Connection i still sends the stream of SEED+i.\n"
+	"  hold      many long connections each with a trickle: open --conns N\n"
+	"            (up to 65536, one thread; RLIMIT_NOFILE is raised), then\n"
+	"            every --interval-ms I (default 600) write one piece on each,\n"
+	"            staggered over the interval, with MSG_MORE: a piece is one\n"
+	"            full segment (the connection's MSS, or --msg-size), so it\n"
+	"            leaves at once without PSH and the receiver's push timer\n"
+	"            completes it. --count C rounds or --duration S; the last\n"
+	"            piece is a plain send() (PSH), then the FIN.\n"
 	"\n"
 	"Options:\n"
-	"  -p, --pattern P      bulk, messages or trickle (default bulk)\n"
+	"  -p, --pattern P      bulk, messages, trickle, churn or hold (default\n"
+	"                       bulk)\n"
 	"  -n, --bytes N        bytes per connection; K, M, G mean KiB, MiB, GiB.\n"
 	"                       With messages or trickle, instead of --count:\n"
 	"                       the last piece is shorter if S does not divide N\n"
@@ -269,7 +295,9 @@ static const char usage_text[] =
 	"  -s, --msg-size S     bytes per message or write (K, M suffixes)\n"
 	"  -i, --interval-ms I  milliseconds between messages or writes\n"
 	"  -S, --seed N         stream seed (default 1); connection i uses N+i\n"
-	"  -C, --conns N        parallel connections, a thread each (max 1024)\n"
+	"  -C, --conns N        parallel connections, a thread each (max 1024;\n"
+	"                       hold: max 65536 on one thread)\n"
+	"      --rate R         churn: connections opened per second (default 100)\n"
 	"  -d, --duration S     stop sending after S seconds (2.5 is fine); with\n"
 	"                       no --bytes or --count, send until then\n"
 	"  -b, --bind ADDR      local address to connect from\n"
@@ -280,7 +308,8 @@ static const char usage_text[] =
 	"                       the time printed then counts delivery\n"
 	"      --rst            close with RST (SO_LINGER 0) instead of FIN; data\n"
 	"                       not yet sent is dropped, unless --linger is given\n"
-	"      --json           a JSON object per line: each connection, the total\n"
+	"      --json           a JSON object per line: each connection (with its\n"
+	"                       local ADDR:PORT), the total\n"
 	"  -q, --quiet          no progress line, no text summary (errors remain)\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
@@ -367,6 +396,7 @@ enum {
 	OPT_LINGER,
 	OPT_RST,
 	OPT_JSON,
+	OPT_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -384,6 +414,7 @@ static const struct option long_opts[] = {
 	{ "linger", optional_argument, NULL, OPT_LINGER },
 	{ "rst", no_argument, NULL, OPT_RST },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -401,11 +432,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'p': {
 			int p = 0;
 
-			while (p < 3 && strcmp(optarg, pattern_names[p]))
+			while (p < PAT__COUNT && strcmp(optarg, pattern_names[p]))
 				p++;
-			if (p == 3)
-				usage_error("--pattern: '%s' is not a pattern (use bulk, messages "
-					    "or trickle)",
+			if (p == PAT__COUNT)
+				usage_error("--pattern: '%s' is not a pattern (use bulk, messages, "
+					    "trickle, churn or hold)",
 					    optarg);
 			o->pattern = p;
 			break;
@@ -431,7 +462,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->seed = parse_num("--seed", optarg, false, 0, UINT64_MAX);
 			break;
 		case 'C':
-			o->conns = parse_num("--conns", optarg, false, 1, CONNS_MAX);
+			o->conns = parse_num("--conns", optarg, false, 1, HOLD_CONNS_MAX);
 			break;
 		case 'd':
 			o->duration = parse_seconds("--duration", optarg);
@@ -455,6 +486,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_JSON:
 			o->json = true;
 			break;
+		case OPT_RATE:
+			o->rate = parse_num("--rate", optarg, false, 1, CHURN_RATE_MAX);
+			o->rate_set = true;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -476,6 +511,43 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		usage_error("expected one ADDR:PORT to connect to, got %d arguments",
 			    argc - optind);
 	o->target = argv[optind];
+
+	if (o->rate_set && o->pattern != PAT_CHURN)
+		usage_error("--rate applies to --pattern churn only");
+	if (o->conns > CONNS_MAX && o->pattern != PAT_HOLD)
+		usage_error("--conns %" PRIu64 ": at most %d connections with a thread each (use "
+			    "--pattern hold for more)",
+			    o->conns, CONNS_MAX);
+	if (o->pattern == PAT_CHURN) {
+		if (o->conns > 1 || o->interval_set || o->msg_size_set || o->rst || o->linger_s)
+			usage_error("--pattern churn takes --rate, --bytes, --count (connections) "
+				    "and --duration; not --conns, --interval-ms, --msg-size, "
+				    "--rst or --linger");
+		if (!o->rate_set)
+			o->rate = CHURN_RATE_DEFAULT;
+		if (!o->bytes_set)
+			o->bytes = CHURN_BYTES_DEFAULT;
+		if (o->bytes > CHURN_BYTES_MAX)
+			usage_error("--bytes %" PRIu64 ": churn connections send at most %u bytes",
+				    o->bytes, CHURN_BYTES_MAX);
+		if (!o->count_set && o->duration == 0)
+			usage_error("--pattern churn needs --duration S or --count C");
+		if (!o->count_set)
+			o->count = UINT64_MAX;
+		return;
+	}
+	if (o->pattern == PAT_HOLD) {
+		if (o->bytes_set || o->rst)
+			usage_error("--pattern hold takes --conns, --interval-ms, --msg-size, "
+				    "--count (rounds) and --duration; not --bytes or --rst");
+		if (!o->interval_set)
+			o->interval_ms = HOLD_INTERVAL_MS;
+		if (o->interval_ms == 0)
+			usage_error("--pattern hold needs --interval-ms of 1 or more");
+		if (!o->count_set)
+			o->count = o->duration > 0 ? UINT64_MAX : COUNT_DEFAULT;
+		return;
+	}
 
 	if (o->pattern == PAT_BULK) {
 		if (o->count_set)
@@ -909,6 +981,8 @@ static void print_conn(const struct opts *o, const struct conn *c)
 	if (o->json) {
 		printf("{\"conn\":%u,\"peer\":", c->id);
 		json_string(stdout, c->peer);
+		printf(",\"local\":");
+		json_string(stdout, c->local);
 		printf(",\"pattern\":\"%s\",\"seed\":%" PRIu64 ",\"bytes\":%" PRIu64
 		       ",\"writes\":%" PRIu64 ",\"seconds\":%.6f,\"bits_per_second\":%.0f"
 		       ",\"mss\":%d,\"close\":\"%s\",\"sha256\":\"%s\",\"error\":",
@@ -960,6 +1034,311 @@ static void progress(const struct opts *o, struct conn *conns, uint64_t start, u
 		fprintf(stderr, "\r%6.1f s  sent %s  %s\033[K", (double)(now - start) / SEC, done,
 			rate);
 	*prev_bytes = sum;
+}
+
+/* --- many connections on one thread: churn and hold ---------------------------------------- */
+
+static void local_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		snprintf(buf, len, "?");
+	else
+		format_addr((struct sockaddr *)&ss, sl, buf, len);
+}
+
+/* Thousands of sockets in one process: raise the soft RLIMIT_NOFILE toward the hard one. */
+static void raise_nofile(uint64_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+struct churn_conn {
+	struct conn c; /* what print_conn reports */
+	uint8_t *buf;  /* the whole stream, generated at open: a partial send() loses nothing */
+	bool connected;
+	struct churn_conn *next; /* the open list */
+};
+
+static void churn_end(const struct opts *o, struct churn_conn *cc, const char *fmt, int err)
+{
+	struct conn *c = &cc->c;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (fmt) {
+		snprintf(c->err, sizeof(c->err), fmt, c->id, c->peer, strerror(err),
+			 connect_hint(err));
+		c->failed = true;
+		fprintf(stderr, "%s\n", c->err);
+	} else {
+		/* Hash only now: churn streams are whole or the connection failed. */
+		EVP_DigestUpdate(c->md, cc->buf, c->sent);
+		if (shutdown(c->fd, SHUT_WR) && !c->failed) {
+			snprintf(c->err, sizeof(c->err), PROG ": conn %u to %s: FIN: %s", c->id,
+				 c->peer, strerror(errno));
+			c->failed = true;
+		}
+	}
+	close(c->fd); /* the kernel still delivers what is queued, then the FIN */
+	c->t1 = now_ns();
+	EVP_DigestFinal_ex(c->md, md, &mdlen);
+	for (unsigned i = 0; i < mdlen && i < 32; i++)
+		sprintf(c->sha256 + 2 * i, "%02x", md[i]);
+	EVP_MD_CTX_free(c->md);
+	print_conn(o, c);
+	free(cc->buf);
+}
+
+/* churn: open --rate connections a second, each sends its --bytes and closes. */
+static int run_churn(const struct opts *o, const struct addrinfo *ai, const struct addrinfo *local,
+		     const char *peer)
+{
+	uint64_t start = now_ns(), opened = 0, finished = 0, failed = 0, bytes = 0;
+	uint64_t end = o->duration > 0 ? start + (uint64_t)(o->duration * SEC) : NO_DEADLINE;
+	struct churn_conn *open_list = NULL;
+	struct epoll_event evs[64];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0) {
+		fprintf(stderr, PROG ": epoll_create1: %s\n", strerror(errno));
+		return EXIT_IO;
+	}
+	raise_nofile(CHURN_RATE_MAX);
+	for (;;) {
+		uint64_t now = now_ns();
+		int timeout = 100, n;
+
+		/* Open what the schedule says is due: connection k at start + k / rate. */
+		while (opened < o->count && now < end && start + opened * SEC / o->rate <= now) {
+			struct churn_conn *cc = calloc(1, sizeof(*cc));
+			struct conn *c = cc ? &cc->c : NULL;
+			int fd;
+
+			if (!cc || !(cc->buf = malloc(o->bytes ? o->bytes : 1))) {
+				fprintf(stderr, PROG ": no memory for a churn connection\n");
+				free(cc);
+				close(ep);
+				return EXIT_IO;
+			}
+			c->id = (unsigned)opened++;
+			c->o = o;
+			c->peer = peer;
+			c->t0 = now;
+			c->md = EVP_MD_CTX_new();
+			EVP_DigestInit_ex(c->md, EVP_sha256(), NULL);
+			stream_init(&c->st, o->seed + c->id);
+			stream_fill(&c->st, cc->buf, o->bytes);
+			fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				    IPPROTO_TCP);
+			c->fd = fd;
+			if (fd < 0 ||
+			    (o->sndbuf && set_int(fd, SOL_SOCKET, SO_SNDBUF, (int)o->sndbuf)) ||
+			    (o->mss && set_int(fd, IPPROTO_TCP, TCP_MAXSEG, (int)o->mss)) ||
+			    (local && bind(fd, local->ai_addr, local->ai_addrlen)) ||
+			    (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)) {
+				int err = errno;
+
+				failed++;
+				churn_end(o, cc, PROG ": conn %u to %s: opening: %s (%s)", err);
+				free(cc);
+				continue;
+			}
+			struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = cc };
+
+			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+			cc->next = open_list;
+			open_list = cc;
+		}
+		if (!open_list && (opened >= o->count || now >= end))
+			break;
+		if (opened < o->count && now < end) {
+			uint64_t due = start + opened * SEC / o->rate;
+
+			timeout = due > now ? (int)((due - now + MS - 1) / MS) : 0;
+			if (timeout > 100)
+				timeout = 100;
+		}
+		n = epoll_wait(ep, evs, 64, timeout);
+		for (int i = 0; i < n; i++) {
+			struct churn_conn *cc = evs[i].data.ptr;
+			struct conn *c = &cc->c;
+			int err = 0;
+
+			if (!cc->connected) {
+				err = sock_error(c->fd);
+				if (!err) {
+					cc->connected = true;
+					local_name(c->fd, c->local, sizeof(c->local));
+					getsockopt(c->fd, IPPROTO_TCP, TCP_MAXSEG, &c->mss,
+						   &(socklen_t){ sizeof(c->mss) });
+				}
+			}
+			while (!err && c->sent < o->bytes) {
+				ssize_t k = send(c->fd, cc->buf + c->sent, o->bytes - c->sent,
+						 MSG_NOSIGNAL);
+				if (k > 0) {
+					c->sent += (uint64_t)k;
+					c->writes++;
+				} else if (k < 0 && errno != EINTR) {
+					if (errno != EAGAIN && errno != EWOULDBLOCK)
+						err = errno;
+					break;
+				}
+			}
+			if (!err && c->sent < o->bytes)
+				continue; /* the send buffer is full: wait for POLLOUT again */
+			for (struct churn_conn **p = &open_list; *p; p = &(*p)->next)
+				if (*p == cc) {
+					*p = cc->next;
+					break;
+				}
+			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+			if (err)
+				failed++;
+			else
+				bytes += c->sent;
+			finished++;
+			churn_end(o, cc,
+				  err ? (cc->connected ? PROG ": conn %u to %s: send: %s (%s)"
+						       : PROG ": conn %u to %s: connect: %s (%s)")
+				      : NULL,
+				  err);
+			free(cc);
+		}
+		/* A connection the receiver never answers fails after CHURN_GIVE_UP_S. */
+		now = now_ns();
+		for (struct churn_conn **p = &open_list; *p;) {
+			struct churn_conn *cc = *p;
+
+			if (now - cc->c.t0 < CHURN_GIVE_UP_S * SEC) {
+				p = &cc->next;
+				continue;
+			}
+			*p = cc->next;
+			epoll_ctl(ep, EPOLL_CTL_DEL, cc->c.fd, NULL);
+			failed++;
+			finished++;
+			churn_end(o, cc, PROG ": conn %u to %s: not done after 30 s: %s (%s)",
+				  ETIMEDOUT);
+			free(cc);
+		}
+	}
+	close(ep);
+	struct opts t = *o;
+
+	t.conns = opened;
+	print_total(&t, bytes, now_ns() - start, (unsigned)failed);
+	return failed ? EXIT_IO : 0;
+}
+
+/* hold: --conns long connections, each writes one MSS-sized piece every --interval-ms with
+ * MSG_MORE (one full segment, no PSH), staggered so the receiver sees an even trickle. */
+static int run_hold(const struct opts *o, const struct addrinfo *ai, const struct addrinfo *local,
+		    const char *peer)
+{
+	uint64_t n = o->conns, interval = o->interval_ms * MS, total = 0, start, end, t0;
+	struct conn *conns = calloc(n, sizeof(*conns));
+	uint8_t *buf = malloc(o->msg_size_set ? o->msg_size : MSS_MAX);
+	unsigned failed = 0;
+	char who[32];
+
+	if (!conns || !buf) {
+		fprintf(stderr, PROG ": no memory for %" PRIu64 " connections (lower --conns)\n",
+			n);
+		return EXIT_IO;
+	}
+	raise_nofile(n + 64);
+	for (uint64_t i = 0; i < n; i++) {
+		struct conn *c = &conns[i];
+		socklen_t len = sizeof(c->mss);
+
+		snprintf(who, sizeof(who), "conn %" PRIu64 ": ", i);
+		c->fd = conn_open(o, ai, local, who, c->err, sizeof(c->err));
+		if (c->fd < 0) {
+			fprintf(stderr, "%s\n", c->err);
+			for (uint64_t j = 0; j < i; j++)
+				close(conns[j].fd);
+			return EXIT_IO;
+		}
+		c->id = (unsigned)i;
+		c->o = o;
+		c->peer = peer;
+		stream_init(&c->st, o->seed + i);
+		getsockopt(c->fd, IPPROTO_TCP, TCP_MAXSEG, &c->mss, &len);
+		local_name(c->fd, c->local, sizeof(c->local));
+		c->md = EVP_MD_CTX_new();
+		EVP_DigestInit_ex(c->md, EVP_sha256(), NULL);
+	}
+	start = now_ns();
+	if (!o->quiet)
+		fprintf(stderr, PROG ": %" PRIu64 " connections open, trickling\n", n);
+	end = o->duration > 0 ? start + (uint64_t)(o->duration * SEC) : NO_DEADLINE;
+	t0 = start;
+	for (uint64_t k = 0; k < o->count; k++) {
+		for (uint64_t i = 0; i < n; i++) {
+			struct conn *c = &conns[i];
+			uint64_t due = t0 + k * interval + i * interval / n;
+			size_t piece = o->msg_size_set ? o->msg_size
+				       : c->mss > 0    ? (size_t)c->mss
+						       : 1024;
+			bool last =
+				k + 1 == o->count || (end != NO_DEADLINE && due + interval >= end);
+			int r;
+
+			if (due >= end)
+				goto done;
+			if (c->failed)
+				continue;
+			if (now_ns() < due)
+				sleep_until(due);
+			if (!c->t0)
+				c->t0 = now_ns();
+			c->deadline = (end != NO_DEADLINE ? end : now_ns()) + 30 * SEC;
+			stream_fill(&c->st, buf, piece);
+			r = send_all(c, buf, piece, last ? 0 : MSG_MORE);
+			if (r) {
+				snprintf(c->err, sizeof(c->err),
+					 PROG ": conn %u to %s: send after %" PRIu64
+					      " bytes: %s (%s)",
+					 c->id, c->peer, c->sent, r < 0 ? strerror(-r) : "stalled",
+					 r < 0 ? send_hint(-r) : "the receiver stopped reading");
+				c->failed = true;
+			}
+		}
+	}
+done:
+	for (uint64_t i = 0; i < n; i++) {
+		struct conn *c = &conns[i];
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned mdlen = 0;
+
+		if (!c->failed && conn_finish(c))
+			c->failed = true;
+		close(c->fd);
+		c->t1 = now_ns();
+		EVP_DigestFinal_ex(c->md, md, &mdlen);
+		EVP_MD_CTX_free(c->md);
+		for (unsigned j = 0; j < mdlen && j < 32; j++)
+			sprintf(c->sha256 + 2 * j, "%02x", md[j]);
+		if (c->failed) {
+			fprintf(stderr, "%s\n", c->err);
+			failed++;
+		}
+		print_conn(o, c);
+		total += c->sent;
+	}
+	print_total(o, total, now_ns() - start, failed);
+	free(conns);
+	free(buf);
+	return failed ? EXIT_IO : 0;
 }
 
 /* --- main --------------------------------------------------------------------------------- */
@@ -1022,6 +1401,16 @@ int main(int argc, char **argv)
 		return EXIT_IO;
 	}
 
+	if (o.pattern == PAT_CHURN || o.pattern == PAT_HOLD) {
+		format_addr(res->ai_addr, res->ai_addrlen, peer, sizeof(peer));
+		r = o.pattern == PAT_CHURN ? run_churn(&o, res, local, peer)
+					   : run_hold(&o, res, local, peer);
+		freeaddrinfo(res);
+		if (local)
+			freeaddrinfo(local);
+		return r;
+	}
+
 	conns = calloc(o.conns, sizeof(*conns));
 	if (!conns) {
 		fprintf(stderr, PROG ": no memory for %" PRIu64 " connections (lower --conns)\n",
@@ -1065,6 +1454,7 @@ int main(int argc, char **argv)
 		c->peer = peer;
 		stream_init(&c->st, o.seed + i);
 		getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &c->mss, &len);
+		local_name(fd, c->local, sizeof(c->local));
 		c->md = EVP_MD_CTX_new();
 		if (!c->md || !EVP_DigestInit_ex(c->md, EVP_sha256(), NULL)) {
 			fprintf(stderr, PROG ": cannot set up SHA-256 in libcrypto (check the "

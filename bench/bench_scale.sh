@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# Scale: thousands of concurrent connections through offrx-recv, each with 4 posted requests and
+# a trickle of data (offrx-send --pattern hold: one full segment without PSH every --interval-ms
+# per connection), so that every connection's push timer keeps running. For each count it
+# reports the engine's memory per connection, its CPU per second with every timer running
+# against idle, the live viewer's frame time with that many rows, and how late each push-timer
+# completion came after its last byte compared with the timer.
+#
+#   bench/bench_scale.sh [--build DIR] [--conns "1000 10000"] [--seconds S] [--check]
+#
+#   --build DIR         the build directory (default: build)
+#   --conns LIST        connection counts, run one after the other (default "1000 10000")
+#   --seconds S         how long each count trickles once all are connected (default 30)
+#   --interval-ms I     per-connection write interval (default 600: above the timer, so
+#                       each write is completed by the timer and then the next one starts it)
+#   --push-timer-ms T   the engine's push timer (default 500, the Chimney default)
+#   --tolerance-ms MS   a completion may come up to T + MS after its last byte (default 5)
+#   --no-trace          no live session and no viewer (the engine alone)
+#   --name PREFIX       namespace prefix (default offrxscale<pid>)
+#   --out DIR           keep logs and per-count JSON there
+#   --check             a test: exit 1 unless every connection was served byte-exact;
+#                       exit 77 when not root
+#   --strict-timing     with --check, also exit 1 when a completion exceeds T + tolerance
+#
+# Prints, per count, lines starting with "scale N:"; bench/RESULTS.md keeps them.
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$SRC/build
+COUNTS="1000 10000"
+HOLD_S=30
+INTERVAL=600
+TIMER=500
+TOL=5
+TRACE=1
+NS=offrxscale$$
+OUT=
+CHECK=
+STRICT=
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--build) BUILD=$(cd "$2" && pwd); shift 2 ;;
+	--conns) COUNTS=$2; shift 2 ;;
+	--seconds) HOLD_S=$2; shift 2 ;;
+	--interval-ms) INTERVAL=$2; shift 2 ;;
+	--push-timer-ms) TIMER=$2; shift 2 ;;
+	--tolerance-ms) TOL=$2; shift 2 ;;
+	--no-trace) TRACE=; shift ;;
+	--name) NS=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--check) CHECK=1; shift ;;
+	--strict-timing) STRICT=1; shift ;;
+	-h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bench_scale.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+	esac
+done
+if [[ $(id -u) != 0 ]]; then
+	echo "bench_scale.sh: needs root (network namespaces, XDP)" >&2
+	[[ -n "$CHECK" ]] && exit 77
+	exit 1
+fi
+RECV=$BUILD/samples/offrx-recv
+SEND=$BUILD/samples/send/offrx-send
+VIEW=$BUILD/viewer/offrx-view
+for f in "$RECV" "$SEND" "$VIEW"; do
+	[[ -x "$f" ]] || { echo "bench_scale.sh: $f is not built (cmake --build $BUILD)" >&2; exit 1; }
+done
+command -v python3 >/dev/null || { echo "bench_scale.sh: python3 is missing" >&2; exit 1; }
+
+WORK=${OUT:-$(mktemp -d /tmp/offrx-bench-scale.XXXXXX)}
+mkdir -p "$WORK"
+PIDS=()
+SESSIONS=()
+NS_UP=
+STATUS=0
+cleanup() {
+	set +e
+	local p
+	for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for p in "${SESSIONS[@]}"; do
+		lttng list "$p" >/dev/null 2>&1 && lttng destroy "$p" >/dev/null 2>&1
+		rm -rf "$HOME"/lttng-traces/*/"$p"-* 2>/dev/null
+	done
+	[[ -n "$NS_UP" ]] && "$SRC/scripts/netns" down --name "$NS" >/dev/null 2>&1
+	if [[ -z "$OUT" && $STATUS == 0 ]]; then rm -rf "$WORK"; else echo "bench_scale.sh: logs in $WORK" >&2; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [[ -n "$TRACE" ]]; then
+	pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize >/dev/null
+	pgrep -x lttng-relayd >/dev/null || lttng-relayd --daemonize >/dev/null
+fi
+# The viewer talks to lttng-relayd; on a shared machine it may run in another network namespace
+# (started by a test under 'ip netns exec'): then the viewer joins that one.
+RELAYD_NS=()
+RELAYD_PID=$(pgrep -x lttng-relayd | head -n 1 || true)
+if [[ -n "$TRACE" && -n "$RELAYD_PID" &&
+	$(readlink "/proc/$RELAYD_PID/ns/net") != $(readlink /proc/self/ns/net) ]]; then
+	RELAYD_NS=(nsenter "--net=/proc/$RELAYD_PID/ns/net")
+fi
+"$SRC/scripts/netns" up --name "$NS" >/dev/null
+NS_UP=1
+HZ=$(getconf CLK_TCK)
+rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+# private RSS: without LTTng's ring buffers (shared memory, the same size for any count)
+rss_private() { awk '/^Rss(Anon|File):/ {s += $2} END {print s}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# cpu_ms_per_s PID SECONDS: the process's CPU time per second of wall time over SECONDS
+cpu_ms_per_s() {
+	local a b
+	a=$(cpu_ticks "$1")
+	sleep "$2"
+	b=$(cpu_ticks "$1")
+	python3 -c "print(round(($b - $a) * 1000 / $HZ / $2, 1))"
+}
+
+for N in $COUNTS; do
+	D=$WORK/$N
+	mkdir -p "$D"
+	LIMIT=$((N + 1024))
+	TRACE_ARGS=()
+	[[ -n "$TRACE" ]] && TRACE_ARGS=(--trace-live)
+	ip netns exec "$NS-eng" "$RECV" --iface eng0 --port 5301 --conn-limit "$LIMIT" \
+		--depth 4 --buf-size 4096 --push-timer-ms "$TIMER" --max-conns "$N" --quiet --json \
+		"${TRACE_ARGS[@]}" >"$D/recv.json" 2>"$D/recv.err" &
+	RECV_PID=$!
+	PIDS+=("$RECV_PID")
+	for _ in $(seq 200); do
+		grep -q 'receiving on' "$D/recv.err" && break
+		kill -0 "$RECV_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q 'receiving on' "$D/recv.err" || { cat "$D/recv.err" >&2; STATUS=1; exit 1; }
+	VIEW_PID=
+	if [[ -n "$TRACE" ]]; then
+		URL=$(sed -n 's/^offrx-recv: tracing to \([^ ]*\) (session \(.*\))$/\1/p' "$D/recv.err")
+		SESSIONS+=("${URL##*/}")
+		OFFRX_VIEW_FRAME_STATS=1 "${RELAYD_NS[@]}" "$VIEW" --batch -d 1000 "$URL" \
+			>/dev/null 2>"$D/view.err" &
+		VIEW_PID=$!
+		PIDS+=("$VIEW_PID")
+	fi
+	sleep 2
+	R0=$(rss "$RECV_PID")
+	P0=$(rss_private "$RECV_PID")
+	IDLE=$(cpu_ms_per_s "$RECV_PID" 5)
+
+	ip netns exec "$NS-peer" "$SEND" -p hold -C "$N" -i "$INTERVAL" -d "$HOLD_S" --json \
+		10.77.0.1:5301 >"$D/sent.jsonl" 2>"$D/send.err" &
+	SEND_PID=$!
+	PIDS+=("$SEND_PID")
+	for _ in $(seq 1200); do
+		grep -q 'connections open' "$D/send.err" && break
+		kill -0 "$SEND_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q 'connections open' "$D/send.err"; then
+		echo "bench_scale.sh: offrx-send did not open $N connections:" >&2
+		tail -5 "$D/send.err" >&2
+		STATUS=1
+		exit 1
+	fi
+	# Let every connection reach its steady state (first writes, timers), then measure.
+	SETTLE=$((HOLD_S / 4 > 3 ? HOLD_S / 4 : 3))
+	sleep "$SETTLE"
+	BUSY=$(cpu_ms_per_s "$RECV_PID" $((HOLD_S / 3 > 3 ? HOLD_S / 3 : 3)))
+	R1=$(rss "$RECV_PID")
+	P1=$(rss_private "$RECV_PID")
+	SEND_RC=0
+	wait "$SEND_PID" || SEND_RC=$?
+	# offrx-recv exits once N connections have closed (--max-conns N)
+	for _ in $(seq 300); do kill -0 "$RECV_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -INT "$RECV_PID" 2>/dev/null || true
+	RECV_RC=0
+	wait "$RECV_PID" || RECV_RC=$?
+	if [[ -n "$VIEW_PID" ]]; then
+		for _ in $(seq 50); do kill -0 "$VIEW_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -INT "$VIEW_PID" 2>/dev/null || true
+		wait "$VIEW_PID" || true
+	fi
+	PIDS=()
+	python3 - "$D" "$N" "$TIMER" "$TOL" "$R0" "$R1" "$P0" "$P1" "$IDLE" "$BUSY" "$SEND_RC" \
+		"$RECV_RC" "$INTERVAL" "${CHECK:+1}" "${STRICT:+1}" <<'EOF' || STATUS=1
+import collections, json, os, re, sys
+d, n, timer, tol = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+r0, r1, p0, p1 = (int(x) for x in sys.argv[5:9])
+idle, busy = float(sys.argv[9]), float(sys.argv[10])
+send_rc, recv_rc, interval = int(sys.argv[11]), int(sys.argv[12]), int(sys.argv[13])
+check, strict = sys.argv[14] == "1", sys.argv[15] == "1"
+sent = collections.Counter()
+errors = 0
+for line in open(os.path.join(d, "sent.jsonl")):
+    o = json.loads(line)
+    if o.get("total"):
+        continue
+    if o.get("error"):
+        errors += 1
+    sent[(o["sha256"], o["bytes"])] += 1
+try:
+    r = json.load(open(os.path.join(d, "recv.json")))
+except (OSError, ValueError):
+    r = {"connections": [], "drops": {}}
+recv = collections.Counter((c["sha256"], c["bytes"]) for c in r["connections"])
+exact = sum((sent & recv).values())
+timer_n = sum(c["push_timer_wait_ms"]["count"] for c in r["connections"])
+waits = [c["push_timer_wait_ms"] for c in r["connections"] if c["push_timer_wait_ms"]["count"]]
+late_max = max((w["max"] for w in waits), default=0.0) - timer
+early_min = min((w["min"] for w in waits), default=timer) - timer
+avg = (sum(w["avg"] * w["count"] for w in waits) / timer_n - timer) if timer_n else 0.0
+over = sum(1 for w in waits if w["max"] > timer + tol)
+by = collections.Counter()
+for c in r["connections"]:
+    by.update({k: v for k, v in c["completed_by"].items() if v})
+frame = None
+try:
+    m = re.search(r"frame stats: (\d+) frames, up to (\d+) rows, frame time avg ([\d.]+) ms, max ([\d.]+) ms",
+                  open(os.path.join(d, "view.err")).read())
+    if m:
+        frame = dict(frames=int(m.group(1)), rows=int(m.group(2)), avg_ms=float(m.group(3)),
+                     max_ms=float(m.group(4)))
+except OSError:
+    pass
+res = dict(conns=n, served=len(r["connections"]), byte_exact=exact, sender_errors=errors,
+           rss_kib=dict(before=r0, held=r1, private_before=p0, private_held=p1),
+           kib_per_conn=round((r1 - r0) / n, 2), private_kib_per_conn=round((p1 - p0) / n, 2),
+           cpu_ms_per_s=dict(idle=idle, all_timers_running=busy),
+           push_timer_completions=timer_n, completed_by=dict(by),
+           late_after_timer_ms=dict(max=round(late_max, 3), avg=round(avg, 3), min=round(early_min, 3)),
+           conns_over_tolerance=over, viewer=frame, drops={k: v for k, v in r["drops"].items() if v})
+json.dump(res, open(os.path.join(d, "scale.json"), "w"), indent=1)
+p = f"scale {n}:"
+print(f"{p} connections held {len(r['connections'])}/{n}, byte-exact {exact}/{n}, sender errors {errors}")
+print(f"{p} engine RSS {r0} -> {r1} KiB: {(r1 - r0) / n:.2f} KiB per connection "
+      f"(private, without LTTng's buffers: {(p1 - p0) / n:.2f}; includes offrx-recv's 4 x 4 KiB "
+      f"request buffers per connection)")
+print(f"{p} engine CPU {busy:.1f} ms/s with every connection trickling (a segment per connection "
+      f"every {interval} ms, timer {timer:.0f} ms) vs {idle:.1f} ms/s idle")
+print(f"{p} push-timer completions {timer_n}; after their last byte: timer {late_max:+.3f} ms at "
+      f"worst, {avg:+.3f} ms on average, {early_min:+.3f} ms at best; connections over timer + "
+      f"{tol:g} ms: {over}")
+print(f"{p} completions by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(by.items())))
+if frame:
+    print(f"{p} offrx-view (live, --batch) frame time with up to {frame['rows']} rows: "
+          f"avg {frame['avg_ms']:.2f} ms, max {frame['max_ms']:.2f} ms over {frame['frames']} frames")
+if res["drops"]:
+    print(f"{p} engine drop counters: " + ", ".join(f"{k} {v}" for k, v in sorted(res["drops"].items())))
+bad = []
+if len(r["connections"]) != n or exact != n or errors or send_rc or recv_rc:
+    bad.append(f"not every connection served byte-exact (send exit {send_rc}, recv exit {recv_rc})")
+if strict and over:
+    bad.append(f"{over} connections had a completion later than timer + {tol:g} ms")
+for b in bad:
+    print(f"{p} FAIL: {b}")
+sys.exit(1 if check and bad else 0)
+EOF
+done
+exit $STATUS
