@@ -1094,7 +1094,7 @@ CASES = [
       "no answer; connection unaffected", c_bad_doff),
     C("option-length-0", "RFC 1122 4.2.2.5 (illegal option length)",
       "option kind 8, length 0", {"pkt.tcp_bad_opt": 1},
-      "segment dropped, no answer", c_opt_len_zero),
+      "segment dropped (RFC 1122 suggests a reset; we drop it), no answer", c_opt_len_zero),
     C("option-past-header", "RFC 1122 4.2.2.5; RFC 9293 3.1",
       "MSS option of length 8 with 2 option bytes left", {"pkt.tcp_bad_opt": 1},
       "segment dropped, no answer", c_opt_past_header),
@@ -1110,7 +1110,8 @@ CASES = [
     C("rst-exact", "RFC 5961 3.2; RFC 9293 3.10.7.4 second check",
       "300 bytes, then RST at rcv_nxt", {},
       "connection closed by rst, no answer; the 300 bytes delivered", c_rst_exact),
-    C("data-after-reset", "RFC 9293 3.10.7.1 (CLOSED: reset <SEQ=SEG.ACK>)",
+    C("data-after-reset", "RFC 9293 3.10.7.2 (the port still listens: ACK -> "
+      "<SEQ=SEG.ACK><CTL=RST>)",
       "data on the connection the RST closed", {"tcp.no_conn": 1},
       "RST with seq = SEG.ACK", c_after_rst),
     C("rst-for-no-connection", "RFC 9293 3.10.7.2 (LISTEN: an RST is ignored)",
@@ -1124,7 +1125,8 @@ CASES = [
     C("bad-ack-in-syn-received", "RFC 9293 3.10.7.4 (SYN-RECEIVED: unacceptable ACK -> RST)",
       "SYN, then an ACK of ISS + 1000", {"tcp.bad_handshake": 1},
       "RST seq = SEG.ACK; the right ACK still opens the connection", c_bad_handshake_ack),
-    C("syn-retransmitted", "RFC 9293 3.8.1; 3.10.7.4 (SYN-RECEIVED: same SYN again)",
+    C("syn-retransmitted", "RFC 9293 3.8.1 (the SYN-ACK may be lost: the same SYN gets it "
+      "again)",
       "the same SYN twice", {}, "the same SYN-ACK (same ISS) again; connection opens",
       c_syn_retransmit),
     C("syn-flood-10000", "RFC 4987 (SYN flood); RFC 9293 3.10.7.2",
@@ -1262,13 +1264,42 @@ def peer_main(eng_mac, recv_pid, recv_out, recv_err, result_file, only):
 # The outer part: namespaces, offrx-recv, the table.
 # --------------------------------------------------------------------------------------------
 
+MD_HEAD = """# Adversarial traffic
+
+Crafted segments against the engine on the wire (`offrx-recv` over AF_XDP on a veth pair), one
+table of cases in `tests/adversarial/test_adversarial.py`. Each case names the RFC rule it
+follows, what is sent, the drop counters that must move (names as in `offrx_engine_drops()` and
+`offrx-recv --json`; every other counter must stay where it was during the case) and the
+behaviour expected on the wire. Where a stream is stored, its length and SHA-256 are checked
+against what was sent, from offrx-recv's line for the closed connection.
+
+Run it (root; one namespace pair for the whole run, about 10 s):
+
+    cd build && ctest -R adversarial --output-on-failure
+    sudo tests/adversarial/test_adversarial.py [CASE...]     # OFFRX_BIN=build dir
+
+The frames are built by the script itself (no scapy), sent from 10.77.0.99, an address the peer
+namespace's kernel does not own, so that kernel never answers the engine with resets of its own.
+Between cases the script reads the engine's counters with SIGUSR1 (offrx-recv prints them as one
+JSON line). The zero-window case uses a second port, `offrx-recv --stall-port`, whose reader stops.
+
+This file is generated: `tests/adversarial/test_adversarial.py --list-md > docs/ADVERSARIAL.md`.
+
+"""
+
+
+def md(text):
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
 def list_md():
+    print(MD_HEAD, end="")
     print("| # | case | RFC rule | sent | drop counters | expected |")
     print("| --- | --- | --- | --- | --- | --- |")
     for i, c in enumerate(CASES, 1):
         drops = ", ".join("`%s` +%d" % kv for kv in c["drops"].items()) or "none"
-        print("| %d | %s | %s | %s | %s | %s |" % (i, c["name"], c["rfc"], c["sends"], drops,
-                                                   c["expect"]))
+        print("| %d | %s | %s | %s | %s | %s |" % (i, c["name"], md(c["rfc"]), md(c["sends"]),
+                                                   drops, md(c["expect"])))
     print("\n%d cases." % len(CASES))
 
 
