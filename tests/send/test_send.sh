@@ -144,6 +144,9 @@ check_stream trickle_hash_matches_received 1 2500 -p trickle -n 2500 -s 300 -i 5
 check_stream trickle_small_mss_hash_matches 1 6000 -p trickle -s 100 -i 2 -c 60 --mss 1000
 check_stream duration_cut_hash_matches_received 1 - -d 0.5 --msg-size 100K
 check_stream conns_each_stream_matches 3 $((1 << 20)) -C 3 -n 1M -S 7
+# Many connections on one thread: churn (open, send, FIN, at a rate) and hold (a trickle on each).
+check_stream churn_each_stream_matches 20 4096 -p churn --rate 200 -c 20
+check_stream hold_each_stream_matches 20 5000 -p hold -C 20 -i 20 -c 10 --msg-size 500
 
 # The stream does not depend on how it is cut into writes.
 check_stream bulk_same_seed_as_trickle 1 2500 -n 2500
@@ -245,6 +248,10 @@ expect_usage count_and_bytes -p messages -c 5 -n 1K 127.0.0.1:1
 expect_usage mss_out_of_range --mss 40000 127.0.0.1:1
 expect_usage zero_conns -C 0 127.0.0.1:1
 expect_usage negative_duration -d -1 127.0.0.1:1
+expect_usage rate_without_churn --rate 10 127.0.0.1:1
+expect_usage churn_without_end -p churn 127.0.0.1:1
+expect_usage threads_over_1024 -C 2000 127.0.0.1:1
+expect_usage hold_with_bytes -p hold -n 1M 127.0.0.1:1
 expect_usage unknown_option --frobnicate 127.0.0.1:1
 expect_usage bind_family_mismatch --bind 127.0.0.1 '[::1]:1'
 
