@@ -765,6 +765,34 @@ static void test_one_byte_pieces_with_holes_are_bounded(void **state)
 	check_app_stream();
 }
 
+/* Our window is rounded down to the scale (2^7 here): after one byte the rounded window would
+ * end left of the edge the SYN-ACK advertised. RFC 9293 3.8.6 (SHLD-14): do not shrink it; the
+ * peer may fill the first window, and all of it is stored. Bytes past the edge are counted. */
+static void test_window_edge_never_moves_left(void **state)
+{
+	(void)state;
+	teardown(NULL);
+	post_n = 0;
+	setup_with(1024, 0); /* nothing posted: 1 KiB of engine budget, SYN-ACK window 1024 */
+	struct peer p;
+	handshake(&p, 40020);
+	send_in_order(&p, 1, 0);
+	tcp_rx_flush_ack(last_conn);
+	assert_int_equal(acked(), 1);
+	assert_int_equal(last_out()->window, 1023 >> 7); /* 896 bytes: left of the first edge */
+	struct pkt_info s = make_segment(&p, 0, 1100, PKT_TCP_PSH); /* 77 bytes past the edge */
+	s.ack = our_iss + 1;
+	tcp_rx_input(rx, &s);
+	p.sent += 1023;
+	tcp_rx_flush_ack(last_conn);
+	assert_int_equal(acked(), 1024);
+	struct tcp_rx_stats st;
+	tcp_rx_stats(rx, &st);
+	assert_int_equal(st.bytes_stored, 1024);
+	assert_int_equal(st.drops[TCP_DROP_OUT_OF_WINDOW], 1);
+	assert_int_equal(st.drops[TCP_DROP_NO_ROOM], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -807,6 +835,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_data_after_fin_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_byte_pieces_with_holes_are_bounded, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_window_edge_never_moves_left, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
