@@ -1353,11 +1353,15 @@ def outer_main(only):
                       (proc.poll(), open(err_path).read()))
                 return 1
             time.sleep(0.05)
-        # `ip netns exec` runs offrx-recv in its own process: find its pid for SIGUSR1.
+        # `ip netns exec` execs offrx-recv in place; should a version fork instead, take its
+        # child: SIGUSR1 must reach offrx-recv itself.
         recv_pid = proc.pid
-        kids = run(["pgrep", "-P", str(proc.pid)]).stdout.split()
-        if kids:
-            recv_pid = int(kids[0])
+        try:
+            if open("/proc/%d/comm" % proc.pid).read().strip() != "offrx-recv":
+                kids = open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)).read().split()
+                recv_pid = int(kids[0]) if kids else proc.pid
+        except (OSError, ValueError):
+            pass
 
         result_file = os.path.join(work, "wire.json")
         try:
