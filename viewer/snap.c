@@ -435,7 +435,8 @@ int view_order(struct vview *v, const struct vsnap *sn)
 		if (!v->filter[0] || row_matches(&sn->rows[i], v->filter))
 			v->order[v->norder++] = (uint32_t)i;
 	struct sort_ctx x = { sn->rows, v->sort, v->invert ? -1 : 1 };
-	qsort_r(v->order, v->norder, sizeof(*v->order), order_cmp, &x);
+	if (v->norder > 1)
+		qsort_r(v->order, v->norder, sizeof(*v->order), order_cmp, &x);
 	v->sorted_seq = sn->seq;
 	v->sorted_dirty = false;
 	return 0;
