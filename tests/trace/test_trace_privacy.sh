@@ -71,6 +71,9 @@ for l in open('$WORK/on.jsonl'):
     d = json.loads(l)
     if d.get('event') == 'segment_payload' and d['vpid'] == $PID_ON:
         print(d['bytes'], d['len'])" | head -1)" = "$MARK_HEX 32"
+"$EXPORT" --input-jsonl "$WORK/on.jsonl" >"$WORK/again.jsonl" 2>/dev/null || true
+check "... and read back by offrx-export --input-jsonl, the same bytes" \
+	test "$(grep -c "\"bytes\":\"$MARK_HEX\"" "$WORK/again.jsonl")" -ge 1
 check "... every line valid against offrx-events/1" python3 -c "
 import json, jsonschema
 v = jsonschema.Draft202012Validator(json.load(open('$SRC/exporters/schema/offrx-events-1.schema.json')))
