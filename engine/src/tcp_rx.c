@@ -251,6 +251,14 @@ static void note_edge(struct tcp_conn *c, uint32_t edge)
 		c->adv_edge = edge;
 }
 
+/* The MSS we offer: cfg.mss is the link MTU less 40 (IPv4 and TCP headers); an IPv6 header is
+ * 20 bytes longer (RFC 6691: effective MTU less the fixed IP and TCP headers). */
+static uint16_t our_mss(const struct tcp_conn *c)
+{
+	uint16_t mss = c->rx->cfg.mss;
+	return c->tmpl.family == PKT_AF_INET6 && mss > 20 + 536 ? (uint16_t)(mss - 20) : mss;
+}
+
 static void send_seg(struct tcp_conn *c, uint8_t flags, uint32_t seq, bool with_window)
 {
 	struct tcp_rx *rx = c->rx;
@@ -266,7 +274,7 @@ static void send_seg(struct tcp_conn *c, uint8_t flags, uint32_t seq, bool with_
 	}
 	if (flags & PKT_TCP_SYN) {
 		b.opts.present |= PKT_OPT_MSS;
-		b.opts.mss = rx->cfg.mss;
+		b.opts.mss = our_mss(c);
 		b.window = (uint16_t)MIN(rx->eng->q.cfg.hold_bytes_per_conn, 0xffffu);
 		/* a SYN-ACK's window is never scaled */
 		c->adv_edge = c->last_edge = c->rcv_nxt + b.window;
@@ -927,7 +935,7 @@ void tcp_rx_conn_info(const struct offrx_conn *oc, struct link_conn_info *out)
 	out->local_port = c->tmpl.src_port;
 	out->remote_port = c->tmpl.dst_port;
 	out->isn = c->irs;
-	out->mss = c->rx->cfg.mss;
+	out->mss = our_mss(c);
 	out->wscale = c->rcv_wscale;
 }
 

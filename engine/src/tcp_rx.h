@@ -50,7 +50,7 @@ enum tcp_state {
 struct tcp_rx_cfg {
 	const uint16_t *ports; /* local ports we accept on (host order) */
 	uint32_t nports;
-	uint16_t mss;		/* MSS we advertise; default 1460 */
+	uint16_t mss;		/* MSS we advertise over IPv4 (IPv6: 20 less); default 1460 */
 	uint8_t wscale;		/* our window scale shift; default 7 */
 	uint32_t max_conns;	/* established connections; default 4096 */
 	uint32_t max_halfopen;	/* SYN_RCVD entries; default 1024 */

@@ -40,6 +40,8 @@ OTHER_PORT = 5399  # not the engine's: its segments go to the kernel (XDP_PASS)
 ENG_IP = "10.77.0.1"
 PEER_IP = "10.77.0.2"
 CRAFT_IP = "10.77.0.99"  # not configured anywhere: see the docstring
+ENG_IP6 = "fd77::1"
+CRAFT_IP6 = "fd77::99"  # the same, for IPv6
 HALFOPEN_MAX = 1024  # tcp_rx default max_halfopen
 OOO_MAX = 256 << 10  # tcp_rx default ooo_max
 OOO_PIECE_COST = 64  # what tcp_rx charges each out-of-order piece on top of its bytes
@@ -86,6 +88,26 @@ def tcp_hdr(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"", payloa
     return seg[:16] + struct.pack("!H", c) + seg[18:]
 
 
+def ip6(src, dst, payload, nh=6, ext=b""):
+    """IPv6 header; ext is a chain of extension headers (their next-header bytes set by the
+    caller), nh the next header of the fixed header."""
+    return struct.pack("!IHBB16s16s", 6 << 28, len(ext) + len(payload), nh, 64,
+                       socket.inet_pton(socket.AF_INET6, src),
+                       socket.inet_pton(socket.AF_INET6, dst)) + ext + payload
+
+
+def tcp6_hdr(src, dst, *args, **kw):
+    """tcp_hdr with the IPv6 pseudo-header (RFC 8200 8.1) in its checksum."""
+    kw = dict(kw)
+    bad = kw.pop("bad_csum", False)
+    seg = bytearray(tcp_hdr("0.0.0.0", "0.0.0.0", *args, **kw))
+    seg[16:18] = b"\0\0"
+    pseudo = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) +
+              struct.pack("!IxxxB", len(seg), 6))
+    seg[16:18] = struct.pack("!H", csum(pseudo + bytes(seg)) ^ (0x5A5A if bad else 0))
+    return bytes(seg)
+
+
 def eth(dst, src, payload, etype=0x0800, vlan=None):
     tag = struct.pack("!HH", 0x8100, vlan) if vlan is not None else b""
     return dst + src + tag + struct.pack("!H", etype) + payload
@@ -121,10 +143,13 @@ class Reply:
             self.vlan = struct.unpack("!H", frame[14:16])[0] & 0xFFF
             et = struct.unpack("!H", frame[16:18])[0]
             l3 = 18
-        ihl = (frame[l3] & 0xF) * 4
-        self.src = socket.inet_ntoa(frame[l3 + 12:l3 + 16])
-        tot = struct.unpack("!H", frame[l3 + 2:l3 + 4])[0]
-        th = frame[l3 + ihl:l3 + tot]
+        if et == 0x86DD:
+            plen = struct.unpack("!H", frame[l3 + 4:l3 + 6])[0]
+            th = frame[l3 + 40:l3 + 40 + plen]
+        else:
+            ihl = (frame[l3] & 0xF) * 4
+            tot = struct.unpack("!H", frame[l3 + 2:l3 + 4])[0]
+            th = frame[l3 + ihl:l3 + tot]
         (self.sport, self.dport, self.seq, self.ack, off, fl, self.win, _,
          _) = struct.unpack("!HHIIBBHHH", th[:20])
         self.flagbits = fl
@@ -188,6 +213,7 @@ class Wire:
         self.cv = threading.Condition()
         self.running = True
         self.craft = socket.inet_aton(CRAFT_IP)
+        self.craft6 = socket.inet_pton(socket.AF_INET6, CRAFT_IP6)
         self.th = threading.Thread(target=self._reader, daemon=True)
         self.th.start()
 
@@ -206,7 +232,11 @@ class Wire:
                     if st & self.TP_STATUS_VLAN_VALID:
                         vlan = tci & 0xFFF
             l3 = 18 if data[12:14] == b"\x81\x00" else 14
-            if len(data) < l3 + 40 or data[l3 + 9] != 6 or data[l3 + 16:l3 + 20] != self.craft:
+            if data[l3 - 2:l3] == b"\x86\xdd":
+                if len(data) < l3 + 60 or data[l3 + 6] != 6 or \
+                        data[l3 + 24:l3 + 40] != self.craft6:
+                    continue
+            elif len(data) < l3 + 40 or data[l3 + 9] != 6 or data[l3 + 16:l3 + 20] != self.craft:
                 continue
             try:
                 p = Reply(data, vlan)
@@ -256,8 +286,9 @@ class Conn:
     """One crafted connection from CRAFT_IP:sport. Offsets are stream offsets: byte `off` of
     the stream is sequence number isn + 1 + off."""
 
-    def __init__(self, w, sport, isn=None, ts=True, vlan=None, dport=PORT):
+    def __init__(self, w, sport, isn=None, ts=True, vlan=None, dport=PORT, v6=False):
         self.w = w
+        self.v6 = v6
         self.sport = sport
         self.dport = dport
         self.isn = random.getrandbits(32) if isn is None else isn & 0xFFFFFFFF
@@ -282,10 +313,13 @@ class Conn:
 
     def frame(self, flags, off=0, payload=b"", seq=None, ack=None, opts=None, win=65535,
               ip_kw=None, **kw):
-        t = tcp_hdr(CRAFT_IP, ENG_IP, self.sport, self.dport,
-                    self.seq(off) if seq is None else seq,
-                    (self.iss + 1 if ack is None else ack) if flags & F_ACK else 0, flags, win,
-                    self.opts() if opts is None else opts, payload, **kw)
+        args = (self.sport, self.dport, self.seq(off) if seq is None else seq,
+                (self.iss + 1 if ack is None else ack) if flags & F_ACK else 0, flags, win,
+                self.opts() if opts is None else opts, payload)
+        if self.v6:
+            return eth(self.w.eng_mac, self.w.mac, ip6(CRAFT_IP6, ENG_IP6, tcp6_hdr(
+                CRAFT_IP6, ENG_IP6, *args, **kw)), etype=0x86DD, vlan=self.vlan)
+        t = tcp_hdr(CRAFT_IP, ENG_IP, *args, **kw)
         return eth(self.w.eng_mac, self.w.mac, ip4(CRAFT_IP, ENG_IP, t, **(ip_kw or {})),
                    vlan=self.vlan)
 
@@ -428,6 +462,8 @@ class Engine:
 
 
 def remote(c):
+    if c.v6:
+        return "[%s]:%d" % (CRAFT_IP6, c.sport)
     return "%s:%d" % (CRAFT_IP, c.sport)
 
 
@@ -1017,6 +1053,35 @@ def c_fragment(w, e):
     return "kernel reassembled and reset it; engine untouched"
 
 
+def c_ipv6(w, e):
+    c = Conn(w, 40043, v6=True)
+    sa = c.handshake()
+    check(sa.opts.get("MSS") == 1440, "SYN-ACK MSS %r over IPv6, expected 1440 (MTU 1500 - 60)"
+          % sa.opts.get("MSS"))
+    d = os.urandom(3000)
+    c.data(2000, d[2000:])
+    c.expect_only(0, "out of order over IPv6")
+    c.data(0, d[:1000])
+    c.data(1000, d[1000:2000])
+    c.data(0, b"\x00" * 10, bad_csum=True)
+    c.expect_ack(3000, "3000 bytes over IPv6")
+    c.close(3000)
+    return "handshake, reordering, bad checksum dropped; " + e.stream(remote(c), d)
+
+
+def c_ipv6_ext_hdr(w, e):
+    c = Conn(w, 40044, v6=True)
+    syn = tcp6_hdr(CRAFT_IP6, ENG_IP6, c.sport, PORT, c.isn, 0, F_SYN, opts=o_mss(1440))
+    hbh = bytes([6, 0, 1, 4, 0, 0, 0, 0])  # Hop-by-Hop: next header TCP, PadN
+    w.send_raw(eth(w.eng_mac, w.mac, ip6(CRAFT_IP6, ENG_IP6, syn, nh=0, ext=hbh),
+                   etype=0x86DD))
+    p = c.next(1.0)
+    check(p is not None and p.flags == "RA",
+          "a SYN behind a Hop-by-Hop header answered %r, expected the kernel's RST-ACK (XDP "
+          "passes extension headers to the kernel)" % p)
+    return "the kernel answers RST-ACK; engine untouched"
+
+
 def c_flood(w, e):
     tmpl = bytearray(eth(w.eng_mac, w.mac, ip4(CRAFT_IP, ENG_IP, tcp_hdr(
         CRAFT_IP, ENG_IP, 1, PORT, 0, 0, F_SYN))))
@@ -1201,6 +1266,12 @@ CASES = [
     C("port-not-served", "offrx design: XDP_PASS for ports the engine does not own",
       "SYN to port %d" % OTHER_PORT, {}, "the kernel answers (RST-ACK); engine counters "
       "untouched", c_other_port),
+    C("ipv6-connection", "RFC 8200; RFC 9293 3.1 (IPv6 pseudo-header); RFC 9293 3.10.7.4",
+      "a connection over IPv6: reordering, one bad checksum", {"pkt.tcp_bad_csum": 1},
+      "SYN-ACK MSS 1440; dup ACK at the gap; bad copy not taken; stream byte-exact", c_ipv6),
+    C("ipv6-extension-header", "RFC 8200 4; offrx design: XDP_PASS (TCP right after the "
+      "fixed header only)", "a SYN behind a Hop-by-Hop header", {},
+      "the kernel answers RST-ACK; the engine sees nothing", c_ipv6_ext_hdr),
     C("ipv4-fragment", "RFC 791 fragments; offrx design: no reassembly, XDP_PASS",
       "a SYN in two IPv4 fragments", {},
       "the kernel reassembles and answers RST-ACK; the engine sees nothing", c_fragment),
@@ -1334,11 +1405,12 @@ def outer_main(only):
                                       dev]).stdout)[0]["address"]
         # The engine namespace's kernel answers what XDP passes it (other ports, fragments):
         # let it reach CRAFT_IP without ARP, which nobody would answer.
-        r = run(["ip", "-n", prefix + "-eng", "neigh", "replace", CRAFT_IP, "lladdr",
-                 mac["peer"], "dev", "eng0", "nud", "permanent"])
-        if r.returncode:
-            print("FAIL: ip neigh replace: %s" % r.stderr.strip())
-            return 1
+        for addr in (CRAFT_IP, CRAFT_IP6):
+            r = run(["ip", "-n", prefix + "-eng", "neigh", "replace", addr, "lladdr",
+                     mac["peer"], "dev", "eng0", "nud", "permanent"])
+            if r.returncode:
+                print("FAIL: ip neigh replace %s: %s" % (addr, r.stderr.strip()))
+                return 1
         out_path = os.path.join(work, "recv.out")
         err_path = os.path.join(work, "recv.err")
         with open(out_path, "w") as so, open(err_path, "w") as se:

@@ -793,6 +793,27 @@ static void test_window_edge_never_moves_left(void **state)
 	assert_int_equal(st.drops[TCP_DROP_NO_ROOM], 0);
 }
 
+/* RFC 6691: the MSS offered is the MTU less the fixed IP and TCP headers, and IPv6's header
+ * is 20 bytes longer than IPv4's. */
+static void test_mss_over_ipv6_is_20_less(void **state)
+{
+	(void)state;
+	struct peer p = { .port = 40021, .isn = PEER_ISN };
+	struct pkt_info syn = make_base(&p, PKT_TCP_SYN);
+	syn.family = PKT_AF_INET6;
+	memset(syn.src_addr, 0, 16);
+	memset(syn.dst_addr, 0, 16);
+	syn.src_addr[0] = syn.dst_addr[0] = 0xfd;
+	syn.src_addr[15] = 2;
+	syn.dst_addr[15] = 1;
+	syn.seq = p.isn;
+	syn.opts.present = PKT_OPT_MSS;
+	syn.opts.mss = 1440;
+	tcp_rx_input(rx, &syn);
+	assert_int_equal(last_out()->flags, PKT_TCP_SYN | PKT_TCP_ACK);
+	assert_int_equal(last_out()->opts.mss, 1460 - 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -836,6 +857,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_byte_pieces_with_holes_are_bounded, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_window_edge_never_moves_left, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mss_over_ipv6_is_20_less, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
