@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure
 
-.PHONY: all deps configure build test test-variants demo bench clean distclean format format-check
+.PHONY: all deps configure build test test-variants test-asan demo bench clean distclean format format-check
 .PHONY: soak
 .PHONY: fuzz fuzz-ci fuzz-build
 
@@ -27,16 +27,24 @@ build: configure
 test: build
 	cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS)
 
-# The other two configurations CI keeps honest: tracing compiled out (the trace calls must
-# still type-check), and ASan+UBSan over the core suites.
+# The other configurations CI keeps honest:
+# - tracing compiled out (the trace calls must still type-check), with its core suites, and the
+#   core and model suites under valgrind (scripts/valgrind-tests: no memory errors, no leaks);
+# - ASan+UBSan over the whole suite, integration tests included (test-asan).
 test-variants: deps
 	cmake -S . -B build-notrace -DOFFRX_TRACING=NONE
 	cmake --build build-notrace -j $(JOBS)
 	cd build-notrace && ctest $(CTEST_FLAGS) -j $(JOBS) -L core
-	cmake -S . -B build-asan -DOFFRX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	scripts/valgrind-tests build-notrace
+	$(MAKE) test-asan
+
+# Every test, built with AddressSanitizer and UndefinedBehaviorSanitizer (-O1 keeps the
+# integration tests' streams near real speed). Leaks fail too.
+test-asan: deps
+	cmake -S . -B build-asan -DOFFRX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1"
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest $(CTEST_FLAGS) -j $(JOBS) -L core
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS) -j $(JOBS)
 
 # The main job (root): kernel senders in a namespace, the engine over AF_XDP, a live LTTng
 # session, and offrx-view on it. DEMO_ARGS="--headless --duration 20" runs it without the viewer.

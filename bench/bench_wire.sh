@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench_wire.sh: the engine on the wire against the kernel's own TCP receive path, side by side
-# in one run (rounds of A B C X Y, so drift hits every mode alike), and the AF_XDP ceiling.
+# in one run (rounds of A B C D X Y, so drift hits every mode alike), and the AF_XDP ceiling.
 # Prints medians and per-round ratios, never a verdict. Needs root. See --help.
 set -euo pipefail
 
@@ -24,7 +24,7 @@ usage()
 	cat <<EOF
 Usage: $prog [--rounds N] [--bytes N] [--ceiling-seconds S] [--rcvbuf B] [--markdown]
 
-Measures, in one run and alternating A B C X Y each round:
+Measures, in one run and alternating A B C D X Y each round:
   (a) the engine: offrx-recv (--depth $depth --buf-size $buf_size --no-hash: the sink does not
       hash either) in the engine namespace,
       offrx-send bulk from the peer (its veth with tx checksum offload off, as scripts/netns
@@ -33,6 +33,10 @@ Measures, in one run and alternating A B C X Y each round:
       ($engine_window B), same sender, same veth with no XDP program; peer offloads at the
       veth defaults (tx checksum on, so TSO and GSO on)
   (c) (b) with 'ethtool -K peer0 gso off tso off': both receivers see MTU-sized frames
+      (the kernel's carry partial checksums the veth lets it trust)
+  (d) the kernel's TCP on frames identical to (a)'s: the peer's offloads exactly as in (a)
+      (tx checksum off, software GSO), so the sender does the same work, every frame is
+      MTU-sized with a full checksum, and the kernel verifies it as the engine does
   (X) the ceiling: offrx-bench-xsk (the engine's AF_XDP link, no TCP) fed by
       offrx-bench-blast, one prebuilt frame per message (sendmmsg batches)
   (Y) X with offrx-bench-blast --gso 44: the kernel cuts 44-segment super-segments, as it
@@ -44,7 +48,7 @@ session daemon hidden from it (a private mount namespace), so no tracing session
 on the machine can record it: its tracepoints are compiled in and disabled.
 
 Options:
-  --rounds N           rounds of A B C X Y (default $rounds)
+  --rounds N           rounds of A B C D X Y (default $rounds)
   --bytes N            bytes per TCP run, K/M/G suffixes as offrx-send takes them
                        (default $bytes)
   --ceiling-seconds S  length of each ceiling run, X and Y (default $ceiling_secs)
@@ -258,6 +262,7 @@ peer_offloads()
 	a) ip netns exec "$peer_ns" ethtool -K peer0 tx off gso on tso on 2>/dev/null ;;
 	b) ip netns exec "$peer_ns" ethtool -K peer0 tx on gso on tso on 2>/dev/null ;;
 	c) ip netns exec "$peer_ns" ethtool -K peer0 tx on gso off tso off 2>/dev/null ;;
+	d) ip netns exec "$peer_ns" ethtool -K peer0 tx off gso on tso on 2>/dev/null ;;
 	esac >/dev/null || true
 }
 
@@ -284,6 +289,7 @@ tcp_run()
 	a) label="engine (offrx-recv)" ;;
 	b) label="kernel, GSO/TSO on" ;;
 	c) label="kernel, GSO/TSO off" ;;
+	d) label="kernel, frames as (a)" ;;
 	esac
 	say "round $r/$rounds: $label ... "
 	peer_offloads "$mode"
@@ -426,11 +432,12 @@ print_table()
 	printf "$row_fmt" "run (median of $rounds, min-max)" "Gbit/s" "system CPU s/GiB" \
 		"receiver CPU s/GiB" "sender CPU s/GiB" "rx frame B"
 	[[ -n $sep_row ]] && echo "$sep_row"
-	for m in a b c x y; do
+	for m in a b c d x y; do
 		case $m in
 		a) label="(a) engine, offrx-recv" ;;
 		b) label="(b) kernel TCP, peer GSO/TSO on" ;;
 		c) label="(c) kernel TCP, peer GSO/TSO off" ;;
+		d) label="(d) kernel TCP, frames as (a)" ;;
 		x) label="ceiling: AF_XDP, no TCP, frame by frame" ;;
 		y) label="ceiling: AF_XDP, no TCP, GSO bursts" ;;
 		esac
@@ -449,6 +456,8 @@ print_table()
 	[[ -n $sep_row ]] && echo "$sep_row"
 	printf "$row_fmt" "a/b" "$(ratio_of a b 3 | fmt_stat 2)" "$(ratio_of a b 4 | fmt_stat 2)"
 	printf "$row_fmt" "a/c" "$(ratio_of a c 3 | fmt_stat 2)" "$(ratio_of a c 4 | fmt_stat 2)"
+	printf "$row_fmt" "a/d (identical frames)" "$(ratio_of a d 3 | fmt_stat 2)" \
+		"$(ratio_of a d 4 | fmt_stat 2)"
 	printf "$row_fmt" "a/ceiling, frame by frame" "$(ratio_of a x 3 | fmt_stat 2)" "-"
 	printf "$row_fmt" "a/ceiling, GSO bursts" "$(ratio_of a y 3 | fmt_stat 2)" "-"
 }
@@ -474,10 +483,11 @@ for ((r = 1; r <= rounds; r++)); do
 	tcp_run a "$r"
 	tcp_run b "$r"
 	tcp_run c "$r"
+	tcp_run d "$r"
 	ceiling_run x "$r"
 	ceiling_run y "$r"
 done
-for m in a b c; do
+for m in a b c d; do
 	say "peer offloads in ($m): $(cat "$tmp/$m.1/offloads")"$'\n'
 done
 say "sink SO_RCVBUF: asked $rcvbuf, kernel reports $(jnum "$tmp/b.1/recv.out" so_rcvbuf)"$'\n'
