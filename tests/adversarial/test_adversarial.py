@@ -47,6 +47,7 @@ OOO_MAX = 256 << 10  # tcp_rx default ooo_max
 OOO_PIECE_COST = 64  # what tcp_rx charges each out-of-order piece on top of its bytes
 FLOOD = 10000
 FLOOD_PORT0 = 20000
+RSS_BOUND_KIB = 8 << 10  # what a storm may add to offrx-recv's resident memory
 QUIET_S = 0.12  # delayed ACKs go out after 40 ms: silence this long means "not answered"
 SKIP = 77
 
@@ -455,6 +456,13 @@ class Engine:
               "connection %s stored %d bytes sha256 %s…, sent %d bytes sha256 %s…" %
               (remote, c["bytes"], c["sha256"][:12], len(data), sha(data)[:12]))
         return "%d bytes, sha256 %s…" % (len(data), sha(data)[:12])
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.pid) as f:
+            for ln in f:
+                if ln.startswith("VmRSS:"):
+                    return int(ln.split()[1])
+        return 0
 
     def stderr(self):
         with open(self.err_path) as f:
@@ -872,11 +880,14 @@ def c_storm_in_order(w, e):
     d = os.urandom(n)
     frames = [c.frame(F_ACK | (F_PSH if i % 500 == 499 else 0), i, d[i:i + 1])
               for i in range(n)]
+    rss0 = e.rss_kib()
     w.burst(frames)
     c.expect_ack(n, "%d one-byte segments" % n, timeout=3.0)
+    grew = e.rss_kib() - rss0
+    check(grew < RSS_BOUND_KIB, "offrx-recv grew by %d KiB during the storm" % grew)
     w.drain(c.sport)
     c.close(n)
-    return "%d segments, ACK %d; " % (n, n) + e.stream(remote(c), d)
+    return "%d segments, ACK %d, RSS +%d KiB; " % (n, n, grew) + e.stream(remote(c), d)
 
 
 def c_storm_ooo(w, e):
@@ -907,6 +918,7 @@ def c_ooo_holes(w, e):
     n = 5000
     d = os.urandom(2 * n + 1)
     frames = [c.frame(F_ACK, 2 * k + 1, d[2 * k + 1:2 * k + 2]) for k in range(n)]
+    rss0 = e.rss_kib()
     w.burst(frames)
     got = 0
     while got < n:
@@ -915,12 +927,15 @@ def c_ooo_holes(w, e):
               (got, n))
         check(c.rel(p) == 0, "an ACK of %d while byte 0 is missing" % c.rel(p))
         got += 1
+    grew = e.rss_kib() - rss0
+    check(grew < RSS_BOUND_KIB, "offrx-recv grew by %d KiB holding the pieces" % grew)
     for off in range(0, len(d), 1000):
         c.data(off, d[off:off + 1000])
     c.expect_ack(len(d), "every hole filled", timeout=2.0)
     w.drain(c.sport)
     c.close(len(d))
-    return "%d pieces kept of %d; " % (ooo_holes_kept(), n) + e.stream(remote(c), d)
+    return "%d pieces kept of %d, RSS +%d KiB; " % (ooo_holes_kept(), n, grew) + e.stream(
+        remote(c), d)
 
 
 def c_zero_window(w, e):
@@ -1231,7 +1246,7 @@ CASES = [
       "ACK at rcv_nxt echoing TS.Recent; bytes not taken; fresh copy stored", c_paws),
     C("one-byte-storm", "RFC 1122 4.2.3.2 (ACK at least every 2nd full segment); RFC 9293 3.8.6.2.2",
       "4,000 one-byte segments in order, paced bursts", {},
-      "ACK 4000, stream byte-exact, no drop", c_storm_in_order),
+      "ACK 4000, stream byte-exact, no drop; offrx-recv's RSS grows < 8 MiB", c_storm_in_order),
     C("one-byte-storm-out-of-order", "RFC 9293 3.10.7.4; RFC 5681 4.2 (immediate dup ACK)",
       "3,000 one-byte segments [1,3001), then byte 0", {},
       "a dup ACK at 0 for each, none acknowledging more; then ACK 3001; byte-exact",
@@ -1240,7 +1255,8 @@ CASES = [
       "5,000 one-byte pieces with a hole between each, then all filled",
       {"tcp.ooo_full": 5000 - OOO_MAX // (1 + OOO_PIECE_COST)},
       "store bounded: each piece costs its byte + %d; the rest dropped as ooo_full, "
-      "none ACKed; stream byte-exact once filled" % OOO_PIECE_COST, c_ooo_holes),
+      "none ACKed; RSS grows < 8 MiB; stream byte-exact once filled" % OOO_PIECE_COST,
+      c_ooo_holes),
     C("zero-window-probe", "RFC 9293 3.8.6.1 (keep the probe, answer with the window); "
       "3.10.7.4 first check", "a stalled reader's window filled, then a 1-byte probe",
       {"tcp.zero_window": 1}, "ACKs never pass what was stored; ACK at rcv_nxt with window 0; "
