@@ -530,11 +530,46 @@ static int prog_attach(struct xsk_link *l, char *err, size_t errlen)
 	}
 }
 
+/* Is our own program attached directly (libxdp fell back from its dispatcher)? Then
+ * *mode_flags says in which mode. A netlink query: no capability needed. */
+static bool prog_is_direct(struct xsk_link *l, uint32_t *mode_flags)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	uint32_t id = xdp_program__id(l->prog);
+
+	if (!l->attached || !id || bpf_xdp_query(l->ifindex, 0, &q))
+		return false;
+	*mode_flags = q.drv_prog_id == id   ? XDP_FLAGS_DRV_MODE
+		      : q.skb_prog_id == id ? XDP_FLAGS_SKB_MODE
+					    : 0;
+	return *mode_flags != 0;
+}
+
+/* Attached directly, our program goes with a netlink detach that names it by our own fd
+ * (REPLACE: only if it is still ours), which needs CAP_NET_ADMIN alone; libxdp's detach would
+ * open the attached program by id first (CAP_SYS_ADMIN). Through the dispatcher, libxdp has to
+ * rebuild or remove it. */
 static void prog_detach(struct xsk_link *l)
 {
+	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+	uint32_t mode_flags = 0;
+
+	if (prog_is_direct(l, &mode_flags)) {
+		aopts.old_prog_fd = xdp_program__fd(l->prog);
+		if (aopts.old_prog_fd >= 0 &&
+		    !bpf_xdp_detach(l->ifindex, mode_flags | XDP_FLAGS_REPLACE, &aopts))
+			l->attached = false;
+	}
 	if (l->attached)
 		xdp_program__detach(l->prog, l->ifindex, l->mode, 0);
 	l->attached = false;
+}
+
+bool xsk_link_detach_needs_sys_admin(struct xsk_link *l)
+{
+	uint32_t mode_flags;
+
+	return l && l->attached && !prog_is_direct(l, &mode_flags);
 }
 
 static void prog_close(struct xsk_link *l)

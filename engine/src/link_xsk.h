@@ -90,6 +90,11 @@ struct xsk_link_stats {
  */
 int xsk_link_stats(struct xsk_link *l, struct xsk_link_stats *out);
 
+/* Whether detaching our XDP program at close needs CAP_SYS_ADMIN besides CAP_NET_ADMIN: only
+ * when it sits in libxdp's dispatcher (attached directly, it goes with CAP_NET_ADMIN alone).
+ */
+bool xsk_link_detach_needs_sys_admin(struct xsk_link *l);
+
 /* Detach the program, close the socket, free the UMEM and the link. NULL is fine. */
 void xsk_link_close(struct xsk_link *l);
 

@@ -1,10 +1,11 @@
 /* Least privilege for a wire engine (privs.h): after setup the engine's thread keeps no
- * effective capability. Detaching the XDP program at destroy goes through libxdp, which opens
- * the attached program by id (BPF_PROG_GET_FD_BY_ID: CAP_SYS_ADMIN, which also covers the
- * bpf() calls that remove or rebuild its dispatcher) and detaches over netlink
- * (CAP_NET_ADMIN): those two stay permitted so that destroy can raise them for that moment,
- * and the program never outlives the engine (no stale program). Measured: with CAP_NET_ADMIN
- * alone, or with CAP_NET_ADMIN and CAP_BPF, the program stays attached.
+ * effective capability. Detaching the XDP program at destroy needs CAP_NET_ADMIN (netlink);
+ * when the program sits in libxdp's dispatcher, libxdp also opens attached programs by id
+ * (BPF_PROG_GET_FD_BY_ID: CAP_SYS_ADMIN, which covers the bpf() calls that rebuild or remove
+ * the dispatcher too). The caller says which (link_xsk.h); they stay permitted so that
+ * destroy can raise them for that moment, and the program never outlives the engine (no
+ * stale program). Measured through libxdp: with CAP_NET_ADMIN alone, or with CAP_NET_ADMIN
+ * and CAP_BPF, the program stays attached.
  * Plain capget/capset and prctl: they act on the calling thread, which is what we want.
  */
 #include <errno.h>
@@ -22,9 +23,6 @@
 #endif
 
 #define BIT(c) (1ull << (c))
-
-/* What destroy needs again to detach the XDP program (see the top of the file). */
-#define PRIVS_TEARDOWN (BIT(CAP_NET_ADMIN) | BIT(CAP_SYS_ADMIN))
 
 struct capsets {
 	uint64_t eff, prm, inh;
@@ -95,7 +93,8 @@ static size_t names(uint64_t set, char *buf, size_t len)
 	return off;
 }
 
-int privs_drop(struct privs *p, bool (*map_read_ok)(void *ctx), void *ctx, char *msg, size_t len)
+int privs_drop(struct privs *p, uint64_t teardown, bool (*map_read_ok)(void *ctx), void *ctx,
+	       char *msg, size_t len)
 {
 	struct capsets s;
 	int last = cap_last(), ret;
@@ -118,7 +117,7 @@ int privs_drop(struct privs *p, bool (*map_read_ok)(void *ctx), void *ctx, char 
 			bounding = false;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 
-	uint64_t kept = s.prm & PRIVS_TEARDOWN;
+	uint64_t kept = s.prm & teardown;
 	struct capsets none = { .eff = 0, .prm = s.prm, .inh = 0 };
 	ret = caps_set(&none);
 	if (ret) {

@@ -15,12 +15,14 @@ struct privs {
 	uint64_t eff_extra; /* capabilities left effective because the kernel needs them */
 };
 
-/* Drop every capability of the calling thread but the ones detaching the XDP program needs,
- * which stay permitted and not effective; empty the bounding and ambient sets and set
- * no_new_privs. map_read_ok() is asked, with nothing effective, whether the engine can still
- * read its maps (kernels before 6.5 want CAP_BPF for any bpf() call); if not, CAP_BPF stays
- * effective. Writes one sentence for the log into msg. Returns 0 or a negative errno. */
-int privs_drop(struct privs *p, bool (*map_read_ok)(void *ctx), void *ctx, char *msg, size_t len);
+/* Drop every capability of the calling thread but `teardown` (a mask of 1 << CAP_*: what
+ * detaching the XDP program needs), which stays permitted and not effective; empty the bounding and
+ * ambient sets and set no_new_privs. map_read_ok() is asked, with nothing effective, whether the
+ * engine can still read its maps (kernels before 6.5 want CAP_BPF for any bpf() call); if not,
+ * CAP_BPF stays effective. Writes one sentence for the log into msg. Returns 0 or a negative errno.
+ */
+int privs_drop(struct privs *p, uint64_t teardown, bool (*map_read_ok)(void *ctx), void *ctx,
+	       char *msg, size_t len);
 
 /* Make the kept capabilities effective on the calling thread (for the teardown); returns the
  * effective set before, for privs_restore(). */

@@ -756,6 +756,10 @@ void tcp_rx_input(struct tcp_rx *rx, const struct pkt_info *s)
 		if (!establish(c))
 			return;
 	}
+	/* Payload reaches the trace only when the application asked (trace_payload_bytes). */
+	if (s->payload_len && c->oc && rx->eng->trace_payload && OFFRX_TP_ON(segment_payload))
+		OFFRX_TP_DO(segment_payload, offrx_conn_id(c->oc), s->seq, s->payload_len,
+			    s->payload, MIN(s->payload_len, rx->eng->trace_payload));
 	established_input(c, s);
 }
 

@@ -3,6 +3,7 @@
  * through the link's TX ring. One thread drives it with offrx_engine_poll(). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -261,7 +262,10 @@ int offrx_engine_drop_privileges(struct offrx_engine *eng, uint32_t flags)
 	if (w->privs.dropped)
 		return OFFRX_SUCCESS;
 	char msg[320];
-	if (privs_drop(&w->privs, wire_map_read_ok, w->link, msg, sizeof(msg))) {
+	uint64_t teardown = 1ull << CAP_NET_ADMIN;
+	if (xsk_link_detach_needs_sys_admin(w->link))
+		teardown |= 1ull << CAP_SYS_ADMIN;
+	if (privs_drop(&w->privs, teardown, wire_map_read_ok, w->link, msg, sizeof(msg))) {
 		logf_(w, 0, "dropping privileges: %s", msg);
 		return OFFRX_INVALID_STATE;
 	}

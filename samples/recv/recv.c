@@ -421,9 +421,10 @@ static void usage(FILE *f)
 		"(the AF_XDP socket), CAP_SYS_ADMIN (bpffs, loading the program, reading\n"
 		"programs by id) and CAP_IPC_LOCK (or a large enough `ulimit -l`: the UMEM).\n"
 		"Once ready, the receiving thread keeps no effective capability, an empty\n"
-		"bounding set and no_new_privs; only CAP_NET_ADMIN and CAP_SYS_ADMIN stay\n"
-		"permitted, raised at exit to detach the XDP program. Reading the traces\n"
-		"(offrx-view, offrx-export) needs no privilege.\n");
+		"bounding set and no_new_privs; only CAP_NET_ADMIN stays permitted (and\n"
+		"CAP_SYS_ADMIN when libxdp's dispatcher holds the program), raised at exit to\n"
+		"detach the XDP program. Reading the traces (offrx-view, offrx-export) needs\n"
+		"no privilege.\n");
 }
 
 static uint32_t parse_u32(const char *opt, const char *v, uint32_t min, uint32_t max)

@@ -261,16 +261,16 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 /* Least privilege: once offrx_engine_create() returned, the engine on the wire needs no
  * capability to receive. Call this on the thread that drives the engine (Linux keeps
  * capabilities per thread; other threads keep theirs): it empties that thread's effective,
- * inheritable, ambient and bounding sets and sets no_new_privs. CAP_NET_ADMIN and
- * CAP_SYS_ADMIN (if the thread had them) stay in the permitted set only: the engine raises
- * them inside offrx_engine_destroy() (call it on the same thread) to detach its XDP program
- * through libxdp, and nowhere else. On kernels before 6.5, which refuse any bpf() call without
- * CAP_BPF, CAP_BPF also stays effective so the engine can read its XDP statistics. A thread
- * started before this call (lttng-ust's listeners, for one) keeps its capabilities: it reads
- * no network input. Logs one info line saying
- * what was dropped and kept. flags: 0 (reserved). Returns OFFRX_SUCCESS (also when called
- * again), OFFRX_INVALID_PARAMETER (not a wire engine, or flags set), or OFFRX_INVALID_STATE
- * with the reason logged when the kernel refused. */
+ * inheritable, ambient and bounding sets and sets no_new_privs. CAP_NET_ADMIN (and
+ * CAP_SYS_ADMIN when the program sits in libxdp's dispatcher), if the thread had them, stay in
+ * the permitted set only: the engine raises them inside offrx_engine_destroy() (call it on the
+ * same thread) to detach its XDP program, and nowhere else. On kernels before 6.5, which
+ * refuse any bpf() call without CAP_BPF, CAP_BPF also stays effective so the engine can read
+ * its XDP statistics. A thread started before this call (lttng-ust's listeners, for one) keeps
+ * its capabilities: it reads no network input. Logs one info line saying what was dropped and
+ * kept. flags: 0 (reserved). Returns OFFRX_SUCCESS (also when called again),
+ * OFFRX_INVALID_PARAMETER (not a wire engine, or flags set), or OFFRX_INVALID_STATE with the
+ * reason logged when the kernel refused. */
 int offrx_engine_drop_privileges(struct offrx_engine *eng, uint32_t flags);
 
 /* Run one turn of the engine: receive a batch of frames (waiting up to timeout_ms for the
