@@ -89,11 +89,11 @@ if command -v setpriv >/dev/null; then
 	done
 	check "setup with only CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_IPC_LOCK" test -n "$ok"
 	[[ -n "$ok" ]] || sed 's/^/  | /' "$WORK/recv.err"
-	kill -TERM "$RECV_PID" 2>/dev/null
+	kill -INT "$RECV_PID" 2>/dev/null
 	rc=0
 	wait "$RECV_PID" || rc=$?
 	RECV_PID=
-	check "... exits 0 on SIGTERM ($rc) and detaches its program" \
+	check "... exits 0 on SIGINT ($rc) and detaches its program" \
 		eval "test $rc -eq 0 && ! xdp_on_eng0"
 
 	limited +net_admin,+net_raw,+bpf,+ipc_lock
