@@ -109,7 +109,7 @@ static void decode_fields(struct otr_event *ev)
 		break;
 	}
 	case OTR_COMPLETE:
-		ev->u.complete.status = (int)((int64_t)rdv() - 8);
+		ev->u.complete.status = (int)(int64_t)(rdv() - 8);
 		ev->u.complete.bytes = (uint32_t)rdv();
 		ev->u.complete.placed = (uint32_t)rdv();
 		ev->u.complete.reason = (int)rdv();
