@@ -113,6 +113,10 @@ for which in off on; do
 	check "$which: chrome is valid JSON" python3 -c "import json; json.load(open('$WORK/out.chrome'))"
 	check "$which: summary is a complete offrx-summary/1" \
 		test "$(python3 -c "import json; d = json.load(open('$WORK/out.summary')); print(d['schema'] == 'offrx-summary/1' and d['complete'] and len(d['connections']) >= 1)")" = True
+	check "$which: ... and valid against offrx-summary/1" python3 -c "
+import json, jsonschema
+jsonschema.validate(json.load(open('$WORK/out.summary')),
+                    json.load(open('$SRC/exporters/schema/offrx-summary-1.schema.json')))"
 	check "$which: csv has a header and a row" test "$(wc -l <"$WORK/out.csv")" -ge 2
 	rc=0
 	as_nobody "$EXPORT" --verify "$T" >"$WORK/verify.txt" 2>&1 || rc=$?
