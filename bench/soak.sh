@@ -187,6 +187,7 @@ rss_parts() { awk '/^Rss(Anon|File|Shmem):/ {printf "%s%s", s, $2; s="/"}' "/pro
 wire_bytes() { ip netns exec "$NS-peer" cat /sys/class/net/peer0/statistics/tx_bytes; }
 echo "soak.sh: ${SECONDS_TOTAL} s of traffic; engine pid $ENGINE_PID, session $SESSION, logs in $WORK"
 : >"$WORK/rss.tsv"
+NEXT_PROGRESS=$START
 while :; do
 	now=$(date +%s)
 	((now < END)) || break
@@ -195,8 +196,8 @@ while :; do
 	done
 	printf '%d\t%s\t%s\t%s\t%s\n' $((now - START)) "$(rss "$ENGINE_PID")" "$(rss "$VIEW_PID")" \
 		"$(rss "$EXPORT_PID")" "$(rss_parts "$ENGINE_PID")" >>"$WORK/rss.tsv"
-	if (((now - START) % 10 == 0)) && [[ ${last_progress:-} != "$now" ]]; then
-		last_progress=$now
+	if ((now >= NEXT_PROGRESS)); then
+		NEXT_PROGRESS=$((NEXT_PROGRESS + 10))
 		printf 'soak: %4d/%d s  wire %6d MiB  conns closed %7d  RSS KiB engine %s viewer %s exporter %s\n' \
 			$((now - START)) "$SECONDS_TOTAL" $(($(wire_bytes) >> 20)) \
 			"$(grep -c '^conn .* sha256' "$WORK/recv.out" || true)" \

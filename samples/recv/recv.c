@@ -35,7 +35,7 @@ struct lat {
 	uint64_t p2c_n, p2c_max_ns, p2c_sum_ns;
 };
 
-#define MAX_LAT 65536 /* by id modulo: 10,000 open connections must not share slots */
+#define MAX_LAT 16384 /* by id modulo: up to 16,384 open connections never share a slot */
 static struct lat lats[MAX_LAT];
 
 static struct lat *lat_of(uint64_t id)
