@@ -48,6 +48,13 @@ static struct lat *lat_of(uint64_t id)
 	return l;
 }
 
+/* Push-timer completions by how long after the timer they came (wait after the last byte less
+ * the timer), over every connection: what "completes within timer + 5 ms" is checked on. */
+static const double late_edges_ms[] = { 0, 1, 2, 5, 10, 20, 50 };
+#define LATE_BUCKETS (sizeof(late_edges_ms) / sizeof(late_edges_ms[0]) + 1)
+static uint64_t late_hist[LATE_BUCKETS], timer_ns = 500000000ull;
+static int64_t late_max_ns = INT64_MIN;
+
 /* Runs inside the engine: records numbers, calls nothing back. */
 static void observe(const struct offrx_event *ev, void *ctx)
 {
@@ -68,14 +75,21 @@ static void observe(const struct offrx_event *ev, void *ctx)
 			l->timer_max_ns = w;
 		l->timer_sum_ns += w;
 		l->timer_n++;
+		int64_t late = (int64_t)w - (int64_t)timer_ns;
+		unsigned b = 0;
+		while (b < LATE_BUCKETS - 1 && late > late_edges_ms[b] * 1e6)
+			b++;
+		late_hist[b]++;
+		if (late > late_max_ns)
+			late_max_ns = late;
 	}
 }
 
 struct rconn {
 	struct offrx_conn *conn;
 	uint64_t id;
-	struct offrx_recv_req reqs[MAX_DEPTH];
-	struct offrx_seg segs[MAX_DEPTH];
+	struct offrx_recv_req *reqs; /* --depth of each, allocated with the rconn */
+	struct offrx_seg *segs;
 	uint8_t *mem;
 	EVP_MD_CTX *sha;
 	FILE *out;
@@ -162,7 +176,10 @@ static void post(struct rconn *rc, uint32_t i)
 static void on_new(struct offrx_conn *conn, void *user)
 {
 	(void)user;
-	struct rconn *rc = calloc(1, sizeof(*rc));
+	struct rconn *rc =
+		calloc(1, sizeof(*rc) + cfg.depth * (sizeof(*rc->reqs) + sizeof(*rc->segs)));
+	rc->reqs = (struct offrx_recv_req *)(rc + 1);
+	rc->segs = (struct offrx_seg *)(rc->reqs + cfg.depth);
 	rc->conn = conn;
 	rc->id = offrx_conn_id(conn);
 	rc->mem = malloc((size_t)cfg.buf_size * cfg.depth);
@@ -349,7 +366,17 @@ static void print_json(double seconds)
 		sep = ",";
 		total += r->bytes;
 	}
-	printf("],\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"drops\":", total, seconds);
+	printf("],\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"push_timer_ms\":%.3f,"
+	       "\"push_timer_late_ms\":{",
+	       total, seconds, timer_ns / 1e6);
+	for (unsigned b = 0; b < LATE_BUCKETS; b++) {
+		if (b < LATE_BUCKETS - 1)
+			printf("\"le%g\":", late_edges_ms[b]);
+		else
+			printf("\"gt%g\":", late_edges_ms[b - 1]);
+		printf("%" PRIu64 ",", late_hist[b]);
+	}
+	printf("\"max\":%.3f},\"drops\":", late_max_ns == INT64_MIN ? 0.0 : late_max_ns / 1e6);
 	print_drop_object();
 	printf("}\n");
 }
@@ -535,6 +562,7 @@ int main(int argc, char **argv)
 		case 't':
 			o.push_timer_ns =
 				parse_u32("--push-timer-ms", optarg, 1, 600000) * 1000000ull;
+			timer_ns = o.push_timer_ns;
 			break;
 		case 'o':
 			cfg.out_dir = optarg;
