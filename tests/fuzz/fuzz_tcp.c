@@ -106,6 +106,7 @@ struct peer {
 	uint32_t ts;
 	bool have_synack;
 	uint32_t iss;	  /* the engine's ISN from its last SYN-ACK */
+	uint8_t our_ws;	  /* the window scale that SYN-ACK announced, 0 if none */
 	uint32_t our_fin; /* the engine's FIN sequence, valid if have_fin */
 	bool have_fin;
 	struct span iv[NIV];
@@ -468,6 +469,7 @@ static void xmit(void *ctx, const struct pkt_tcp_build *b)
 		FUZZ_CHECK(ok || p->nsyn > NSYN); /* a SYN-ACK answers a SYN the peer sent */
 		p->have_synack = true;
 		p->iss = b->seq;
+		p->our_ws = (b->opts.present & PKT_OPT_WSCALE) ? b->opts.wscale : 0;
 		p->have_fin = false;
 		return;
 	}
@@ -490,6 +492,11 @@ static void xmit(void *ctx, const struct pkt_tcp_build *b)
 	if (!covered(p, p->irs + 1, fin ? o - 1 : o) || (fin && !fin_sent_at(p, b->ack - 1)))
 		FUZZ_FAIL("port %u: ACK %u acknowledges bytes (or a FIN) the peer never sent",
 			  p->port, b->ack);
+	/* R24: the window offers no more than the core can store right now. */
+	uint64_t space = rxq_space(&p->oc->rc), wnd = (uint64_t)b->window << p->our_ws;
+	if (wnd > space)
+		FUZZ_FAIL("port %u: window %llu advertised, the core can store %llu", p->port,
+			  (unsigned long long)wnd, (unsigned long long)space);
 	if (p->acked_any && o < p->acked)
 		FUZZ_FAIL("port %u: ACK went backwards from offset %llu to %llu", p->port,
 			  (unsigned long long)p->acked, (unsigned long long)o);
