@@ -143,6 +143,7 @@ static struct {
 	uint32_t reposts;
 	uint32_t gen;
 	uint64_t completions, indications, conns;
+	uint64_t last_ev_ns;
 	bool teardown;
 	uint8_t seg_buf[MAX_SEG];
 	uint8_t canary[SLOT_MEM]; /* what a request's memory holds before a post */
@@ -333,13 +334,30 @@ static int on_indicate(struct offrx_conn *c, struct offrx_ind_buf *bufs, uint64_
 	FUZZ_CHECK(p && p->oc == c);
 	FUZZ_CHECK(!p->in_upcall);
 	FUZZ_CHECK(p->fn == 0); /* R05: only with nothing posted */
+	p->in_upcall = true;	/* a post from here must not start a completion call (R18) */
 	for (struct offrx_ind_buf *b = bufs; b; b = b->next)
 		sum += b->len;
 	FUZZ_CHECK(sum == total && total > 0);
 	uint8_t ans = rd8();
 	uint64_t take = total;
 	int res = OFFRX_SUCCESS;
+	if (ans & 0x10) { /* post from inside the indication: that data waits for it */
+		uint32_t i;
+		for (i = 0; i < NSLOTS && h.slots[i].state != SLOT_FREE; i++)
+			;
+		if (i < NSLOTS) {
+			struct slot *s = &h.slots[i];
+			s->off = s->prefill = 0;
+			s->len = s->chain = 1 + rd8() * 16u;
+			s->flags = (ans & 0x20) ? OFFRX_REQ_NO_PUSH : 0;
+			s->repost = false;
+			s->segs[0] = (struct offrx_seg){ s->mem, s->chain };
+			s->segs[1] = (struct offrx_seg){ s->mem + s->chain, 0 };
+			post_slot(p, i);
+		}
+	}
 	if (ans % 4 == 2) {
+		p->in_upcall = false;
 		*consumed = 0;
 		return OFFRX_NOT_ACCEPTED; /* R21: kept until the next post */
 	}
@@ -347,7 +365,6 @@ static int on_indicate(struct offrx_conn *c, struct offrx_ind_buf *bufs, uint64_
 		take = 1 + (total - 1) * rd8() / 256;
 		res = take < total ? OFFRX_PARTIALLY_ACCEPTED : OFFRX_SUCCESS;
 	}
-	p->in_upcall = true;
 	h.indications++;
 	uint64_t left = take;
 	for (struct offrx_ind_buf *b = bufs; b; b = b->next) {
@@ -449,6 +466,36 @@ static const struct offrx_callbacks cbs_no_indicate = {
 	.recv_complete = on_complete,
 	.conn_event = on_event,
 };
+
+/* The engine's event stream (what its tracepoints carry): sane on its own terms. */
+static void observe(const struct offrx_event *ev, void *ctx)
+{
+	(void)ctx;
+	FUZZ_CHECK(ev->kind >= OFFRX_E_POST && ev->kind <= OFFRX_E_CONN_CLOSE);
+	FUZZ_CHECK(ev->ts_ns >= h.last_ev_ns && ev->ts_ns <= h.now);
+	h.last_ev_ns = ev->ts_ns;
+	switch (ev->kind) {
+	case OFFRX_E_FILL:
+		FUZZ_CHECK(ev->bytes > 0 && ev->total <= ev->buf_len);
+		break;
+	case OFFRX_E_COMPLETE:
+		FUZZ_CHECK(ev->reason >= OFFRX_CR_FILLED && ev->reason <= OFFRX_CR_INVALID_STATE);
+		FUZZ_CHECK(ev->bytes <= ev->buf_len && ev->t_post_ns <= ev->ts_ns);
+		break;
+	case OFFRX_E_TIMER_START:
+	case OFFRX_E_TIMER_RESTART:
+		FUZZ_CHECK(ev->deadline_ns > ev->ts_ns);
+		break;
+	case OFFRX_E_TIMER_EXPIRE:
+		FUZZ_CHECK(ev->deadline_ns <= ev->ts_ns); /* R10: never early */
+		break;
+	case OFFRX_E_INDICATE:
+		FUZZ_CHECK(ev->total <= ev->bytes); /* consumed <= offered */
+		break;
+	default:
+		break;
+	}
+}
 
 /* --- what the engine sends ----------------------------------------------------------------- */
 
@@ -888,12 +935,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A small pool: running out is a path worth fuzzing, and setting up a large one would
 	 * cost more than most inputs. */
 	o.pool_bytes = (uint64_t)o.chunk_size * ((c0 & 0x10) ? 48 : 256);
-	o.push_timer_ns = (1 + (uint64_t)c1 * 4) * MS;
-	o.max_conns = 8;
+	o.push_timer_ns = (1 + (uint64_t)(c1 & 0x3f) * 16) * MS;
+	/* c1 & 0x80: tables smaller than the peers (SYN flood, connection limit, and an
+	 * engine that refuses the connection at the end of the handshake). */
+	o.max_conns = (c1 & 0x80) ? 1 : 8;
+	o.observer = observe;
 	FUZZ_CHECK(engine_create(&o, &tcp_rx_link_ops, vclock, NULL, &h.eng) == 0);
 	struct tcp_rx_cfg cfg = { .ports = ports, .nports = 1, .xmit = xmit };
-	cfg.max_conns = 4;
-	cfg.max_halfopen = 4;
+	cfg.max_conns = (c1 & 0x80) ? 2 : 4;
+	cfg.max_halfopen = (c1 & 0x80) ? 1 : 4;
 	cfg.ooo_max = (c0 & 0x40) ? 2048 : 65536;
 	cfg.idle_ns = (c0 & 0x80) ? 2000 * MS : 0;
 	FUZZ_CHECK(tcp_rx_create(&cfg, h.eng, &h.rx) == 0);
@@ -962,6 +1012,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * out, returns what it holds (R23), and only then does the engine go away. */
 	poll_engine();
 	h.teardown = true;
+	if (c1 & 0x40) {
+		tcp_rx_abort_all(h.rx); /* the engine going away: RST, requests aborted (R25) */
+		for (int i = 0; i < NPEERS; i++)
+			FUZZ_CHECK(!h.peers[i].oc);
+	}
 	for (int i = 0; i < NPEERS; i++)
 		if (h.peers[i].oc && !h.peers[i].disc && !h.peers[i].uploaded)
 			FUZZ_CHECK(offrx_conn_upload(h.peers[i].oc) == OFFRX_SUCCESS);

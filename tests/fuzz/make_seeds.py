@@ -131,79 +131,99 @@ NOIND = 0x20  # c0: no recv_indicate callback
 
 def seeds_tcp():
     push, nopush, repost = 0, 1, 0x40
-    s = [NOIND, 124] + op_open(0, 1000) + op_post(0, [(4096, push, None), (4096, push, None)])
+    s = [NOIND, 31] + op_open(0, 1000) + op_post(0, [(4096, push, None), (4096, push, None)])
     s += op_data(0, 1448) + op_data(0, 1448) + op_data(0, 1448, psh=True) + [POLL]
     s += op_adv(3) + op_data(0, 3000, psh=True) + op_adv(4)
     write("tcp", "handshake_inorder_psh", s)
 
-    s = [NOIND, 124] + op_open(0, 5000) + op_post(0, [(8000, push, None)])
+    s = [NOIND, 31] + op_open(0, 5000) + op_post(0, [(8000, push, None)])
     s += op_seg(0, 1000, 1000) + op_seg(0, 2000, 1000, flags=0x18)
     s += op_seg(0, 500, 1000) + op_data(0, 1000) + op_adv(3) + op_adv(6)
     write("tcp", "out_of_order_fill_sack", s)
 
-    s = [NOIND, 124] + op_open(0, 77, ts=False, ws=None, sackp=False)
+    s = [NOIND, 31] + op_open(0, 77, ts=False, ws=None, sackp=False)
     s += op_post(0, [(4096, push, None), (2000, push, 10)]) + op_data(0, 100)
     s += op_adv(5) + op_adv(5) + op_data(0, 200) + op_adv(4) + op_adv(6)
     write("tcp", "push_timer_and_prefill", s)
 
-    s = [NOIND, 124] + op_open(1, 9) + op_post(1, [(3000, nopush, None), (1000, push, None)])
+    s = [NOIND, 31] + op_open(1, 9) + op_post(1, [(3000, nopush, None), (1000, push, None)])
     s += op_data(1, 1000, psh=True) + op_data(1, 2000) + op_data(1, 500, psh=True)
     s += op_adv(6) + op_adv(6)
     write("tcp", "no_push_filled", s)
 
     # Indications: answers follow the data op that triggers them (0 accept, 2 refuse,
     # 3 partial with a fraction).
-    s = [0x00, 124] + op_open(0, 4242) + op_data(0, 500) + [0]
+    s = [0x00, 31] + op_open(0, 4242) + op_data(0, 500) + [0]
     s += op_data(0, 600) + [3, 128] + [RET, 0] + op_data(0, 300) + [2]
     s += op_post(0, [(4096, push, None)]) + [POLL] + op_data(0, 100, psh=True) + [RET, 0]
     s += op_adv(6)
     write("tcp", "indicate_accept_partial_refuse", s)
 
-    s = [NOIND, 124] + op_open(2, 31337) + op_post(2, [(1000, push, None), (5000, push, None)])
+    s = [NOIND, 31] + op_open(2, 31337) + op_post(2, [(1000, push, None), (5000, push, None)])
     s += op_data(2, 1500) + [UPL, 2] + op_data(2, 700) + [RET, 0, POLL]
     write("tcp", "upload_hands_back", s)
 
-    s = [NOIND, 124] + op_open(0, 1) + op_post(0, [(2000, push, None), (2000, push, None)])
+    s = [NOIND, 31] + op_open(0, 1) + op_post(0, [(2000, push, None), (2000, push, None)])
     s += op_data(0, 100) + [FIN, 0, ACKFIN, 0] + op_post(0, [(100, push, None)]) + [POLL]
     write("tcp", "fin_then_post_invalid_state", s)
 
-    s = [NOIND, 124] + op_open(3, 600) + op_post(3, [(2000, push, None)])
+    s = [NOIND, 31] + op_open(3, 600) + op_post(3, [(2000, push, None)])
     s += op_data(3, 1000) + op_adv(3) + [RST, 3, 1, 0, 10] + [RST, 3, 0] + op_data(3, 10)
     write("tcp", "ipv6_rst_challenge_then_exact", s)
 
-    s = [NOIND, 124] + op_open(0, 0xFFFFF000) + op_post(
+    s = [NOIND, 31] + op_open(0, 0xFFFFF000) + op_post(
         0, [(6000, push | repost, None), (6000, nopush, None)])
     for _ in range(6):
         s += op_data(0, 1460)
     s += op_data(0, 1000, psh=True) + op_adv(6) + op_adv(6)
     write("tcp", "sequence_wrap_repost", s)
 
-    s = [NOIND | 0x40, 124] + op_open(0, 100)
+    s = [NOIND | 0x40, 31] + op_open(0, 100)
     for _ in range(4):
         s += op_data(0, 2000)
     s += op_post(0, [(6000, push, None), (6000, push, None)]) + op_adv(1) + op_adv(2)
     s += op_data(0, 2000, psh=True) + op_adv(6)
     write("tcp", "zero_window_then_update", s)
 
-    s = [NOIND, 124] + op_open(0, 10) + op_open(1, 20) + op_open(3, 30)
+    s = [NOIND, 31] + op_open(0, 10) + op_open(1, 20) + op_open(3, 30)
     s += op_post(0, [(3000, push, None)]) + op_post(1, [(3000, nopush, None)])
     s += op_post(3, [(3000, push, None)]) + op_data(1, 1000) + op_data(0, 1000)
     s += op_data(3, 3000) + op_data(1, 2000) + [FIN, 0] + [RST, 1, 0] + op_adv(6)
     write("tcp", "three_peers_mixed", s)
 
-    s = [NOIND | 0x80, 124] + op_open(2, 50) + op_post(2, [(1000, push, None)])
+    s = [NOIND | 0x80, 31] + op_open(2, 50) + op_post(2, [(1000, push, None)])
     s += op_data(2, 10) + op_adv(7) + op_adv(7)
     write("tcp", "idle_timeout", s)
 
-    s = [NOIND, 124] + [SYN, 0, 0x00] + u32(7777) + [0x0F, 7, 0]
+    s = [NOIND, 31] + [SYN, 0, 0x00] + u32(7777) + [0x0F, 7, 0]
     s += op_adv(6) + op_adv(6) + op_adv(6) + op_adv(6) + op_open(0, 8888)
     write("tcp", "synack_retries_then_open", s)
 
-    s = [NOIND | 0x40, 124] + op_open(0, 1) + op_post(0, [(6000, push, None)])
+    s = [NOIND | 0x40, 31] + op_open(0, 1) + op_post(0, [(6000, push, None)])
     for i in range(1, 12):
         s += op_seg(0, i * 200, 100, sack=[(1, 100)] if i % 3 == 0 else None)
     s += op_data(0, 100) + [BAD, 0, 1, BAD, 0, 0] + op_adv(6)
     write("tcp", "ooo_storm_small_store", s)
+
+    s = [NOIND, 31 | 0x80] + op_open(0, 1) + op_open(1, 2) + [SYN, 2, 0] + u32(3) + [0]
+    s += [SYN, 3, 0] + u32(4) + [0] + op_post(0, [(2000, push, None)]) + op_data(0, 100)
+    s += op_adv(6) + op_adv(6) + op_open(2, 5)
+    write("tcp", "small_tables_syn_flood", s)
+
+    s = [NOIND, 31 | 0x40] + op_open(0, 11) + op_open(3, 12)
+    s += op_post(0, [(3000, push, None)]) + op_post(3, [(3000, nopush, None)])
+    s += op_data(0, 1000) + op_data(3, 1000) + op_seg(0, 2000, 500)
+    write("tcp", "abort_all_at_teardown", s)
+
+    # Answers: 0x10 posts a request of 1 + 16 * next byte from inside the indication.
+    s = [0x00, 31] + op_open(1, 99) + op_data(1, 500) + [0x10, 20]
+    s += op_data(1, 400, psh=True) + [RET, 0] + op_data(1, 300) + [0x12, 10]
+    s += op_data(1, 100, psh=True) + [RET, 0] + op_adv(6)
+    write("tcp", "indicate_posts_from_upcall", s)
+
+    s = [NOIND, 31] + op_open(0, 123456) + op_post(0, [(4096, push, None)])
+    s += op_seg(0, 1000, 100) + op_data(0, 10, fin=True) + op_data(0, 990) + op_adv(6)
+    write("tcp", "fin_behind_a_gap", s)
 
 
 # --- model ----------------------------------------------------------------------------------
