@@ -103,6 +103,10 @@ static const struct fdesc f_state[] = {
 	FD("rcv_nxt", u.state.rcv_nxt, F_U),
 	FD("window", u.state.window, F_U),
 	FD("bytes", u.state.bytes, F_U),
+	FD("local_addr", u.state.local_addr, F_S),
+	FD("local_port", u.state.local_port, F_U),
+	FD("remote_addr", u.state.remote_addr, F_S),
+	FD("remote_port", u.state.remote_port, F_U),
 };
 static const struct fdesc f_drop[] = {
 	FD("reason", u.drop.reason, F_DROP),

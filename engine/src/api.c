@@ -198,6 +198,13 @@ bool engine_trace_tick(struct offrx_engine *eng)
 		st.bytes = sn.bytes;
 		st.indicated_out = sn.indicated_out;
 		st.rcv_nxt = sn.rcv_nxt;
+		struct link_conn_info ci = { .local_addr = "-", .remote_addr = "-" };
+		if (eng->link->info)
+			eng->link->info(c, &ci);
+		st.local_addr = ci.local_addr;
+		st.remote_addr = ci.remote_addr;
+		st.local_port = ci.local_port;
+		st.remote_port = ci.remote_port;
 		OFFRX_TP_DO(conn_state, &st);
 	}
 	return true;

@@ -21,17 +21,8 @@ static inline void offrx_tp_none(int unused, ...)
 }
 #define OFFRX_TP_ON(name)      0
 #define OFFRX_TP_DO(name, ...) ((void)(0 && (offrx_tp_none(0, __VA_ARGS__), 0)))
-#define OFFRX_TP_STATE_MAX     64
-struct offrx_tp_state {
-	uint64_t conn;
-	uint32_t depth, listed;
-	uint64_t ids[OFFRX_TP_STATE_MAX];
-	uint32_t lens[OFFRX_TP_STATE_MAX];
-	uint32_t fills[OFFRX_TP_STATE_MAX];
-	uint8_t no_push[OFFRX_TP_STATE_MAX];
-	uint64_t deadline_ns, held_bytes, window, bytes;
-	uint32_t indicated_out, rcv_nxt;
-};
+/* The snapshot struct, without lttng-ust (offrx_tp.h includes it in the LTTNG build). */
+#include "../../tracer/provider/offrx_tp_state.h"
 #endif
 
 static inline bool offrx_tp_on(enum offrx_event_kind kind)

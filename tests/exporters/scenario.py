@@ -83,7 +83,9 @@ class Trace:
         self.ev("conn_state", conn=conn, depth=len(reqs), req_ids=[r[0] for r in reqs],
                 req_lens=[r[1] for r in reqs], req_fills=[r[2] for r in reqs],
                 req_no_push=[int(r[3]) for r in reqs], deadline_ns=0,
-                indicated_out=indicated_out, held_bytes=0, rcv_nxt=1, window=65536, bytes=0)
+                indicated_out=indicated_out, held_bytes=0, rcv_nxt=1, window=65536, bytes=0,
+                local_addr="10.77.0.1", local_port=5201, remote_addr="10.77.0.2",
+                remote_port=40000 + conn)
 
     def disconnect(self, conn, reason="fin"):
         self.ev("disconnect", conn=conn, reason=reason, bytes=0)

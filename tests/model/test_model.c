@@ -550,6 +550,45 @@ static void test_resync_late_attach_adopts_the_snapshot(void **state)
 	(void)state;
 }
 
+/* A snapshot from an engine that sends the 4-tuple names a connection seen only from its
+ * middle; one from an older engine (empty addresses) leaves "?"; conn_open's names stay. */
+static void test_resync_late_attach_names_the_connection_from_the_snapshot(void **state)
+{
+	struct scen *s = scen_new(NULL);
+	struct otr_event *e = ev(s, OTR_CONN_STATE);
+	e->u.state.depth = 0;
+	feed(s, e); /* an older engine's snapshot */
+	const struct otr_conn *c = conn(s);
+	assert_string_equal(c->local_addr, "?");
+	assert_string_equal(c->remote_addr, "?");
+
+	advance(s, 500 * MS);
+	e = ev(s, OTR_CONN_STATE);
+	strcpy(e->u.state.local_addr, "10.77.0.1");
+	strcpy(e->u.state.remote_addr, "10.77.0.2");
+	e->u.state.local_port = 5201;
+	e->u.state.remote_port = 40001;
+	feed(s, e);
+	assert_string_equal(c->local_addr, "10.77.0.1");
+	assert_int_equal(c->local_port, 5201);
+	assert_string_equal(c->remote_addr, "10.77.0.2");
+	assert_int_equal(c->remote_port, 40001);
+	scen_free(s);
+
+	s = scen_new(NULL);
+	open_conn(s, "a", 1, "b", 2);
+	c = conn(s);
+	e = ev(s, OTR_CONN_STATE);
+	strcpy(e->u.state.local_addr, "other");
+	strcpy(e->u.state.remote_addr, "other");
+	feed(s, e);
+	assert_string_equal(c->local_addr, "a");
+	assert_string_equal(c->remote_addr, "b");
+	assert_int_equal(c->remote_port, 2);
+	scen_free(s);
+	(void)state;
+}
+
 static void test_resync_disagreeing_snapshot_after_a_gap(void **state)
 {
 	struct scen *s = scen_new(NULL);
@@ -899,6 +938,7 @@ int main(void)
 		cmocka_unit_test(test_hist_percentiles_match_a_sort),
 		cmocka_unit_test(test_hist_percentile_is_the_ceil_rank),
 		cmocka_unit_test(test_resync_late_attach_adopts_the_snapshot),
+		cmocka_unit_test(test_resync_late_attach_names_the_connection_from_the_snapshot),
 		cmocka_unit_test(test_resync_disagreeing_snapshot_after_a_gap),
 		cmocka_unit_test(test_discarded_marks_suspect_until_the_next_snapshot),
 		cmocka_unit_test(test_source_lost_marks_suspect),

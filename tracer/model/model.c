@@ -706,6 +706,15 @@ static int on_state(struct otr_model *m, struct conn_priv *c, const struct otr_e
 	p->window = ev->u.state.window;
 	p->rcv_nxt = ev->u.state.rcv_nxt;
 	p->stream_bytes = ev->u.state.bytes;
+	/* Attached after conn_open: the snapshot names the connection (engines since the 4-tuple
+	 * was added to conn_state; older traces leave it empty, and "?" stays). */
+	if (!strcmp(p->local_addr, "?") && ev->u.state.local_addr[0] &&
+	    strcmp(ev->u.state.local_addr, "-")) {
+		set_addr(p->local_addr, ev->u.state.local_addr);
+		set_addr(p->remote_addr, ev->u.state.remote_addr);
+		p->local_port = ev->u.state.local_port;
+		p->remote_port = ev->u.state.remote_port;
+	}
 	p->snapshots++;
 	p->last_snapshot_ns = ev->ts_ns;
 	if (!err) {

@@ -112,6 +112,9 @@ struct otr_event {
 		struct {
 			uint32_t depth, listed, indicated_out, rcv_nxt;
 			uint64_t deadline_ns, held_bytes, window, bytes;
+			/* empty in traces of engines before the 4-tuple was added */
+			char local_addr[48], remote_addr[48];
+			uint16_t local_port, remote_port;
 			struct otr_state_req reqs[OTR_STATE_MAX];
 		} state;
 		struct {

@@ -14,23 +14,7 @@
 #include <stdint.h>
 #include <lttng/tracepoint.h>
 
-/* Most requests a conn_state snapshot lists (depth says how many are queued in all). */
-#define OFFRX_TP_STATE_MAX 64
-
-#ifndef OFFRX_TP_STATE_DEFINED
-#define OFFRX_TP_STATE_DEFINED
-/* One connection's queue for offrx:conn_state (more fields than a tracepoint takes arguments). */
-struct offrx_tp_state {
-	uint64_t conn;
-	uint32_t depth, listed; /* queued requests, and how many of them are listed below */
-	uint64_t ids[OFFRX_TP_STATE_MAX];
-	uint32_t lens[OFFRX_TP_STATE_MAX];
-	uint32_t fills[OFFRX_TP_STATE_MAX];
-	uint8_t no_push[OFFRX_TP_STATE_MAX];
-	uint64_t deadline_ns, held_bytes, window, bytes;
-	uint32_t indicated_out, rcv_nxt;
-};
-#endif
+#include "offrx_tp_state.h"
 
 /* The tracepoint macros read best in lttng-ust's own layout; clang-format would flatten them. */
 /* clang-format off */
@@ -230,7 +214,11 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_state,
 		lttng_ust_field_integer(uint64_t, held_bytes, st->held_bytes)
 		lttng_ust_field_integer(uint32_t, rcv_nxt, st->rcv_nxt)
 		lttng_ust_field_integer(uint64_t, window, st->window)
-		lttng_ust_field_integer(uint64_t, bytes, st->bytes)))
+		lttng_ust_field_integer(uint64_t, bytes, st->bytes)
+		lttng_ust_field_string(local_addr, st->local_addr)
+		lttng_ust_field_integer(uint16_t, local_port, st->local_port)
+		lttng_ust_field_string(remote_addr, st->remote_addr)
+		lttng_ust_field_integer(uint16_t, remote_port, st->remote_port)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, drop,
 	LTTNG_UST_TP_ARGS(int, reason, uint64_t, conn, uint32_t, frame_len),

@@ -110,6 +110,10 @@ static const struct field_spec f_state[] = {
 	FI("rcv_nxt", u.state.rcv_nxt),
 	FI("window", u.state.window),
 	FI("bytes", u.state.bytes),
+	FS("local_addr", u.state.local_addr),
+	FI("local_port", u.state.local_port),
+	FS("remote_addr", u.state.remote_addr),
+	FI("remote_port", u.state.remote_port),
 };
 static const struct field_spec f_drop[] = {
 	FI("reason", u.drop.reason),
