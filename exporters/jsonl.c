@@ -1,167 +1,13 @@
 /* --format jsonl: one JSON object per event per line (schema offrx-events/1, in
  * exporters/schema/), written as the events arrive; and its parser, the hidden --input-jsonl
- * mode. One table per event kind, in the tracepoint's field order, serves both directions, so
- * what the writer writes the parser reads back. */
+ * mode. Both walk the event fields table the trace reader decodes with (otr_event_fields, in
+ * the tracepoint's field order), so what the writer writes the parser reads back. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export.h"
-
-enum ftype { F_U, F_I, F_B, F_S, F_HEX, F_STATUS, F_CREASON, F_CLOSE, F_DROP };
-
-struct fdesc {
-	const char *key; /* ,"name": */
-	const char *name;
-	uint16_t off;
-	uint8_t size, type;
-};
-
-#define EVSZ(m) sizeof(((struct otr_event *)0)->m)
-#define FD(n, m, t)                                                         \
-	{                                                                   \
-		",\"" n "\":", n, offsetof(struct otr_event, m), EVSZ(m), t \
-	}
-#define SPEC(a)                             \
-	{                                   \
-		a, sizeof(a) / sizeof(a[0]) \
-	}
-
-static const struct fdesc f_open[] = {
-	FD("conn", conn, F_U),
-	FD("local_addr", u.open.local_addr, F_S),
-	FD("local_port", u.open.local_port, F_U),
-	FD("remote_addr", u.open.remote_addr, F_S),
-	FD("remote_port", u.open.remote_port, F_U),
-	FD("isn", u.open.isn, F_U),
-	FD("mss", u.open.mss, F_U),
-	FD("wscale", u.open.wscale, F_U),
-};
-static const struct fdesc f_close[] = {
-	FD("conn", conn, F_U),
-	FD("reason", u.close.reason, F_CLOSE),
-	FD("bytes", u.close.bytes, F_U),
-};
-static const struct fdesc f_post[] = {
-	FD("conn", conn, F_U),
-	FD("req", req, F_U),
-	FD("buf_len", u.post.buf_len, F_U),
-	FD("prefill", u.post.prefill, F_U),
-	FD("no_push", u.post.no_push, F_B),
-	FD("depth", u.post.depth, F_U),
-};
-static const struct fdesc f_fill[] = {
-	FD("conn", conn, F_U),
-	FD("req", req, F_U),
-	FD("bytes", u.fill.bytes, F_U),
-	FD("total", u.fill.total, F_U),
-	FD("buf_len", u.fill.buf_len, F_U),
-	FD("seq", u.fill.seq, F_U),
-	FD("psh", u.fill.psh, F_B),
-};
-static const struct fdesc f_timer[] = {
-	FD("conn", conn, F_U),
-	FD("req", req, F_U),
-	FD("deadline_ns", u.timer.deadline_ns, F_U),
-	FD("bytes", u.timer.bytes, F_U),
-};
-static const struct fdesc f_complete[] = {
-	FD("conn", conn, F_U),
-	FD("req", req, F_U),
-	FD("status", u.complete.status, F_STATUS),
-	FD("bytes", u.complete.bytes, F_U),
-	FD("placed", u.complete.placed, F_U),
-	FD("reason", u.complete.reason, F_CREASON),
-	FD("post_to_complete_ns", u.complete.post_to_complete_ns, F_U),
-	FD("last_fill_to_complete_ns", u.complete.last_fill_to_complete_ns, F_I),
-};
-static const struct fdesc f_call[] = {
-	FD("conn", conn, F_U),
-	FD("count", u.call.count, F_U),
-};
-static const struct fdesc f_indicate[] = {
-	FD("conn", conn, F_U),
-	FD("ind", req, F_U),
-	FD("offered", u.indicate.offered, F_U),
-	FD("consumed", u.indicate.consumed, F_U),
-	FD("result", u.indicate.result, F_STATUS),
-	FD("nbufs", u.indicate.nbufs, F_U),
-};
-static const struct fdesc f_return[] = {
-	FD("conn", conn, F_U),
-	FD("buf", req, F_U),
-	FD("bytes", u.ret.bytes, F_U),
-};
-/* The req_* arrays are written between depth and deadline_ns by hand. */
-static const struct fdesc f_state[] = {
-	FD("conn", conn, F_U),
-	FD("depth", u.state.depth, F_U),
-	FD("deadline_ns", u.state.deadline_ns, F_U),
-	FD("indicated_out", u.state.indicated_out, F_U),
-	FD("held_bytes", u.state.held_bytes, F_U),
-	FD("rcv_nxt", u.state.rcv_nxt, F_U),
-	FD("window", u.state.window, F_U),
-	FD("bytes", u.state.bytes, F_U),
-	FD("local_addr", u.state.local_addr, F_S),
-	FD("local_port", u.state.local_port, F_U),
-	FD("remote_addr", u.state.remote_addr, F_S),
-	FD("remote_port", u.state.remote_port, F_U),
-};
-static const struct fdesc f_drop[] = {
-	FD("reason", u.drop.reason, F_DROP),
-	FD("conn", conn, F_U),
-	FD("frame_len", u.drop.frame_len, F_U),
-};
-static const struct fdesc f_xsk[] = {
-	FD("rx_frames", u.xsk.rx_frames, F_U),
-	FD("tx_frames", u.xsk.tx_frames, F_U),
-	FD("rx_dropped", u.xsk.rx_dropped, F_U),
-	FD("rx_ring_full", u.xsk.rx_ring_full, F_U),
-	FD("fill_ring_empty", u.xsk.fill_ring_empty, F_U),
-	FD("tx_ring_empty", u.xsk.tx_ring_empty, F_U),
-	FD("invalid_descs", u.xsk.invalid_descs, F_U),
-	FD("xdp_redirected", u.xsk.xdp_redirected, F_U),
-	FD("xdp_passed", u.xsk.xdp_passed, F_U),
-	FD("tx_full", u.xsk.tx_full, F_U),
-};
-/* bytes: u.payload.n bytes as a lower-case hex string */
-static const struct fdesc f_payload[] = {
-	FD("conn", conn, F_U),
-	FD("seq", u.payload.seq, F_U),
-	FD("len", u.payload.len, F_U),
-	{ ",\"bytes\":", "bytes", offsetof(struct otr_event, u.payload.bytes), 0, F_HEX },
-};
-static const struct fdesc f_discarded[] = {
-	FD("count", u.discarded.count, F_U),
-	FD("packets", u.discarded.packets, F_U),
-	FD("from_ns", u.discarded.from_ns, F_I),
-	FD("to_ns", u.discarded.to_ns, F_I),
-};
-
-static const struct {
-	const struct fdesc *f;
-	size_t n;
-} specs[OTR_KIND__COUNT] = {
-	[OTR_CONN_OPEN] = SPEC(f_open),
-	[OTR_CONN_CLOSE] = SPEC(f_close),
-	[OTR_DISCONNECT] = SPEC(f_close),
-	[OTR_POST] = SPEC(f_post),
-	[OTR_FILL] = SPEC(f_fill),
-	[OTR_TIMER_START] = SPEC(f_timer),
-	[OTR_TIMER_RESTART] = SPEC(f_timer),
-	[OTR_TIMER_CANCEL] = SPEC(f_timer),
-	[OTR_TIMER_EXPIRE] = SPEC(f_timer),
-	[OTR_COMPLETE] = SPEC(f_complete),
-	[OTR_COMPLETE_CALL] = SPEC(f_call),
-	[OTR_INDICATE] = SPEC(f_indicate),
-	[OTR_RETURN] = SPEC(f_return),
-	[OTR_CONN_STATE] = SPEC(f_state),
-	[OTR_DROP] = SPEC(f_drop),
-	[OTR_XSK_STATS] = SPEC(f_xsk),
-	[OTR_SEGMENT_PAYLOAD] = SPEC(f_payload),
-	[OTR_DISCARDED] = SPEC(f_discarded),
-};
 
 /* --- enums by name ------------------------------------------------------------------------ */
 
@@ -196,11 +42,11 @@ int oex_drop_reason_from_name(const char *s)
 static const char *enum_name(int type, int v)
 {
 	switch (type) {
-	case F_STATUS:
+	case OTR_F_STATUS:
 		return otr_status_name(v);
-	case F_CREASON:
+	case OTR_F_CREASON:
 		return otr_complete_reason_name(v);
-	case F_CLOSE:
+	case OTR_F_CLOSE:
 		return otr_close_reason_name(v);
 	default:
 		return otr_drop_reason_name(v);
@@ -209,7 +55,7 @@ static const char *enum_name(int type, int v)
 
 /* --- reading and writing a field ---------------------------------------------------------- */
 
-static uint64_t get_u(const struct otr_event *ev, const struct fdesc *f)
+static uint64_t get_u(const struct otr_event *ev, const struct otr_field *f)
 {
 	const char *p = (const char *)ev + f->off;
 	uint8_t u8;
@@ -233,7 +79,7 @@ static uint64_t get_u(const struct otr_event *ev, const struct fdesc *f)
 	}
 }
 
-static int64_t get_i(const struct otr_event *ev, const struct fdesc *f)
+static int64_t get_i(const struct otr_event *ev, const struct otr_field *f)
 {
 	const char *p = (const char *)ev + f->off;
 	int32_t i32;
@@ -247,7 +93,7 @@ static int64_t get_i(const struct otr_event *ev, const struct fdesc *f)
 	return i64;
 }
 
-static void set_u(struct otr_event *ev, const struct fdesc *f, uint64_t v)
+static void set_u(struct otr_event *ev, const struct otr_field *f, uint64_t v)
 {
 	char *p = (char *)ev + f->off;
 	uint8_t u8 = (uint8_t)v;
@@ -270,29 +116,59 @@ static void set_u(struct otr_event *ev, const struct fdesc *f, uint64_t v)
 	}
 }
 
-static void put_field(struct oex_out *o, const struct otr_event *ev, const struct fdesc *f)
+/* A conn_state sequence: the member at f->off of each listed struct otr_state_req. */
+static void put_seq(struct oex_out *o, const struct otr_event *ev, const struct otr_field *f)
+{
+	uint32_t n = ev->u.state.listed < OTR_STATE_MAX ? ev->u.state.listed : OTR_STATE_MAX;
+
+	oex_putc(o, '[');
+	for (uint32_t i = 0; i < n; i++) {
+		const char *p = (const char *)&ev->u.state.reqs[i] + f->off;
+		uint64_t v = 0;
+		if (f->size == 8)
+			memcpy(&v, p, 8);
+		else if (f->size == 4) {
+			uint32_t u;
+			memcpy(&u, p, 4);
+			v = u;
+		} else {
+			v = *(const uint8_t *)p;
+		}
+		if (i)
+			oex_putc(o, ',');
+		oex_put_u64(o, v);
+	}
+	oex_putc(o, ']');
+}
+
+static void put_field(struct oex_out *o, const struct otr_event *ev, const struct otr_field *f)
 {
 	const char *name;
 	int v;
 
-	oex_puts(o, f->key);
+	oex_lit(o, ",\"");
+	oex_puts(o, f->name);
+	oex_lit(o, "\":");
 	switch (f->type) {
-	case F_U:
+	case OTR_F_U:
 		oex_put_u64(o, get_u(ev, f));
 		break;
-	case F_I:
+	case OTR_F_I:
 		oex_put_i64(o, get_i(ev, f));
 		break;
-	case F_B:
+	case OTR_F_SEQ:
+		put_seq(o, ev, f);
+		break;
+	case OTR_F_BOOL:
 		if (*(const bool *)((const char *)ev + f->off))
 			oex_lit(o, "true");
 		else
 			oex_lit(o, "false");
 		break;
-	case F_S:
+	case OTR_F_STR:
 		oex_put_str(o, (const char *)ev + f->off);
 		break;
-	case F_HEX:
+	case OTR_F_BYTES:
 		oex_putc(o, '"');
 		for (uint32_t i = 0; i < ev->u.payload.n && i < OTR_PAYLOAD_MAX; i++) {
 			oex_putc(o, "0123456789abcdef"[ev->u.payload.bytes[i] >> 4]);
@@ -310,32 +186,6 @@ static void put_field(struct oex_out *o, const struct otr_event *ev, const struc
 			oex_put_i64(o, v);
 		break;
 	}
-}
-
-static void put_u32_array(struct oex_out *o, const char *key, const struct otr_event *ev,
-			  size_t member, size_t size)
-{
-	uint32_t n = ev->u.state.listed < OTR_STATE_MAX ? ev->u.state.listed : OTR_STATE_MAX;
-
-	oex_puts(o, key);
-	oex_putc(o, '[');
-	for (uint32_t i = 0; i < n; i++) {
-		const char *p = (const char *)&ev->u.state.reqs[i] + member;
-		uint64_t v = 0;
-		if (size == 8)
-			memcpy(&v, p, 8);
-		else if (size == 4) {
-			uint32_t u;
-			memcpy(&u, p, 4);
-			v = u;
-		} else {
-			v = *(const uint8_t *)p;
-		}
-		if (i)
-			oex_putc(o, ',');
-		oex_put_u64(o, v);
-	}
-	oex_putc(o, ']');
 }
 
 /* --- the writer --------------------------------------------------------------------------- */
@@ -389,7 +239,7 @@ static const char *source_state_name(enum otr_source_state s)
 static int jsonl_event(struct oex_writer *w, const struct otr_event *ev)
 {
 	struct oex_out *o = w->run->out;
-	const struct fdesc *f;
+	const struct otr_field *f;
 	size_t n;
 
 	oex_lit(o, "{\"ts_ns\":");
@@ -411,21 +261,9 @@ static int jsonl_event(struct oex_writer *w, const struct otr_event *ev)
 		oex_lit(o, ",\"vpid\":");
 		oex_put_u64(o, ev->vpid);
 	}
-	f = specs[ev->kind].f;
-	n = specs[ev->kind].n;
-	for (size_t i = 0; i < n; i++) {
+	f = otr_event_fields(ev->kind, &n);
+	for (size_t i = 0; i < n; i++)
 		put_field(o, ev, &f[i]);
-		if (ev->kind == OTR_CONN_STATE && i == 1) {
-			put_u32_array(o, ",\"req_ids\":", ev, offsetof(struct otr_state_req, id),
-				      8);
-			put_u32_array(o, ",\"req_lens\":", ev, offsetof(struct otr_state_req, len),
-				      4);
-			put_u32_array(o, ",\"req_fills\":", ev,
-				      offsetof(struct otr_state_req, fill), 4);
-			put_u32_array(o, ",\"req_no_push\":", ev,
-				      offsetof(struct otr_state_req, no_push), 1);
-		}
-	}
 	oex_lit(o, "}\n");
 	return 0;
 }
@@ -480,13 +318,13 @@ static int parse_enum(int type, const json_t *v, int *out)
 	if (!json_is_string(v))
 		return -EINVAL;
 	switch (type) {
-	case F_STATUS:
+	case OTR_F_STATUS:
 		*out = oex_status_from_name(json_string_value(v));
 		break;
-	case F_CREASON:
+	case OTR_F_CREASON:
 		*out = oex_complete_reason_from_name(json_string_value(v));
 		break;
-	case F_CLOSE:
+	case OTR_F_CLOSE:
 		*out = oex_close_reason_from_name(json_string_value(v));
 		break;
 	default:
@@ -496,30 +334,29 @@ static int parse_enum(int type, const json_t *v, int *out)
 	return *out == -1000 ? -EINVAL : 0;
 }
 
-static int parse_array(json_t *obj, const char *key, struct otr_event *ev, size_t member,
-		       size_t size, char *err, size_t errlen)
+static int parse_seq(const json_t *a, struct otr_event *ev, const struct otr_field *f, char *err,
+		     size_t errlen)
 {
-	json_t *a = json_object_get(obj, key), *v;
+	const json_t *v;
 	size_t i;
 
-	if (!a)
-		return 0;
 	if (!json_is_array(a) || json_array_size(a) > OTR_STATE_MAX) {
-		snprintf(err, errlen, "\"%s\" is not an array of at most %d integers", key,
+		snprintf(err, errlen, "\"%s\" is not an array of at most %d integers", f->name,
 			 OTR_STATE_MAX);
 		return -EINVAL;
 	}
+	/* Every sequence lists the same requests; the longest decides, whatever the order. */
 	if (json_array_size(a) > ev->u.state.listed)
 		ev->u.state.listed = (uint32_t)json_array_size(a);
 	json_array_foreach(a, i, v)
 	{
-		char *p = (char *)&ev->u.state.reqs[i] + member;
+		char *p = (char *)&ev->u.state.reqs[i] + f->off;
 		uint64_t x = (uint64_t)json_integer_value(v);
 		if (json_is_true(v))
 			x = 1;
-		if (size == 8)
+		if (f->size == 8)
 			memcpy(p, &x, 8);
-		else if (size == 4) {
+		else if (f->size == 4) {
 			uint32_t u = (uint32_t)x;
 			memcpy(p, &u, 4);
 		} else {
@@ -608,16 +445,18 @@ int oex_jsonl_parse(const char *line, struct otr_event *ev, char *err, size_t er
 		}
 		goto end;
 	}
-	for (size_t i = 0; i < specs[ev->kind].n; i++) {
-		const struct fdesc *f = &specs[ev->kind].f[i];
+	size_t nf;
+	const struct otr_field *fields = otr_event_fields(ev->kind, &nf);
+	for (size_t i = 0; i < nf; i++) {
+		const struct otr_field *f = &fields[i];
 		int e;
 
 		v = json_object_get(obj, f->name);
 		if (!v)
 			continue; /* absent: 0, as in a trace that lacks the field */
 		switch (f->type) {
-		case F_U:
-		case F_I:
+		case OTR_F_U:
+		case OTR_F_I:
 			if (!json_is_integer(v)) {
 				snprintf(err, errlen, "\"%s\" is not an integer", f->name);
 				ret = -EINVAL;
@@ -625,15 +464,21 @@ int oex_jsonl_parse(const char *line, struct otr_event *ev, char *err, size_t er
 			}
 			set_u(ev, f, (uint64_t)json_integer_value(v));
 			break;
-		case F_B:
+		case OTR_F_SEQ:
+			if (parse_seq(v, ev, f, err, errlen)) {
+				ret = -EINVAL;
+				goto end;
+			}
+			break;
+		case OTR_F_BOOL:
 			*(bool *)((char *)ev + f->off) =
 				json_is_true(v) || json_integer_value(v) != 0;
 			break;
-		case F_S:
+		case OTR_F_STR:
 			snprintf((char *)ev + f->off, f->size, "%s",
 				 json_is_string(v) ? json_string_value(v) : "");
 			break;
-		case F_HEX:
+		case OTR_F_BYTES:
 			if (parse_hex(v, ev)) {
 				snprintf(err, errlen,
 					 "\"%s\" is not a string of at most %d hex byte pairs",
@@ -653,15 +498,6 @@ int oex_jsonl_parse(const char *line, struct otr_event *ev, char *err, size_t er
 			break;
 		}
 	}
-	if (ev->kind == OTR_CONN_STATE &&
-	    (parse_array(obj, "req_ids", ev, offsetof(struct otr_state_req, id), 8, err, errlen) ||
-	     parse_array(obj, "req_lens", ev, offsetof(struct otr_state_req, len), 4, err,
-			 errlen) ||
-	     parse_array(obj, "req_fills", ev, offsetof(struct otr_state_req, fill), 4, err,
-			 errlen) ||
-	     parse_array(obj, "req_no_push", ev, offsetof(struct otr_state_req, no_push), 1, err,
-			 errlen)))
-		ret = -EINVAL;
 end:
 	json_decref(obj);
 	return ret;

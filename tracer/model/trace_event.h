@@ -5,6 +5,7 @@
 #define OFFRX_TRACE_EVENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define OTR_STATE_MAX	64  /* requests a conn_state lists (OFFRX_TP_STATE_MAX) */
@@ -141,6 +142,36 @@ struct otr_event {
 		} source;
 	} u;
 };
+
+/* One payload field of an event kind: its name in the trace and in offrx-events/1 JSON,
+ * where it lands in struct otr_event, and how to read it. The reader (babeltrace2) and the
+ * JSON exporter and its parser walk the same table, so a field added here reaches all three. */
+enum otr_field_type {
+	OTR_F_U,     /* unsigned integer of size 1, 2, 4 or 8 */
+	OTR_F_I,     /* signed integer of size 4 or 8 */
+	OTR_F_BOOL,  /* bool */
+	OTR_F_STR,   /* char[size], NUL-terminated */
+	OTR_F_SEQ,   /* a sequence landing in each struct otr_state_req of u.state.reqs: off and
+		      * size are the member's; the first OTR_F_SEQ of a kind sets u.state.listed */
+	OTR_F_BYTES, /* segment_payload's bytes: u.payload.bytes, length in u.payload.n */
+	/* integers (int) with names: */
+	OTR_F_STATUS,  /* otr_status_name */
+	OTR_F_CREASON, /* otr_complete_reason_name */
+	OTR_F_CLOSE,   /* otr_close_reason_name */
+	OTR_F_DROP,    /* otr_drop_reason_name */
+};
+
+struct otr_field {
+	const char *name;
+	uint16_t off;
+	uint8_t size, type; /* type: enum otr_field_type */
+};
+
+#define OTR_FIELDS_MAX 16 /* most fields of one kind */
+
+/* The fields of kind k in the tracepoint's order, *n of them (0 for kinds with no payload
+ * fields: unknown, source). */
+const struct otr_field *otr_event_fields(enum otr_kind k, size_t *n);
 
 /* Stable names: "post", "push_timer_expire", ... (the event names without "offrx:"). */
 const char *otr_kind_name(enum otr_kind k);

@@ -8,164 +8,6 @@
 
 #include "reader_int.h"
 
-enum spec_type { S_INT, S_BOOL, S_STR, S_SEQ, S_BYTES };
-
-/* One payload member and where it lands: in struct otr_event, or (S_SEQ) in each
- * struct otr_state_req of u.state.reqs. */
-struct field_spec {
-	const char *name;
-	uint16_t off;
-	uint8_t size;
-	uint8_t type;
-};
-
-/* clang-format off */
-#define EV_SZ(m)  sizeof(((struct otr_event *)0)->m)
-#define RQ_SZ(m)  sizeof(((struct otr_state_req *)0)->m)
-#define FI(n, m)  { n, offsetof(struct otr_event, m), EV_SZ(m), S_INT }
-#define FB(n, m)  { n, offsetof(struct otr_event, m), EV_SZ(m), S_BOOL }
-#define FS(n, m)  { n, offsetof(struct otr_event, m), EV_SZ(m), S_STR }
-#define FQ(n, m)  { n, offsetof(struct otr_state_req, m), RQ_SZ(m), S_SEQ }
-#define FY(n, m)  { n, offsetof(struct otr_event, m), 0, S_BYTES }
-#define SPEC(a)   { a, sizeof(a) / sizeof(a[0]) }
-/* clang-format on */
-#define SPEC_MAX 16
-
-static const struct field_spec f_open[] = {
-	FI("conn", conn),
-	FS("local_addr", u.open.local_addr),
-	FI("local_port", u.open.local_port),
-	FS("remote_addr", u.open.remote_addr),
-	FI("remote_port", u.open.remote_port),
-	FI("isn", u.open.isn),
-	FI("mss", u.open.mss),
-	FI("wscale", u.open.wscale),
-};
-static const struct field_spec f_close[] = {
-	FI("conn", conn),
-	FI("reason", u.close.reason),
-	FI("bytes", u.close.bytes),
-};
-static const struct field_spec f_post[] = {
-	FI("conn", conn),
-	FI("req", req),
-	FI("buf_len", u.post.buf_len),
-	FI("prefill", u.post.prefill),
-	FB("no_push", u.post.no_push),
-	FI("depth", u.post.depth),
-};
-static const struct field_spec f_fill[] = {
-	FI("conn", conn),
-	FI("req", req),
-	FI("bytes", u.fill.bytes),
-	FI("total", u.fill.total),
-	FI("buf_len", u.fill.buf_len),
-	FI("seq", u.fill.seq),
-	FB("psh", u.fill.psh),
-};
-static const struct field_spec f_timer[] = {
-	FI("conn", conn),
-	FI("req", req),
-	FI("deadline_ns", u.timer.deadline_ns),
-	FI("bytes", u.timer.bytes),
-};
-static const struct field_spec f_complete[] = {
-	FI("conn", conn),
-	FI("req", req),
-	FI("status", u.complete.status),
-	FI("bytes", u.complete.bytes),
-	FI("placed", u.complete.placed),
-	FI("reason", u.complete.reason),
-	FI("post_to_complete_ns", u.complete.post_to_complete_ns),
-	FI("last_fill_to_complete_ns", u.complete.last_fill_to_complete_ns),
-};
-static const struct field_spec f_call[] = {
-	FI("conn", conn),
-	FI("count", u.call.count),
-};
-static const struct field_spec f_indicate[] = {
-	FI("conn", conn),
-	FI("ind", req),
-	FI("offered", u.indicate.offered),
-	FI("consumed", u.indicate.consumed),
-	FI("result", u.indicate.result),
-	FI("nbufs", u.indicate.nbufs),
-};
-static const struct field_spec f_return[] = {
-	FI("conn", conn),
-	FI("buf", req),
-	FI("bytes", u.ret.bytes),
-};
-/* req_ids first: its length is the number of listed requests. */
-static const struct field_spec f_state[] = {
-	FI("conn", conn),
-	FI("depth", u.state.depth),
-	FQ("req_ids", id),
-	FQ("req_lens", len),
-	FQ("req_fills", fill),
-	FQ("req_no_push", no_push),
-	FI("deadline_ns", u.state.deadline_ns),
-	FI("indicated_out", u.state.indicated_out),
-	FI("held_bytes", u.state.held_bytes),
-	FI("rcv_nxt", u.state.rcv_nxt),
-	FI("window", u.state.window),
-	FI("bytes", u.state.bytes),
-	FS("local_addr", u.state.local_addr),
-	FI("local_port", u.state.local_port),
-	FS("remote_addr", u.state.remote_addr),
-	FI("remote_port", u.state.remote_port),
-};
-static const struct field_spec f_drop[] = {
-	FI("reason", u.drop.reason),
-	FI("conn", conn),
-	FI("frame_len", u.drop.frame_len),
-};
-static const struct field_spec f_xsk[] = {
-	FI("rx_frames", u.xsk.rx_frames),
-	FI("tx_frames", u.xsk.tx_frames),
-	FI("rx_dropped", u.xsk.rx_dropped),
-	FI("rx_ring_full", u.xsk.rx_ring_full),
-	FI("fill_ring_empty", u.xsk.fill_ring_empty),
-	FI("tx_ring_empty", u.xsk.tx_ring_empty),
-	FI("invalid_descs", u.xsk.invalid_descs),
-	FI("xdp_redirected", u.xsk.xdp_redirected),
-	FI("xdp_passed", u.xsk.xdp_passed),
-	FI("tx_full", u.xsk.tx_full),
-};
-
-static const struct field_spec f_payload[] = {
-	FI("conn", conn),
-	FI("seq", u.payload.seq),
-	FI("len", u.payload.len),
-	FY("bytes", u.payload.bytes),
-};
-
-_Static_assert(sizeof(f_state) / sizeof(f_state[0]) <= SPEC_MAX, "SPEC_MAX too small");
-_Static_assert(sizeof(f_xsk) / sizeof(f_xsk[0]) <= SPEC_MAX, "SPEC_MAX too small");
-
-static const struct {
-	const struct field_spec *f;
-	size_t n;
-} specs[OTR_KIND__COUNT] = {
-	[OTR_CONN_OPEN] = SPEC(f_open),
-	[OTR_CONN_CLOSE] = SPEC(f_close),
-	[OTR_DISCONNECT] = SPEC(f_close),
-	[OTR_POST] = SPEC(f_post),
-	[OTR_FILL] = SPEC(f_fill),
-	[OTR_TIMER_START] = SPEC(f_timer),
-	[OTR_TIMER_RESTART] = SPEC(f_timer),
-	[OTR_TIMER_CANCEL] = SPEC(f_timer),
-	[OTR_TIMER_EXPIRE] = SPEC(f_timer),
-	[OTR_COMPLETE] = SPEC(f_complete),
-	[OTR_COMPLETE_CALL] = SPEC(f_call),
-	[OTR_INDICATE] = SPEC(f_indicate),
-	[OTR_RETURN] = SPEC(f_return),
-	[OTR_CONN_STATE] = SPEC(f_state),
-	[OTR_DROP] = SPEC(f_drop),
-	[OTR_XSK_STATS] = SPEC(f_xsk),
-	[OTR_SEGMENT_PAYLOAD] = SPEC(f_payload),
-};
-
 #define USED(m) (offsetof(struct otr_event, u) + sizeof(((struct otr_event *)0)->u.m))
 static const uint16_t used_size[OTR_KIND__COUNT] = {
 	[OTR_UNKNOWN] = offsetof(struct otr_event, u),
@@ -200,7 +42,7 @@ struct otr_cls_info {
 	enum otr_kind kind;
 	bool offrx; /* "offrx:*", known or not */
 	int16_t vpid;
-	int16_t idx[SPEC_MAX]; /* payload member index per spec entry, -1 if absent */
+	int16_t idx[OTR_FIELDS_MAX]; /* payload member index per field, -1 if absent */
 };
 
 void otr_decoder_init(struct otr_decoder *d, struct otr_reader_stats *st)
@@ -250,10 +92,10 @@ static void cls_resolve(struct otr_cls_info *ci, const bt_event_class *ec)
 	ci->offrx = name && !strncmp(name, "offrx:", 6);
 	ci->vpid = member_index(bt_stream_class_borrow_event_common_context_field_class_const(sc),
 				"vpid");
-	for (size_t i = 0; i < SPEC_MAX; i++)
-		ci->idx[i] = i < specs[ci->kind].n
-				     ? member_index(payload, specs[ci->kind].f[i].name)
-				     : -1;
+	size_t n;
+	const struct otr_field *f = otr_event_fields(ci->kind, &n);
+	for (size_t i = 0; i < OTR_FIELDS_MAX; i++)
+		ci->idx[i] = i < n ? member_index(payload, f[i].name) : -1;
 }
 
 static size_t slot_of(const struct otr_decoder *d, const bt_event_class *ec)
@@ -343,7 +185,7 @@ static void store_int(void *dst, size_t size, uint64_t v)
 	}
 }
 
-static void store_seq(struct otr_event *ev, const struct field_spec *fs, const bt_field *f,
+static void store_seq(struct otr_event *ev, const struct otr_field *fs, const bt_field *f,
 		      bool first)
 {
 	bt_field_class_type t = bt_field_get_class_type(f);
@@ -381,11 +223,12 @@ static void store_bytes(struct otr_event *ev, const bt_field *f)
 static void decode_fields(const struct otr_cls_info *ci, const bt_field *payload,
 			  struct otr_event *ev)
 {
-	const struct field_spec *spec = specs[ci->kind].f;
+	size_t n;
+	const struct otr_field *spec = otr_event_fields(ci->kind, &n);
 	bool first_seq = true;
 	uint64_t v;
 
-	for (size_t i = 0; i < specs[ci->kind].n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const bt_field *f;
 
 		if (ci->idx[i] < 0)
@@ -393,27 +236,27 @@ static void decode_fields(const struct otr_cls_info *ci, const bt_field *payload
 		f = bt_field_structure_borrow_member_field_by_index_const(payload,
 									  (uint64_t)ci->idx[i]);
 		switch (spec[i].type) {
-		case S_INT:
-			if (field_int(f, &v))
-				store_int((char *)ev + spec[i].off, spec[i].size, v);
-			break;
-		case S_BOOL:
+		case OTR_F_BOOL:
 			if (field_int(f, &v))
 				*(bool *)((char *)ev + spec[i].off) = v != 0;
 			break;
-		case S_STR:
+		case OTR_F_STR:
 			if (bt_field_get_class_type(f) == BT_FIELD_CLASS_TYPE_STRING) {
 				char *dst = (char *)ev + spec[i].off;
 				strncpy(dst, bt_field_string_get_value(f), spec[i].size - 1);
 				dst[spec[i].size - 1] = '\0';
 			}
 			break;
-		case S_SEQ:
+		case OTR_F_SEQ:
 			store_seq(ev, &spec[i], f, first_seq);
 			first_seq = false;
 			break;
-		case S_BYTES:
+		case OTR_F_BYTES:
 			store_bytes(ev, f);
+			break;
+		default: /* integers, named or not (enumerations are integers in the trace) */
+			if (field_int(f, &v))
+				store_int((char *)ev + spec[i].off, spec[i].size, v);
 			break;
 		}
 	}
