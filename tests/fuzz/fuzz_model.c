@@ -140,7 +140,14 @@ static void decode_fields(struct otr_event *ev)
 		/* The listed requests: ids counting up from a base (as the engine lists them),
 		 * with a step the input chooses, so they may also repeat or go backwards. */
 		uint64_t id = rdv();
-		int64_t step = (int64_t)(rd8() % 5) - 1;
+		uint8_t sb = rd8();
+		int64_t step = (int64_t)((sb & 0x7f) % 5) - 1;
+		if (sb & 0x80) { /* the 4-tuple (empty in traces of older engines) */
+			rd_str(ev->u.state.local_addr, sizeof(ev->u.state.local_addr));
+			rd_str(ev->u.state.remote_addr, sizeof(ev->u.state.remote_addr));
+			ev->u.state.local_port = (uint16_t)rdv();
+			ev->u.state.remote_port = (uint16_t)rdv();
+		}
 		uint32_t n =
 			ev->u.state.listed < OTR_STATE_MAX ? ev->u.state.listed : OTR_STATE_MAX;
 		for (uint32_t i = 0; i < n; i++) {

@@ -289,7 +289,10 @@ def seeds_model():
     loss += ev(K_POST, req=1, fields=[100, 0, 2, [1]])
     loss += ev(K_DISCARDED, fields=[12, 1, 50])
     loss += ev(K_COMPLETE, req=3, fields=[8, 100, 100, 1, 10, 1])
-    loss += ev(K_STATE, fields=[1, 1, 0, 0, 0, 0, 100, 100, 2, [1], 100, 0, [1]])
+    loss += ev(K_STATE, fields=[1, 1, 0, 0, 0, 0, 100, 100, 2, [0x81], sstr("10.77.0.1"),
+                                sstr("10.77.0.2"), 5201, 40000, 100, 0, [1]])
+    loss += ev(K_STATE, conn=1, fields=[0, 0, 0, 0, 0, 0, 0, 0, 0, [0x80], sstr("fd77::1"),
+                                        sstr("fd77::2"), 5201, 40001])
     loss += ev(K_SOURCE, fields=[[1], sstr("relayd gone")])
     loss += ev(K_SOURCE, fields=[[0], sstr("back")])
     loss += ev(K_XSK, fields=[10, 0, 0]) + ev(K_DROP, fields=[18, 60])
