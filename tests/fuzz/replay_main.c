@@ -139,6 +139,9 @@ int main(int argc, char **argv)
 			count++;
 		}
 	}
-	printf("fuzz-replay: %u inputs replayed, no invariant broken\n", count);
+	if (rc)
+		printf("fuzz-replay: %u inputs replayed, but some could not be read\n", count);
+	else
+		printf("fuzz-replay: %u inputs replayed, no invariant broken\n", count);
 	return rc;
 }
