@@ -233,6 +233,8 @@ static uint16_t window_field(struct tcp_conn *c, uint32_t *edge)
 		space = c->rx->eng->q.cfg.hold_bytes_per_conn;
 	if (c->state != TCP_ESTABLISHED && c->state != TCP_SYN_RCVD)
 		space = 0;
+	if (c->rx->cfg.wnd_max && space > c->rx->cfg.wnd_max)
+		space = c->rx->cfg.wnd_max; /* the application's cap (rcv_wnd_max) */
 	uint64_t max = (uint64_t)0xffff << c->rcv_wscale;
 	if (space > max)
 		space = max;
@@ -276,6 +278,8 @@ static void send_seg(struct tcp_conn *c, uint8_t flags, uint32_t seq, bool with_
 		b.opts.present |= PKT_OPT_MSS;
 		b.opts.mss = our_mss(c);
 		b.window = (uint16_t)MIN(rx->eng->q.cfg.hold_bytes_per_conn, 0xffffu);
+		if (rx->cfg.wnd_max && b.window > rx->cfg.wnd_max)
+			b.window = (uint16_t)rx->cfg.wnd_max;
 		/* a SYN-ACK's window is never scaled */
 		c->adv_edge = c->last_edge = c->rcv_nxt + b.window;
 		if (c->rcv_wscale) {

@@ -59,6 +59,7 @@ struct tcp_rx_cfg {
 	uint64_t idle_ns;	/* idle timeout; 0 = none */
 	uint32_t ooo_max;	/* out-of-order store per connection: bytes plus a fixed cost
 				 * per piece (OOO_PIECE_COST); default 256 KiB */
+	uint32_t wnd_max;	/* most window advertised, in bytes; 0: what the core can store */
 	/* Send one segment (header only). The build struct is valid during the call. */
 	void (*xmit)(void *ctx, const struct pkt_tcp_build *seg);
 	void *xmit_ctx;

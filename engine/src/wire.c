@@ -122,6 +122,32 @@ static void check_partial_csum(struct wire *w)
 
 static const struct link_ops wire_link_ops;
 
+/* offrx_engine_opts.napi_threaded. Only after the XDP program is attached: a veth runs NAPI
+ * only then, and refuses the setting before. A failure costs speed, not correctness: warn. */
+static void napi_threaded_on(struct wire *w)
+{
+	char path[64 + IF_NAMESIZE];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/threaded", w->ifname);
+	FILE *f = fopen(path, "w");
+	int err = 0;
+	if (!f)
+		err = errno;
+	else {
+		if (fputs("1\n", f) == EOF)
+			err = errno;
+		if (fclose(f) && !err)
+			err = errno;
+	}
+	if (err)
+		logf_(w, 1,
+		      "could not run %s's NAPI threaded (%s: %s); receiving anyway, with the "
+		      "driver's receive work on the sender's CPU",
+		      w->ifname, path, strerror(err));
+	else
+		logf_(w, 2, "%s: NAPI runs in a kernel thread of its own (%s = 1)", w->ifname,
+		      path);
+}
+
 int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
 {
 	if (!eng || eng->link != &wire_link_ops)
@@ -365,6 +391,11 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 		.delack_ns = opts->delack_ns,
 		.idle_ns = opts->idle_ns,
 		.ooo_max = opts->ooo_bytes,
+		/* a field after log: read only from a struct that has it */
+		.wnd_max = opts->sz >= offsetof(struct offrx_engine_opts, rcv_wnd_max) +
+						   sizeof(opts->rcv_wnd_max)
+				   ? opts->rcv_wnd_max
+				   : 0,
 		.xmit = wire_xmit,
 		.xmit_ctx = w,
 	};
@@ -394,6 +425,10 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 		logf_(w, 0, "%s", why[0] ? why : strerror(-err));
 		goto out_eng;
 	}
+	if (opts->sz >= offsetof(struct offrx_engine_opts, napi_threaded) +
+				sizeof(opts->napi_threaded) &&
+	    opts->napi_threaded)
+		napi_threaded_on(w);
 	*out = eng;
 	return OFFRX_SUCCESS;
 

@@ -421,6 +421,13 @@ static void usage(FILE *f)
 		"                          indicated data is refused, so its window closes\n"
 		"      --conn-limit N      connections the engine holds at once, and half-open\n"
 		"                          ones (defaults 4096 and 1024); raise for scale runs\n"
+		"      --window BYTES      advertise at most BYTES of receive window (like\n"
+		"                          SO_RCVBUF; default: all the connection can store).\n"
+		"                          On a veth pair keep it under ~256 frames (360 KB)\n"
+		"                          or the peer drops frames its ring cannot hold\n"
+		"      --napi-threaded     run the interface's NAPI in a kernel thread once the\n"
+		"                          XDP program is attached (/sys/class/net/IF/threaded;\n"
+		"                          it stays set): on a veth, frees the sender's CPU\n"
 		"      --nopush-port P     requests on connections to local port P are no-push,\n"
 		"                          whatever --mode says (repeatable)\n"
 		"      --json              print a JSON summary on stdout at the end\n"
@@ -492,7 +499,7 @@ int main(int argc, char **argv)
 	};
 	bool trace = false, trace_live = false;
 	enum { O_KEEP_CAPS = 512, O_TRACE_PAYLOAD };
-	enum { O_STALL_PORT = 600 };
+	enum { O_STALL_PORT = 600, O_WINDOW, O_NAPI_THREADED };
 	bool keep_caps = false;
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
@@ -519,6 +526,8 @@ int main(int argc, char **argv)
 		{ "nopush-port", required_argument, NULL, O_NOPUSH_PORT },
 		{ "keep-caps", no_argument, NULL, O_KEEP_CAPS },
 		{ "stall-port", required_argument, NULL, O_STALL_PORT },
+		{ "window", required_argument, NULL, O_WINDOW },
+		{ "napi-threaded", no_argument, NULL, O_NAPI_THREADED },
 		{ "trace-payload", required_argument, NULL, O_TRACE_PAYLOAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -623,6 +632,12 @@ int main(int argc, char **argv)
 		case O_TRACE_PAYLOAD:
 			o.trace_payload_bytes =
 				parse_u32("--trace-payload", optarg, 0, OFFRX_TRACE_PAYLOAD_MAX);
+			break;
+		case O_NAPI_THREADED:
+			o.napi_threaded = 1;
+			break;
+		case O_WINDOW:
+			o.rcv_wnd_max = parse_u32("--window", optarg, 0, 1u << 30);
 			break;
 		case O_CONN_LIMIT:
 			o.max_conns = parse_u32("--conn-limit", optarg, 1, 1u << 20);

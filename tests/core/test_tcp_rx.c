@@ -330,6 +330,40 @@ static void test_R24_never_acks_more_than_stored(void **state)
 	check_app_stream();
 }
 
+/* rcv_wnd_max caps what we advertise (like SO_RCVBUF), SYN-ACK included, whatever the core
+ * could store; data up to the cap is stored and acknowledged as usual. */
+static void test_window_cap_is_never_exceeded(void **state)
+{
+	(void)state;
+	teardown(NULL);
+	post_n = 4;
+	post_len = 65536;
+	vnow = 1000 * MS;
+	nout = 0;
+	app_bytes = completions = aborted = events_disc = events_closed = 0;
+	last_conn = NULL;
+	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &cbs };
+	assert_int_equal(engine_create(&o, &tcp_rx_link_ops, vclock, NULL, &eng), 0);
+	static const uint16_t ports[] = { 5201 };
+	struct tcp_rx_cfg cfg = { .ports = ports, .nports = 1, .xmit = xmit };
+	cfg.wnd_max = 20000;
+	assert_int_equal(tcp_rx_create(&cfg, eng, &rx), 0);
+	struct peer p;
+	handshake(&p, 40004);
+	assert_true(offrx_conn_space(last_conn) > 200000); /* the core could take far more */
+	for (int i = 0; i < 40; i++)
+		send_in_order(&p, 1000, 0);
+	tcp_rx_flush_ack(last_conn);
+	for (uint32_t i = 0; i < nout; i++) {
+		uint64_t wnd =
+			out[i].flags & PKT_TCP_SYN ? out[i].window : (uint64_t)out[i].window << 7;
+		assert_true(wnd <= 20000);
+		assert_true(wnd > 0);
+	}
+	assert_int_equal(acked(), 40000); /* all of it stored and acknowledged */
+	check_app_stream();
+}
+
 static void test_out_of_order_then_filled(void **state)
 {
 	(void)state;
@@ -857,6 +891,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_byte_pieces_with_holes_are_bounded, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_window_edge_never_moves_left, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_cap_is_never_exceeded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mss_over_ipv6_is_20_less, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

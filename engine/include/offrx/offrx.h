@@ -243,6 +243,18 @@ struct offrx_engine_opts {
 	 * engine on the wire accepts for a connection, for debugging only (a trace then holds
 	 * the application's data). Capped at OFFRX_TRACE_PAYLOAD_MAX. */
 	uint32_t trace_payload_bytes;
+	/* The most receive window the engine on the wire advertises, in bytes; 0 (the default):
+	 * all that the connection can store (R24). Like SO_RCVBUF for a kernel socket. A cap
+	 * below what the link can hold in one burst avoids drops before the engine sees the
+	 * frames: a veth peer holds 256 frames for an XDP program, and a window beyond that lets
+	 * the sender overrun it (the sender's side counts them: `ip -s link`, TX dropped). */
+	uint32_t rcv_wnd_max;
+	/* 1: once the XDP program is attached, run the interface's NAPI in a kernel thread of its
+	 * own (/sys/class/net/IF/threaded), so the scheduler can put the driver's receive work
+	 * (for a veth: running the XDP program and copying each frame into the socket) on
+	 * another CPU than the sender's. The setting stays after the engine exits, as an ethtool
+	 * setting would. 0 (the default): the interface is left as it is. */
+	uint32_t napi_threaded;
 };
 
 #define OFFRX_TRACE_PAYLOAD_MAX 256
