@@ -217,7 +217,6 @@ RECV_RC=0
 wait "$RECV_PID" || RECV_RC=$?
 [[ $RECV_RC == 0 ]] || CRASH="${CRASH:+$CRASH; }offrx-recv exit $RECV_RC"
 "$TRACE" stop --name "$EXPORT_SESSION" >"$WORK/export-session.stop" 2>&1 || true
-EXPORT_SESSION=
 for p in "$VIEW_PID" "$EXPORT_PID"; do
 	for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 	kill -INT "$p" 2>/dev/null || true
