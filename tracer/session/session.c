@@ -242,6 +242,9 @@ static int sessiond_alive(char *err, size_t errlen)
 	return ret;
 }
 
+static int enter_netns_of(long pid, int *saved);
+static void leave_sessiond_netns(int saved);
+
 static int sessiond_ensure(const struct offrx_session_opts *o, char *err, size_t errlen)
 {
 	char *argv[] = { "lttng-sessiond", "--daemonize", NULL };
@@ -252,7 +255,15 @@ static int sessiond_ensure(const struct offrx_session_opts *o, char *err, size_t
 	ret = sessiond_alive(err, errlen);
 	if (ret)
 		return ret < 0 ? ret : 0;
+	/* Started from a test namespace ('ip netns exec NS offrx-recv --trace'), the daemon would
+	 * live there for good, with the relay daemon it starts, out of reach of every reader on
+	 * the host, even after NS is gone. Start it in the namespace of the program that started
+	 * us (the user's shell), which is the host's in that case; failing that, here. */
+	int saved = -1;
+	bool moved = enter_netns_of((long)getppid(), &saved) == 0 && saved >= 0;
 	ret = spawn_daemon(argv, why, sizeof(why));
+	if (moved)
+		leave_sessiond_netns(saved);
 	if (ret) {
 		if (geteuid() != 0)
 			errf(err, errlen,
@@ -700,11 +711,10 @@ out:
  * namespace (offrx-recv in a test namespace) must not probe for it or start it there, where it
  * would listen on that namespace's loopback: do that part in the session daemon's namespace.
  * setns() moves only this thread, and we move it back. */
-static int enter_sessiond_netns(int *saved)
+static int enter_netns_of(long pid, int *saved)
 {
 	char path[64];
 	struct stat self, target;
-	long pid = sessiond_pid();
 	*saved = -1;
 	if (pid <= 0)
 		return 0;
@@ -726,6 +736,11 @@ static int enter_sessiond_netns(int *saved)
 	}
 	*saved = back;
 	return 0;
+}
+
+static int enter_sessiond_netns(int *saved)
+{
+	return enter_netns_of(sessiond_pid(), saved);
 }
 
 static void leave_sessiond_netns(int saved)
