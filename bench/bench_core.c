@@ -15,6 +15,8 @@
 
 #include <offrx/offrx_mem.h>
 
+#include "bench_util.h"
+
 #define DEPTH 8
 
 struct bench_conn {
@@ -23,13 +25,6 @@ struct bench_conn {
 	struct offrx_seg segs[DEPTH];
 	uint64_t completed;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void repost(struct offrx_conn *conn, struct offrx_recv_req *reqs, void *ctx)
 {

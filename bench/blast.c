@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "pkt.h"
 
 #define NFRAMES	  1024 /* distinct prebuilt frames, sent round-robin */
@@ -37,21 +38,7 @@
 #define MAX_GSO	  44 /* 44 * 1448 payload + headers stays under the 64 KiB IPv4 limit */
 #define FRAME_MAX (PKT_BUILD_MAX + 65535)
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#define parse_u32(opt, v, min, max) bench_parse_u32("offrx-bench-blast", opt, v, min, max)
 
 static void usage(FILE *f)
 {
@@ -75,20 +62,6 @@ static void usage(FILE *f)
 		"  -h, --help           this text\n\n"
 		"Frames the receiver cannot take are dropped on its side: compare its count.\n",
 		MAX_BATCH, MAX_GSO);
-}
-
-static uint32_t parse_u32(const char *opt, const char *v, uint32_t min, uint32_t max)
-{
-	char *end;
-
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (errno || end == v || *end || x < min || x > max) {
-		fprintf(stderr, "offrx-bench-blast: %s wants a number from %u to %u, not '%s'\n",
-			opt, min, max, v);
-		exit(2);
-	}
-	return (uint32_t)x;
 }
 
 static void parse_ip4(const char *opt, const char *v, uint8_t addr[16])

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define RECV_BUF  (256u << 10)
 #define MAX_CONNS 1024
 
@@ -30,22 +32,6 @@ struct sink_conn {
 	int rcvbuf; /* SO_RCVBUF as the kernel reports it (it doubles what was asked) */
 	char remote[64];
 };
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void usage(FILE *f)
 {

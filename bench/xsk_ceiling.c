@@ -15,24 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "link_xsk.h"
 #include "pkt.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* TCP payload bytes of an untagged IPv4 frame, from the IP total length and the two header
  * lengths; 0 for anything else. The XDP program already sent only TCP to our port here.
@@ -49,6 +34,8 @@ static uint32_t payload_len(const uint8_t *p, uint32_t len)
 	uint32_t doff = (ip[ihl + 12] >> 4) * 4u;
 	return tot > ihl + doff ? tot - ihl - doff : 0;
 }
+
+#define parse_u32(opt, v, min, max) bench_parse_u32("offrx-bench-xsk", opt, v, min, max)
 
 static void usage(FILE *f)
 {
@@ -84,20 +71,6 @@ static double parse_secs(const char *opt, const char *v)
 		exit(2);
 	}
 	return x;
-}
-
-static uint32_t parse_u32(const char *opt, const char *v, uint32_t min, uint32_t max)
-{
-	char *end;
-
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (errno || end == v || *end || x < min || x > max) {
-		fprintf(stderr, "offrx-bench-xsk: %s wants a number from %u to %u, not '%s'\n", opt,
-			min, max, v);
-		exit(2);
-	}
-	return (uint32_t)x;
 }
 
 int main(int argc, char **argv)

@@ -340,6 +340,10 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 	if (!opts || !out || opts->sz < offsetof(struct offrx_engine_opts, log) + sizeof(opts->log))
 		return OFFRX_INVALID_PARAMETER;
 	*out = NULL;
+	/* The fields past log, added since, only as far as the caller's struct has them (the
+	 * rest stay 0: their defaults); read them from here. */
+	struct offrx_engine_opts later = { 0 };
+	memcpy(&later, opts, opts->sz < sizeof(later) ? opts->sz : sizeof(later));
 	struct wire *w = calloc(1, sizeof(*w));
 	if (!w)
 		return OFFRX_RESOURCES;
@@ -391,11 +395,7 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 		.delack_ns = opts->delack_ns,
 		.idle_ns = opts->idle_ns,
 		.ooo_max = opts->ooo_bytes,
-		/* a field after log: read only from a struct that has it */
-		.wnd_max = opts->sz >= offsetof(struct offrx_engine_opts, rcv_wnd_max) +
-						   sizeof(opts->rcv_wnd_max)
-				   ? opts->rcv_wnd_max
-				   : 0,
+		.wnd_max = later.rcv_wnd_max,
 		.xmit = wire_xmit,
 		.xmit_ctx = w,
 	};
@@ -425,9 +425,7 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 		logf_(w, 0, "%s", why[0] ? why : strerror(-err));
 		goto out_eng;
 	}
-	if (opts->sz >= offsetof(struct offrx_engine_opts, napi_threaded) +
-				sizeof(opts->napi_threaded) &&
-	    opts->napi_threaded)
+	if (later.napi_threaded)
 		napi_threaded_on(w);
 	*out = eng;
 	return OFFRX_SUCCESS;
