@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure
 
 .PHONY: all deps configure build test test-variants test-asan demo bench clean distclean format format-check
-.PHONY: soak
+.PHONY: soak test-repeat check-readme
 .PHONY: fuzz fuzz-ci fuzz-build
 
 all: build
@@ -26,6 +26,16 @@ build: configure
 
 test: build
 	cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS)
+
+# The whole suite N times in a row, each suite's failure count printed (scripts/test-repeat).
+# LOAD=1 keeps one core busy beside it. A suite that fails once is a bug to root-cause.
+N ?= 5
+test-repeat: build
+	scripts/test-repeat --build $(BUILD_DIR) --runs $(N) $(if $(filter 1,$(LOAD)),--load,)
+
+# The README's runnable blocks, as printed (also a CTest test, readme_commands).
+check-readme: build
+	scripts/check-readme --build $(BUILD_DIR)
 
 # The other configurations CI keeps honest:
 # - tracing compiled out (the trace calls must still type-check), with its core suites, and the

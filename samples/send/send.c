@@ -65,6 +65,8 @@
 #define INTERVAL_MS_MAX	    3600000u
 #define LINGER_S_DEFAULT    10
 #define LINGER_S_MAX	    3600
+#define WAIT_RECEIVER_S_MAX 600
+#define REFUSED_RETRY_MS    50	  /* between connects while --wait-receiver lasts */
 #define MSS_MIN		    88	  /* TCP_MIN_MSS */
 #define MSS_MAX		    32767 /* MAX_TCP_WINDOW: the kernel refuses larger TCP_MAXSEG */
 #define DURATION_MAX	    1e7
@@ -92,7 +94,8 @@ struct opts {
 	double duration; /* seconds; 0: no limit */
 	const char *bind;
 	uint64_t mss;
-	uint64_t linger_s; /* 0: close without waiting for the acknowledgements */
+	uint64_t linger_s;	  /* 0: close without waiting for the acknowledgements */
+	uint64_t wait_receiver_s; /* retry a refused connect this long (the receiver is starting) */
 	bool bytes_set, count_set, msg_size_set, interval_set, rate_set;
 	bool rst, json, quiet;
 };
@@ -306,6 +309,9 @@ static const char usage_text[] =
 	"      --linger[=S]     after the FIN, wait until the receiver has\n"
 	"                       acknowledged everything (at most S s, default 10);\n"
 	"                       the time printed then counts delivery\n"
+	"      --wait-receiver S  while the receiver refuses the connection (it is\n"
+	"                       still starting), try again every 50 ms for up to\n"
+	"                       S seconds instead of failing at once\n"
 	"      --rst            close with RST (SO_LINGER 0) instead of FIN; data\n"
 	"                       not yet sent is dropped, unless --linger is given\n"
 	"      --json           a JSON object per line: each connection (with its\n"
@@ -394,6 +400,7 @@ enum {
 	OPT_SNDBUF = 256,
 	OPT_MSS,
 	OPT_LINGER,
+	OPT_WAIT_RECEIVER,
 	OPT_RST,
 	OPT_JSON,
 	OPT_RATE,
@@ -412,6 +419,7 @@ static const struct option long_opts[] = {
 	{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
 	{ "mss", required_argument, NULL, OPT_MSS },
 	{ "linger", optional_argument, NULL, OPT_LINGER },
+	{ "wait-receiver", required_argument, NULL, OPT_WAIT_RECEIVER },
 	{ "rst", no_argument, NULL, OPT_RST },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "rate", required_argument, NULL, OPT_RATE },
@@ -479,6 +487,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_LINGER:
 			o->linger_s = optarg ? parse_num("--linger", optarg, false, 1, LINGER_S_MAX)
 					     : LINGER_S_DEFAULT;
+			break;
+		case OPT_WAIT_RECEIVER:
+			o->wait_receiver_s =
+				parse_num("--wait-receiver", optarg, false, 1, WAIT_RECEIVER_S_MAX);
 			break;
 		case OPT_RST:
 			o->rst = true;
@@ -680,9 +692,9 @@ static int set_int(int fd, int level, int name, int val)
 	return setsockopt(fd, level, name, &val, sizeof(val)) ? -errno : 0;
 }
 
-/* Open one connection to ai; on failure, describe it in err and return -1. */
-static int conn_open(const struct opts *o, const struct addrinfo *ai, const struct addrinfo *local,
-		     const char *who, char *err, size_t errlen)
+/* Open one connection to ai; on failure, describe it in err and return -1 (-2: refused). */
+static int conn_try_open(const struct opts *o, const struct addrinfo *ai,
+			 const struct addrinfo *local, const char *who, char *err, size_t errlen)
 {
 	char peer[INET6_ADDRSTRLEN + 16];
 	struct pollfd p;
@@ -737,9 +749,34 @@ static int conn_open(const struct opts *o, const struct addrinfo *ai, const stru
 fail_connect:
 	snprintf(err, errlen, PROG ": %sconnect to %s: %s (%s)", who, peer, strerror(r),
 		 connect_hint(r));
+	close(fd);
+	return r == ECONNREFUSED ? -2 : -1;
 fail:
 	close(fd);
 	return -1;
+}
+
+/* conn_try_open, and with --wait-receiver, again while the receiver refuses: a receiver that
+ * is still attaching (offrx-recv before its XDP program is in place) lets the kernel answer RST.
+ */
+static int conn_open(const struct opts *o, const struct addrinfo *ai, const struct addrinfo *local,
+		     const char *who, char *err, size_t errlen)
+{
+	uint64_t end = now_ns() + o->wait_receiver_s * SEC;
+	int fd;
+
+	while ((fd = conn_try_open(o, ai, local, who, err, errlen)) == -2 && now_ns() < end) {
+		struct timespec ts = { 0, REFUSED_RETRY_MS * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	if (fd == -2 && o->wait_receiver_s) {
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n, "; still refused after --wait-receiver %" PRIu64 " s",
+			 o->wait_receiver_s);
+	}
+	return fd < 0 ? -1 : fd;
 }
 
 /* --- sending ------------------------------------------------------------------------------ */
