@@ -1,9 +1,15 @@
 /* --verify: checks a trace against the Chimney receive rules of docs/SEMANTICS.md and lists
- * each violation with its connection, request, time and rule ID. It rebuilds every queue from
- * the events, like tests/trace/check_trace.py, but streaming (connections are forgotten when
- * they close). Where the tracer lost events, a connection's checks pause from the start of the
- * loss until its next conn_state snapshot, and violations found inside a loss window are not
- * counted: the verdict covers the windows without loss, and says so. */
+ * each violation with its rule ID, connection, request and time. It replays every connection
+ * the way the engine runs it (the table "How --verify judges each rule" in SEMANTICS.md): the
+ * queue of posted requests, the requests the engine has finished but not yet handed up (with
+ * the reason they must come back with), the push timer, the stream position of the next byte
+ * the application gets, the upcalls in progress and the indicated buffers that are out.
+ * Streaming: connections are forgotten when they close. Where the tracer lost events, a
+ * connection's checks pause from the start of the loss until its next conn_state snapshot,
+ * and violations found inside a loss window are not counted: the verdict covers the windows
+ * without loss, and says so. Traces of engines without complete_end, indicate_call or
+ * handback events are judged on what they show; the report names the rules that could not
+ * be judged for lack of those events. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -15,34 +21,68 @@
 
 #define VIOL_KEEP     10000 /* violations listed one by one; the rest are counted */
 #define OUTSTAND_LIST 20    /* connections listed one by one under "outstanding" */
-#define NOT_ACCEPTED  3	    /* indicate result: the engine kept its buffers (R20) */
+
+/* offrx statuses (docs/TRACEPOINTS.md) */
+enum {
+	ST_SUCCESS = 0,
+	ST_PARTIAL = 2,
+	ST_NOT_ACCEPTED = 3,
+	ST_ABORTED = -1,
+	ST_UPLOAD = -2,
+	ST_INVALID_STATE = -3,
+};
+enum { CL_FIN = 1, CL_RST = 2, CL_UPLOAD = 4 };
 
 struct vreq {
 	uint64_t id;
 	uint32_t len, base, fills; /* base: prefill, or the fill a snapshot reported */
 	bool no_push, from_post;   /* from_post: every fill of it was seen */
+	uint8_t fin;		   /* finished by the engine: the reason it must come back with */
+	int64_t fin_ns;
+	uint64_t fin_deadline; /* finished by an expiry: its deadline (raw clock) */
 };
+
+struct vbuf {
+	uint64_t id; /* an indicated buffer the application holds */
+};
+
+enum arrival { ARR_NONE, ARR_FILLING, ARR_SETTLING };
 
 struct vconn {
 	struct oex_ckey k;
-	struct oex_fifo q; /* requests in posting order */
-	bool synced;	   /* conn_open or a snapshot seen: the queue is known */
-	bool tainted;	   /* events may be missing: checks wait for a snapshot */
-	bool base_at_post; /* synced on an empty snapshot: ids before the next post unknown */
-	bool closed, disconnected;
+	struct oex_fifo q;    /* posted, not finished: in posting order */
+	struct oex_fifo done; /* finished by the engine, not yet handed up: in order */
+	struct oex_fifo bufs; /* indicated buffers out (struct vbuf) */
+	bool synced;	      /* conn_open or a snapshot seen: the queue is known */
+	bool tainted;	      /* events may be missing: checks wait for a snapshot */
+	bool base_at_post;    /* synced on an empty snapshot: ids before the next post unknown */
+	bool closed, disconnected, teardown, from_open;
+	int disc_reason;
 	int64_t tainted_since;
 	uint64_t base_id;    /* requests up to this id were posted before we could see them */
 	uint64_t max_posted; /* highest id posted */
-	/* R10: the last expiry, until new data or a new timer */
-	bool expired;
-	uint64_t exp_deadline, exp_req;
-	/* R19: the current completion call */
-	bool call_known;
+	/* the push timer */
+	bool timer_on;
+	uint64_t deadline;
+	/* an arrival (or a drain) in progress: its fills, then the timer's settling */
+	enum arrival arr;
+	bool arr_was_running, arr_first_push, arr_restarted, arr_maybe_drain;
+	uint64_t arr_req;
+	int64_t arr_ns;
+	enum otr_kind last_op; /* the last event that was not a fill or a timer event */
+	uint64_t pend_r07;     /* a prefilled push request posted with the timer stopped */
+	/* upcalls */
+	bool call_known, call_open, call_partial;
 	uint32_t call_count, call_seen;
-	int64_t call_ns;
-	/* R22/R23 */
-	int64_t ind_out;
-	uint64_t handback_returns;
+	bool in_ind, ind_posted, posts_since_ind, suppressed;
+	uint64_t ind_id, ind_offered;
+	uint32_t ind_nbufs;
+	/* the stream: the sequence of the next byte the application gets */
+	bool pos_known;
+	uint32_t pos;
+	uint64_t delivered; /* bytes given to the application: placed, consumed, handed back */
+	int64_t ind_out;    /* buffers out, for old traces and snapshots */
+	bool handback_bufs; /* a hand-back lent buffers whose ids the trace does not name */
 	uint64_t posted, completed;
 };
 
@@ -51,7 +91,7 @@ struct viol {
 	uint64_t vpid, conn, req;
 	int64_t ts_ns;
 	uint64_t ts_raw;
-	char msg[200];
+	char msg[240];
 };
 
 struct verify {
@@ -60,36 +100,83 @@ struct verify {
 	size_t nv, capv;
 	uint64_t violations, suppressed, unverifiable;
 	uint64_t conns_seen, conns_closed, posts, completes, expiries, calls, indications, returns;
+	bool have_end, have_icall, have_handback; /* the engine emits these events */
 	/* outstanding at the end, for the report */
 	uint64_t out_conns, out_reqs, out_bufs, unverified_conns;
 };
 
-/* --- the queue ---------------------------------------------------------------------------- */
+/* --- queues ------------------------------------------------------------------------------- */
 
-static struct vreq *q_at(struct vconn *c, uint32_t i)
+static struct vreq *q_at(struct oex_fifo *f, uint32_t i)
 {
-	return oex_fifo_at(&c->q, i);
+	return oex_fifo_at(f, i);
 }
 
-static int q_push(struct vconn *c, const struct vreq *r)
+static int q_push(struct oex_fifo *f, const struct vreq *r)
 {
-	return oex_fifo_push(&c->q, r, sizeof(*r));
-}
-
-/* The queued request id, oldest first (FIFO: almost always the head); -1 if not queued. */
-static int64_t q_find(struct vconn *c, uint64_t id)
-{
-	return oex_fifo_find(&c->q, id);
-}
-
-static void q_remove(struct vconn *c, uint32_t at)
-{
-	oex_fifo_remove(&c->q, at);
+	return oex_fifo_push(f, r, sizeof(*r));
 }
 
 static void vconn_free(void *rec)
 {
-	oex_fifo_free(&((struct vconn *)rec)->q);
+	struct vconn *c = rec;
+	oex_fifo_free(&c->q);
+	oex_fifo_free(&c->done);
+	oex_fifo_free(&c->bufs);
+}
+
+static bool q_find_id(struct vconn *c, uint64_t id)
+{
+	return oex_fifo_find(&c->q, id) >= 0;
+}
+
+static uint32_t held(const struct vreq *r)
+{
+	return r->base + r->fills;
+}
+
+/* A push-mode request that holds bytes and is not full: what the push timer is for. */
+static bool loaded(const struct vreq *r)
+{
+	return !r->no_push && held(r) > 0 && held(r) < r->len;
+}
+
+static uint32_t n_loaded(struct vconn *c)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < c->q.n; i++)
+		n += loaded(q_at(&c->q, i));
+	return n;
+}
+
+/* The rule a request finished for this reason keeps by coming back with it. */
+static const char *rule_of(int reason)
+{
+	switch (reason) {
+	case OTR_CR_FILLED:
+		return "R09";
+	case OTR_CR_PSH:
+	case OTR_CR_PUSH_TIMER:
+		return "R10";
+	case OTR_CR_UPLOAD:
+		return "R26";
+	default:
+		return "R25"; /* disconnect, abort after a RST, invalid state */
+	}
+}
+
+static int status_of(int reason)
+{
+	switch (reason) {
+	case OTR_CR_ABORT:
+		return ST_ABORTED;
+	case OTR_CR_UPLOAD:
+		return ST_UPLOAD;
+	case OTR_CR_INVALID_STATE:
+		return ST_INVALID_STATE;
+	default:
+		return ST_SUCCESS;
+	}
 }
 
 /* --- violations --------------------------------------------------------------------------- */
@@ -154,6 +241,109 @@ static void loss(struct oex_writer *w, int64_t from_ns)
 		}
 }
 
+/* --- the engine's moves, replayed --------------------------------------------------------- */
+
+static void finish(struct oex_writer *w, struct vconn *c, uint32_t at, int reason,
+		   const struct otr_event *ev)
+{
+	struct vreq r = *q_at(&c->q, at);
+
+	oex_fifo_remove(&c->q, at);
+	r.fin = (uint8_t)reason;
+	r.fin_ns = ev->ts_ns;
+	r.fin_deadline = reason == OTR_CR_PUSH_TIMER ? ev->u.timer.deadline_ns : 0;
+	if (q_push(&c->done, &r)) {
+		c->tainted = true; /* out of memory: stop judging this connection */
+		c->tainted_since = ev->ts_ns;
+	}
+	(void)w;
+}
+
+/* R09: filled requests at the head complete at once (only from the head: R14). */
+static void finish_filled(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+{
+	while (c->q.n && held(q_at(&c->q, 0)) >= q_at(&c->q, 0)->len)
+		finish(w, c, 0, OTR_CR_FILLED, ev);
+}
+
+/* R10: PSH or an expiry completes the leading push-mode requests that hold bytes; a no-push
+ * or an empty request stops the run (R11, R14). */
+static void finish_pushed(struct oex_writer *w, struct vconn *c, int reason,
+			  const struct otr_event *ev)
+{
+	while (c->q.n) {
+		struct vreq *r = q_at(&c->q, 0);
+		if (held(r) >= r->len)
+			finish(w, c, 0, OTR_CR_FILLED, ev);
+		else if (!r->no_push && held(r) > 0)
+			finish(w, c, 0, reason, ev);
+		else
+			break;
+	}
+}
+
+static void timer_invariant(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+{
+	if (!c->timer_on || c->teardown || n_loaded(c))
+		return;
+	for (uint32_t i = 0; i < c->q.n; i++) {
+		struct vreq *r = q_at(&c->q, i);
+		if (r->no_push && held(r) > 0 && held(r) < r->len) {
+			violation(w, c, ev, "R11", r->id,
+				  "the push timer runs while only no-push requests hold bytes "
+				  "(this one %u of %u)",
+				  held(r), r->len);
+			c->timer_on = false; /* once */
+			return;
+		}
+	}
+	violation(w, c, ev, "R08", c->q.n ? q_at(&c->q, 0)->id : 0,
+		  "the push timer runs though no push-mode request holds bytes");
+	c->timer_on = false;
+}
+
+/* The fills of one arrival (or drain) are over and the timer has settled: R08, R12. */
+static void settle(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+{
+	if (c->arr == ARR_NONE)
+		return;
+	c->arr = ARR_NONE;
+	if (c->teardown || c->disconnected)
+		return;
+	if (!c->timer_on && c->arr_first_push && n_loaded(c)) {
+		violation(w, c, ev, "R08", c->arr_req,
+			  "the first byte was placed in a push-mode request but the push timer "
+			  "did not start");
+		return;
+	}
+	if (c->arr_maybe_drain || !n_loaded(c))
+		return; /* a drain after a post settles without a restart */
+	if (!c->timer_on)
+		violation(w, c, ev, "R08", c->arr_req,
+			  "data arrived for a push-mode request holding bytes but the push timer "
+			  "did not start");
+	else if (c->arr_was_running && !c->arr_restarted)
+		violation(w, c, ev, "R12", c->arr_req,
+			  "data arrived while the push timer ran but the timer was not restarted");
+}
+
+/* Before any event that is neither a fill nor a timer event: what the last step owed. */
+static void step_over(struct oex_writer *w, struct vconn *c, const struct otr_event *ev, bool fill)
+{
+	if (c->pend_r07) {
+		if (!c->timer_on && !c->disconnected && q_find_id(c, c->pend_r07))
+			violation(
+				w, c, ev, "R07", c->pend_r07,
+				"a push-mode request posted with bytes already in it but the push "
+				"timer did not start");
+		c->pend_r07 = 0;
+	}
+	if (fill)
+		return;
+	settle(w, c, ev);
+	timer_invariant(w, c, ev);
+}
+
 /* --- events ------------------------------------------------------------------------------- */
 
 static void on_post(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
@@ -173,7 +363,7 @@ static void on_post(struct oex_writer *w, struct vconn *c, const struct otr_even
 		c->base_id = ev->req - 1;
 		c->base_at_post = false;
 	}
-	if (q_find(c, ev->req) >= 0)
+	if (q_find_id(c, ev->req) || oex_fifo_find(&c->done, ev->req) >= 0)
 		violation(w, c, ev, "R17", ev->req, "posted again while still queued");
 	else if (ev->req <= c->max_posted && ev->req > c->base_id)
 		violation(w, c, ev, "R17", ev->req,
@@ -181,64 +371,146 @@ static void on_post(struct oex_writer *w, struct vconn *c, const struct otr_even
 			  c->max_posted);
 	if (ev->req > c->max_posted)
 		c->max_posted = ev->req;
-	if (q_push(c, &r))
+	if (r.base > r.len)
+		violation(w, c, ev, "R15", ev->req, "posted with %u bytes in a %u-byte buffer",
+			  r.base, r.len);
+	if (c->in_ind)
+		c->ind_posted = true;
+	c->posts_since_ind = true;
+	if (c->disconnected) {
+		/* R25: posted after the disconnect: it comes back with INVALID_STATE. */
+		r.fin = OTR_CR_INVALID_STATE;
+		r.fin_ns = ev->ts_ns;
+		if (q_push(&c->done, &r))
+			c->tainted = true;
+		return;
+	}
+	c->suppressed = false; /* R21: a post lets refused data out again */
+	if (q_push(&c->q, &r)) {
 		c->tainted = true; /* out of memory: stop judging this connection */
+		return;
+	}
+	if (loaded(&r) && !c->timer_on && !c->pend_r07)
+		c->pend_r07 = r.id; /* R07: the timer starts with the post */
+	finish_filled(w, c, ev);
 }
 
 static void on_fill(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
 {
-	int64_t at = q_find(c, ev->req);
+	uint32_t bytes = ev->u.fill.bytes;
+	int64_t at;
+	struct vreq *r;
 
-	c->expired = false; /* new data: a later push_timer completion needs a new expiry */
+	if (c->arr == ARR_SETTLING)
+		settle(w, c, ev);
+	if (c->arr == ARR_NONE) {
+		c->arr = ARR_FILLING;
+		c->arr_was_running = c->timer_on;
+		c->arr_first_push = false;
+		c->arr_restarted = false;
+		c->arr_req = ev->req;
+		c->arr_ns = ev->ts_ns;
+		/* Fills right after a post or an indication may be held data drained into the
+		 * new requests: those settle the timer without restarting it. */
+		c->arr_maybe_drain = c->last_op == OTR_POST || c->last_op == OTR_INDICATE ||
+				     c->last_op == OTR_UNKNOWN || c->in_ind;
+	}
+	if (c->disconnected)
+		violation(w, c, ev, "R25", ev->req, "%u bytes placed after the disconnect", bytes);
+	/* R03, R20, R21: the application gets the stream in order, each byte once. */
+	if (c->pos_known && ev->u.fill.seq != c->pos && checking(c))
+		violation(w, c, ev, c->suppressed ? "R21" : "R03", ev->req,
+			  "placed %u bytes from sequence %u, but the next byte the application "
+			  "has not had is %u",
+			  bytes, ev->u.fill.seq, c->pos);
+	c->pos = ev->u.fill.seq + bytes;
+	c->pos_known = true;
+	c->delivered += bytes;
+
+	at = oex_fifo_find(&c->q, ev->req);
 	if (at < 0) {
-		if (ev->req > c->base_id)
+		int64_t d = oex_fifo_find(&c->done, ev->req);
+		if (d >= 0) {
+			struct vreq *f = q_at(&c->done, (uint32_t)d);
+			violation(w, c, ev, rule_of(f->fin), ev->req,
+				  "%u bytes placed in a request that should have completed (%s) "
+				  "%.6f s earlier",
+				  bytes, otr_complete_reason_name(f->fin),
+				  (double)(ev->ts_ns - f->fin_ns) / 1e9);
+			f->fills += bytes;
+		} else if (ev->req > c->base_id) {
 			violation(w, c, ev, "R03", ev->req,
-				  "%u bytes placed in a request that is not queued",
-				  ev->u.fill.bytes);
+				  "%u bytes placed in a request that is not queued", bytes);
+		}
 		return;
 	}
-	for (uint32_t i = 0; i < (uint32_t)at; i++) {
-		struct vreq *e = q_at(c, i);
-		if (e->base + e->fills < e->len) {
-			violation(w, c, ev, "R03", ev->req,
-				  "bytes placed here while req %" PRIu64
-				  ", posted earlier, holds only %u of %u bytes",
-				  e->id, e->base + e->fills, e->len);
-			break;
-		}
-	}
-	q_at(c, (uint32_t)at)->fills += ev->u.fill.bytes;
+	if (at > 0)
+		violation(w, c, ev, "R03", ev->req,
+			  "bytes placed here while req %" PRIu64 ", posted earlier, holds only %u "
+			  "of %u bytes",
+			  q_at(&c->q, 0)->id, held(q_at(&c->q, 0)), q_at(&c->q, 0)->len);
+	r = q_at(&c->q, (uint32_t)at);
+	if (held(r) == 0 && bytes && !r->no_push)
+		c->arr_first_push = true;
+	r->fills += bytes;
+	if (r->from_post && ev->u.fill.total != held(r))
+		violation(w, c, ev, "R15", ev->req,
+			  "the fill says the request holds %u bytes, its prefill and fills make %u",
+			  ev->u.fill.total, held(r));
+	if (held(r) > r->len)
+		violation(w, c, ev, "R15", ev->req, "%u bytes placed in a %u-byte buffer", held(r),
+			  r->len);
+	finish_filled(w, c, ev);
+	if (ev->u.fill.psh)
+		finish_pushed(w, c, OTR_CR_PSH, ev);
 }
 
 static void on_timer(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
 {
 	struct verify *vf = w->priv;
-	int64_t at;
+	const char *name = otr_kind_name(ev->kind);
 
+	if (c->arr == ARR_FILLING)
+		c->arr = ARR_SETTLING;
+	if (ev->kind != OTR_TIMER_CANCEL && c->disconnected && !c->teardown)
+		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", ev->req,
+			  "%s after the connection was %s", name,
+			  c->disc_reason == CL_UPLOAD ? "uploaded" : "disconnected");
 	switch (ev->kind) {
 	case OTR_TIMER_START:
+		c->timer_on = true;
+		c->deadline = ev->u.timer.deadline_ns;
+		break;
 	case OTR_TIMER_RESTART:
-		at = q_find(c, ev->req);
-		if (at >= 0 && q_at(c, (uint32_t)at)->no_push)
-			violation(w, c, ev, "R11", ev->req,
-				  "the push timer runs for a no-push request (%s)",
-				  otr_kind_name(ev->kind));
-		c->expired = false;
+		if (!c->timer_on)
+			violation(w, c, ev, "R12", ev->req,
+				  "push_timer_restart while no push timer runs");
+		c->timer_on = true;
+		c->deadline = ev->u.timer.deadline_ns;
+		if (c->arr != ARR_NONE)
+			c->arr_restarted = true;
 		break;
 	case OTR_TIMER_CANCEL:
-		c->expired = false;
+		c->timer_on = false;
 		break;
 	default:
 		vf->expiries++;
+		if (!c->timer_on)
+			violation(w, c, ev, "R10", ev->req,
+				  "the push timer expired but none was running");
+		else if (c->deadline != ev->u.timer.deadline_ns)
+			violation(w, c, ev, "R10", ev->req,
+				  "the push timer expired with deadline %" PRIu64
+				  " but the running one's was %" PRIu64,
+				  ev->u.timer.deadline_ns, c->deadline);
 		if (ev->ts_raw < ev->u.timer.deadline_ns)
 			violation(w, c, ev, "R10", ev->req,
 				  "the push timer expired %" PRIu64
 				  " ns before its deadline (raw %" PRIu64 " < %" PRIu64 ")",
 				  ev->u.timer.deadline_ns - ev->ts_raw, ev->ts_raw,
 				  ev->u.timer.deadline_ns);
-		c->expired = true;
-		c->exp_deadline = ev->u.timer.deadline_ns;
-		c->exp_req = ev->req;
+		c->timer_on = false;
+		finish_pushed(w, c, OTR_CR_PUSH_TIMER, ev);
 		break;
 	}
 }
@@ -248,56 +520,147 @@ static void on_call(struct oex_writer *w, struct vconn *c, const struct otr_even
 	struct verify *vf = w->priv;
 
 	vf->calls++;
-	if (c->call_known && c->call_seen < c->call_count)
+	if (c->call_open && vf->have_end)
 		violation(w, c, ev, "R19", 0,
-			  "a completion call (count %u) began before the previous one ended: "
-			  "that one announced %u and had delivered %u",
-			  ev->u.call.count, c->call_count, c->call_seen);
+			  "a completion call (count %u) began inside the previous one (count %u), "
+			  "before its complete_end",
+			  ev->u.call.count, c->call_count);
+	else if (c->call_known && c->call_seen != c->call_count)
+		violation(w, c, ev, "R14", 0,
+			  "the previous completion call announced %u requests and carried %u",
+			  c->call_count, c->call_seen);
+	if (c->in_ind && vf->have_icall)
+		violation(w, c, ev, "R18", 0,
+			  "a completion call began inside an indication of the connection");
+	if (!ev->u.call.count)
+		violation(w, c, ev, "R14", 0, "a completion call with no request");
 	c->call_known = true;
+	c->call_open = true;
+	c->call_partial = false;
 	c->call_count = ev->u.call.count;
 	c->call_seen = 0;
-	c->call_ns = ev->ts_ns;
+}
+
+static void on_call_end(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+{
+	struct verify *vf = w->priv;
+
+	vf->have_end = true;
+	if (!c->call_open)
+		violation(w, c, ev, "R19", 0, "complete_end with no completion call running");
+	else if (ev->u.call.count != c->call_count || c->call_seen != c->call_count)
+		violation(w, c, ev, "R14", 0,
+			  "the completion call announced %u requests, carried %u and ended with %u",
+			  c->call_count, c->call_seen, ev->u.call.count);
+	c->call_open = false;
+	c->call_known = false;
 }
 
 static void on_complete(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
 {
 	struct verify *vf = w->priv;
-	int reason = ev->u.complete.reason;
+	int reason = ev->u.complete.reason, status = ev->u.complete.status;
 	uint32_t bytes = ev->u.complete.bytes, placed = ev->u.complete.placed;
 	struct vreq r;
 	int64_t at;
+	bool expected = false;
 
 	vf->completes++;
 	c->completed++;
-	if (c->call_known && ++c->call_seen > c->call_count)
-		violation(w, c, ev, "R19", ev->req,
-			  "completion number %u of a call that announced %u (nested or "
-			  "unannounced completion)",
+	if (!c->call_known)
+		violation(w, c, ev, "R01", ev->req,
+			  "handed back outside a completion call (no complete_call announced it)");
+	else if (++c->call_seen > c->call_count)
+		violation(w, c, ev, "R01", ev->req,
+			  "completion number %u of a call that announced %u: handed back outside "
+			  "the call",
 			  c->call_seen, c->call_count);
 
-	at = q_find(c, ev->req);
-	if (at < 0) {
-		if (!checking(c) || ev->req <= c->base_id) {
-			vf->unverifiable++;
-		} else if (ev->req <= c->max_posted) {
-			violation(w, c, ev, "R17", ev->req, "completed a second time (%s, %s)",
-				  otr_complete_reason_name(reason),
-				  otr_status_name(ev->u.complete.status));
-		} else {
-			violation(w, c, ev, "R17", ev->req, "completed but never posted (%s, %s)",
-				  otr_complete_reason_name(reason),
-				  otr_status_name(ev->u.complete.status));
+	at = oex_fifo_find(&c->done, ev->req);
+	if (at >= 0) {
+		r = *q_at(&c->done, (uint32_t)at);
+		if (at > 0)
+			violation(w, c, ev, "R14", ev->req,
+				  "completed before req %" PRIu64 ", which the engine finished "
+				  "earlier (%s)",
+				  q_at(&c->done, 0)->id,
+				  otr_complete_reason_name(q_at(&c->done, 0)->fin));
+		oex_fifo_remove(&c->done, (uint32_t)at);
+		expected = true;
+		if (reason != r.fin &&
+		    !(r.fin == OTR_CR_PSH && reason == OTR_CR_FILLED && bytes >= r.len))
+			violation(w, c, ev, rule_of(r.fin), ev->req,
+				  "completed by %s, but it was finished by %s %.6f s earlier",
+				  otr_complete_reason_name(reason), otr_complete_reason_name(r.fin),
+				  (double)(ev->ts_ns - r.fin_ns) / 1e9);
+	} else if ((at = oex_fifo_find(&c->q, ev->req)) >= 0) {
+		r = *q_at(&c->q, (uint32_t)at);
+		oex_fifo_remove(&c->q, (uint32_t)at);
+		if (reason == OTR_CR_ABORT && status == ST_ABORTED && !c->disconnected) {
+			/* The connection is being torn down: its queue is aborted in order. */
+			c->teardown = true;
+			expected = true;
 		}
+		if ((at > 0 || c->done.n) && reason != OTR_CR_ABORT)
+			violation(w, c, ev, "R14", ev->req,
+				  "completed while req %" PRIu64 ", posted earlier, is still "
+				  "outstanding",
+				  c->done.n ? q_at(&c->done, 0)->id : q_at(&c->q, 0)->id);
+		else if (expected)
+			;
+		else if ((reason == OTR_CR_PSH || reason == OTR_CR_PUSH_TIMER) && r.no_push)
+			violation(w, c, ev, "R11", ev->req,
+				  "a no-push request completed by %s with %u of %u bytes",
+				  otr_complete_reason_name(reason), bytes, r.len);
+		else if (reason == OTR_CR_PSH)
+			violation(w, c, ev, "R10", ev->req,
+				  "completed by psh, but no segment with PSH ended in it or in a "
+				  "request before it");
+		else if (reason == OTR_CR_PUSH_TIMER)
+			violation(w, c, ev, "R10", ev->req,
+				  "completed by push_timer with no push_timer_expire for it");
+		else if (reason == OTR_CR_FILLED && held(&r) < r.len)
+			violation(w, c, ev, r.no_push ? "R11" : "R09", ev->req,
+				  "completed as filled holding %u of %u bytes", held(&r), r.len);
+		else if (reason == OTR_CR_FILLED)
+			violation(w, c, ev, "R15", ev->req,
+				  "completed as filled; its fills make %u of %u bytes", held(&r),
+				  r.len);
+		else
+			violation(w, c, ev, reason == OTR_CR_UPLOAD ? "R26" : "R25", ev->req,
+				  "completed by %s but the connection was not %s",
+				  otr_complete_reason_name(reason),
+				  reason == OTR_CR_UPLOAD ? "uploaded" : "disconnected");
+	} else {
+		if (!checking(c) || ev->req <= c->base_id)
+			vf->unverifiable++;
+		else if (ev->req <= c->max_posted)
+			violation(w, c, ev, "R17", ev->req, "completed a second time (%s, %s)",
+				  otr_complete_reason_name(reason), otr_status_name(status));
+		else
+			violation(w, c, ev, "R17", ev->req, "completed but never posted (%s, %s)",
+				  otr_complete_reason_name(reason), otr_status_name(status));
 		return;
 	}
-	r = *q_at(c, (uint32_t)at);
-	if (at > 0)
-		violation(w, c, ev, "R14", ev->req,
-			  "completed while req %" PRIu64
-			  ", posted earlier, is still queued (FIFO order, R03/R14)",
-			  q_at(c, 0)->id);
-	q_remove(c, (uint32_t)at);
+	(void)expected;
 
+	/* R14: a call carries filled or failed requests and at most one partial, last. */
+	if (c->call_partial)
+		violation(w, c, ev, "R14", ev->req,
+			  "carried after a partially filled request in the same completion call");
+	if (status == ST_SUCCESS && bytes < r.len)
+		c->call_partial = true;
+	/* R16: the status goes with the reason. */
+	if (status != status_of(reason))
+		violation(w, c, ev, "R16", ev->req, "completed by %s with status %s (expected %s)",
+			  otr_complete_reason_name(reason), otr_status_name(status),
+			  otr_status_name(status_of(reason)));
+	/* R10: a push_timer completion comes at or after the deadline of its expiry. */
+	if (reason == OTR_CR_PUSH_TIMER && ev->ts_raw < r.fin_deadline)
+		violation(w, c, ev, "R10", ev->req,
+			  "completed by push_timer %" PRIu64 " ns before the deadline (raw %" PRIu64
+			  " < %" PRIu64 ")",
+			  r.fin_deadline - ev->ts_raw, ev->ts_raw, r.fin_deadline);
 	/* R15: the bytes it reports are the bytes placed in it. */
 	if (r.from_post && (placed != r.fills || bytes != r.base + placed))
 		violation(w, c, ev, "R15", ev->req,
@@ -309,59 +672,215 @@ static void on_complete(struct oex_writer *w, struct vconn *c, const struct otr_
 			  "reports %u bytes but held %u at the last snapshot and %u more were "
 			  "placed since",
 			  bytes, r.base, r.fills);
+}
 
-	/* R11: a no-push request completes full, or on abort, disconnect, upload, invalid state. */
-	if (r.no_push) {
-		if (reason == OTR_CR_PSH || reason == OTR_CR_PUSH_TIMER)
-			violation(w, c, ev, "R11", ev->req,
-				  "a no-push request completed by %s with %u of %u bytes",
-				  otr_complete_reason_name(reason), bytes, r.len);
-		else if (reason == OTR_CR_FILLED && bytes < r.len)
-			violation(w, c, ev, "R11", ev->req,
-				  "a no-push request completed as filled with %u of %u bytes",
-				  bytes, r.len);
-	}
+static void on_indicate_call(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+{
+	struct verify *vf = w->priv;
 
-	/* R10: a push_timer completion comes after an expiry, at or after its deadline. */
-	if (reason == OTR_CR_PUSH_TIMER && !r.no_push) {
-		if (!c->expired)
-			violation(
-				w, c, ev, "R10", ev->req,
-				"completed by push_timer with no push_timer_expire since its last "
-				"data");
-		else if (ev->ts_raw < c->exp_deadline)
-			violation(w, c, ev, "R10", ev->req,
-				  "completed by push_timer %" PRIu64
-				  " ns before the deadline (raw %" PRIu64 " < %" PRIu64 ")",
-				  c->exp_deadline - ev->ts_raw, ev->ts_raw, c->exp_deadline);
+	vf->have_icall = true;
+	if (c->in_ind)
+		violation(w, c, ev, "R18", ev->req, "an indication began inside another one");
+	if (c->call_open && vf->have_end)
+		violation(w, c, ev, "R18", ev->req,
+			  "an indication began inside a completion call of the connection");
+	if (c->q.n)
+		violation(w, c, ev, "R05", ev->req,
+			  "engine buffers indicated while %u request%s (req %" PRIu64
+			  " first) %s posted",
+			  c->q.n, c->q.n == 1 ? "" : "s", q_at(&c->q, 0)->id,
+			  c->q.n == 1 ? "is" : "are");
+	if (c->suppressed)
+		violation(w, c, ev, "R21", ev->req,
+			  "refused data indicated again with no post since the refusal");
+	if (c->disconnected)
+		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", ev->req,
+			  "an indication after the disconnect");
+	c->in_ind = true;
+	c->ind_posted = false;
+	c->ind_id = ev->req;
+	c->ind_nbufs = ev->u.indicate.nbufs;
+	c->ind_offered = ev->u.indicate.offered;
+	/* Lent now: a return inside the callback is a return of these (R22). */
+	for (uint32_t i = 0; i < c->ind_nbufs; i++) {
+		struct vbuf b = { .id = ev->req + i };
+		if (oex_fifo_push(&c->bufs, &b, sizeof(b)))
+			c->tainted = true;
 	}
+	c->ind_out += c->ind_nbufs;
+}
+
+static void on_indicate(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+{
+	struct verify *vf = w->priv;
+	uint64_t offered = ev->u.indicate.offered, consumed = ev->u.indicate.consumed;
+	int res = ev->u.indicate.result;
+	bool icall = c->in_ind;
+
+	vf->indications++;
+	if (!icall && !vf->have_icall && c->disconnected)
+		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", ev->req,
+			  "an indication after the disconnect");
+	if (icall && (ev->req != c->ind_id || offered != c->ind_offered ||
+		      ev->u.indicate.nbufs != c->ind_nbufs))
+		violation(w, c, ev, "R20", ev->req,
+			  "the indication's answer names %" PRIu64 " bytes in %u buffers from "
+			  "%" PRIu64 ", the offer was %" PRIu64 " in %u from %" PRIu64,
+			  offered, ev->u.indicate.nbufs, ev->req, c->ind_offered, c->ind_nbufs,
+			  c->ind_id);
+	if ((res == ST_SUCCESS && consumed != offered) ||
+	    (res == ST_NOT_ACCEPTED && consumed != 0) ||
+	    (res == ST_PARTIAL && consumed > offered) ||
+	    (res != ST_SUCCESS && res != ST_NOT_ACCEPTED && res != ST_PARTIAL) || !offered ||
+	    !ev->u.indicate.nbufs)
+		violation(w, c, ev, "R20", ev->req,
+			  "an indication of %" PRIu64
+			  " bytes in %u buffers answered %s with %" PRIu64 " consumed",
+			  offered, ev->u.indicate.nbufs, otr_status_name(res), consumed);
+	if (!icall && res != ST_NOT_ACCEPTED) {
+		/* An older trace: the buffers are known to be lent only now. Returns made inside
+		 * the callback came first: they settle against these. */
+		for (uint32_t i = 0; i < ev->u.indicate.nbufs; i++) {
+			struct vbuf b = { .id = ev->req + i };
+			if (oex_fifo_push(&c->bufs, &b, sizeof(b)))
+				c->tainted = true;
+		}
+		c->ind_out += ev->u.indicate.nbufs;
+	} else if (icall && res == ST_NOT_ACCEPTED) {
+		/* The engine took its buffers back. */
+		for (uint32_t i = 0; i < c->ind_nbufs; i++) {
+			int64_t at = oex_fifo_find(&c->bufs, c->ind_id + i);
+			if (at >= 0) {
+				oex_fifo_remove(&c->bufs, (uint32_t)at);
+				c->ind_out--;
+			}
+		}
+	}
+	if (c->pos_known)
+		c->pos += (uint32_t)consumed;
+	c->delivered += consumed;
+	/* R21: what was refused waits for a post, unless one came during the indication. */
+	if (consumed < offered && !(icall ? c->ind_posted : c->posts_since_ind))
+		c->suppressed = true;
+	c->posts_since_ind = false;
+	c->in_ind = false;
+}
+
+static void on_return(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+{
+	struct verify *vf = w->priv;
+	int64_t at = oex_fifo_find(&c->bufs, ev->req);
+
+	vf->returns++;
+	if (at >= 0) {
+		oex_fifo_remove(&c->bufs, (uint32_t)at);
+		c->ind_out--;
+	} else if (c->handback_bufs || (c->disconnected && !vf->have_handback)) {
+		/* data a disconnect or upload handed back: its buffers are not named */
+	} else if (!vf->have_icall && c->ind_out <= 0 && !c->closed) {
+		/* An older trace: perhaps returned inside the indication whose event follows. */
+		c->ind_out--;
+		struct vbuf b = { .id = ev->req };
+		(void)b;
+	} else {
+		violation(w, c, ev, "R22", ev->req,
+			  "buffer %" PRIu64 " returned but the application does not hold it (never "
+			  "indicated, or returned already)",
+			  ev->req);
+	}
+}
+
+static void on_handback(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+{
+	struct verify *vf = w->priv;
+
+	vf->have_handback = true;
+	if (!c->disconnected && !c->teardown)
+		violation(w, c, ev, "R26", 0,
+			  "held data handed back (%" PRIu64 " bytes) with no disconnect or upload",
+			  ev->u.close.bytes);
+	if (ev->u.close.bytes)
+		c->handback_bufs = true;
+	if (c->pos_known)
+		c->pos += (uint32_t)ev->u.close.bytes;
+	c->delivered += ev->u.close.bytes;
+}
+
+static void on_disconnect(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+{
+	int reason = ev->u.close.reason, fin;
+	const char *rule = reason == CL_UPLOAD ? "R26" : "R25";
+
+	if (c->disconnected)
+		violation(w, c, ev, rule, 0, "a second disconnect (%s) after %s",
+			  otr_close_reason_name(reason), otr_close_reason_name(c->disc_reason));
+	if (c->timer_on)
+		violation(w, c, ev, rule, c->q.n ? q_at(&c->q, 0)->id : 0,
+			  "the push timer still runs at the %s", otr_close_reason_name(reason));
+	c->timer_on = false;
+	c->disconnected = true;
+	c->disc_reason = reason;
+	fin = reason == CL_RST	    ? OTR_CR_ABORT
+	      : reason == CL_UPLOAD ? OTR_CR_UPLOAD
+				    : OTR_CR_DISCONNECT;
+	while (c->q.n)
+		finish(w, c, 0, fin, ev);
 }
 
 static void on_state(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
 {
 	uint32_t listed = ev->u.state.listed < OTR_STATE_MAX ? ev->u.state.listed : OTR_STATE_MAX;
 	bool agree = c->q.n == ev->u.state.depth && listed <= c->q.n;
+	uint32_t stream = ev->u.state.rcv_nxt - (uint32_t)ev->u.state.held_bytes;
+	struct verify *vf = w->priv;
 
 	for (uint32_t i = 0; agree && i < listed; i++) {
-		const struct vreq *r = q_at(c, i);
+		const struct vreq *r = q_at(&c->q, i);
 		const struct otr_state_req *s = &ev->u.state.reqs[i];
-		agree = r->id == s->id && r->len == s->len && r->base + r->fills == s->fill &&
+		agree = r->id == s->id && r->len == s->len && held(r) == s->fill &&
 			r->no_push == s->no_push;
 	}
 	if (checking(c)) {
-		if (!agree)
-			violation(w, c, ev, "R03", c->q.n ? q_at(c, 0)->id : 0,
+		if (!agree) {
+			const char *rule = "R03";
+			uint64_t req = c->q.n ? q_at(&c->q, 0)->id : 0;
+			for (uint32_t i = 0; i < listed; i++) {
+				int64_t d = oex_fifo_find(&c->done, ev->u.state.reqs[i].id);
+				if (d >= 0) {
+					rule = rule_of(q_at(&c->done, (uint32_t)d)->fin);
+					req = ev->u.state.reqs[i].id;
+					break;
+				}
+			}
+			violation(w, c, ev, rule, req,
 				  "the engine's snapshot lists %u queued requests (first %" PRIu64
 				  ") but the events leave %u (first %" PRIu64 ")",
 				  ev->u.state.depth, listed ? ev->u.state.reqs[0].id : 0, c->q.n,
-				  c->q.n ? q_at(c, 0)->id : 0);
-		else if (!c->disconnected && ev->u.state.indicated_out != c->ind_out)
+				  c->q.n ? q_at(&c->q, 0)->id : 0);
+		} else if (!c->disconnected && !c->handback_bufs &&
+			   ev->u.state.indicated_out != c->ind_out) {
 			violation(w, c, ev, "R23", 0,
 				  "the engine reports %u indicated buffers out, the indicate and "
 				  "return events leave %" PRId64,
 				  ev->u.state.indicated_out, c->ind_out);
+		}
+		if (agree && ev->u.state.held_bytes && ev->u.state.depth)
+			violation(w, c, ev, "R05", listed ? ev->u.state.reqs[0].id : 0,
+				  "the engine holds %" PRIu64 " bytes in its own buffers while %u "
+				  "requests are posted",
+				  ev->u.state.held_bytes, ev->u.state.depth);
+		if (agree && (ev->u.state.deadline_ns != 0) != c->timer_on && !c->teardown)
+			violation(w, c, ev, "R08", listed ? ev->u.state.reqs[0].id : 0,
+				  "the engine's push timer is %s, the timer events leave it %s",
+				  ev->u.state.deadline_ns ? "running" : "stopped",
+				  c->timer_on ? "running" : "stopped");
+		if (agree && c->pos_known && stream != c->pos && !c->disconnected)
+			violation(w, c, ev, "R03", 0,
+				  "the application has had the stream up to %u, the engine says "
+				  "%u (receive-next %u less %" PRIu64 " held)",
+				  c->pos, stream, ev->u.state.rcv_nxt, ev->u.state.held_bytes);
 		if (agree)
-			return;
+			goto sync_rest;
 	}
 	/* Take the engine's word: the queue, and from here on every check again. */
 	oex_fifo_clear(&c->q);
@@ -370,7 +889,10 @@ static void on_state(struct oex_writer *w, struct vconn *c, const struct otr_eve
 		struct vreq r = {
 			.id = s->id, .len = s->len, .base = s->fill, .no_push = s->no_push
 		};
-		if (q_push(c, &r))
+		int64_t d = oex_fifo_find(&c->done, s->id);
+		if (d >= 0)
+			oex_fifo_remove(&c->done, (uint32_t)d);
+		if (q_push(&c->q, &r))
 			return;
 		if (s->id > c->max_posted)
 			c->max_posted = s->id;
@@ -389,10 +911,26 @@ static void on_state(struct oex_writer *w, struct vconn *c, const struct otr_eve
 	}
 	if (!c->disconnected)
 		c->ind_out = ev->u.state.indicated_out;
+	if (c->tainted || !c->synced) {
+		/* The buffers out are unknown by id: returns of them are not judged. */
+		oex_fifo_clear(&c->bufs);
+		c->handback_bufs = c->handback_bufs || ev->u.state.indicated_out;
+		c->call_known = c->call_open = c->in_ind = false;
+		c->arr = ARR_NONE;
+		c->pend_r07 = 0;
+		c->suppressed = false;
+		c->from_open = false;
+	}
 	c->synced = true;
 	c->tainted = false;
-	c->call_known = false;
-	c->expired = false;
+sync_rest:
+	c->timer_on = ev->u.state.deadline_ns != 0;
+	c->deadline = ev->u.state.deadline_ns;
+	if (!c->disconnected) {
+		c->pos = stream;
+		c->pos_known = true;
+	}
+	(void)vf;
 }
 
 static void on_close(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
@@ -401,15 +939,29 @@ static void on_close(struct oex_writer *w, struct vconn *c, const struct otr_eve
 
 	vf->conns_closed++;
 	if (c->call_known && c->call_seen != c->call_count)
-		violation(w, c, ev, "R19", 0,
-			  "the last completion call announced %u and delivered %u", c->call_count,
+		violation(w, c, ev, "R14", 0,
+			  "the last completion call announced %u and carried %u", c->call_count,
 			  c->call_seen);
+	if (c->done.n) {
+		const struct vreq *r = q_at(&c->done, 0);
+		violation(w, c, ev, "R17", r->id,
+			  "finished by %s %.6f s before conn_close but never handed back",
+			  otr_complete_reason_name(r->fin), (double)(ev->ts_ns - r->fin_ns) / 1e9);
+	}
 	if (c->q.n) {
-		const struct vreq *r = q_at(c, 0);
+		const struct vreq *r = q_at(&c->q, 0);
 		violation(w, c, ev, "R17", r->id,
 			  "%u request%s (req %" PRIu64 "%s) never completed before conn_close",
 			  c->q.n, c->q.n > 1 ? "s" : "", r->id, c->q.n > 1 ? " and later" : "");
 	}
+	/* R25, R26: every byte stored went to the application: placed, consumed or handed
+	 * back. Judged when the engine traces its hand-backs. */
+	if (vf->have_handback && c->from_open && c->disconnected &&
+	    c->delivered != ev->u.close.bytes)
+		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", 0,
+			  "the engine stored %" PRIu64 " bytes but placed, indicated and handed "
+			  "back %" PRIu64,
+			  ev->u.close.bytes, c->delivered);
 	c->closed = true;
 }
 
@@ -431,9 +983,7 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 	case OTR_XSK_STATS:
 		return 0;
 	case OTR_DROP:
-		if (!ev->conn)
-			return 0;
-		break;
+		return 0;
 	default:
 		break;
 	}
@@ -445,19 +995,39 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 		if (!c)
 			return -ENOMEM;
 		vf->conns_seen++;
+		c->last_op = OTR_UNKNOWN;
+	}
+	if (ev->kind == OTR_CONN_OPEN && (c->posted || c->completed || c->closed)) {
+		/* The same key again: a new process reused the vpid, or a new engine in it. */
+		vconn_free(c);
+		oex_ctab_del(&vf->conns, c);
+		c = oex_ctab_add(&vf->conns, ev->vpid, ev->conn);
+		if (!c)
+			return -ENOMEM;
+		vf->conns_seen++;
+	}
+	switch (ev->kind) {
+	case OTR_FILL:
+		step_over(w, c, ev, true);
+		break;
+	case OTR_TIMER_START:
+	case OTR_TIMER_RESTART:
+	case OTR_TIMER_CANCEL:
+	case OTR_TIMER_EXPIRE:
+		if (ev->kind == OTR_TIMER_EXPIRE)
+			step_over(w, c, ev, false);
+		break;
+	case OTR_COMPLETE:
+		/* a completion's events follow its call: the call already stepped over */
+		break;
+	default:
+		step_over(w, c, ev, false);
+		break;
 	}
 	switch (ev->kind) {
 	case OTR_CONN_OPEN:
-		if (c->posted || c->completed || c->closed) {
-			/* The same key again: a new process reused the vpid. */
-			vconn_free(c);
-			oex_ctab_del(&vf->conns, c);
-			c = oex_ctab_add(&vf->conns, ev->vpid, ev->conn);
-			if (!c)
-				return -ENOMEM;
-			vf->conns_seen++;
-		}
 		c->synced = true;
+		c->from_open = true;
 		break;
 	case OTR_POST:
 		on_post(w, c, ev);
@@ -474,28 +1044,26 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 	case OTR_COMPLETE_CALL:
 		on_call(w, c, ev);
 		break;
+	case OTR_COMPLETE_END:
+		on_call_end(w, c, ev);
+		break;
 	case OTR_COMPLETE:
 		on_complete(w, c, ev);
 		break;
+	case OTR_INDICATE_CALL:
+		on_indicate_call(w, c, ev);
+		break;
 	case OTR_INDICATE:
-		vf->indications++;
-		if (ev->u.indicate.result != NOT_ACCEPTED)
-			c->ind_out += ev->u.indicate.nbufs;
+		on_indicate(w, c, ev);
 		break;
 	case OTR_RETURN:
-		vf->returns++;
-		if (c->ind_out > 0)
-			c->ind_out--;
-		else if (c->disconnected)
-			c->handback_returns++; /* data a disconnect or upload handed back */
-		else
-			violation(w, c, ev, "R22", ev->req,
-				  "buffer %" PRIu64 " returned while no indicated buffer of this "
-				  "connection is out",
-				  ev->req);
+		on_return(w, c, ev);
+		break;
+	case OTR_HANDBACK:
+		on_handback(w, c, ev);
 		break;
 	case OTR_DISCONNECT:
-		c->disconnected = true;
+		on_disconnect(w, c, ev);
 		break;
 	case OTR_CONN_STATE:
 		on_state(w, c, ev);
@@ -506,6 +1074,10 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 	default:
 		break;
 	}
+	if (ev->kind != OTR_FILL && ev->kind != OTR_TIMER_START && ev->kind != OTR_TIMER_RESTART &&
+	    ev->kind != OTR_TIMER_CANCEL && ev->kind != OTR_TIMER_EXPIRE &&
+	    ev->kind != OTR_COMPLETE)
+		c->last_op = ev->kind;
 	/* A closed connection is forgotten, unless it still has buffers out (R22: returns may
 	 * follow its close). */
 	if (c->closed && c->ind_out <= 0) {
@@ -552,8 +1124,25 @@ static int verify_end(struct oex_writer *w)
 		 run->input, run->exported, vf->conns_seen, vf->conns_closed, vf->posts,
 		 vf->completes, vf->calls, vf->expiries, vf->indications, vf->returns);
 	oex_puts(o, line);
-	oex_puts(o, "rules: R17 each post completes once, R03/R14 FIFO, R15 bytes, R11 no-push, "
-		    "R10 push-timer deadline, R19 no nested calls, R22/R23 indicated buffers\n");
+	oex_puts(o, "rules: R01 R03 R05 R07 R08 R09 R10 R11 R12 R14 R15 R16 R17 R18 R19 R20 R21 "
+		    "R22 R23 R25 R26 (docs/SEMANTICS.md, \"How --verify judges each rule\")\n");
+	if (vf->completes || vf->indications || vf->conns_closed) {
+		char miss[400] = "";
+		if (vf->calls && !vf->have_end)
+			strcat(miss, " R19 and R18 (no complete_end: the trace cannot show a call "
+				     "nested in a completion callback);");
+		if (vf->indications && !vf->have_icall)
+			strcat(miss, " R05 at indications, R18, and R22 for returns made inside "
+				     "an indication (no indicate_call);");
+		if ((vf->conns_closed) && !vf->have_handback)
+			strcat(miss, " R25/R26 hand-back of held data (no handback);");
+		if (*miss) {
+			snprintf(line, sizeof(line),
+				 "not judged for lack of events (a trace of an older engine):%s\n",
+				 miss);
+			oex_puts(o, line);
+		}
+	}
 
 	/* Loss first: it bounds what the rest means. */
 	if (run->discarded_events || run->lost_packets || run->nloss_all) {
@@ -605,7 +1194,7 @@ static int verify_end(struct oex_writer *w)
 				 "  conn %s%s: %u request%s outstanding%s%" PRIu64 "%s, %" PRId64
 				 " indicated buffer%s not returned\n",
 				 name, c->closed ? " (closed)" : "", c->q.n, c->q.n == 1 ? "" : "s",
-				 c->q.n ? " (req " : "", c->q.n ? q_at(c, 0)->id : 0,
+				 c->q.n ? " (req " : "", c->q.n ? q_at(&c->q, 0)->id : 0,
 				 c->q.n ? (c->q.n > 1 ? " and later)" : ")") : "",
 				 c->ind_out > 0 ? c->ind_out : 0, c->ind_out == 1 ? "" : "s");
 			oex_puts(o, line);

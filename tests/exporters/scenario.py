@@ -21,6 +21,7 @@ class Trace:
         self.t = T0
         self.lines = []
         self.reqs = {}  # (conn, req) -> dict
+        self.stream = {}  # conn -> the sequence of the next byte the application gets
 
     def at(self, ms):
         """Move the clock to ms after the start."""
@@ -51,8 +52,10 @@ class Trace:
         r = self.reqs[(conn, req)]
         r["fill"] += nbytes
         r["last"] = self.t
+        seq = self.stream.get(conn, 1000)
+        self.stream[conn] = seq + nbytes
         self.ev("fill", conn=conn, req=req, bytes=nbytes, total=r["fill"], buf_len=r["len"],
-                seq=1000, psh=psh)
+                seq=seq, psh=psh)
 
     def timer(self, what, conn, req, deadline_ms, raw=None):
         r = self.reqs.get((conn, req), {"fill": 0})
@@ -61,6 +64,16 @@ class Trace:
 
     def call(self, conn, count):
         self.ev("complete_call", conn=conn, count=count)
+
+    def end(self, conn, count):
+        self.ev("complete_end", conn=conn, count=count)
+
+    def icall(self, conn, ind, nbufs, offered=1000):
+        self.ev("indicate_call", conn=conn, ind=ind, offered=offered, nbufs=nbufs)
+
+    def handback(self, conn, nbytes, reason="fin"):
+        self.stream[conn] = self.stream.get(conn, 1000) + nbytes
+        self.ev("handback", conn=conn, reason=reason, bytes=nbytes)
 
     def complete(self, conn, req, reason, status="SUCCESS", raw=None, **override):
         r = self.reqs.get((conn, req), {"post": self.t, "fill": 0, "prefill": 0, "last": None})
@@ -72,6 +85,8 @@ class Trace:
         self.ev("complete", raw=raw, **f)
 
     def indicate(self, conn, ind, nbufs, offered=1000, result="SUCCESS"):
+        if result == "SUCCESS":
+            self.stream[conn] = self.stream.get(conn, 1000) + offered
         self.ev("indicate", conn=conn, ind=ind, offered=offered,
                 consumed=offered if result == "SUCCESS" else 0, result=result, nbufs=nbufs)
 
@@ -83,7 +98,8 @@ class Trace:
         self.ev("conn_state", conn=conn, depth=len(reqs), req_ids=[r[0] for r in reqs],
                 req_lens=[r[1] for r in reqs], req_fills=[r[2] for r in reqs],
                 req_no_push=[int(r[3]) for r in reqs], deadline_ns=0,
-                indicated_out=indicated_out, held_bytes=0, rcv_nxt=1, window=65536, bytes=0,
+                indicated_out=indicated_out, held_bytes=0,
+                rcv_nxt=self.stream.get(conn, 1000), window=65536, bytes=0,
                 local_addr="10.77.0.1", local_port=5201, remote_addr="10.77.0.2",
                 remote_port=40000 + conn)
 
@@ -152,6 +168,7 @@ def s_open_at_end(t):
     t.post(2, 1, depth=1)
     t.post(2, 2, depth=2)
     t.at(301).fill(2, 1, 10)
+    t.timer("start", 2, 1, 401)
     t.indicate(2, 1, 3)
 
 
@@ -255,9 +272,11 @@ def s_r19_nested(t):
     t.fill(1, 3, 10)
     t.call(1, 2)
     t.complete(1, 1, "filled")
-    t.call(1, 1)                                     # a second call inside the first
     t.complete(1, 2, "filled")
+    t.call(1, 1)                                     # a second call inside the first
     t.complete(1, 3, "filled")
+    t.end(1, 1)
+    t.end(1, 2)
     t.close(1)
 
 
@@ -275,6 +294,7 @@ def s_r19_count(t):
 
 def s_r22_return(t):
     t.at(0).open(1)
+    t.icall(1, 1, 1)
     t.indicate(1, 1, 1)
     t.at(1).ret(1, 1)
     t.ret(1, 2)                                      # nothing indicated is out
@@ -303,10 +323,63 @@ def s_loss(t):
     t.complete(1, 1, "psh")                          # before a snapshot: not judged
     t.at(40).state(1, [])
     t.post(1, 3, depth=1)
-    t.at(50).fill(1, 3, 10)
+    t.at(50).fill(1, 3, 10, psh=True)
     t.call(1, 1)
     t.complete(1, 3, "psh", bytes=5, placed=5)       # after the snapshot: R15 counts
     t.close(1)
+
+
+def s_good_orders(t):
+    """Orders that are easy to misread, each as the engine makes them (with the events of an
+    engine that brackets its upcalls): a push timer due when data arrives fires first, then
+    the new bytes are placed; a timer started naming a no-push head while a prefilled push
+    request waits behind it; a return made inside recv_indicate; a post inside a FIN's
+    completion callback; held data handed back with the disconnect."""
+    t.at(0).open(1)
+    t.post(1, 1, buf_len=1000, depth=1)
+    t.post(1, 2, buf_len=1000, depth=2)
+    t.at(1).fill(1, 1, 10)
+    t.timer("start", 1, 1, 101)
+    t.at(150).timer("expire", 1, 1, 101)             # due when the next segment arrives
+    t.fill(1, 2, 20)                                 # placed after req 1 was finished
+    t.timer("start", 1, 2, 250)
+    t.call(1, 1)
+    t.complete(1, 1, "push_timer")
+    t.end(1, 1)
+    t.at(160).post(1, 3, buf_len=100, no_push=True, depth=2)
+    t.post(1, 4, buf_len=100, prefill=10, depth=3)   # R07: the timer runs already
+    t.at(170).fill(1, 2, 980)                        # req 2 full; the no-push head is next
+    t.fill(1, 3, 5)
+    t.timer("restart", 1, 3, 270)                    # names the no-push head: for req 4
+    t.call(1, 1)
+    t.complete(1, 2, "filled")
+    t.end(1, 1)
+    t.at(270).timer("expire", 1, 3, 270)             # the no-push head blocks: nothing
+    t.at(280).fill(1, 3, 95)                         # req 3 full; req 4 has its prefill
+    t.timer("start", 1, 4, 380)
+    t.call(1, 1)
+    t.complete(1, 3, "filled")
+    t.end(1, 1)
+    t.at(290).fill(1, 4, 90, psh=True)               # req 4 full
+    t.timer("cancel", 1, 4, 380)
+    t.call(1, 1)
+    t.complete(1, 4, "filled")
+    t.end(1, 1)
+    t.at(300).icall(1, 5, 2, offered=300)
+    t.ret(1, 5)                                      # returned inside the indication
+    t.indicate(1, 5, 2, offered=300)
+    t.ret(1, 6)
+    t.at(310).post(1, 5, buf_len=100, depth=1)
+    t.at(320).disconnect(1)
+    t.call(1, 1)
+    t.complete(1, 5, "disconnect")
+    t.post(1, 6, buf_len=100, depth=1)               # inside the FIN's completion callback
+    t.end(1, 1)
+    t.call(1, 1)
+    t.complete(1, 6, "invalid_state", status="INVALID_STATE")
+    t.end(1, 1)
+    t.handback(1, 0)
+    t.at(330).ev("conn_close", conn=1, reason="fin", bytes=1500)
 
 
 SCENARIOS = {name[2:]: fn for name, fn in globals().items() if name.startswith("s_")}

@@ -70,6 +70,14 @@ check "... and said the verdict covers the whole trace" grep -q '^no loss' "$WOR
 show_on_failure "$before" good
 
 before=$FAILED
+verify good_orders
+check "orders easy to misread (timer due on arrival, no-push head, return inside an indication, post in a FIN completion) pass: exit 0 ($RC)" \
+	eval '[[ $RC -eq 0 && $(count good_orders) -eq 0 ]]'
+check "... and no rule is reported as not judged (the trace has the newer events)" \
+	eval '! grep -q "^not judged" "$WORK/good_orders.txt"'
+show_on_failure "$before" good_orders
+
+before=$FAILED
 verify open_at_end
 check "R17: requests queued when the trace ends are outstanding, not violations (exit $RC)" \
 	eval '[[ $RC -eq 0 && $(count open_at_end) -eq 0 ]]'
@@ -101,7 +109,9 @@ check "R10 ... both the expiry and the completion are listed" \
 	eval '[[ $(grep -c "^violation R10 " "$WORK/r10_early.txt") -eq 2 ]]'
 expect_violation r10_no_expiry R10 1 1 "a push_timer completion with no expiry"
 expect_violation r19_nested R19 1 0 "a completion call nested in another"
-expect_violation r19_count R19 1 2 "more completions than the call announced"
+expect_violation r19_count R01 1 2 "more completions than the call announced: handed back outside a call"
+check "R14 ... and the call's shape (announced 1, carried 2) is wrong" \
+	grep -q "^violation R14 conn 1000:1 req 0 .*announced 1 and carried 2" "$WORK/r19_count.txt"
 expect_violation r22_return R22 1 2 "a buffer returned that was never indicated"
 expect_violation r23_state R23 1 0 "the engine's snapshot forgets indicated buffers"
 
