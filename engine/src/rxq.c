@@ -721,6 +721,13 @@ static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch
 	}
 	c->st.complete_calls++;
 	q->cfg.ops->complete(c, batch);
+	if (listening(q, OFFRX_E_COMPLETE_END)) {
+		/* With complete_call it brackets the callback: posts made inside show (R19). */
+		struct offrx_event ev = { .kind = OFFRX_E_COMPLETE_END, .ts_ns = rxq_now(q) };
+		ev.conn_id = c->id;
+		ev.count = n;
+		emit(q, &ev);
+	}
 }
 
 /* Lend the held data as descriptors, in order. For an indication, NULL if the descriptor pool
@@ -781,6 +788,14 @@ static void indicate_held(struct rxq_conn *c)
 	}
 	uint64_t total = c->held_bytes, consumed = 0;
 	uint64_t ind_id = bufs->id;
+	if (listening(q, OFFRX_E_INDICATE_CALL)) {
+		struct offrx_event ev = { .kind = OFFRX_E_INDICATE_CALL, .ts_ns = rxq_now(q) };
+		ev.conn_id = c->id;
+		ev.req_id = ind_id;
+		ev.bytes = total;
+		ev.count = n;
+		emit(q, &ev);
+	}
 	c->indicating = true;
 	c->posted_during_indicate = false;
 	pthread_mutex_unlock(&c->lock);
@@ -844,6 +859,14 @@ static void hand_up_event(struct rxq_conn *c)
 	}
 	ev.indicated_out = c->indicated_out;
 	c->ev_pending = false;
+	if (listening(c->q, OFFRX_E_HANDBACK)) {
+		/* Every byte the trace saw stored is accounted for: filled, indicated or this. */
+		struct offrx_event hb = { .kind = OFFRX_E_HANDBACK, .ts_ns = rxq_now(c->q) };
+		hb.conn_id = c->id;
+		hb.reason = ev.reason;
+		hb.bytes = ev.held_bytes;
+		emit(c->q, &hb);
+	}
 	pthread_mutex_unlock(&c->lock);
 	c->q->cfg.ops->event(c, &ev);
 	pthread_mutex_lock(&c->lock);

@@ -52,6 +52,15 @@ void offrx_tp_emit(const struct offrx_event *ev)
 	case OFFRX_E_CONN_CLOSE:
 		OFFRX_TP_DO(conn_close, ev->conn_id, (int)ev->reason, ev->bytes);
 		break;
+	case OFFRX_E_COMPLETE_END:
+		OFFRX_TP_DO(complete_end, ev->conn_id, ev->count);
+		break;
+	case OFFRX_E_INDICATE_CALL:
+		OFFRX_TP_DO(indicate_call, ev->conn_id, ev->req_id, ev->bytes, ev->count);
+		break;
+	case OFFRX_E_HANDBACK:
+		OFFRX_TP_DO(handback, ev->conn_id, (int)ev->reason, ev->bytes);
+		break;
 	case OFFRX_E_CONN_OPEN:
 		break;
 	}

@@ -53,6 +53,12 @@ static inline bool offrx_tp_on(enum offrx_event_kind kind)
 		return OFFRX_TP_ON(disconnect);
 	case OFFRX_E_CONN_CLOSE:
 		return OFFRX_TP_ON(conn_close);
+	case OFFRX_E_COMPLETE_END:
+		return OFFRX_TP_ON(complete_end);
+	case OFFRX_E_INDICATE_CALL:
+		return OFFRX_TP_ON(indicate_call);
+	case OFFRX_E_HANDBACK:
+		return OFFRX_TP_ON(handback);
 	case OFFRX_E_CONN_OPEN:
 		return false; /* emitted by the engine with the link's addresses */
 	}

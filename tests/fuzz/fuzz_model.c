@@ -81,6 +81,7 @@ static void decode_fields(struct otr_event *ev)
 		break;
 	case OTR_CONN_CLOSE:
 	case OTR_DISCONNECT:
+	case OTR_HANDBACK:
 		ev->u.close.reason = (int)rdv();
 		ev->u.close.bytes = rdv();
 		break;
@@ -117,7 +118,12 @@ static void decode_fields(struct otr_event *ev)
 		ev->u.complete.last_fill_to_complete_ns = (int64_t)(rdv() * 1000 - 1000);
 		break;
 	case OTR_COMPLETE_CALL:
+	case OTR_COMPLETE_END:
 		ev->u.call.count = (uint32_t)rdv();
+		break;
+	case OTR_INDICATE_CALL:
+		ev->u.indicate.offered = rdv();
+		ev->u.indicate.nbufs = (uint32_t)rdv();
 		break;
 	case OTR_INDICATE:
 		ev->u.indicate.offered = rdv();

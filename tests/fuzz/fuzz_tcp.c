@@ -471,7 +471,7 @@ static const struct offrx_callbacks cbs_no_indicate = {
 static void observe(const struct offrx_event *ev, void *ctx)
 {
 	(void)ctx;
-	FUZZ_CHECK(ev->kind >= OFFRX_E_POST && ev->kind <= OFFRX_E_CONN_CLOSE);
+	FUZZ_CHECK(ev->kind >= OFFRX_E_POST && ev->kind <= OFFRX_E_HANDBACK);
 	FUZZ_CHECK(ev->ts_ns >= h.last_ev_ns && ev->ts_ns <= h.now);
 	h.last_ev_ns = ev->ts_ns;
 	switch (ev->kind) {

@@ -10,7 +10,7 @@ import re
 import sys
 
 # offrx-trace-dump's key -> the payload field babeltrace2 shows (when the names differ)
-RENAME = {"return": {"req": "buf"}, "indicate": {"req": "ind"}}
+RENAME = {"return": {"req": "buf"}, "indicate": {"req": "ind"}, "indicate_call": {"req": "ind"}}
 ENUM = re.compile(r'\( "([^"]*)" : container = -?\d+ \)')
 
 

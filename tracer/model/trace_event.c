@@ -23,6 +23,9 @@ static const char *const kind_names[OTR_KIND__COUNT] = {
 	[OTR_DROP] = "drop",
 	[OTR_XSK_STATS] = "xsk_stats",
 	[OTR_SEGMENT_PAYLOAD] = "segment_payload",
+	[OTR_COMPLETE_END] = "complete_end",
+	[OTR_INDICATE_CALL] = "indicate_call",
+	[OTR_HANDBACK] = "handback",
 	[OTR_DISCARDED] = "discarded",
 	[OTR_SOURCE] = "source",
 };
@@ -93,6 +96,12 @@ static const struct otr_field f_indicate[] = {
 	F("offered", u.indicate.offered, OTR_F_U),
 	F("consumed", u.indicate.consumed, OTR_F_U),
 	F("result", u.indicate.result, OTR_F_STATUS),
+	F("nbufs", u.indicate.nbufs, OTR_F_U),
+};
+static const struct otr_field f_indicate_call[] = {
+	F("conn", conn, OTR_F_U),
+	F("ind", req, OTR_F_U),
+	F("offered", u.indicate.offered, OTR_F_U),
 	F("nbufs", u.indicate.nbufs, OTR_F_U),
 };
 static const struct otr_field f_return[] = {
@@ -173,6 +182,9 @@ static const struct {
 	[OTR_DROP] = FIELDS(f_drop),
 	[OTR_XSK_STATS] = FIELDS(f_xsk),
 	[OTR_SEGMENT_PAYLOAD] = FIELDS(f_payload),
+	[OTR_COMPLETE_END] = FIELDS(f_call),
+	[OTR_INDICATE_CALL] = FIELDS(f_indicate_call),
+	[OTR_HANDBACK] = FIELDS(f_close),
 	[OTR_DISCARDED] = FIELDS(f_discarded),
 };
 

@@ -30,6 +30,9 @@ enum otr_kind {
 	OTR_DROP,
 	OTR_XSK_STATS,
 	OTR_SEGMENT_PAYLOAD, /* only when the engine was asked to trace payload */
+	OTR_COMPLETE_END,    /* after the completion callback returned: u.call */
+	OTR_INDICATE_CALL,   /* before the indicate callback: u.indicate (offered, nbufs) */
+	OTR_HANDBACK,	     /* held data handed back with a disconnect/upload: u.close */
 	/* Not tracepoints: what the reader learned about the stream itself. */
 	OTR_DISCARDED, /* the tracer discarded events (or lost packets) in a time range */
 	OTR_SOURCE,    /* the source (re)connected, ended, or failed: see u.source */
@@ -79,7 +82,7 @@ struct otr_event {
 		struct {
 			int reason; /* close_reason: 0 none, 1 fin, 2 rst, 3 idle, 4 upload */
 			uint64_t bytes;
-		} close; /* OTR_CONN_CLOSE and OTR_DISCONNECT */
+		} close; /* OTR_CONN_CLOSE, OTR_DISCONNECT and OTR_HANDBACK */
 		struct {
 			uint32_t buf_len, prefill, depth;
 			bool no_push;
@@ -101,12 +104,12 @@ struct otr_event {
 		} complete;
 		struct {
 			uint32_t count;
-		} call;
+		} call; /* OTR_COMPLETE_CALL and OTR_COMPLETE_END */
 		struct {
 			uint64_t offered, consumed;
 			int result;
 			uint32_t nbufs;
-		} indicate;
+		} indicate; /* OTR_INDICATE; OTR_INDICATE_CALL sets offered and nbufs */
 		struct {
 			uint32_t bytes;
 		} ret;

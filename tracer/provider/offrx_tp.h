@@ -179,6 +179,24 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, complete_call,
 		lttng_ust_field_integer(uint64_t, conn, conn)
 		lttng_ust_field_integer(uint32_t, count, count)))
 
+/* After the recv_complete callback returned: with complete_call it brackets the callback, so
+ * a post made inside it (R19) shows between the two. */
+LTTNG_UST_TRACEPOINT_EVENT(offrx, complete_end,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint32_t, count),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint32_t, count, count)))
+
+/* Before the recv_indicate callback runs (offrx:indicate follows it, with the answer): a
+ * return made inside the indication shows between the two. */
+LTTNG_UST_TRACEPOINT_EVENT(offrx, indicate_call,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, ind, uint64_t, offered, uint32_t, nbufs),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_integer(uint64_t, ind, ind)
+		lttng_ust_field_integer(uint64_t, offered, offered)
+		lttng_ust_field_integer(uint32_t, nbufs, nbufs)))
+
 LTTNG_UST_TRACEPOINT_EVENT(offrx, indicate,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, ind, uint64_t, offered, uint64_t, consumed,
 			  int, result, uint32_t, nbufs),
@@ -197,6 +215,16 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, return,
 		lttng_ust_field_integer(uint64_t, conn, conn)
 		lttng_ust_field_integer(uint64_t, buf, buf)
 		lttng_ust_field_integer(uint32_t, bytes, bytes)))
+
+/* Held data handed to the application with a disconnect, upload or destroy (its buffers are
+ * then out, like indicated ones): right before the conn_event callback that carries it, so it
+ * also marks the moment the application learns of the disconnect or upload. bytes may be 0. */
+LTTNG_UST_TRACEPOINT_EVENT(offrx, handback,
+	LTTNG_UST_TP_ARGS(uint64_t, conn, int, reason, uint64_t, bytes),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, conn, conn)
+		lttng_ust_field_enum(offrx, close_reason, int, reason, reason)
+		lttng_ust_field_integer(uint64_t, bytes, bytes)))
 
 /* A periodic snapshot of one connection, so a reader that attached late (or lost events) can
  * rebuild its queue: requests in posting order with their length, bytes and mode. */

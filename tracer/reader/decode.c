@@ -28,6 +28,9 @@ static const uint16_t used_size[OTR_KIND__COUNT] = {
 	[OTR_DROP] = USED(drop),
 	[OTR_XSK_STATS] = USED(xsk),
 	[OTR_SEGMENT_PAYLOAD] = USED(payload),
+	[OTR_COMPLETE_END] = USED(call),
+	[OTR_INDICATE_CALL] = USED(indicate),
+	[OTR_HANDBACK] = USED(close),
 	[OTR_DISCARDED] = USED(discarded),
 	[OTR_SOURCE] = USED(source),
 };

@@ -78,6 +78,7 @@ static void print_event(FILE *f, const struct otr_event *e)
 		break;
 	case OTR_CONN_CLOSE:
 	case OTR_DISCONNECT:
+	case OTR_HANDBACK:
 		fprintf(f, " reason=%s bytes=%" PRIu64, otr_close_reason_name(e->u.close.reason),
 			e->u.close.bytes);
 		break;
@@ -105,7 +106,12 @@ static void print_event(FILE *f, const struct otr_event *e)
 			e->u.complete.post_to_complete_ns, e->u.complete.last_fill_to_complete_ns);
 		break;
 	case OTR_COMPLETE_CALL:
+	case OTR_COMPLETE_END:
 		fprintf(f, " count=%u", e->u.call.count);
+		break;
+	case OTR_INDICATE_CALL:
+		fprintf(f, " offered=%" PRIu64 " nbufs=%u", e->u.indicate.offered,
+			e->u.indicate.nbufs);
 		break;
 	case OTR_INDICATE:
 		fprintf(f, " offered=%" PRIu64 " consumed=%" PRIu64 " result=%s nbufs=%u",

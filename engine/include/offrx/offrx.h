@@ -165,6 +165,9 @@ enum offrx_event_kind {
 	OFFRX_E_UPLOAD,
 	OFFRX_E_CONN_OPEN,
 	OFFRX_E_CONN_CLOSE,
+	OFFRX_E_COMPLETE_END,  /* the recv_complete callback returned (pairs with COMPLETE_CALL) */
+	OFFRX_E_INDICATE_CALL, /* before the recv_indicate callback (INDICATE follows, after it) */
+	OFFRX_E_HANDBACK,      /* held data handed to the application with a disconnect or upload */
 };
 
 /* Why a request completed. */
@@ -183,16 +186,19 @@ struct offrx_event {
 	uint64_t ts_ns; /* engine clock */
 	uint64_t conn_id;
 	uint64_t req_id;  /* request (post, fill, timer, complete) or indication id */
-	uint64_t bytes;	  /* fill: placed now; complete: bytes_transferred; indicate: offered */
+	uint64_t bytes;	  /* fill: placed now; complete: bytes_transferred; indicate(_call):
+			   * offered; handback: bytes handed back */
 	uint64_t total;	  /* fill: bytes in the request after; indicate: consumed; return: bytes */
 	uint32_t buf_len; /* request capacity (data_len at post) */
-	uint32_t count;	  /* post: queue depth after; complete_call: requests in the call */
+	uint32_t count;	  /* post: queue depth after; complete_call/_end: requests in the call;
+			   * indicate(_call): buffers offered */
 	uint64_t deadline_ns;	 /* timer events: the deadline */
 	uint64_t t_post_ns;	 /* complete: when the request was posted */
 	uint64_t t_last_fill_ns; /* complete: when bytes were last placed (valid if total > 0) */
 	uint32_t seq;		 /* fill: TCP sequence of the first byte */
 	int32_t status;		 /* complete: status; indicate: the application's answer */
-	uint32_t reason; /* complete: enum offrx_complete_reason; close: offrx_close_reason */
+	uint32_t reason; /* complete: enum offrx_complete_reason; close, disconnect, handback:
+			  * enum offrx_close_reason */
 	uint32_t flags;	 /* post: OFFRX_REQ_NO_PUSH; fill: 1 if PSH seen */
 };
 
