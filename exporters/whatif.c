@@ -30,13 +30,6 @@ static const char *const wi_caveat =
 
 #include "whatif.h"
 
-struct wi_stats {
-	uint64_t by[8];
-	uint64_t completed, calls;
-	struct otr_hist *p2c, *lf2c;
-	double seconds;
-};
-
 struct wi_priv {
 	struct oex_ctab conns; /* struct wi_conn */
 	uint64_t values_ms[WI_MAX_VALUES];
@@ -96,34 +89,6 @@ static int wi_event(struct oex_writer *w, const struct otr_event *ev)
 }
 
 /* --- statistics ---------------------------------------------------------------------------- */
-
-static int wi_stats_add(struct wi_stats *s, const struct wi_comp *cp, size_t n, uint64_t calls,
-			double seconds)
-{
-	if (!s->p2c && !(s->p2c = otr_hist_new()))
-		return -ENOMEM;
-	if (!s->lf2c && !(s->lf2c = otr_hist_new()))
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned)cp[i].reason < 8)
-			s->by[cp[i].reason]++;
-		s->completed++;
-		if (otr_hist_record(s->p2c, cp[i].p2c > 0 ? (uint64_t)cp[i].p2c : 0, false))
-			return -ENOMEM;
-		if (cp[i].lf2c >= 0 && otr_hist_record(s->lf2c, (uint64_t)cp[i].lf2c, false))
-			return -ENOMEM;
-	}
-	s->calls += calls;
-	s->seconds += seconds;
-	return 0;
-}
-
-static void wi_stats_free(struct wi_stats *s)
-{
-	otr_hist_free(s->p2c);
-	otr_hist_free(s->lf2c);
-	memset(s, 0, sizeof(*s));
-}
 
 static double wi_ms(uint64_t ns)
 {

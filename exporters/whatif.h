@@ -11,6 +11,7 @@
 
 #include <offrx/offrx.h>
 
+#include "hist.h"
 #include "trace_event.h"
 
 struct wi_key {
@@ -92,12 +93,27 @@ void wi_conn_fini(struct wi_conn *c); /* frees what it holds */
 /* Replay one connection with one push timer; the completions land in r->comps (free it). */
 int wi_replay_conn(const struct wi_conn *c, uint64_t timer_ns, struct wi_replay *r);
 
+/* Completions summed up: counts by reason, latency histograms (the exporter's table and JSON,
+ * and the viewer's line, read their percentiles from these, so both say the same). */
+struct wi_stats {
+	uint64_t by[8]; /* by reason (enum otr_complete_reason) */
+	uint64_t completed, calls;
+	struct otr_hist *p2c, *lf2c; /* post -> complete; last fill -> complete */
+	double seconds;
+};
+/* Add n completions (and calls completion calls over seconds). 0 or -ENOMEM. */
+int wi_stats_add(struct wi_stats *s, const struct wi_comp *cp, size_t n, uint64_t calls,
+		 double seconds);
+void wi_stats_free(struct wi_stats *s); /* and zero it */
+
 struct wi_result {
 	uint64_t completed, by_timer, data_completed; /* data: filled + psh + push_timer */
-	double timer_share;			      /* by_timer / data_completed; 0 if none */
-	int64_t p2c_p99_ns, lf2c_p99_ns;	      /* -1: none */
+	uint64_t filled, psh;
+	double timer_share;		 /* by_timer / data_completed; 0 if none */
+	int64_t p2c_p99_ns, lf2c_p99_ns; /* otr_hist_percentile(99) of wi_stats; -1: none */
 };
-/* The replay of one connection summed up: the push-timer share and p99 latencies. 0 or -errno. */
+/* The replay of one connection summed up (through wi_stats): the push-timer share and p99
+ * latencies. 0 or -errno. */
 int whatif_replay_conn(const struct wi_conn *c, uint64_t timer_ns, struct wi_result *out);
 
 #endif /* OFFRX_WHATIF_H */

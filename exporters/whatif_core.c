@@ -391,60 +391,64 @@ out:
 
 /* --- summing up ---------------------------------------------------------------------------- */
 
-static int wi_cmp_i64(const void *a, const void *b)
+int wi_stats_add(struct wi_stats *s, const struct wi_comp *cp, size_t n, uint64_t calls,
+		 double seconds)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
+	if (!s->p2c && !(s->p2c = otr_hist_new()))
+		return -ENOMEM;
+	if (!s->lf2c && !(s->lf2c = otr_hist_new()))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)cp[i].reason < 8)
+			s->by[cp[i].reason]++;
+		s->completed++;
+		if (otr_hist_record(s->p2c, cp[i].p2c > 0 ? (uint64_t)cp[i].p2c : 0, false))
+			return -ENOMEM;
+		if (cp[i].lf2c >= 0 && otr_hist_record(s->lf2c, (uint64_t)cp[i].lf2c, false))
+			return -ENOMEM;
+	}
+	s->calls += calls;
+	s->seconds += seconds;
+	return 0;
 }
 
-static int64_t wi_p99(int64_t *v, size_t n)
+void wi_stats_free(struct wi_stats *s)
 {
-	if (!n)
-		return -1;
-	qsort(v, n, sizeof(*v), wi_cmp_i64);
-	return v[(n * 99 + 99) / 100 - 1]; /* the nearest rank */
+	otr_hist_free(s->p2c);
+	otr_hist_free(s->lf2c);
+	memset(s, 0, sizeof(*s));
+}
+
+static int64_t wi_p99(const struct otr_hist *h)
+{
+	return h && otr_hist_count(h) ? (int64_t)otr_hist_percentile(h, 99) : -1;
 }
 
 int whatif_replay_conn(const struct wi_conn *c, uint64_t timer_ns, struct wi_result *out)
 {
 	struct wi_replay r;
-	int64_t *p2c, *lf2c;
-	size_t nlf = 0;
+	struct wi_stats s = { 0 };
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	out->p2c_p99_ns = out->lf2c_p99_ns = -1;
 	ret = wi_replay_conn(c, timer_ns, &r);
+	if (!ret)
+		ret = wi_stats_add(&s, r.comps, r.ncomps, r.calls, 0);
+	free(r.comps);
 	if (ret) {
-		free(r.comps);
+		wi_stats_free(&s);
 		return ret;
 	}
-	p2c = calloc(r.ncomps + 1, sizeof(*p2c));
-	lf2c = calloc(r.ncomps + 1, sizeof(*lf2c));
-	if (!p2c || !lf2c) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < r.ncomps; i++) {
-		const struct wi_comp *cp = &r.comps[i];
-		bool data = cp->reason == OTR_CR_FILLED || cp->reason == OTR_CR_PSH ||
-			    cp->reason == OTR_CR_PUSH_TIMER;
-
-		out->completed++;
-		out->data_completed += data;
-		out->by_timer += cp->reason == OTR_CR_PUSH_TIMER;
-		p2c[i] = cp->p2c > 0 ? cp->p2c : 0;
-		if (cp->lf2c >= 0)
-			lf2c[nlf++] = cp->lf2c;
-	}
+	out->completed = s.completed;
+	out->filled = s.by[OTR_CR_FILLED];
+	out->psh = s.by[OTR_CR_PSH];
+	out->by_timer = s.by[OTR_CR_PUSH_TIMER];
+	out->data_completed = out->filled + out->psh + out->by_timer;
 	out->timer_share =
 		out->data_completed ? (double)out->by_timer / (double)out->data_completed : 0;
-	out->p2c_p99_ns = wi_p99(p2c, r.ncomps);
-	out->lf2c_p99_ns = wi_p99(lf2c, nlf);
-out:
-	free(p2c);
-	free(lf2c);
-	free(r.comps);
-	return ret;
+	out->p2c_p99_ns = wi_p99(s.p2c);
+	out->lf2c_p99_ns = wi_p99(s.lf2c);
+	wi_stats_free(&s);
+	return 0;
 }

@@ -39,6 +39,43 @@ static void print_row(FILE *f, const struct vrow *r)
 		r->p50_ns / 1000, r->p99_ns / 1000, r->tshare * 100.0, flags);
 }
 
+/* The what-if replay of the busiest connection: its window (times from the trace start in a
+ * replay, so that offrx-export --what-if --from/--to/--conn replays the same events), then one
+ * line per push timer. */
+static void print_whatif(FILE *f, const struct vsnap *sn, const struct vs_whatif *wi)
+{
+	int64_t origin = sn->st.trace_start_ns != OTR_TS_NONE ? sn->st.trace_start_ns : 0;
+	fprintf(f, "whatif pid=%" PRIu64 " id=%" PRIu64 " state=%s", wi->vpid, wi->id,
+		wi->valid	   ? "replayed"
+		: !wi->timer_known ? "timer-unknown"
+		: !wi->nevents	   ? "no-history"
+				   : "no-post");
+	if (wi->timer_known)
+		fprintf(f, " timer_ms=%.0f", wi->timer_ns / 1e6);
+	if (wi->nevents)
+		fprintf(f, " from_ns=%" PRId64 " to_ns=%" PRId64, wi->from_ns - origin,
+			wi->to_ns - origin);
+	fprintf(f, " events=%" PRIu32 " completions=%" PRIu32 " truncated=%s\n", wi->nevents,
+		wi->ncomps, wi->truncated ? "yes" : "no");
+	for (int k = 0; wi->valid && k < 2; k++) {
+		const struct vs_whatif_run *v = &wi->v[k];
+		fprintf(f,
+			"whatif_run timer_ms=%.0f completed=%" PRIu64 " filled=%" PRIu64
+			" psh=%" PRIu64 " push_timer=%" PRIu64 " share=%.3f",
+			v->timer_ns / 1e6, v->completed, v->filled, v->psh, v->by_timer, v->share);
+		/* milliseconds rounded to the microsecond, as offrx-export's JSON has them */
+		if (v->lf_p99_ns >= 0)
+			fprintf(f, " lf_p99_ms=%.3f", (double)((v->lf_p99_ns + 500) / 1000) / 1e3);
+		else
+			fprintf(f, " lf_p99_ms=-");
+		if (v->p2c_p99_ns >= 0)
+			fprintf(f, " post_p99_ms=%.3f\n",
+				(double)((v->p2c_p99_ns + 500) / 1000) / 1e3);
+		else
+			fprintf(f, " post_p99_ms=-\n");
+	}
+}
+
 void batch_print(FILE *f, const struct vsnap *sn, const struct vview *v, unsigned iteration,
 		 bool final)
 {
@@ -122,6 +159,9 @@ void batch_print(FILE *f, const struct vsnap *sn, const struct vview *v, unsigne
 	} else {
 		fprintf(f, "queue none\n");
 	}
+	if (sn->d && sn->d->valid && sn->d->wi.done && sn->d->wi.vpid == sn->d->row.vpid &&
+	    sn->d->wi.id == sn->d->row.id)
+		print_whatif(f, sn, &sn->d->wi);
 	fprintf(f, "end\n");
 	fflush(f);
 }

@@ -127,10 +127,11 @@ const char *vs_state_name(const struct vs_status *st, char *b, size_t n)
 		s = "error";
 		break;
 	}
-	if (st->paused && st->state != VS_ERROR && st->state != VS_WAITING) {
+	if ((st->paused || st->seeking) && st->state != VS_ERROR && st->state != VS_WAITING) {
 		char base[32];
 		snprintf(base, sizeof(base), "%s", s);
-		snprintf(b, n, "%s, paused", base);
+		snprintf(b, n, "%s%s%s", base, st->paused ? ", paused" : "",
+			 st->seeking ? ", seeking" : "");
 		return b;
 	}
 	return s;

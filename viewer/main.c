@@ -43,10 +43,16 @@ static void usage(FILE *f)
 		"                        TIMER POSTED DONE IND RATE P50 P99 TIMER%% (default "
 		"RATE)\n"
 		"      --invert          invert the sort order\n"
-		"      --filter TEXT     start with this filter (see / in the help)\n"
+		"      --filter TEXT     start with this filter: words, all must match: a port\n"
+		"                        (or port:N), part of an address, timer (timer-bound),\n"
+		"                        a state (open fin rst upload closed stale), pid:N,\n"
+		"                        id:N (\"pid:5913 timer\"); / edits it on screen\n"
 		"      --horizon T       the horizon of \"time lost to the push timer\" (default "
 		"10s)\n"
 		"      --step T          what Left/Right move the replay clock by (default 1s)\n"
+		"      --what-if-history T[,N]  the detail's what if replays at least the last T\n"
+		"                        of the connection's events or its last N completions,\n"
+		"                        whichever holds more (default 10s,50)\n"
 		"      --export-dir DIR  where e writes its JSON (default: the current directory)\n"
 		"      --no-color        monochrome (so does a non-empty NO_COLOR variable)\n"
 		"  -b, --batch           no screen: print text snapshots on stdout, like top -b\n"
@@ -106,7 +112,8 @@ static int run_batch(struct vsource *s, const struct ui_opts *uo, int64_t interv
 {
 	struct vsnap sn;
 	struct vview v = { .sort = uo->sort, .invert = uo->invert };
-	snprintf(v.filter, sizeof(v.filter), "%s", uo->filter ? uo->filter : "");
+	char ferr[8];
+	view_set_filter(&v, uo->filter ? uo->filter : "", ferr, sizeof(ferr)); /* checked */
 	snap_init(&sn, uo->horizon_ns);
 	struct sigaction sa = { .sa_handler = on_batch_signal };
 	sigaction(SIGINT, &sa, NULL);
@@ -137,6 +144,9 @@ static int run_batch(struct vsource *s, const struct ui_opts *uo, int64_t interv
 			vs_lock(s);
 			snap_detail(&sn, s, key);
 			vs_unlock(s);
+			/* its what if, replayed now rather than by the background thread */
+			if (sn.d && sn.d->valid)
+				vs_whatif_compute(s, key, &sn.d->wi);
 		} else if (sn.d) {
 			sn.d->valid = false;
 		}
@@ -233,6 +243,7 @@ int main(int argc, char **argv)
 		O_HORIZON,
 		O_STEP,
 		O_EXPORT_DIR,
+		O_WHATIF_HISTORY,
 		O_NO_COLOR,
 		O_BENCH,
 		O_VERSION,
@@ -248,6 +259,7 @@ int main(int argc, char **argv)
 		{ "horizon", required_argument, NULL, O_HORIZON },
 		{ "step", required_argument, NULL, O_STEP },
 		{ "export-dir", required_argument, NULL, O_EXPORT_DIR },
+		{ "what-if-history", required_argument, NULL, O_WHATIF_HISTORY },
 		{ "no-color", no_argument, NULL, O_NO_COLOR },
 		{ "no-colour", no_argument, NULL, O_NO_COLOR },
 		{ "batch", no_argument, NULL, 'b' },
@@ -309,9 +321,16 @@ int main(int argc, char **argv)
 		case O_INVERT:
 			uo.invert = true;
 			break;
-		case O_FILTER:
+		case O_FILTER: {
+			struct vfilter f;
+			char ferr[256];
+			if (filter_parse(optarg, &f, ferr, sizeof(ferr))) {
+				fprintf(stderr, "offrx-view: --filter: %s\n", ferr);
+				return 2;
+			}
 			uo.filter = optarg;
 			break;
+		}
 		case O_HORIZON:
 		case O_STEP: {
 			int64_t ns;
@@ -331,6 +350,30 @@ int main(int argc, char **argv)
 		case O_EXPORT_DIR:
 			uo.export_dir = optarg;
 			break;
+		case O_WHATIF_HISTORY: {
+			char t[64];
+			const char *comma = strchr(optarg, ',');
+			unsigned long nc = 50;
+			int64_t ns;
+			snprintf(t, sizeof(t), "%.*s",
+				 comma ? (int)(comma - optarg) : (int)strlen(optarg), optarg);
+			errno = 0;
+			if (comma)
+				nc = strtoul(comma + 1, &end, 10);
+			if (parse_dur(t, &ns) || ns < 1000000 ||
+			    (comma &&
+			     (errno || *end || end == comma + 1 || nc < 1 || nc > 100000))) {
+				fprintf(stderr,
+					"offrx-view: --what-if-history '%s': give a duration of "
+					"1ms or more and, after a comma, a count of completions (1 "
+					"to 100000), like 10s,50\n",
+					optarg);
+				return 2;
+			}
+			so.whatif_window_ns = ns;
+			so.whatif_comps = (uint32_t)nc;
+			break;
+		}
 		case O_NO_COLOR:
 			uo.no_color = true;
 			break;

@@ -297,32 +297,161 @@ int snap_detail(struct vsnap *sn, struct vsource *s, const uint64_t *detail_key)
 
 /* ---- filter and sort ---- */
 
-bool row_matches(const struct vrow *r, const char *filter)
+static const char *const filter_states[] = { "open", "fin", "rst", "upload", "closed", "stale" };
+
+/* A number of the filter: digits only, within max. */
+static int term_number(const char *s, uint64_t max, uint64_t *out)
 {
-	char buf[sizeof(((struct vview *)0)->filter)];
-	snprintf(buf, sizeof(buf), "%s", filter);
-	char *save = NULL;
-	for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
-		bool ok;
-		if (!strcasecmp(tok, "timer")) {
-			ok = r->timer_bound;
-		} else if (!strcasecmp(tok, "open") || !strcasecmp(tok, "closed") ||
-			   !strcasecmp(tok, "fin") || !strcasecmp(tok, "rst")) {
-			ok = !strcasecmp(tok, row_state_name(r));
-		} else if (!strncasecmp(tok, "pid:", 4) || !strncasecmp(tok, "id:", 3)) {
-			/* one engine (several may write to one per-UID session), one connection */
-			bool pid = tok[0] == 'p' || tok[0] == 'P';
-			ok = strtoull(tok + (pid ? 4 : 3), NULL, 10) == (pid ? r->vpid : r->id);
-		} else if (tok[strspn(tok, "0123456789")] == '\0') {
-			unsigned long p = strtoul(tok, NULL, 10);
-			ok = p == r->lport || p == r->rport;
+	if (!*s || s[strspn(s, "0123456789")])
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, NULL, 10);
+	if (errno || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int parse_term(const char *w, struct vterm *t, char *err, size_t errlen)
+{
+	static const char keys_help[] = "pid:N, id:N, port:N";
+	memset(t, 0, sizeof(*t));
+	snprintf(t->text, sizeof(t->text), "%s", w);
+	if (!strcasecmp(w, "timer")) {
+		t->kind = VT_TIMER;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(filter_states) / sizeof(filter_states[0]); i++)
+		if (!strcasecmp(w, filter_states[i])) {
+			t->kind = VT_STATE;
+			snprintf(t->text, sizeof(t->text), "%s", filter_states[i]);
+			return 0;
+		}
+	/* KEY:VALUE, where KEY is a word (letters): not a part of an IPv6 address, whose
+	 * groups are hex digits ("fd77:", "dead:beef"). */
+	const char *colon = strchr(w, ':');
+	size_t klen = colon ? (size_t)(colon - w) : 0;
+	bool word =
+		klen && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == klen;
+	bool hex = klen && strspn(w, "0123456789abcdefABCDEF") == klen;
+	if (word && !hex) {
+		const char *val = colon + 1;
+		uint64_t max = UINT64_MAX;
+		const char *what = "a process id";
+		if (klen == 3 && !strncasecmp(w, "pid", 3)) {
+			t->kind = VT_PID;
+		} else if (klen == 2 && !strncasecmp(w, "id", 2)) {
+			t->kind = VT_ID;
+			what = "a connection id";
+		} else if (klen == 4 && !strncasecmp(w, "port", 4)) {
+			t->kind = VT_PORT;
+			what = "a port, 1 to 65535";
+			max = 65535;
 		} else {
-			ok = strcasestr(r->remote, tok) || strcasestr(r->local, tok);
+			snprintf(err, errlen, "'%s': unknown key '%.*s:' (keys: %s)", w, (int)klen,
+				 w, keys_help);
+			return -EINVAL;
+		}
+		if (term_number(val, max, &t->n)) {
+			snprintf(err, errlen, "'%s': after '%.*s:' give %s, digits only", w,
+				 (int)klen, w, what);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!w[strspn(w, "0123456789")]) {
+		if (term_number(w, 65535, &t->n)) {
+			snprintf(err, errlen, "'%s': a number is a port, 1 to 65535", w);
+			return -EINVAL;
+		}
+		t->kind = VT_PORT;
+		return 0;
+	}
+	/* what is left can only be a part of an address */
+	if (w[strspn(w, "0123456789abcdefABCDEF.:[]")]) {
+		snprintf(err, errlen,
+			 "'%s' is not a filter term: give a port, part of an address, timer, a "
+			 "state (open fin rst upload closed stale) or %s",
+			 w, keys_help);
+		return -EINVAL;
+	}
+	t->kind = VT_ADDR;
+	return 0;
+}
+
+int filter_parse(const char *text, struct vfilter *f, char *err, size_t errlen)
+{
+	char buf[VF_TEXT];
+	memset(f, 0, sizeof(*f));
+	if (strlen(text) >= sizeof(buf)) {
+		snprintf(err, errlen, "the filter is longer than %zu characters", sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", text);
+	char *save = NULL;
+	for (char *w = strtok_r(buf, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		if (f->n == VF_TERMS) {
+			snprintf(err, errlen, "more than %d terms", VF_TERMS);
+			f->n = 0;
+			return -EINVAL;
+		}
+		if (parse_term(w, &f->t[f->n], err, errlen)) {
+			f->n = 0;
+			return -EINVAL;
+		}
+		f->n++;
+	}
+	return 0;
+}
+
+void filter_text(const struct vfilter *f, char *buf, size_t len)
+{
+	size_t at = 0;
+	if (len)
+		buf[0] = 0;
+	for (unsigned i = 0; i < f->n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? " " : "", f->t[i].text);
+}
+
+bool row_matches(const struct vrow *r, const struct vfilter *f)
+{
+	for (unsigned i = 0; i < f->n; i++) {
+		const struct vterm *t = &f->t[i];
+		bool ok = false;
+		switch (t->kind) {
+		case VT_TIMER:
+			ok = r->timer_bound;
+			break;
+		case VT_STATE:
+			ok = !strcmp(t->text, row_state_name(r));
+			break;
+		case VT_PID: /* one engine (several may write to one per-UID session) */
+			ok = t->n == r->vpid;
+			break;
+		case VT_ID:
+			ok = t->n == r->id;
+			break;
+		case VT_PORT:
+			ok = t->n == r->lport || t->n == r->rport;
+			break;
+		case VT_ADDR:
+			ok = strcasestr(r->remote, t->text) || strcasestr(r->local, t->text);
+			break;
 		}
 		if (!ok)
 			return false;
 	}
 	return true;
+}
+
+int view_set_filter(struct vview *v, const char *text, char *err, size_t errlen)
+{
+	struct vfilter f;
+	if (filter_parse(text, &f, err, errlen))
+		return -EINVAL;
+	filter_text(&f, v->filter, sizeof(v->filter));
+	v->sorted_dirty = true;
+	return 0;
 }
 
 static int cmp_u64(uint64_t a, uint64_t b)
@@ -431,8 +560,13 @@ int view_order(struct vview *v, const struct vsnap *sn)
 		v->ocap = cap;
 	}
 	v->norder = 0;
-	for (size_t i = 0; i < sn->nrows; i++)
-		if (!v->filter[0] || row_matches(&sn->rows[i], v->filter))
+	/* The filter in force parses (view_set_filter); one that does not shows nothing rather
+	 * than rows it was not meant to match. */
+	struct vfilter f;
+	char err[8];
+	bool bad = filter_parse(v->filter, &f, err, sizeof(err)) != 0;
+	for (size_t i = 0; i < sn->nrows && !bad; i++)
+		if (!f.n || row_matches(&sn->rows[i], &f))
 			v->order[v->norder++] = (uint32_t)i;
 	struct sort_ctx x = { sn->rows, v->sort, v->invert ? -1 : 1 };
 	if (v->norder > 1)

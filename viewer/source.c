@@ -25,12 +25,21 @@
 #define POLL_MS	      100
 #define LIVE_SLACK_NS 50000000LL
 
-#define VS_WI_RING   8192
-#define VS_WI_EVENTS 256 /* of the watched connection, replayed */
-#define VS_WI_U	     48	 /* the part of otr_event.u the replay reads */
+/* What if: each connection's recent events (its history), from which the detail's line is
+ * replayed. Kept: the last whatif_window_ns of them or, when that holds fewer than whatif_comps
+ * completions, back to the post of the whatif_comps-th last one; at most VS_WI_CONN_MAX. */
+#define VS_WI_WINDOW_NS 10000000000LL
+#define VS_WI_COMPS	50
+#define VS_WI_CONN_MAX	32768
+#define VS_WI_POST_SLACK_NS \
+	1000000LL	 /* a post's event may come a little before post + post_to_complete says */
+#define VS_WI_U	      48 /* the part of otr_event.u the replay reads */
+#define VS_WI_ENGINES 16 /* engines whose push timer is remembered */
 
 struct vs_wi_ev {
-	uint64_t vpid, conn, req, ts_raw;
+	int64_t ts_ns;
+	uint64_t ts_raw, req;
+	int64_t post_ns; /* a completion: when its request was posted (ts_ns clock) */
 	int kind;
 	uint32_t isn;
 	unsigned char u[VS_WI_U];
@@ -38,8 +47,19 @@ struct vs_wi_ev {
 _Static_assert(offsetof(struct otr_event, u.complete.last_fill_to_complete_ns) + 8 -
 			       offsetof(struct otr_event, u) <=
 		       VS_WI_U,
-	       "the completion fits the what-if ring");
+	       "the completion fits the what-if history");
+_Static_assert(offsetof(struct otr_event, u.indicate.nbufs) + 4 - offsetof(struct otr_event, u) <=
+		       VS_WI_U,
+	       "the indication fits the what-if history");
 _Static_assert(sizeof(((struct otr_event *)0)->u) >= VS_WI_U, "otr_event.u is large enough");
+
+/* One connection's history: a ring of events, oldest at head. */
+struct vs_hist {
+	uint64_t vpid, conn; /* conn 0: a free slot */
+	struct vs_wi_ev *ev;
+	size_t head, n, cap;
+	bool truncated; /* VS_WI_CONN_MAX dropped events the window wanted */
+};
 
 struct vsource {
 	pthread_mutex_t lock; /* the model and the fields below */
@@ -59,10 +79,20 @@ struct vsource {
 	bool seek_back;
 	int64_t seek_to;
 	bool finished;
-	/* what if: the last VS_WI_RING events of any connection, from which a low-priority thread
-	 * replays the watched one's (its detail is shown) with half and double the push timer */
-	struct vs_wi_ev *ring;
-	uint64_t ring_n; /* events ever pushed (since the last seek back) */
+	/* seek back: the model rebuilt from the start, off screen until it reaches the new
+	 * position (then it replaces m); shown_pos is where m is meanwhile */
+	struct otr_model *m_next;
+	int64_t shown_pos;
+	/* what if: every connection's history (an open-addressed table), from which a
+	 * low-priority thread replays the watched one's (its detail is shown) with half and
+	 * double the push timer */
+	struct vs_hist *hist;
+	size_t hcap, hn;
+	uint64_t hist_n; /* events ever pushed (since the last seek back) */
+	struct {
+		uint64_t vpid, timer_ns;
+	} timers[VS_WI_ENGINES]; /* the latest push timer value each engine started */
+	unsigned ntimers;
 	bool wi_watch;
 	uint64_t wi_key[2], wi_done_n;
 	struct vs_whatif wi;
@@ -136,27 +166,181 @@ static void sleep_ms(struct vsource *s, int64_t ms)
 
 /* ---- what if ---- */
 
-static void wi_push(struct vsource *s, const struct otr_event *ev) /* lock held */
+static size_t hist_slot(const struct vsource *s, uint64_t vpid, uint64_t conn)
 {
-	if (!s->ring || !ev->conn)
-		return;
-	struct vs_wi_ev *r = &s->ring[s->ring_n++ % VS_WI_RING];
-	r->vpid = ev->vpid;
-	r->conn = ev->conn;
-	r->req = ev->req;
-	r->ts_raw = ev->ts_raw;
-	r->kind = ev->kind;
-	r->isn = ev->kind == OTR_CONN_OPEN ? ev->u.open.isn : 0;
-	memcpy(r->u, &ev->u, VS_WI_U);
+	uint64_t x = (vpid * 0x9e3779b97f4a7c15ull) ^ (conn * 0xc2b2ae3d27d4eb4full);
+	size_t h = (size_t)(x ^ (x >> 29)) & (s->hcap - 1);
+	while (s->hist[h].conn && (s->hist[h].vpid != vpid || s->hist[h].conn != conn))
+		h = (h + 1) & (s->hcap - 1);
+	return h;
 }
 
-static void wi_unpack(const struct vs_wi_ev *r, struct otr_event *ev)
+static struct vs_hist *hist_find(const struct vsource *s, uint64_t vpid, uint64_t conn)
+{
+	if (!s->hcap)
+		return NULL;
+	struct vs_hist *h = &s->hist[hist_slot(s, vpid, conn)];
+	return h->conn ? h : NULL;
+}
+
+static void hist_clear(struct vsource *s)
+{
+	for (size_t i = 0; i < s->hcap; i++)
+		free(s->hist[i].ev);
+	free(s->hist);
+	s->hist = NULL;
+	s->hcap = s->hn = 0;
+	s->hist_n = 0;
+	s->ntimers = 0;
+}
+
+/* A table of cap slots holding the histories that keep(): the others are freed. */
+static int hist_rehash(struct vsource *s, size_t cap, const struct otr_model *keep_in)
+{
+	struct vs_hist *old = s->hist;
+	size_t ocap = s->hcap;
+	struct vs_hist *t = calloc(cap, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	s->hist = t;
+	s->hcap = cap;
+	s->hn = 0;
+	for (size_t i = 0; i < ocap; i++) {
+		struct vs_hist *h = &old[i];
+		if (!h->conn)
+			continue;
+		if (keep_in && !otr_model_conn(keep_in, h->vpid, h->conn)) {
+			free(h->ev);
+			continue;
+		}
+		s->hist[hist_slot(s, h->vpid, h->conn)] = *h;
+		s->hn++;
+	}
+	free(old);
+	return 0;
+}
+
+static const struct vs_wi_ev *hist_at(const struct vs_hist *h, size_t i)
+{
+	return &h->ev[(h->head + i) % h->cap];
+}
+
+/* Where the connection's what-if window starts (ts_ns): the last window_ns before its newest
+ * event, or earlier, to the post of its comps-th last completion, whichever holds more.
+ * INT64_MIN: all of it (fewer completions than that). */
+static int64_t hist_window_start(const struct vsource *s, const struct vs_hist *h)
+{
+	if (!h->n)
+		return INT64_MIN;
+	int64_t newest = hist_at(h, h->n - 1)->ts_ns;
+	int64_t w = newest - (s->o.whatif_window_ns ? s->o.whatif_window_ns : VS_WI_WINDOW_NS);
+	uint32_t want = s->o.whatif_comps ? s->o.whatif_comps : VS_WI_COMPS, seen = 0;
+	for (size_t i = h->n; i-- > 0;) {
+		const struct vs_wi_ev *e = hist_at(h, i);
+		if (e->kind != OTR_COMPLETE || ++seen < want)
+			continue;
+		int64_t p = e->post_ns - VS_WI_POST_SLACK_NS;
+		return p < w ? p : w;
+	}
+	return INT64_MIN;
+}
+
+/* Keep what the window needs; grow; at VS_WI_CONN_MAX, drop the oldest. Lock held. */
+static int hist_room(struct vsource *s, struct vs_hist *h)
+{
+	if (h->n < h->cap)
+		return 0;
+	int64_t w = hist_window_start(s, h);
+	while (h->n && hist_at(h, 0)->ts_ns < w) {
+		h->head = (h->head + 1) % h->cap;
+		h->n--;
+	}
+	/* grow while the window fills three quarters, so pruning stays rare */
+	if ((h->n >= h->cap - h->cap / 4 || !h->cap) && h->cap < VS_WI_CONN_MAX) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		struct vs_wi_ev *ev = malloc(cap * sizeof(*ev));
+		if (!ev)
+			return h->n < h->cap ? 0 : -ENOMEM;
+		for (size_t i = 0; i < h->n; i++)
+			ev[i] = *hist_at(h, i);
+		free(h->ev);
+		h->ev = ev;
+		h->cap = cap;
+		h->head = 0;
+	}
+	if (h->n == h->cap) {
+		h->head = (h->head + 1) % h->cap;
+		h->n--;
+		h->truncated = true;
+	}
+	return 0;
+}
+
+static void engine_timer_set(struct vsource *s, uint64_t vpid, uint64_t timer_ns)
+{
+	unsigned i;
+	for (i = 0; i < s->ntimers && s->timers[i].vpid != vpid; i++)
+		;
+	if (i == s->ntimers) {
+		if (s->ntimers == VS_WI_ENGINES)
+			i = 0; /* many engines: forget the first one's */
+		else
+			s->ntimers++;
+	}
+	s->timers[i].vpid = vpid;
+	s->timers[i].timer_ns = timer_ns;
+}
+
+static uint64_t engine_timer(const struct vsource *s, uint64_t vpid)
+{
+	for (unsigned i = 0; i < s->ntimers; i++)
+		if (s->timers[i].vpid == vpid)
+			return s->timers[i].timer_ns;
+	return 0;
+}
+
+static void wi_push(struct vsource *s, const struct otr_event *ev) /* lock held */
+{
+	if (!ev->conn || ev->kind == OTR_SEGMENT_PAYLOAD || ev->kind == OTR_SOURCE)
+		return; /* stream bytes: the replay reads only the queue's events */
+	/* The push timer is the engine's: its latest start on any connection tells its value,
+	 * also for a connection whose own history has none. */
+	if (ev->kind == OTR_TIMER_START && ev->u.timer.deadline_ns > ev->ts_raw)
+		engine_timer_set(s, ev->vpid,
+				 (ev->u.timer.deadline_ns - ev->ts_raw + 500000) / 1000000 *
+					 1000000);
+	if (s->hn * 2 >= s->hcap && hist_rehash(s, s->hcap ? s->hcap * 2 : 64, NULL))
+		return;
+	size_t slot = hist_slot(s, ev->vpid, ev->conn);
+	struct vs_hist *h = &s->hist[slot];
+	if (!h->conn) {
+		h->vpid = ev->vpid;
+		h->conn = ev->conn;
+		s->hn++;
+	}
+	if (hist_room(s, h))
+		return; /* out of memory: this event is missing from the what if */
+	struct vs_wi_ev *r = &h->ev[(h->head + h->n++) % h->cap];
+	r->ts_ns = ev->ts_ns;
+	r->ts_raw = ev->ts_raw;
+	r->req = ev->req;
+	r->kind = ev->kind;
+	r->isn = ev->kind == OTR_CONN_OPEN ? ev->u.open.isn : 0;
+	r->post_ns = ev->kind == OTR_COMPLETE
+			     ? ev->ts_ns - (int64_t)ev->u.complete.post_to_complete_ns
+			     : 0;
+	memcpy(r->u, &ev->u, VS_WI_U);
+	s->hist_n++;
+}
+
+static void wi_unpack(const struct vs_hist *h, const struct vs_wi_ev *r, struct otr_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = r->kind;
-	ev->vpid = r->vpid;
-	ev->conn = r->conn;
+	ev->vpid = h->vpid;
+	ev->conn = h->conn;
 	ev->req = r->req;
+	ev->ts_ns = r->ts_ns;
 	ev->ts_raw = r->ts_raw;
 	memcpy(&ev->u, r->u, VS_WI_U);
 	if (r->kind == OTR_CONN_OPEN)
@@ -167,76 +351,97 @@ static void wi_fill(struct vs_whatif_run *o, uint64_t timer_ns, const struct wi_
 {
 	o->timer_ns = (int64_t)timer_ns;
 	o->completed = res->completed;
+	o->filled = res->filled;
+	o->psh = res->psh;
+	o->by_timer = res->by_timer;
 	o->share = res->timer_share;
 	o->lf_p99_ns = res->lf2c_p99_ns;
 	o->p2c_p99_ns = res->p2c_p99_ns;
 }
 
-/* Every second, replay the watched connection's recent history off the lock. */
+int vs_whatif_compute(struct vsource *s, const uint64_t *key, struct vs_whatif *out)
+{
+	struct vs_whatif w = { .vpid = key[0], .id = key[1], .done = true };
+	struct vs_wi_ev *buf = NULL;
+	struct vs_hist hc = { .vpid = key[0], .conn = key[1] };
+	struct otr_event *ev = malloc(sizeof(*ev));
+	int ret = ev ? 0 : -ENOMEM;
+
+	pthread_mutex_lock(&s->lock);
+	const struct vs_hist *h = hist_find(s, key[0], key[1]);
+	uint64_t timer_ns = engine_timer(s, key[0]);
+	size_t n = 0;
+	if (h && h->n && !ret) {
+		int64_t start = hist_window_start(s, h);
+		size_t first = 0;
+		while (first < h->n && hist_at(h, first)->ts_ns < start)
+			first++;
+		if ((buf = malloc((h->n - first) * sizeof(*buf) + 1))) {
+			for (size_t i = first; i < h->n; i++)
+				buf[n++] = *hist_at(h, i);
+			w.truncated = h->truncated;
+		} else {
+			ret = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+
+	w.nevents = (uint32_t)n;
+	w.timer_known = timer_ns >= 2000000;
+	if (n) {
+		w.from_ns = buf[0].ts_ns;
+		w.to_ns = buf[n - 1].ts_ns;
+	}
+	if (n && w.timer_known && !ret) {
+		struct wi_conn c;
+		struct wi_result half, dbl;
+		memset(&c, 0, sizeof(c));
+		c.k.vpid = key[0];
+		c.k.conn = key[1];
+		wi_conn_init(&c, (int64_t)buf[0].ts_raw);
+		for (size_t i = 0; i < n && !ret; i++) { /* oldest first */
+			wi_unpack(&hc, &buf[i], ev);
+			ret = wi_conn_event(&c, ev);
+		}
+		w.ncomps = (uint32_t)c.ncomps;
+		if (!ret && c.nposts && !(ret = whatif_replay_conn(&c, timer_ns / 2, &half)) &&
+		    !(ret = whatif_replay_conn(&c, timer_ns * 2, &dbl))) {
+			w.valid = true;
+			w.timer_ns = (int64_t)timer_ns;
+			wi_fill(&w.v[0], timer_ns / 2, &half);
+			wi_fill(&w.v[1], timer_ns * 2, &dbl);
+		}
+		wi_conn_fini(&c);
+	}
+	free(buf);
+	free(ev);
+	*out = w;
+	return ret;
+}
+
+/* Every second, replay the watched connection's recent history off the lock; now and then,
+ * forget the histories of connections the model no longer holds. */
 static void *whatif_main(void *arg)
 {
 	struct vsource *s = arg;
-	struct vs_wi_ev *buf = malloc(VS_WI_EVENTS * sizeof(*buf));
-	struct otr_event *ev = malloc(sizeof(*ev));
+	unsigned ticks = 0;
 
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19); /* the UI first */
 	pthread_mutex_lock(&s->lock);
-	while (buf && ev && !s->stop) {
+	while (!s->stop) {
 		wait_locked(s, 1000);
 		if (s->stop)
 			break;
-		if (!s->wi_watch || s->wi_done_n == s->ring_n)
+		if (++ticks % 10 == 0 && s->hcap)
+			hist_rehash(s, s->hcap, s->m_next ? s->m_next : s->m);
+		if (!s->wi_watch || s->wi_done_n == s->hist_n)
 			continue;
-		uint64_t key[2] = { s->wi_key[0], s->wi_key[1] }, timer_ns = 0;
-		size_t n = 0;
-		s->wi_done_n = s->ring_n;
-		uint64_t lo = s->ring_n > VS_WI_RING ? s->ring_n - VS_WI_RING : 0;
-		/* The push timer is the engine's: the latest start on any of its connections
-		 * tells its value, also for a connection whose own history has none. */
-		uint64_t engine_timer_ns = 0;
-		for (uint64_t i = s->ring_n; i > lo; i--) {
-			const struct vs_wi_ev *r = &s->ring[(i - 1) % VS_WI_RING];
-			if (r->vpid != key[0])
-				continue;
-			if (r->conn == key[1] && n < VS_WI_EVENTS)
-				buf[n++] = *r;
-			if (!engine_timer_ns) {
-				wi_unpack(r, ev);
-				if (ev->kind == OTR_TIMER_START &&
-				    ev->u.timer.deadline_ns > ev->ts_raw)
-					engine_timer_ns =
-						(ev->u.timer.deadline_ns - ev->ts_raw + 500000) /
-						1000000 * 1000000;
-			}
-		}
-		timer_ns = engine_timer_ns;
+		uint64_t key[2] = { s->wi_key[0], s->wi_key[1] };
+		s->wi_done_n = s->hist_n;
 		pthread_mutex_unlock(&s->lock);
 
-		struct vs_whatif w = { .vpid = key[0], .id = key[1], .nevents = (uint32_t)n };
-		w.timer_known = timer_ns >= 2000000;
-		w.done = true;
-		struct wi_result half, dbl;
-		if (n && timer_ns >= 2000000) {
-			struct wi_conn c;
-			int ret = 0;
-			memset(&c, 0, sizeof(c));
-			c.k.vpid = key[0];
-			c.k.conn = key[1];
-			for (size_t i = n; i-- > 0 && !ret;) { /* oldest first */
-				wi_unpack(&buf[i], ev);
-				if (i == n - 1)
-					wi_conn_init(&c, (int64_t)ev->ts_raw);
-				ret = wi_conn_event(&c, ev);
-			}
-			if (!ret && c.nposts && !whatif_replay_conn(&c, timer_ns / 2, &half) &&
-			    !whatif_replay_conn(&c, timer_ns * 2, &dbl)) {
-				w.valid = true;
-				w.timer_ns = (int64_t)timer_ns;
-				wi_fill(&w.v[0], timer_ns / 2, &half);
-				wi_fill(&w.v[1], timer_ns * 2, &dbl);
-			}
-			wi_conn_fini(&c);
-		}
+		struct vs_whatif w;
+		vs_whatif_compute(s, key, &w);
 
 		pthread_mutex_lock(&s->lock);
 		if (s->wi_watch && s->wi_key[0] == key[0] && s->wi_key[1] == key[1]) {
@@ -245,8 +450,6 @@ static void *whatif_main(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
-	free(buf);
-	free(ev);
 	return NULL;
 }
 
@@ -277,7 +480,7 @@ static void flush(struct vsource *s)
 	pthread_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < s->nbatch; i++) {
 		const struct otr_event *ev = &s->batch[i];
-		otr_model_feed(s->m, ev);
+		otr_model_feed(s->m_next ? s->m_next : s->m, ev);
 		wi_push(s, ev);
 		if (ev->kind != OTR_SOURCE && ev->ts_ns > s->last_fed)
 			s->last_fed = ev->ts_ns;
@@ -321,8 +524,8 @@ static int64_t allowed_pos(const struct vsource *s, int64_t now)
 	return s->anchor_trace + (int64_t)((double)(now - s->anchor_wall) * s->o.speed);
 }
 
-/* The replay clock shown: where the replay is. Lock held. */
-static int64_t replay_pos(const struct vsource *s)
+/* Where the replay is (while a seek back catches up: where it is going). Lock held. */
+static int64_t target_pos(const struct vsource *s)
 {
 	if (!s->anchored)
 		return OTR_TS_NONE;
@@ -332,6 +535,24 @@ static int64_t replay_pos(const struct vsource *s)
 	if (p == INT64_MAX || p < s->last_fed)
 		p = s->last_fed; /* as fast as possible, or the reader is behind the clock */
 	return p;
+}
+
+/* The replay clock shown: where the model on screen is. Lock held. */
+static int64_t replay_pos(const struct vsource *s)
+{
+	return s->m_next ? s->shown_pos : target_pos(s);
+}
+
+/* A seek back caught up: its model goes on screen. Lock held. */
+static void caught_up(struct vsource *s)
+{
+	if (!s->m_next)
+		return;
+	otr_model_free(s->m);
+	s->m = s->m_next;
+	s->m_next = NULL;
+	s->st.seeking = false;
+	__atomic_add_fetch(&s->version, 1, __ATOMIC_RELEASE);
 }
 
 static int open_reader(struct vsource *s, struct otr_reader **r)
@@ -381,6 +602,7 @@ again:
 		if (n < 0 || (ev->kind != OTR_SOURCE && ev->ts_ns > to_abs)) {
 			flush(s);
 			pthread_mutex_lock(&s->lock);
+			caught_up(s);
 			if (n < 0 && n != -ENODATA) {
 				s->st.state = VS_ERROR;
 				s->st.err = n;
@@ -436,6 +658,7 @@ again:
 				ev = &s->batch[0];
 			}
 			pthread_mutex_lock(&s->lock);
+			caught_up(s); /* everything up to the replay clock is in */
 			int64_t ms = -1;
 			if (!s->st.paused) {
 				double wait = (double)(ev->ts_ns - allow) / s->o.speed / 1e6;
@@ -459,15 +682,24 @@ again:
 	otr_reader_close(r);
 	return;
 back:
-	/* Seek back: a new model, replayed from the start up to the new position. */
+	/* Seek back: a new model, replayed from the start up to the new position off screen
+	 * (the screen keeps the model it shows until then, and says it is seeking). */
 	pthread_mutex_lock(&s->lock);
 	struct otr_model *m = new_model(&s->o);
 	if (m) {
-		otr_model_free(s->m);
-		s->m = m;
+		if (!s->m_next)
+			s->shown_pos = replay_pos(s);
+		otr_model_free(s->m_next);
+		s->m_next = m;
+		s->st.seeking = true;
+	} else {
+		otr_model_free(s->m); /* no memory for both: start over on screen */
+		s->m = new_model(&s->o);
 	}
 	s->seek_back = false;
-	s->ring_n = 0;
+	hist_clear(s);
+	memset(&s->wi, 0, sizeof(s->wi));
+	s->wi_done_n = UINT64_MAX;
 	s->last_fed = INT64_MIN;
 	s->st.end_ns = OTR_TS_NONE;
 	s->st.state = VS_REPLAY;
@@ -700,9 +932,8 @@ int vs_start(const struct vs_opts *o, struct vsource **out, char *err, size_t er
 		return -ret;
 	}
 	s->started = true;
-	/* what if: without it (no memory, no thread) the detail just lacks the line */
-	if ((s->ring = calloc(VS_WI_RING, sizeof(*s->ring))) &&
-	    !pthread_create(&s->wi_thread, NULL, whatif_main, s))
+	/* what if: without its thread the detail just lacks the line */
+	if (!pthread_create(&s->wi_thread, NULL, whatif_main, s))
 		s->wi_started = true;
 	*out = s;
 	return 0;
@@ -763,7 +994,8 @@ void vs_stop(struct vsource *s)
 		pthread_join(s->thread, NULL);
 	if (s->wi_started)
 		pthread_join(s->wi_thread, NULL);
-	free(s->ring);
+	hist_clear(s);
+	otr_model_free(s->m_next);
 	otr_model_free(s->m);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
@@ -821,7 +1053,7 @@ void vs_pause(struct vsource *s, bool paused)
 	if (paused != s->st.paused) {
 		int64_t now = mono_ns();
 		if (paused) {
-			int64_t p = replay_pos(s);
+			int64_t p = target_pos(s);
 			s->hold_pos = p == OTR_TS_NONE ? s->anchor_trace : p;
 		} else {
 			s->anchor_wall = now;

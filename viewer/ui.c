@@ -72,9 +72,9 @@ struct ui {
 	bool has_sel;
 	uint64_t sel[2];
 	size_t sel_pos, top;
-	/* the filter being typed */
+	/* the filter being typed: edit[] (in force as typed while it parses), or why not */
 	bool editing;
-	char saved_filter[sizeof(((struct vview *)0)->filter)];
+	char saved_filter[VF_TEXT], edit[VF_TEXT], edit_err[256];
 	char status[512];
 	int64_t status_until;
 	bool status_alert;
@@ -704,13 +704,13 @@ static void detail_draw(struct panel *p, struct ui *u)
 				fmt_dur(b, sizeof(b), v->lf_p99_ns),
 				fmt_dur(c, sizeof(c), v->p2c_p99_ns));
 		}
-		put(w, y, x, u->st[S_DIM], " (replayed: last %u events)", wi->nevents);
+		put(w, y, x, u->st[S_DIM], " (replayed: last %s, %u completions, %u events%s)",
+		    fmt_dur(a, sizeof(a), wi->to_ns - wi->from_ns), wi->ncomps, wi->nevents,
+		    wi->truncated ? "; cut at the history limit" : "");
 	} else if (wi->done && wi->vpid == r->vpid && wi->id == r->id && !wi->timer_known) {
 		put(w, y, x, u->st[S_DIM],
 		    "no push-timer start seen from this engine yet: its timer value is unknown");
 	} else if (wi->done && wi->vpid == r->vpid && wi->id == r->id) {
-		/* The history ring is shared by all connections: a busy one can push this one's
-		 * posts out of it. */
 		put(w, y, x, u->st[S_DIM],
 		    "not enough recent history to replay (%u events of this connection kept, "
 		    "none a post)",
@@ -852,9 +852,15 @@ static void footer_draw(struct panel *p, struct ui *u)
 	werase(w);
 	if (u->editing) {
 		int x = put(w, 0, 0, u->st[S_SORT], "Filter: ");
-		x = put(w, 0, x, u->st[S_VALUE], "%s", u->v.filter);
-		put(w, 0, x + 1, u->st[S_DIM],
-		    "(port, address, 'timer', open/closed, pid:N, id:N; Enter: keep  Esc: undo)");
+		x = put(w, 0, x, u->st[S_VALUE], "%s", u->edit);
+		x = put(w, 0, x, u->st[S_SEL], " "); /* the cursor */
+		if (u->edit_err[0])
+			put(w, 0, x + 1, u->st[S_ALERT], "%s", u->edit_err);
+		else
+			put(w, 0, x + 1, u->st[S_DIM],
+			    "(all words match: port, address, timer, open/closed/stale, pid:N, "
+			    "id:N; "
+			    "Enter: apply  Esc: cancel  ^U: clear)");
 		return;
 	}
 	if (u->status[0] && mono_ns() < u->status_until) {
@@ -868,40 +874,61 @@ static void footer_draw(struct panel *p, struct ui *u)
 		{ "e", "export" }, { "q", "quit" },
 	};
 	int x = 0;
+	/* the filter in force first: its terms, and what it leaves */
+	if (u->v.filter[0])
+		x = put(w, 0, x, u->st[S_WARN] | A_BOLD, "filter: %s", u->v.filter) + 1;
+	if (u->sn.nrows)
+		x = put(w, 0, x, u->v.filter[0] ? u->st[S_WARN] : u->st[S_DIM], "%zu/%zu shown",
+			u->v.norder, u->sn.nrows) +
+		    2;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		x = put(w, 0, x, u->st[S_VALUE] | A_BOLD, "%s", keys[i][0]);
 		x = put(w, 0, x, u->st[S_DIM], " %s", keys[i][1]);
 		x += 2;
 	}
-	if (u->v.filter[0])
-		x = put(w, 0, x + 1, u->st[S_WARN], "filter: %s", u->v.filter);
-	if (u->sn.nrows)
-		put(w, 0, x + 1, u->st[S_DIM], "%zu/%zu shown", u->v.norder, u->sn.nrows);
+}
+
+/* The text being typed: in force at once when it parses, else the error shows. */
+static void edit_changed(struct ui *u)
+{
+	char err[sizeof(u->edit_err)];
+	if (view_set_filter(&u->v, u->edit, err, sizeof(err)))
+		snprintf(u->edit_err, sizeof(u->edit_err), "%s", err);
+	else
+		u->edit_err[0] = 0;
+	u->list.dirty = true;
 }
 
 static int footer_key(struct panel *p, struct ui *u, int ch)
 {
 	if (!u->editing)
 		return 0;
-	size_t n = strlen(u->v.filter);
-	if (ch == 27) {
-		snprintf(u->v.filter, sizeof(u->v.filter), "%s", u->saved_filter);
+	size_t n = strlen(u->edit);
+	if (ch == 27) { /* Esc: cancel, the filter before stays */
+		view_set_filter(&u->v, u->saved_filter, u->edit_err, sizeof(u->edit_err));
+		u->edit_err[0] = 0;
 		u->editing = false;
+		u->list.dirty = true;
 	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		edit_changed(u);
+		if (u->edit_err[0]) /* not applied: say why, keep editing */
+			return KH_HANDLED | KH_REDRAW;
 		u->editing = false;
+		u->status[0] = 0; /* the footer shows the terms in force now */
 	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == '\b') {
 		if (n)
-			u->v.filter[n - 1] = 0;
+			u->edit[n - 1] = 0;
+		edit_changed(u);
 	} else if (ch == 21) { /* ^U */
-		u->v.filter[0] = 0;
-	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(u->v.filter)) {
-		u->v.filter[n] = (char)ch;
-		u->v.filter[n + 1] = 0;
+		u->edit[0] = 0;
+		edit_changed(u);
+	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(u->edit)) {
+		u->edit[n] = (char)ch;
+		u->edit[n + 1] = 0;
+		edit_changed(u);
 	} else {
 		return KH_HANDLED;
 	}
-	u->v.sorted_dirty = true;
-	u->list.dirty = true;
 	return KH_HANDLED | KH_REDRAW;
 }
 
@@ -913,8 +940,10 @@ static const char *const help_lines[] = {
 	"  Up/Down PgUp/PgDn Home/End  move in the connection list (also j/k g/G)",
 	"  Enter        the selected connection's detail: queue, completions, latency",
 	"  Esc/Bksp     back to the list            Tab  switch list / detail",
-	"  /            filter: a port, part of an address, 'timer' (timer-bound),",
-	"               open, closed, fin, rst, pid:N, id:N; words combine (AND)",
+	"  /            filter: edit the one in force (Enter applies, Esc cancels,",
+	"               Ctrl-U clears). Words, all must match: a port (or port:N),",
+	"               part of an address, timer (timer-bound), a state (open fin",
+	"               rst upload closed stale), pid:N, id:N",
 	"  s or >  <    sort on the next / previous column     I  invert the order",
 	"  p or Space   pause: the screen freezes (a replay's clock stops too; live,",
 	"               the model keeps running and resuming catches up)",
@@ -1209,8 +1238,11 @@ static int global_key(struct ui *u, int ch)
 		return KH_HANDLED | KH_REDRAW;
 	}
 	case '/':
+		/* The filter in force, ready for one more term after it (words combine). */
 		u->editing = true;
 		snprintf(u->saved_filter, sizeof(u->saved_filter), "%s", u->v.filter);
+		snprintf(u->edit, sizeof(u->edit), "%s%s", u->v.filter, u->v.filter[0] ? " " : "");
+		u->edit_err[0] = 0;
 		u->footer.dirty = true;
 		return KH_HANDLED | KH_REDRAW;
 	case 's':
@@ -1279,7 +1311,11 @@ int ui_run(struct vsource *s, const struct ui_opts *o)
 	u->o = o;
 	u->v.sort = o->sort;
 	u->v.invert = o->invert;
-	snprintf(u->v.filter, sizeof(u->v.filter), "%s", o->filter ? o->filter : "");
+	char ferr[256];
+	if (o->filter && view_set_filter(&u->v, o->filter, ferr, sizeof(ferr))) {
+		fprintf(stderr, "offrx-view: --filter: %s\n", ferr);
+		return 2;
+	}
 	snap_init(&u->sn, o->horizon_ns ? o->horizon_ns : 10000000000LL);
 	u->header.ops = &header_ops;
 	u->list.ops = &list_ops;

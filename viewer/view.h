@@ -37,11 +37,17 @@ struct vs_opts {
 	bool start_paused;
 	int64_t horizon_ns; /* "time lost to the push timer" horizon */
 	uint32_t recent;    /* completions kept per connection */
+	/* what if: the history replayed holds at least the last whatif_window_ns of a
+	 * connection's events or its last whatif_comps completions, whichever holds more
+	 * (0: 10 s, 50) */
+	int64_t whatif_window_ns;
+	uint32_t whatif_comps;
 };
 
 struct vs_status {
 	enum vs_state state;
 	bool live, auto_pick, paused;
+	bool seeking; /* replay: a step back replays from the start; the screen waits for it */
 	double speed;
 	char where[512];		/* the trace directory or live URL being read */
 	char msg[1024];			/* what the source last said (errors, waiting, ...) */
@@ -75,12 +81,13 @@ int vs_seek(struct vsource *s, int64_t delta_ns);
 /* Replay ended or failed, or live failed for good (batch). */
 bool vs_finished(const struct vsource *s);
 
-/* What if: the watched connection's last events (up to 256) replayed in the background, every
- * second, through the engine's core (exporters/whatif.h) with half and double the push timer
- * it runs with; the recorded arrivals are held fixed. */
+/* What if: the watched connection's recent history (vs_opts.whatif_window_ns or whatif_comps
+ * completions, whichever holds more) replayed in the background, every second, through the
+ * engine's core (exporters/whatif.h, as offrx-export --what-if does) with half and double the
+ * push timer it runs with; the recorded arrivals are held fixed. */
 struct vs_whatif_run {
 	int64_t timer_ns;
-	uint64_t completed;
+	uint64_t completed, filled, psh, by_timer;
 	double share;		       /* push_timer / (filled + psh + push_timer) completions */
 	int64_t lf_p99_ns, p2c_p99_ns; /* -1: none */
 };
@@ -88,11 +95,17 @@ struct vs_whatif {
 	bool valid;	  /* a result for (vpid, id) */
 	bool timer_known; /* a push_timer_start of this engine told the timer's value */
 	bool done;	  /* the background replay ran for (vpid, id): valid, or why not */
+	bool truncated;	  /* the history was cut at its size limit: the window is shorter */
 	uint64_t vpid, id;
 	int64_t timer_ns;	   /* the current push timer */
 	uint32_t nevents;	   /* of the connection, replayed */
+	uint32_t ncomps;	   /* recorded completions of the requests replayed */
+	int64_t from_ns, to_ns;	   /* the window replayed: its first and last event (trace clock) */
 	struct vs_whatif_run v[2]; /* timer / 2, timer * 2 */
 };
+/* Replay the connection key (vpid, id) now, on the caller's thread (takes the lock). 0 or
+ * -ENOMEM; out says what came of it. */
+int vs_whatif_compute(struct vsource *s, const uint64_t *key, struct vs_whatif *out);
 /* Under the lock: watch this connection (vpid, id), or none (NULL); its latest result. */
 void vs_whatif_watch(struct vsource *s, const uint64_t *key);
 void vs_whatif(const struct vsource *s, struct vs_whatif *out);
@@ -185,12 +198,39 @@ struct vsnap {
 	int64_t horizon_ns;
 };
 
+/* A filter: words separated by spaces (or commas), each one term; a row shows when every term
+ * matches. The syntax is in docs/offrx-view.1 (FILTER) and the help overlay. */
+#define VF_TEXT	 128
+#define VF_TERMS 16
+enum vterm_kind {
+	VT_TIMER, /* timer: timer-bound */
+	VT_STATE, /* open, fin, rst, upload, closed, stale */
+	VT_PID,	  /* pid:N */
+	VT_ID,	  /* id:N */
+	VT_PORT,  /* N or port:N, local or remote */
+	VT_ADDR,  /* a part of an address: hex digits, '.', ':', brackets */
+};
+struct vterm {
+	enum vterm_kind kind;
+	uint64_t n;	    /* pid, id, port */
+	char text[VF_TEXT]; /* the word as typed (the state name, the address part) */
+};
+struct vfilter {
+	unsigned n;
+	struct vterm t[VF_TERMS];
+};
+/* Parse a filter. 0, or -EINVAL with a sentence in err naming the term that is wrong (an
+ * unknown key, a number that is not one) and what to write instead; f is then empty. */
+int filter_parse(const char *text, struct vfilter *f, char *err, size_t errlen);
+/* The terms in force, normalised: one space between them ("pid:5913 timer"). */
+void filter_text(const struct vfilter *f, char *buf, size_t len);
+
 /* The view's choices over a snapshot: which rows show, in which order. */
 struct vview {
 	enum vcol sort;
 	bool invert;
-	char filter[128];
-	uint32_t *order; /* indexes into snap->rows, filtered and sorted */
+	char filter[VF_TEXT]; /* the filter in force (it parses: view_set_filter) */
+	uint32_t *order;      /* indexes into snap->rows, filtered and sorted */
 	size_t norder, ocap;
 	uint64_t sorted_seq; /* the snapshot order[] is for */
 	bool sorted_dirty;
@@ -205,7 +245,9 @@ int snap_detail(struct vsnap *sn, struct vsource *s, const uint64_t *key);
 /* Filter and sort rows into v->order (once per snapshot version or view change). */
 int view_order(struct vview *v, const struct vsnap *sn);
 void view_free(struct vview *v);
-bool row_matches(const struct vrow *r, const char *filter);
+/* Put a filter in force: 0, or -EINVAL (err says why) and the filter in force stays. */
+int view_set_filter(struct vview *v, const char *text, char *err, size_t errlen);
+bool row_matches(const struct vrow *r, const struct vfilter *f);
 int row_cmp(const struct vrow *a, const struct vrow *b, enum vcol c);
 /* The busiest connection shown (highest rate, then deepest queue, then most completions):
  * its index in rows, -1 if none. */
