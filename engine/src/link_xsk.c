@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <poll.h>
@@ -16,12 +17,18 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <arpa/inet.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <linux/magic.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/xdp_diag.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -40,6 +47,12 @@ extern const size_t offrx_xdp_obj_size;
 #define XSK_LINK_FRAMES_MAX	(1u << 18)
 #define XSK_LINK_STALE_ROUNDS	8 /* stale programs detached at most, in a dispatcher */
 #define XSK_LINK_FAULT_SEED_MIX 0x9e3779b97f4a7c15ull
+/* How long an open waits for the kernel to give back a queue whose socket was closed: the
+ * release runs after an RCU grace period and then in a work item that takes the RTNL lock,
+ * usually within milliseconds, longer on a busy machine.
+ */
+#define XSK_LINK_RELEASE_WAIT_MS 2000
+#define XSK_LINK_RELEASE_POLL_MS 100 /* longest pause between two binds while waiting */
 
 #define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 
@@ -303,10 +316,11 @@ static bool fdinfo_has_prog(int pid, const char *fd, uint32_t id)
 	return found;
 }
 
-/* A process, other than skip_pid, that holds BPF program id open (a live engine keeps its
- * program's fd), or 0.
+/* A process, other than skip_pid, with an open fd whose link in /proc/PID/fd reads target
+ * and, when prog_id is not 0, whose fdinfo names that BPF program; 0 when none is visible
+ * (processes of other PID namespaces are not).
  */
-static int prog_holder(uint32_t id, int skip_pid)
+static int fd_holder(const char *target, uint32_t prog_id, int skip_pid)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *pe;
@@ -330,24 +344,48 @@ static int prog_holder(uint32_t id, int skip_pid)
 		if (!fds)
 			continue;
 		while (!holder && (fe = readdir(fds))) {
-			char link[320], target[32];
+			char link[320], got[48];
 			ssize_t n;
 
 			if (fe->d_name[0] == '.')
 				continue;
 			snprintf(link, sizeof(link), "%s/%s", path, fe->d_name);
-			n = readlink(link, target, sizeof(target) - 1);
+			n = readlink(link, got, sizeof(got) - 1);
 			if (n <= 0)
 				continue;
-			target[n] = '\0';
-			if (!strcmp(target, "anon_inode:bpf-prog") &&
-			    fdinfo_has_prog(pid, fe->d_name, id))
+			got[n] = '\0';
+			if (!strcmp(got, target) &&
+			    (!prog_id || fdinfo_has_prog(pid, fe->d_name, prog_id)))
 				holder = pid;
 		}
 		closedir(fds);
 	}
 	closedir(proc);
 	return holder;
+}
+
+/* A process, other than skip_pid, that holds BPF program id open (a live engine keeps its
+ * program's fd), or 0.
+ */
+static int prog_holder(uint32_t id, int skip_pid)
+{
+	return fd_holder("anon_inode:bpf-prog", id, skip_pid);
+}
+
+/* The command name of pid, for a message; "?" when it cannot be read. */
+static void proc_comm(int pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
 }
 
 static int stale_refuse_live(struct xsk_link *l, uint32_t id, int holder, char *err, size_t errlen)
@@ -633,8 +671,10 @@ static int umem_create(struct xsk_link *l, char *err, size_t errlen)
 	};
 	int ret;
 
-	l->rx_free = calloc(l->ring_size, sizeof(*l->rx_free));
-	l->tx_free = calloc(l->ring_size, sizeof(*l->tx_free));
+	if (!l->rx_free)
+		l->rx_free = calloc(l->ring_size, sizeof(*l->rx_free));
+	if (!l->tx_free)
+		l->tx_free = calloc(l->ring_size, sizeof(*l->tx_free));
 	if (!l->rx_free || !l->tx_free)
 		return fail(err, errlen, -ENOMEM, "xsk_link_open: out of memory");
 	l->area_len = (size_t)l->ring_size * 2 * l->frame_size;
@@ -660,6 +700,10 @@ static int umem_create(struct xsk_link *l, char *err, size_t errlen)
 				  "lower opts.frames"
 				: "check that the kernel has AF_XDP (CONFIG_XDP_SOCKETS)");
 	}
+	/* libxdp opens its sockets without O_CLOEXEC: a child the application starts would
+	 * keep the socket, and with it the queue, alive after the engine has closed it.
+	 */
+	fcntl(xsk_umem__fd(l->umem), F_SETFD, FD_CLOEXEC);
 	for (uint32_t i = 0; i < l->ring_size; i++) {
 		l->rx_free[i] = (uint64_t)i * l->frame_size;
 		l->tx_free[i] = (uint64_t)(l->ring_size + i) * l->frame_size;
@@ -710,6 +754,7 @@ static int socket_create(struct xsk_link *l, char *err, size_t errlen)
 			    l->ifname, l->queue, strerror(-ret));
 	}
 	l->fd = xsk_socket__fd(l->xsk);
+	fcntl(l->fd, F_SETFD, FD_CLOEXEC); /* see umem_create() */
 	ret = xsk_socket__update_xskmap(l->xsk, l->xsks_map_fd);
 	if (ret)
 		return fail(err, errlen, ret,
@@ -724,6 +769,286 @@ static void socket_delete(struct xsk_link *l)
 		xsk_socket__delete(l->xsk); /* the kernel drops it from xsks_map */
 	l->xsk = NULL;
 	l->fd = -1;
+}
+
+/* Whether a live AF_XDP socket, one that some process still has open, is bound to queue of
+ * ifindex, from the kernel's socket diagnostics (xsk_diag, what `ss --xdp` reads): 1 with its
+ * inode in *ino, 0 for none, or a negative errno when the kernel cannot list AF_XDP sockets
+ * (built without CONFIG_XDP_SOCKETS_DIAG). A socket leaves this list as it is closed, before
+ * the kernel gives its queue back, so "none" while a bind is refused means a closed socket
+ * whose release is still under way.
+ */
+static int queue_live_socket(int ifindex, uint32_t queue, uint32_t *ino)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct xdp_diag_req req;
+	} msg = {
+		.nh = {
+			.nlmsg_len = sizeof(msg),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		},
+		.req = { .sdiag_family = AF_XDP, .xdiag_show = XDP_SHOW_INFO },
+	};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	long buf[8192 / sizeof(long)]; /* aligned for the headers */
+	int fd, ret = -EIO, found = 0;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		int left = (int)n;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			goto out;
+		}
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, left);
+		     nh = NLMSG_NEXT(nh, left)) {
+			const struct xdp_diag_msg *m = NLMSG_DATA(nh);
+			int alen = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
+
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				ret = found;
+				goto out;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				ret = e->error ? e->error : -EIO;
+				goto out;
+			}
+			if (nh->nlmsg_type != SOCK_DIAG_BY_FAMILY || alen < 0)
+				continue;
+			for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, alen);
+			     a = RTA_NEXT(a, alen)) {
+				struct xdp_diag_info di;
+
+				if (a->rta_type != XDP_DIAG_INFO || RTA_PAYLOAD(a) < sizeof(di))
+					continue;
+				memcpy(&di, RTA_DATA(a), sizeof(di));
+				if (!found && di.ifindex == (uint32_t)ifindex &&
+				    di.queue_id == queue) {
+					found = 1;
+					*ino = m->xdiag_ino;
+				}
+			}
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Whether the AF_XDP socket fd is bound to queue of ifindex. The kernel lets a socket with no
+ * fill and completion rings of its own share a bound socket's buffer pool (XDP_SHARED_UMEM)
+ * only on that socket's very device and queue; on another one it refuses (EINVAL), and an
+ * unbound socket it refuses with EBADF. So bind such a probe, with a small RX ring and nothing
+ * else, and close it at once. It is in no XSKMAP, so it never receives a frame, and the
+ * holder's socket is untouched.
+ */
+static bool xsk_fd_bound_to(int fd, int ifindex, uint32_t queue)
+{
+	struct sockaddr_xdp sx = {
+		.sxdp_family = AF_XDP,
+		.sxdp_flags = XDP_SHARED_UMEM,
+		.sxdp_ifindex = (uint32_t)ifindex,
+		.sxdp_queue_id = queue,
+		.sxdp_shared_umem_fd = (uint32_t)fd,
+	};
+	int n = 64, probe = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	bool bound;
+
+	if (probe < 0)
+		return false;
+	bound = !setsockopt(probe, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) &&
+		!bind(probe, (struct sockaddr *)&sx, sizeof(sx));
+	close(probe);
+	return bound;
+}
+
+/* For kernels without socket diagnostics for AF_XDP: look through the socket fds of every
+ * visible process for an AF_XDP socket bound to the queue, with a copy of each that
+ * pidfd_getfd(2) lends us. Returns 1 with the holder's pid and the socket's inode, 0 when no
+ * process holds one, or a negative errno when some socket could not be looked at (no
+ * pidfd_getfd before Linux 5.6, or not permitted: it needs CAP_SYS_PTRACE for other users).
+ */
+static int queue_scan_holder(int ifindex, uint32_t queue, int *pid_out, uint32_t *ino_out)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *pe;
+	int found = 0, unknown = 0;
+
+	if (!proc)
+		return -errno;
+	while (!found && (pe = readdir(proc))) {
+		char path[64];
+		struct dirent *fe;
+		int pid, pidfd = -1;
+		DIR *fds;
+
+		if (pe->d_name[0] < '1' || pe->d_name[0] > '9')
+			continue;
+		pid = atoi(pe->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!found && (fe = readdir(fds))) {
+			char link[320], got[48];
+			unsigned int ino;
+			int dup, dom = 0;
+			socklen_t len = sizeof(dom);
+			ssize_t n;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(link, sizeof(link), "%s/%s", path, fe->d_name);
+			n = readlink(link, got, sizeof(got) - 1);
+			if (n <= 0)
+				continue;
+			got[n] = '\0';
+			if (sscanf(got, "socket:[%u]", &ino) != 1)
+				continue;
+			if (pidfd < 0)
+				pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+			if (pidfd < 0) {
+				if (errno != ESRCH)
+					unknown = -errno;
+				break;
+			}
+			dup = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(fe->d_name), 0);
+			if (dup < 0) {
+				if (errno != EBADF && errno != ESRCH) /* closed, or gone */
+					unknown = -errno;
+				continue;
+			}
+			if (!getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &dom, &len) && dom == AF_XDP &&
+			    xsk_fd_bound_to(dup, ifindex, queue)) {
+				found = 1;
+				*pid_out = pid;
+				*ino_out = ino;
+			}
+			close(dup);
+		}
+		if (pidfd >= 0)
+			close(pidfd);
+		closedir(fds);
+	}
+	closedir(proc);
+	return found ? 1 : unknown;
+}
+
+/* Is a live socket, one some process still has open, bound to the link's queue? 1 with the
+ * holder's pid (0 when it is not visible here) and the socket's inode, 0 when none is, or a
+ * negative errno when this kernel cannot tell. Socket diagnostics answer without touching any
+ * socket; the scan is for kernels without them.
+ */
+static int queue_holder(const struct xsk_link *l, int *pid, uint32_t *ino)
+{
+	char target[48];
+	int ret = queue_live_socket(l->ifindex, l->queue, ino);
+
+	*pid = 0;
+	if (ret < 0)
+		return queue_scan_holder(l->ifindex, l->queue, pid, ino);
+	if (ret > 0) {
+		snprintf(target, sizeof(target), "socket:[%u]", *ino);
+		*pid = fd_holder(target, 0, 0);
+	}
+	return ret;
+}
+
+static int queue_refuse_live(struct xsk_link *l, int holder, uint32_t ino, char *err, size_t errlen)
+{
+	char comm[32];
+
+	if (!holder)
+		return fail(err, errlen, -EBUSY,
+			    "xsk_link_open: queue %u of %s is held by a live AF_XDP socket (inode "
+			    "%u) of a process not visible here (another PID namespace?): `ss --xdp "
+			    "-a -p` may name it; stop it, or pick another queue (EBUSY)",
+			    l->queue, l->ifname, ino);
+	proc_comm(holder, comm, sizeof(comm));
+	return fail(err, errlen, -EBUSY,
+		    "xsk_link_open: queue %u of %s is held by a live AF_XDP socket (inode %u) of "
+		    "pid %d (%s): stop that program, or pick another queue (EBUSY)",
+		    l->queue, l->ifname, ino, holder, comm);
+}
+
+/* Create the UMEM and bind the socket. The queue may still be taken by a socket that was
+ * closed a moment ago (by us, or by an engine that just stopped): the kernel gives it back
+ * asynchronously. So while no live socket holds it, try again, for at most
+ * XSK_LINK_RELEASE_WAIT_MS. A live holder is refused at once, by pid. Each try builds a fresh
+ * UMEM: libxdp cannot bind a socket again after a refused bind.
+ */
+static int queue_bind(struct xsk_link *l, char *err, size_t errlen)
+{
+	int64_t start = mono_ms(), waited;
+	int64_t pause = 2;
+	uint32_t ino = 0;
+	int ret, live, holder;
+
+	for (;;) {
+		ret = umem_create(l, err, errlen);
+		if (ret)
+			return ret;
+		ret = socket_create(l, err, errlen);
+		if (ret != -EBUSY)
+			return ret;
+		socket_delete(l);
+		umem_delete(l);
+		live = queue_holder(l, &holder, &ino);
+		if (live > 0)
+			return queue_refuse_live(l, holder, ino, err, errlen);
+		waited = mono_ms() - start;
+		if (waited >= XSK_LINK_RELEASE_WAIT_MS)
+			break;
+		sleep_ms(pause < XSK_LINK_RELEASE_WAIT_MS - waited
+				 ? pause
+				 : XSK_LINK_RELEASE_WAIT_MS - waited);
+		pause = pause * 2 < XSK_LINK_RELEASE_POLL_MS ? pause * 2 : XSK_LINK_RELEASE_POLL_MS;
+		l->st.bind_retries++;
+	}
+	if (live < 0)
+		return fail(
+			err, errlen, -EBUSY,
+			"xsk_link_open: queue %u of %s stayed taken by an AF_XDP socket for %lld "
+			"ms (EBUSY), and offrx could not find whose (%s: run as root, on Linux "
+			"5.6 or later, or with CONFIG_XDP_SOCKETS_DIAG): stop the other program "
+			"on this queue, or pick another queue",
+			l->queue, l->ifname, (long long)waited, strerror(-live));
+	return fail(err, errlen, -EBUSY,
+		    "xsk_link_open: queue %u of %s is still taken (EBUSY) after %lld ms, though no "
+		    "live AF_XDP socket holds it: a closed socket's release is still pending in "
+		    "the kernel; try again in a few seconds, and if it persists check `ss --xdp -a "
+		    "-p` and `dmesg`",
+		    l->queue, l->ifname, (long long)waited);
 }
 
 /* Last step of the open: from here on the program redirects, and a socket is there. */
@@ -819,10 +1144,7 @@ int xsk_link_open(const struct xsk_link_opts *opts, struct xsk_link **out, char 
 	ret = maps_find(l, err, errlen);
 	if (ret)
 		goto out_detach;
-	ret = umem_create(l, err, errlen);
-	if (ret)
-		goto out_umem;
-	ret = socket_create(l, err, errlen);
+	ret = queue_bind(l, err, errlen);
 	if (ret)
 		goto out_socket;
 	ret = ports_steer(l, &o, err, errlen);
@@ -833,7 +1155,6 @@ int xsk_link_open(const struct xsk_link_opts *opts, struct xsk_link **out, char 
 
 out_socket:
 	socket_delete(l);
-out_umem:
 	umem_delete(l);
 out_detach:
 	prog_detach(l);

@@ -42,7 +42,10 @@ struct xsk_frame {
 /* Open the link: mount bpffs if needed, detach a stale offrx program left by a crashed run,
  * attach the program, create the socket and steer the ports to it. Returns 0 and *out, or a
  * negative errno with a sentence in err that names the cause and what to do. An offrx program
- * still held open by a live process is not stale: that open fails with -EBUSY. libbpf and
+ * still held open by a live process is not stale: that open fails with -EBUSY. A queue still
+ * taken by a socket that was closed but that the kernel has not yet released (it does so
+ * asynchronously) is waited for, up to 2 s; one bound to a live socket is refused at once
+ * with -EBUSY and the holder's pid. The link's own fds are close-on-exec. libbpf and
  * libxdp log through their own callbacks (libbpf_set_print(), libxdp_set_print()); where the
  * libxdp dispatcher cannot load, the first open logs its fallback to a single program.
  */
@@ -78,6 +81,8 @@ struct xsk_link_stats {
 	uint64_t tx_full;   /* xsk_link_tx() calls refused with -EAGAIN */
 	uint64_t fault_dropped, fault_reordered;
 	uint64_t stale_detached; /* offrx programs of crashed runs detached by xsk_link_open() */
+	uint64_t bind_retries;	 /* binds xsk_link_open() repeated while the kernel released the
+				  * queue from a socket closed just before */
 	/* The socket's XDP_STATISTICS */
 	uint64_t rx_dropped, rx_invalid_descs, tx_invalid_descs, rx_ring_full,
 		rx_fill_ring_empty_descs, tx_ring_empty_descs;

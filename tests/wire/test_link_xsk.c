@@ -17,9 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_xdp.h>
 
 #include <xdp/libxdp.h>
 
@@ -499,15 +503,135 @@ static void test_fault_drop_all_delivers_nothing_and_counts_each_drop(void **sta
 	struct xsk_link_stats st;
 	struct seen s = { 0 };
 
+	int64_t deadline;
+
 	peer_spawn(w, "exec 3<>/dev/tcp/" ENG_IP "/5555");
-	rx_watch(l, 1500, &s, NULL); /* the SYN and its first retransmission */
+	/* Until the SYN was dropped (bounded: the peer gives up after CONNECT_SECS). */
+	deadline = now_ms() + CONNECT_SECS * 1000;
+	do {
+		rx_watch(l, 100, &s, NULL);
+		assert_int_equal(xsk_link_stats(l, &st), 0);
+	} while (!st.fault_dropped && now_ms() < deadline);
 	assert_int_equal(s.frames, 0);
-	assert_int_equal(xsk_link_stats(l, &st), 0);
 	assert_true(st.fault_dropped >= 1);
 	assert_int_equal(st.fault_dropped, st.xdp_redirected);
 	assert_int_equal(st.rx_frames, 0);
 	link_down(w); /* the kernel now refuses the retransmitted SYN */
 	assert_true(peer_wait(w) != 0);
+}
+
+/* Opening right after closing is what a restarted engine does: the kernel releases a closed
+ * socket's queue asynchronously, and every open must still succeed (it waits for the release).
+ */
+static void test_open_right_after_close_succeeds_100_times_in_a_row(void **state)
+{
+	struct wire *w = wire_get(state);
+	struct xsk_link_stats st;
+	uint64_t retries = 0;
+	int64_t t0 = now_ms();
+
+	for (int i = 0; i < 100; i++) {
+		struct xsk_link_opts o = opts_default();
+		struct xsk_link *l = NULL;
+		char err[512];
+		int ret = xsk_link_open(&o, &l, err, sizeof(err));
+
+		if (ret)
+			fail_msg("open %d of 100 right after a close: %d: %s", i + 1, ret, err);
+		w->l = l;
+		assert_int_equal(xsk_link_stats(l, &st), 0);
+		retries += st.bind_retries;
+		link_down(w);
+	}
+	print_message("[          ] 100 opens in %lld ms; %llu binds repeated while the kernel "
+		      "released the queue\n",
+		      (long long)(now_ms() - t0), (unsigned long long)retries);
+	assert_false(eng_has_xdp(w));
+}
+
+/* In a child: bind a bare AF_XDP socket (no XDP program) to queue 0 of eng0, say so on ready,
+ * and hold it until hold is closed. Retries a refused bind for a while, as the queue may still
+ * be on its way back from the previous test's socket.
+ */
+static void hold_queue_child(int ready, int hold)
+{
+	const size_t len = 64 * 4096;
+	struct sockaddr_xdp sx = {
+		.sxdp_family = AF_XDP,
+		.sxdp_ifindex = if_nametoindex(ENG_IF),
+		.sxdp_queue_id = 0,
+		.sxdp_flags = XDP_COPY,
+	};
+	void *area = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct xdp_umem_reg mr = { .addr = (uintptr_t)area, .len = len, .chunk_size = 4096 };
+	int n = 64, fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	char c = 1;
+
+	if (fd < 0 || area == MAP_FAILED ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
+	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)))
+		_exit(2);
+	for (int i = 0; bind(fd, (struct sockaddr *)&sx, sizeof(sx)); i++) {
+		if (errno != EBUSY || i == 300)
+			_exit(3);
+		usleep(10000);
+	}
+	if (write(ready, &c, 1) != 1)
+		_exit(4);
+	(void)read(hold, &c, 1); /* returns when the parent closes its end */
+	_exit(0);
+}
+
+/* A queue bound to a live socket is not waited for: the open is refused at once, and the
+ * message names the process that holds it.
+ */
+static void test_queue_of_a_live_socket_is_refused_at_once_naming_the_holder(void **state)
+{
+	struct wire *w = wire_get(state);
+	struct xsk_link_opts o = opts_default();
+	struct xsk_link *l = NULL;
+	int ready[2], hold[2], st, ret;
+	char err[512], pid_s[32], c;
+	int64_t t0, took;
+	pid_t pid;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		hold_queue_child(ready[1], hold[0]);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	if (read(ready[0], &c, 1) != 1) {
+		close(hold[1]);
+		waitpid(pid, &st, 0);
+		fail_msg("the child could not bind a socket to queue 0 of " ENG_IF
+			 " (exit status %d)",
+			 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+	t0 = now_ms();
+	ret = xsk_link_open(&o, &l, err, sizeof(err));
+	took = now_ms() - t0;
+	w->l = l;
+	close(hold[1]);
+	close(ready[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(ret, -EBUSY);
+	assert_null(l);
+	snprintf(pid_s, sizeof(pid_s), "pid %d", (int)pid);
+	if (!strstr(err, pid_s) || !strstr(err, "queue 0 of " ENG_IF))
+		fail_msg("the refusal does not name the holder (%s): %s", pid_s, err);
+	if (took >= 1000)
+		fail_msg("the refusal took %lld ms: a live holder must not be waited for",
+			 (long long)took);
+	print_message("[          ] refused in %lld ms: %s\n", (long long)took, err);
+	assert_false(eng_has_xdp(w));
 }
 
 /* A frame held back for reordering is still delivered when nothing follows it (and the busy
@@ -551,6 +675,11 @@ int main(void)
 					  test_teardown),
 		cmocka_unit_test_teardown(test_fault_reorder_holds_a_frame_but_never_loses_it,
 					  test_teardown),
+		cmocka_unit_test_teardown(test_open_right_after_close_succeeds_100_times_in_a_row,
+					  test_teardown),
+		cmocka_unit_test_teardown(
+			test_queue_of_a_live_socket_is_refused_at_once_naming_the_holder,
+			test_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
