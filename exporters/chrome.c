@@ -491,6 +491,8 @@ static json_t *metadata(struct oex_writer *w)
 	json_object_set_new(m, "end", json_string(oex_end_name(run->end)));
 	if (run->end == OEX_END_ERROR)
 		json_object_set_new(m, "error", json_string(run->error));
+	if (run->ndamage)
+		json_object_set_new(m, "damaged", oex_damage_json(run));
 	return m;
 }
 

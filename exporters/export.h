@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "reader.h"
 #include "trace_event.h"
 
 #define OEX_VERSION	    "0.1.0"
@@ -143,6 +144,10 @@ struct oex_run {
 
 	enum oex_end end;
 	char error[1024];
+	/* Stream files the reader found damaged and read up to their last whole packet (the
+	 * export then ends with an error): listed in the output as "damaged". */
+	struct otr_damage *damage;
+	size_t ndamage;
 };
 
 static inline const struct oex_conninfo *oex_conninfo(const struct oex_run *run, uint64_t vpid,
@@ -155,6 +160,9 @@ static inline bool oex_complete(const struct oex_run *run)
 {
 	return run->end != OEX_END_ERROR && (run->end != OEX_END_INTERRUPT || run->live);
 }
+
+/* run->damage as a JSON array: [{"file","why","bytes","kept_bytes","dropped_bytes"}]. */
+json_t *oex_damage_json(const struct oex_run *run);
 
 /* Relative time from the trace start, in seconds, for people. */
 double oex_rel_s(const struct oex_run *run, int64_t ts_ns);
@@ -208,6 +216,9 @@ int oex_source_open(struct oex_source **out, const char *input, bool jsonl, int 
 int oex_source_next(struct oex_source *s, struct otr_event *ev, int timeout_ms);
 const char *oex_source_error(const struct oex_source *s);
 void oex_source_stats(const struct oex_source *s, uint64_t *reconnects);
+/* The damaged stream files the reader read up to their last whole packet (otr_reader_damage);
+ * valid until oex_source_close(). */
+size_t oex_source_damage(const struct oex_source *s, const struct otr_damage **out);
 void oex_source_close(struct oex_source *s);
 
 /* The jsonl line parser, shared with the tests' input: 0, or -EINVAL with err. Lines that are

@@ -277,6 +277,13 @@ static int jsonl_end(struct oex_writer *w)
 	if (run->end == OEX_END_ERROR) {
 		oex_lit(o, "{\"event\":\"error\",\"complete\":false,\"message\":");
 		oex_put_str(o, run->error);
+		if (run->ndamage) {
+			json_t *d = oex_damage_json(run);
+			oex_lit(o, ",\"damaged\":");
+			if (!d || oex_put_json(o, d))
+				oex_lit(o, "[]");
+			json_decref(d);
+		}
 	} else {
 		oex_lit(o, "{\"event\":\"end\",\"complete\":");
 		oex_puts(o, complete ? "true" : "false");

@@ -493,6 +493,16 @@ int main(int argc, char **argv)
 		}
 	}
 	oex_source_stats(src, &run.reconnects);
+	{
+		/* The list outlives the source: the writers' last words name the files. */
+		const struct otr_damage *d;
+		size_t nd = oex_source_damage(src, &d);
+		run.damage = nd ? malloc(nd * sizeof(*d)) : NULL;
+		if (run.damage) {
+			memcpy(run.damage, d, nd * sizeof(*d));
+			run.ndamage = nd;
+		}
+	}
 	if (!run.end) {
 		if (stop)
 			run.end = OEX_END_INTERRUPT;
@@ -514,6 +524,7 @@ int main(int argc, char **argv)
 	w.ops->free(&w);
 	oex_ctab_fini(&run.info, NULL);
 	free(ev);
+	free(run.damage);
 	ret = oex_out_close(&out);
 	if (ret) {
 		if (ret != -EPIPE)

@@ -122,6 +122,12 @@ void oex_source_stats(const struct oex_source *s, uint64_t *reconnects)
 	*reconnects = st.reconnects;
 }
 
+size_t oex_source_damage(const struct oex_source *s, const struct otr_damage **out)
+{
+	*out = NULL;
+	return s->r ? otr_reader_damage(s->r, out) : 0;
+}
+
 void oex_source_close(struct oex_source *s)
 {
 	if (!s)

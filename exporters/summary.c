@@ -270,6 +270,13 @@ static int summary_end(struct oex_writer *w)
 		oex_lit(o, ",\"error\":");
 		oex_put_str(o, run->error);
 	}
+	if (run->ndamage) {
+		json_t *d = oex_damage_json(run);
+		oex_lit(o, ",\"damaged\":");
+		if (!d || oex_put_json(o, d))
+			ret = -ENOMEM;
+		json_decref(d);
+	}
 	oex_lit(o, "}\n");
 	return ret;
 }

@@ -97,9 +97,10 @@ f=$WORK/trunc/${stream#"$TRACE"/}
 truncate -s $(($(stat -c %s "$f") / 2 + 77)) "$f"
 rc=0
 "$EXPORT" "$WORK/trunc" >"$WORK/trunc.jsonl" 2>"$WORK/trunc.err" || rc=$?
-check "a truncated stream file: exit 1 ($rc), babeltrace2's reason named" \
-	eval '[[ $rc -eq 1 ]] && grep -q "cannot read the CTF trace in .*Failed to index CTF stream file" "$WORK/trunc.err"'
-check "... and nothing half-written" test ! -s "$WORK/trunc.jsonl"
+check "a truncated stream file: exit 1 ($rc), the file named as damaged" \
+	eval '[[ $rc -eq 1 ]] && grep -qF "the stream file $f ends inside" "$WORK/trunc.err"'
+check "... and the events of its whole packets, then an error line (test_export_salvage checks them)" \
+	eval 'tail -1 "$WORK/trunc.jsonl" | grep -q "^{\"event\":\"error\",\"complete\":false,.*\"damaged\":"'
 
 cp -r "$TRACE" "$WORK/corrupt"
 f=$WORK/corrupt/${stream#"$TRACE"/}
@@ -112,7 +113,7 @@ open(sys.argv[1], 'wb').write(b)" "$f"
 rc=0
 "$EXPORT" "$WORK/corrupt" >"$WORK/corrupt.jsonl" 2>"$WORK/corrupt.err" || rc=$?
 check "a stream corrupted mid-way: exit 1 ($rc) with the reason" \
-	eval '[[ $rc -eq 1 ]] && grep -q "cannot read on in the trace" "$WORK/corrupt.err"'
+	eval '[[ $rc -eq 1 ]] && grep -qE "cannot read on in the trace|has a corrupt packet" "$WORK/corrupt.err"'
 python3 -c "
 import json, sys
 ls = [json.loads(l) for l in open(sys.argv[1])]

@@ -63,13 +63,13 @@ expect_error "a stream file cut in the middle" "$stream" "$t"
 t=$(copy cut-stream-noindex)
 rm -rf "$t/$CH/index"
 truncate -s $((size / 2 + 7)) "$t/$CH/$stream"
-expect_error "a stream file cut in the middle, without its index" "cannot read" "$t"
+expect_error "a stream file cut in the middle, without its index" "$stream ends inside" "$t"
 t=$(copy tiny-stream)
 truncate -s 10 "$t/$CH/$stream"
-expect_error "a stream file of 10 bytes" "cannot read" "$t"
+expect_error "a stream file of 10 bytes" "$stream ends inside the packet header at byte 0" "$t"
 t=$(copy scrambled-stream)
 head -c "$size" /dev/urandom >"$t/$CH/$stream"
-expect_error "a stream file of random bytes" "cannot read" "$t"
+expect_error "a stream file of random bytes" "$stream has a corrupt packet at byte 0" "$t"
 t=$(copy no-streams)
 rm -rf "$t/$CH"/offrx_* "$t/$CH/index"
 expect_error "a trace with metadata and no stream" "the trace holds no event at all" "$t"

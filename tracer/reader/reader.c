@@ -33,6 +33,7 @@ struct otr_reader {
 	bt_interrupter *intr;
 	char **traces;
 	size_t ntraces;
+	struct otr_salvage salv; /* damaged stream files, and their trimmed copies */
 
 	/* The worker's. */
 	bt_graph *graph;
@@ -218,7 +219,7 @@ static bt_graph_simple_sink_component_consume_func_status consume(bt_message_ite
 static void run_offline(struct otr_reader *r)
 {
 	bt_graph_run_once_status st;
-	char why[1024];
+	char why[1024], damage[900];
 
 	for (;;) {
 		if (stopping(r))
@@ -235,12 +236,23 @@ static void run_offline(struct otr_reader *r)
 		if (st == BT_GRAPH_RUN_ONCE_STATUS_END)
 			break;
 		otr_bt_error_take(why, sizeof(why), 2);
+		otr_salvage_describe(&r->salv, damage, sizeof(damage));
 		finishf(r, -EIO, OTR_SRC_ERROR,
-			"cannot read on in the trace %s after %llu events: %s", r->input,
+			"cannot read on in the trace %s after %llu events: %s%s%s", r->input,
 			(unsigned long long)r->st.events,
 			st == BT_GRAPH_RUN_ONCE_STATUS_MEMORY_ERROR ? "out of memory"
 			: why[0]				    ? why
-								    : "babeltrace2 failed");
+								    : "babeltrace2 failed",
+			damage[0] ? "; also, " : "", damage);
+		return;
+	}
+	if (r->salv.ndamage) {
+		/* What was whole has been read: the end is an error all the same, the trace is
+		 * not all there. */
+		otr_salvage_describe(&r->salv, damage, sizeof(damage));
+		finishf(r, -EIO, OTR_SRC_ERROR,
+			"the trace %s is damaged (%llu offrx events read, up to the damage): %s",
+			r->input, (unsigned long long)r->st.offrx_events, damage);
 		return;
 	}
 	if (!__atomic_load_n(&r->st.offrx_events, __ATOMIC_RELAXED) && !r->dec.offrx_unknown) {
@@ -540,6 +552,7 @@ static void reader_free(struct otr_reader *r)
 	otr_plugins_put(&r->plugins);
 	otr_decoder_fini(&r->dec);
 	otr_paths_free(r->traces, r->ntraces);
+	otr_salvage_fini(&r->salv);
 	pthread_cond_destroy(&r->can_pop);
 	pthread_cond_destroy(&r->can_push);
 	pthread_cond_destroy(&r->wake);
@@ -627,6 +640,9 @@ int otr_reader_open(const struct otr_reader_opts *o, struct otr_reader **out, ch
 		ret = otr_find_traces(r->input, &r->traces, &r->ntraces, err, errlen);
 		if (ret < 0)
 			goto end;
+		ret = otr_salvage(&r->salv, r->traces, r->ntraces, err, errlen);
+		if (ret)
+			goto end;
 		ret = otr_plugins_load(&r->plugins, err, errlen);
 		if (ret)
 			goto end;
@@ -678,6 +694,12 @@ int otr_reader_next(struct otr_reader *r, struct otr_event *ev, int timeout_ms)
 const char *otr_reader_error(const struct otr_reader *r)
 {
 	return r->err;
+}
+
+size_t otr_reader_damage(const struct otr_reader *r, const struct otr_damage **out)
+{
+	*out = r->salv.damage;
+	return r->salv.ndamage;
 }
 
 void otr_reader_stats(const struct otr_reader *r, struct otr_reader_stats *out)

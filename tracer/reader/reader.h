@@ -65,8 +65,9 @@ int otr_reader_open(const struct otr_reader_opts *o, struct otr_reader **out, ch
  *             OTR_SRC_END event)
  *   -ENOMSG   the offline trace held no offrx event at all (wrong trace?)
  *   -ENOENT   live: the session did not appear within session_wait_ms
- *   -EIO      babeltrace2 failed to read on (truncated or corrupt trace; the relayd lost
- *             with no_live_reconnect)
+ *   -EIO      babeltrace2 failed to read on (corrupt trace; the relayd lost with
+ *             no_live_reconnect), or the trace had damaged stream files and what was whole
+ *             of them has been read (otr_reader_damage() lists them)
  * The errors come after an OTR_SOURCE event in state OTR_SRC_ERROR; otr_reader_error() has
  * the whole sentence (u.source.msg is cut to its 160 bytes). OTR_SOURCE events carry the time
  * of the last event before them (0 before any).
@@ -89,6 +90,22 @@ struct otr_reader_stats {
 	uint64_t reconnects;	   /* live: attached again after a loss */
 };
 void otr_reader_stats(const struct otr_reader *r, struct otr_reader_stats *out);
+
+/*
+ * A stream file found damaged when the reader opened an offline trace: it ends inside a packet
+ * (a crash mid-write) or holds a packet with a bad header. babeltrace2 refuses such a trace
+ * whole, so the reader reads a copy where the file is cut at its last whole packet: the events
+ * of the whole packets come out, then OTR_SRC_ERROR and -EIO naming the file and what was
+ * dropped.
+ */
+struct otr_damage {
+	char file[4096]; /* the stream file, under the input */
+	char why[256];	 /* "ends inside the packet at byte 4096 (100 of its 8192 bytes)" */
+	uint64_t size;	 /* its bytes */
+	uint64_t kept;	 /* the bytes of its whole packets before the damage, read */
+};
+/* The damaged files (0 when none, or live); *out is valid until otr_reader_close(). */
+size_t otr_reader_damage(const struct otr_reader *r, const struct otr_damage **out);
 
 /*
  * The live sessions a relayd serves, as "net://HOST:PORT/host/HOSTNAME/SESSION" URLs (the

@@ -92,4 +92,22 @@ int otr_graph_live(const struct otr_plugins *p, const char *url, bt_interrupter 
 int otr_query_sessions(const struct otr_plugins *p, const char *relay, bt_interrupter *intr,
 		       bt_logging_level lvl, char ***urls, size_t *n, char *err, size_t errlen);
 
+/* ---- salvage.c ---- */
+
+/* Damaged stream files found at open, and the directory of the trimmed copies. */
+struct otr_salvage {
+	struct otr_damage *damage;
+	size_t ndamage;
+	char dir[4096]; /* the temporary directory ("" when none) */
+};
+
+/* Walk the stream files of each trace; replace each damaged trace's path in traces[] by a
+ * copy where the damaged files are cut at their last whole packet. A trace whose metadata
+ * cannot be laid out is left to babeltrace2. 0, or a negative errno with err. */
+int otr_salvage(struct otr_salvage *s, char **traces, size_t n, char *err, size_t errlen);
+/* Remove the copies, free the list. */
+void otr_salvage_fini(struct otr_salvage *s);
+/* One sentence per damaged file, "; " between them ("" when none). */
+void otr_salvage_describe(const struct otr_salvage *s, char *buf, size_t len);
+
 #endif /* OFFRX_READER_INT_H */
