@@ -66,7 +66,7 @@ struct vconn {
 	uint64_t deadline;
 	/* an arrival (or a drain) in progress: its fills, then the timer's settling */
 	enum arrival arr;
-	bool arr_was_running, arr_first_push, arr_restarted, arr_maybe_drain;
+	bool arr_was_running, arr_first_push, arr_restarted, arr_maybe_drain, arr_ran;
 	uint64_t arr_req;
 	int64_t arr_ns;
 	enum otr_kind last_op; /* the last event that was not a fill or a timer event */
@@ -310,6 +310,10 @@ static void settle(struct oex_writer *w, struct vconn *c, const struct otr_event
 	c->arr = ARR_NONE;
 	if (c->teardown || c->disconnected)
 		return;
+	/* A timer started or restarted here and then cancelled was stopped by what followed
+	 * (a disconnect or an upload cancels it before its own event). */
+	if (!c->timer_on && c->arr_ran)
+		return;
 	if (!c->timer_on && c->arr_first_push && n_loaded(c)) {
 		violation(w, c, ev, "R08", c->arr_req,
 			  "the first byte was placed in a push-mode request but the push timer "
@@ -408,6 +412,7 @@ static void on_fill(struct oex_writer *w, struct vconn *c, const struct otr_even
 		c->arr_was_running = c->timer_on;
 		c->arr_first_push = false;
 		c->arr_restarted = false;
+		c->arr_ran = false;
 		c->arr_req = ev->req;
 		c->arr_ns = ev->ts_ns;
 		/* Fills right after a post or an indication may be held data drained into the
@@ -478,6 +483,8 @@ static void on_timer(struct oex_writer *w, struct vconn *c, const struct otr_eve
 			  c->disc_reason == CL_UPLOAD ? "uploaded" : "disconnected");
 	switch (ev->kind) {
 	case OTR_TIMER_START:
+		if (c->arr != ARR_NONE)
+			c->arr_ran = true;
 		c->timer_on = true;
 		c->deadline = ev->u.timer.deadline_ns;
 		break;
@@ -488,7 +495,7 @@ static void on_timer(struct oex_writer *w, struct vconn *c, const struct otr_eve
 		c->timer_on = true;
 		c->deadline = ev->u.timer.deadline_ns;
 		if (c->arr != ARR_NONE)
-			c->arr_restarted = true;
+			c->arr_restarted = c->arr_ran = true;
 		break;
 	case OTR_TIMER_CANCEL:
 		c->timer_on = false;
@@ -596,10 +603,17 @@ static void on_complete(struct oex_writer *w, struct vconn *c, const struct otr_
 	} else if ((at = oex_fifo_find(&c->q, ev->req)) >= 0) {
 		r = *q_at(&c->q, (uint32_t)at);
 		oex_fifo_remove(&c->q, (uint32_t)at);
-		if (reason == OTR_CR_ABORT && status == ST_ABORTED && !c->disconnected) {
-			/* The connection is being torn down: its queue is aborted in order. */
+		if (reason == OTR_CR_ABORT && status == ST_ABORTED && !c->disconnected && !at &&
+		    !c->done.n) {
+			/* The connection is being torn down: the engine aborted its whole queue, and
+			 * what is posted from here on comes back with INVALID_STATE. */
 			c->teardown = true;
+			c->disconnected = true;
+			c->disc_reason = 0;
+			c->timer_on = false;
 			expected = true;
+			while (c->q.n)
+				finish(w, c, 0, OTR_CR_ABORT, ev);
 		}
 		if ((at > 0 || c->done.n) && reason != OTR_CR_ABORT)
 			violation(w, c, ev, "R14", ev->req,
@@ -956,7 +970,7 @@ static void on_close(struct oex_writer *w, struct vconn *c, const struct otr_eve
 	}
 	/* R25, R26: every byte stored went to the application: placed, consumed or handed
 	 * back. Judged when the engine traces its hand-backs. */
-	if (vf->have_handback && c->from_open && c->disconnected &&
+	if (vf->have_handback && c->from_open && c->disconnected && !c->teardown &&
 	    c->delivered != ev->u.close.bytes)
 		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", 0,
 			  "the engine stored %" PRIu64 " bytes but placed, indicated and handed "

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mutant.h"
 #include "trace.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
@@ -174,7 +175,7 @@ static void req_finish(struct rxq_conn *c, struct offrx_recv_req *r, int status,
 	p->state = REQ_DONE;
 	p->reason = reason;
 	r->status = status;
-	r->bytes_transferred = p->prefill + p->placed;
+	r->bytes_transferred = p->prefill + p->placed + (OFFRX_MUTANT(9) && p->placed);
 	r->bytes_placed = p->placed;
 	r->data_offset += p->placed;
 	r->data_len -= p->placed;
@@ -189,7 +190,7 @@ static void req_finish(struct rxq_conn *c, struct offrx_recv_req *r, int status,
 /* R09: filled requests complete at once, but only from the head, so order holds (R14). */
 static void complete_filled(struct rxq_conn *c)
 {
-	while (c->head && req_full(c->head))
+	while (c->head && req_full(c->head) && !OFFRX_MUTANT(1))
 		req_finish(c, queue_pop(c), OFFRX_SUCCESS, OFFRX_CR_FILLED);
 }
 
@@ -201,7 +202,7 @@ static void complete_pushed(struct rxq_conn *c, uint16_t reason)
 		struct offrx_recv_req *r = c->head;
 		if (req_full(r))
 			req_finish(c, queue_pop(c), OFFRX_SUCCESS, OFFRX_CR_FILLED);
-		else if (!(r->flags & OFFRX_REQ_NO_PUSH) && req_bytes(r) > 0)
+		else if ((!(r->flags & OFFRX_REQ_NO_PUSH) || OFFRX_MUTANT(4)) && req_bytes(r) > 0)
 			req_finish(c, queue_pop(c), OFFRX_SUCCESS, reason);
 		else
 			break;
@@ -537,7 +538,7 @@ int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
 		next = r->next;
 		req_enqueue_init(c, r, now);
 		c->st.posted++;
-		if (c->state != RXQ_OPEN) {
+		if (c->state != RXQ_OPEN && !OFFRX_MUTANT(17)) {
 			emit_post(c, r, now);
 			/* R25: posted after the disconnect was indicated (or after an upload). */
 			req_finish(c, r, OFFRX_INVALID_STATE, OFFRX_CR_INVALID_STATE);
@@ -554,7 +555,7 @@ int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
 		emit_post(c, r, now);
 		mark_loaded(c, r);
 		/* R07: push mode with bytes already in the buffer starts the timer at once. */
-		if (priv(r)->loaded && !c->deadline)
+		if (priv(r)->loaded && !c->deadline && !OFFRX_MUTANT(6))
 			timer_start(c, now, r);
 	}
 	if (c->state == RXQ_OPEN) {
@@ -570,7 +571,10 @@ int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
 	}
 	bool work = c->done_head || c->held_bytes;
 	pthread_mutex_unlock(&c->lock);
-	if (work)
+	if (work && OFFRX_MUTANT(11) && c->in_upcall) {
+		c->in_upcall = false; /* the gate forgotten: the flush nests */
+		rxq_flush(c);
+	} else if (work)
 		defer(c); /* R01: handed up by the engine thread, never inside this call */
 	return OFFRX_PENDING;
 }
@@ -592,9 +596,10 @@ static void timer_settle(struct rxq_conn *c, uint64_t now, bool was_running)
 {
 	if (c->push_loaded == 0)
 		timer_cancel(c, now);
-	else if (c->deadline && was_running)
-		timer_restart(c, now);
-	else if (!c->deadline)
+	else if (c->deadline && was_running) {
+		if (!OFFRX_MUTANT(5))
+			timer_restart(c, now);
+	} else if (!c->deadline && !OFFRX_MUTANT(7))
 		/* R08, and a push request that holds bytes but lost its timer to an expiry that
 		 * could not complete it (a no-push request ahead of it): data is flowing again. */
 		timer_start(c, now, NULL);
@@ -617,7 +622,7 @@ uint64_t rxq_deliver(struct rxq_conn *c, const uint8_t *data, uint64_t len, bool
 	uint64_t stored = 0;
 	uint32_t seq = c->rcv_nxt;
 	/* FIFO (R03): bytes go to requests only when nothing older waits in engine buffers. */
-	if (!c->held_bytes && !c->indicating)
+	if ((!c->held_bytes || OFFRX_MUTANT(20)) && !c->indicating && !OFFRX_MUTANT(19))
 		stored = place(c, data, len, seq, psh, now, &first_push);
 	if (stored < len)
 		stored += hold_append(c, data + stored, len - stored);
@@ -626,7 +631,7 @@ uint64_t rxq_deliver(struct rxq_conn *c, const uint8_t *data, uint64_t len, bool
 	c->st.bytes_received += stored;
 
 	/* PSH belongs to the segment's last byte: it counts only if that byte was stored. */
-	if (psh && len && stored == len)
+	if (psh && len && stored == len && !OFFRX_MUTANT(2))
 		complete_pushed(c, OFFRX_CR_PSH);
 	if (stored)
 		timer_settle(c, now, was_running);
@@ -648,7 +653,8 @@ void rxq_advance(struct rxq *q)
 		pthread_mutex_lock(&c->lock);
 		e->in_wheel = false;
 		e->next = e->prev = NULL;
-		if (c->deadline && c->deadline > now) {
+		if (c->deadline &&
+		    c->deadline > now + (OFFRX_MUTANT(3) ? c->q->cfg.push_timer_ns / 2 : 0)) {
 			tw_insert(&q->tw, e, c->deadline); /* restarted since it was filed */
 		} else if (c->deadline) {
 			timer_expire(c, now);
@@ -675,7 +681,7 @@ static struct offrx_recv_req *take_batch(struct rxq_conn *c, uint32_t *n)
 	for (;;) {
 		struct rxq_req_priv *p = priv(last);
 		bool partial = last->status == OFFRX_SUCCESS && p->placed < p->cap;
-		if (partial || !last->next)
+		if ((partial && !OFFRX_MUTANT(8)) || !last->next)
 			break;
 		last = last->next;
 		(*n)++;
@@ -818,15 +824,15 @@ static void indicate_held(struct rxq_conn *c)
 		consumed = 0;
 		break;
 	}
-	if (res == OFFRX_NOT_ACCEPTED)
+	if (res == OFFRX_NOT_ACCEPTED && !OFFRX_MUTANT(13))
 		take_back(c, bufs); /* the engine keeps the buffers and the data */
 	else
 		give_to_app(c, bufs, n); /* R22: the application's until returned */
-	hold_consume(c, consumed);
+	hold_consume(c, OFFRX_MUTANT(12) ? total : consumed);
 	c->st.indications++;
 	c->st.bytes_indicated += total;
 	c->st.bytes_consumed += consumed;
-	if (consumed < total && !c->posted_during_indicate)
+	if (consumed < total && !c->posted_during_indicate && !OFFRX_MUTANT(14))
 		c->suppressed = true; /* R21 */
 	c->indicating = false;
 	if (listening(q, OFFRX_E_INDICATE)) {
@@ -980,7 +986,8 @@ int rxq_disconnect(struct rxq_conn *c, bool rst)
 	if (rst)
 		abort_queue(c, OFFRX_REQUEST_ABORTED, OFFRX_CR_ABORT);
 	else
-		abort_queue(c, OFFRX_SUCCESS, OFFRX_CR_DISCONNECT);
+		abort_queue(c, OFFRX_MUTANT(10) ? OFFRX_REQUEST_ABORTED : OFFRX_SUCCESS,
+			    OFFRX_MUTANT(16) ? OFFRX_CR_ABORT : OFFRX_CR_DISCONNECT);
 	set_event(c, OFFRX_EV_DISCONNECT, rst ? OFFRX_CLOSE_RST : OFFRX_CLOSE_FIN, wnd);
 	emit_conn(c, OFFRX_E_DISCONNECT, c->ev.reason, now);
 	pthread_mutex_unlock(&c->lock);
@@ -998,7 +1005,8 @@ int rxq_upload(struct rxq_conn *c)
 	}
 	uint32_t wnd = (uint32_t)MIN(space_locked(c), (uint64_t)UINT32_MAX);
 	c->state = RXQ_UPLOADED;
-	timer_cancel(c, now);
+	if (!OFFRX_MUTANT(18))
+		timer_cancel(c, now);
 	pthread_mutex_unlock(&c->lock);
 	if (c->q->cfg.ops->flush_ack)
 		c->q->cfg.ops->flush_ack(c); /* R26: pending delayed ACKs go out first */
