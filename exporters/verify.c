@@ -38,6 +38,7 @@ struct vreq {
 	uint32_t len, base, fills; /* base: prefill, or the fill a snapshot reported */
 	bool no_push, from_post;   /* from_post: every fill of it was seen */
 	uint8_t fin;		   /* finished by the engine: the reason it must come back with */
+	uint8_t alt_fin; /* ... or this one (posted between a disconnect and its hand-up) */
 	int64_t fin_ns;
 	uint64_t fin_deadline; /* finished by an expiry: its deadline (raw clock) */
 };
@@ -57,12 +58,14 @@ struct vconn {
 	bool tainted;	      /* events may be missing: checks wait for a snapshot */
 	bool base_at_post;    /* synced on an empty snapshot: ids before the next post unknown */
 	bool closed, disconnected, teardown, from_open;
+	bool ending; /* disconnected, the application not yet told (no handback event yet) */
 	int disc_reason;
 	int64_t tainted_since;
 	uint64_t base_id;    /* requests up to this id were posted before we could see them */
 	uint64_t max_posted; /* highest id posted */
 	/* the push timer */
 	bool timer_on;
+	bool just_cancelled; /* the last event was a push_timer_cancel */
 	uint64_t deadline;
 	/* an arrival (or a drain) in progress: its fills, then the timer's settling */
 	enum arrival arr;
@@ -81,6 +84,7 @@ struct vconn {
 	bool pos_known;
 	uint32_t pos;
 	uint64_t delivered; /* bytes given to the application: placed, consumed, handed back */
+	uint64_t kept;	    /* bytes an indication left unconsumed: the engine still holds them */
 	int64_t ind_out;    /* buffers out, for old traces and snapshots */
 	bool handback_bufs; /* a hand-back lent buffers whose ids the trace does not name */
 	uint64_t posted, completed;
@@ -344,6 +348,14 @@ static void step_over(struct oex_writer *w, struct vconn *c, const struct otr_ev
 	}
 	if (fill)
 		return;
+	if (ev->kind == OTR_DISCONNECT && c->just_cancelled) {
+		/* A disconnect or an upload stops the timer before its own event: judge what came
+		 * before as if that cancel were not there yet. */
+		c->timer_on = true;
+		settle(w, c, ev);
+		c->timer_on = false;
+		return;
+	}
 	settle(w, c, ev);
 	timer_invariant(w, c, ev);
 }
@@ -385,6 +397,12 @@ static void on_post(struct oex_writer *w, struct vconn *c, const struct otr_even
 		/* R25: posted after the disconnect: it comes back with INVALID_STATE. */
 		r.fin = OTR_CR_INVALID_STATE;
 		r.fin_ns = ev->ts_ns;
+		/* Before the application was told (its handback event), an engine may complete it
+		 * as the queue was: it was outstanding at the indication. */
+		if (c->ending)
+			r.alt_fin = c->disc_reason == CL_RST	  ? OTR_CR_ABORT
+				    : c->disc_reason == CL_UPLOAD ? OTR_CR_UPLOAD
+								  : OTR_CR_DISCONNECT;
 		if (q_push(&c->done, &r))
 			c->tainted = true;
 		return;
@@ -423,11 +441,19 @@ static void on_fill(struct oex_writer *w, struct vconn *c, const struct otr_even
 	if (c->disconnected)
 		violation(w, c, ev, "R25", ev->req, "%u bytes placed after the disconnect", bytes);
 	/* R03, R20, R21: the application gets the stream in order, each byte once. */
-	if (c->pos_known && ev->u.fill.seq != c->pos && checking(c))
-		violation(w, c, ev, c->suppressed ? "R21" : "R03", ev->req,
-			  "placed %u bytes from sequence %u, but the next byte the application "
-			  "has not had is %u",
-			  bytes, ev->u.fill.seq, c->pos);
+	if (c->pos_known && ev->u.fill.seq != c->pos && checking(c)) {
+		if (c->kept)
+			violation(w, c, ev, "R20", ev->req,
+				  "placed %u bytes from sequence %u, but the %" PRIu64
+				  " bytes an indication left unconsumed start at %u",
+				  bytes, ev->u.fill.seq, c->kept, c->pos);
+		else
+			violation(w, c, ev, "R03", ev->req,
+				  "placed %u bytes from sequence %u, but the next byte the "
+				  "application has not had is %u",
+				  bytes, ev->u.fill.seq, c->pos);
+	}
+	c->kept = c->kept > bytes ? c->kept - bytes : 0;
 	c->pos = ev->u.fill.seq + bytes;
 	c->pos_known = true;
 	c->delivered += bytes;
@@ -485,6 +511,7 @@ static void on_timer(struct oex_writer *w, struct vconn *c, const struct otr_eve
 	case OTR_TIMER_START:
 		if (c->arr != ARR_NONE)
 			c->arr_ran = true;
+		c->pend_r07 = 0; /* started, as R07 wants */
 		c->timer_on = true;
 		c->deadline = ev->u.timer.deadline_ns;
 		break;
@@ -594,7 +621,7 @@ static void on_complete(struct oex_writer *w, struct vconn *c, const struct otr_
 				  otr_complete_reason_name(q_at(&c->done, 0)->fin));
 		oex_fifo_remove(&c->done, (uint32_t)at);
 		expected = true;
-		if (reason != r.fin &&
+		if (reason != r.fin && reason != r.alt_fin &&
 		    !(r.fin == OTR_CR_PSH && reason == OTR_CR_FILLED && bytes >= r.len))
 			violation(w, c, ev, rule_of(r.fin), ev->req,
 				  "completed by %s, but it was finished by %s %.6f s earlier",
@@ -605,8 +632,8 @@ static void on_complete(struct oex_writer *w, struct vconn *c, const struct otr_
 		oex_fifo_remove(&c->q, (uint32_t)at);
 		if (reason == OTR_CR_ABORT && status == ST_ABORTED && !c->disconnected && !at &&
 		    !c->done.n) {
-			/* The connection is being torn down: the engine aborted its whole queue, and
-			 * what is posted from here on comes back with INVALID_STATE. */
+			/* The connection is being torn down: the engine aborted its whole queue,
+			 * and what is posted from here on comes back with INVALID_STATE. */
 			c->teardown = true;
 			c->disconnected = true;
 			c->disc_reason = 0;
@@ -707,6 +734,11 @@ static void on_indicate_call(struct oex_writer *w, struct vconn *c, const struct
 	if (c->suppressed)
 		violation(w, c, ev, "R21", ev->req,
 			  "refused data indicated again with no post since the refusal");
+	else if (ev->u.indicate.offered < c->kept)
+		violation(w, c, ev, "R20", ev->req,
+			  "offers %" PRIu64 " bytes, but the last indication left %" PRIu64
+			  " unconsumed",
+			  ev->u.indicate.offered, c->kept);
 	if (c->disconnected)
 		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", ev->req,
 			  "an indication after the disconnect");
@@ -773,6 +805,7 @@ static void on_indicate(struct oex_writer *w, struct vconn *c, const struct otr_
 	if (c->pos_known)
 		c->pos += (uint32_t)consumed;
 	c->delivered += consumed;
+	c->kept = consumed < offered ? offered - consumed : 0;
 	/* R21: what was refused waits for a post, unless one came during the indication. */
 	if (consumed < offered && !(icall ? c->ind_posted : c->posts_since_ind))
 		c->suppressed = true;
@@ -809,6 +842,8 @@ static void on_handback(struct oex_writer *w, struct vconn *c, const struct otr_
 	struct verify *vf = w->priv;
 
 	vf->have_handback = true;
+	c->ending = false;
+	c->kept = 0;
 	if (!c->disconnected && !c->teardown)
 		violation(w, c, ev, "R26", 0,
 			  "held data handed back (%" PRIu64 " bytes) with no disconnect or upload",
@@ -833,6 +868,7 @@ static void on_disconnect(struct oex_writer *w, struct vconn *c, const struct ot
 			  "the push timer still runs at the %s", otr_close_reason_name(reason));
 	c->timer_on = false;
 	c->disconnected = true;
+	c->ending = true;
 	c->disc_reason = reason;
 	fin = reason == CL_RST	    ? OTR_CR_ABORT
 	      : reason == CL_UPLOAD ? OTR_CR_UPLOAD
@@ -942,6 +978,7 @@ sync_rest:
 	c->deadline = ev->u.state.deadline_ns;
 	if (!c->disconnected) {
 		c->pos = stream;
+		c->kept = ev->u.state.held_bytes;
 		c->pos_known = true;
 	}
 	(void)vf;
@@ -1088,6 +1125,7 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 	default:
 		break;
 	}
+	c->just_cancelled = ev->kind == OTR_TIMER_CANCEL;
 	if (ev->kind != OTR_FILL && ev->kind != OTR_TIMER_START && ev->kind != OTR_TIMER_RESTART &&
 	    ev->kind != OTR_TIMER_CANCEL && ev->kind != OTR_TIMER_EXPIRE &&
 	    ev->kind != OTR_COMPLETE)
