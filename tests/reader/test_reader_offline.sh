@@ -99,7 +99,18 @@ all_fills=$(awk '$2 == "fill" { for (i = 6; i <= NF; i++) if ($i ~ /^bytes=/) s 
 check "the API and the tool decode the same fill bytes ($api_fills)" test "$api_fills" = "$all_fills"
 
 # Discarded events: a session with the smallest buffers (two pages per CPU) under a bulk
-# transfer loses events; the reader says how many, as lttng and babeltrace2 do.
+# transfer loses events; the reader says how many. What must be equal, and why:
+# - the reader and babeltrace2 read the same packets: every discarded-events message is a
+#   difference of the running count `events_discarded` between two packets of a stream (the
+#   first packet against 0), so both sum to the count in each stream's last packet;
+# - that sum, read straight from the packet contexts (ctf_packets.py), is what the reader must
+#   report: less would be an undercount;
+# - lttng list reads the ring buffers' live counters, not the trace: a discard that happened
+#   after the last packet that reached disk was closed is counted there and nowhere in the
+#   trace (lttng-ust's flush at stop writes no packet for a stream whose current sub-buffer is
+#   empty while its ring is still full). The trace can hold fewer, never more.
+# babeltrace2 writes "discarded 1 event" for a single one: that singular once made this test
+# flake (it read 9167 where the trace held 9168).
 s=offrxdisc$$
 SESSIONS+=("$s")
 lttng create "$s" --output="$WORK/disc" >/dev/null
@@ -113,15 +124,19 @@ wait_recv >/dev/null || true
 lttng stop "$s" >/dev/null
 lost=$(lttng list "$s" | sed -n 's/.*Discarded events: *\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 lttng destroy "$s" >/dev/null
-bt_lost=$(babeltrace2 "$WORK/disc" 2>&1 >/dev/null | sed -n 's/.*discarded \([0-9]*\) events.*/\1/p' |
+bt_lost=$(babeltrace2 "$WORK/disc" 2>&1 >/dev/null | sed -n 's/.*discarded \([0-9]*\) events\{0,1\} .*/\1/p' |
 	awk '{ s += $1 } END { print s + 0 }')
+packet_lost=$(python3 "$SRC/tests/reader/ctf_packets.py" discarded "$WORK/disc")
 "$DUMP" "$WORK/disc" >"$WORK/disc.txt" 2>"$WORK/disc.err" || true
 dump_lost=$(awk '$2 == "discarded" { for (i = 6; i <= NF; i++) if ($i ~ /^count=/) s += substr($i, 7) }
 	END { print s + 0 }' "$WORK/disc.txt")
-check "the tiny buffers lost events ($lost, says lttng)" test "$lost" -gt 0
-check "the discarded events the reader reports add up to lttng's and babeltrace2's ($dump_lost)" \
-	test "$dump_lost" -eq "$lost" -a "$dump_lost" -eq "$bt_lost"
-check "... and so does its summary" grep -q ", $lost discarded," "$WORK/disc.err"
+echo "     discarded events: reader $dump_lost, babeltrace2 $bt_lost, packet contexts $packet_lost, lttng list $lost"
+check "the tiny buffers lost events ($packet_lost in the trace)" test "$packet_lost" -gt 0
+check "the reader reports the discarded events the packet contexts record ($dump_lost of $packet_lost)" \
+	test "$dump_lost" -eq "$packet_lost"
+check "... as babeltrace2 does ($bt_lost)" test "$dump_lost" -eq "$bt_lost"
+check "... and no more than lttng counted ($lost)" test "$dump_lost" -le "$lost"
+check "... and so does its summary" grep -q ", $dump_lost discarded," "$WORK/disc.err"
 check "... each with its time window" awk '$2 == "discarded" { split($8, f, "="); split($9, t, "=")
 	if (!(f[2] > 0 && t[2] >= f[2] && $1 == t[2])) bad = 1 } END { exit bad }' "$WORK/disc.txt"
 finish
