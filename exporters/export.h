@@ -11,8 +11,9 @@
 
 #include <jansson.h>
 
-#include "reader.h"
 #include "trace_event.h"
+
+struct otr_damage; /* tracer/reader's reader.h: a damaged stream file */
 
 #define OEX_VERSION	    "0.1.0"
 #define OEX_SCHEMA_EVENTS   "offrx-events/1"
@@ -161,7 +162,8 @@ static inline bool oex_complete(const struct oex_run *run)
 	return run->end != OEX_END_ERROR && (run->end != OEX_END_INTERRUPT || run->live);
 }
 
-/* run->damage as a JSON array: [{"file","why","bytes","kept_bytes","dropped_bytes"}]. */
+/* run->damage as a JSON array: [{"file","why","bytes","kept_bytes","dropped_bytes"}]
+ * (jsonl.c: the writers that name damaged files are built with tracer/reader). */
 json_t *oex_damage_json(const struct oex_run *run);
 
 /* Relative time from the trace start, in seconds, for people. */

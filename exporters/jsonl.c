@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "reader.h"
 
 /* --- enums by name ------------------------------------------------------------------------ */
 
@@ -266,6 +267,21 @@ static int jsonl_event(struct oex_writer *w, const struct otr_event *ev)
 		put_field(o, ev, &f[i]);
 	oex_lit(o, "}\n");
 	return 0;
+}
+
+json_t *oex_damage_json(const struct oex_run *run)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < run->ndamage; i++) {
+		const struct otr_damage *d = &run->damage[i];
+		json_array_append_new(a,
+				      json_pack("{s:s,s:s,s:I,s:I,s:I}", "file", d->file, "why",
+						d->why, "bytes", (json_int_t)d->size, "kept_bytes",
+						(json_int_t)d->kept, "dropped_bytes",
+						(json_int_t)(d->size - d->kept)));
+	}
+	return a;
 }
 
 static int jsonl_end(struct oex_writer *w)

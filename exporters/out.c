@@ -227,21 +227,6 @@ void oex_fmt_endpoint(char *buf, size_t len, const char *addr, unsigned port)
 		snprintf(buf, len, "%s:%u", addr, port);
 }
 
-json_t *oex_damage_json(const struct oex_run *run)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < run->ndamage; i++) {
-		const struct otr_damage *d = &run->damage[i];
-		json_array_append_new(a,
-				      json_pack("{s:s,s:s,s:I,s:I,s:I}", "file", d->file, "why",
-						d->why, "bytes", (json_int_t)d->size, "kept_bytes",
-						(json_int_t)d->kept, "dropped_bytes",
-						(json_int_t)(d->size - d->kept)));
-	}
-	return a;
-}
-
 const char *oex_end_name(enum oex_end e)
 {
 	switch (e) {

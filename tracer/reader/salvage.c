@@ -368,7 +368,9 @@ static int metadata_text(const char *trace, char **text, size_t *len)
 		memcpy(out, raw, n);
 		olen = n;
 	} else {
-		for (size_t off = 0; off + MD_HEADER_BYTES <= n;) {
+		size_t off = 0;
+
+		while (off + MD_HEADER_BYTES <= n) {
 			const unsigned char *h = raw + off;
 			bool be = h[0] == 0x75;
 			uint32_t c = be ? (uint32_t)h[24] << 24 | h[25] << 16 | h[26] << 8 | h[27]
@@ -382,6 +384,8 @@ static int metadata_text(const char *trace, char **text, size_t *len)
 			olen += c / 8 - MD_HEADER_BYTES;
 			off += p / 8;
 		}
+		if (off != n)
+			goto end; /* damaged metadata: the graph's own check says how */
 	}
 	out[olen] = '\0';
 	*text = out;
