@@ -540,17 +540,23 @@ static int64_t target_pos(const struct vsource *s)
 /* The replay clock shown: where the model on screen is. Lock held. */
 static int64_t replay_pos(const struct vsource *s)
 {
-	return s->m_next ? s->shown_pos : target_pos(s);
+	if (s->m_next)
+		return s->shown_pos;
+	if (s->st.seeking && s->last_fed != INT64_MIN)
+		return s->last_fed; /* --from: the model on screen is still on its way there */
+	return target_pos(s);
 }
 
-/* A seek back caught up: its model goes on screen. Lock held. */
+/* A seek (back, or to --from at the start) caught up: its model goes on screen. Lock held. */
 static void caught_up(struct vsource *s)
 {
-	if (!s->m_next)
+	if (!s->m_next && !s->st.seeking)
 		return;
-	otr_model_free(s->m);
-	s->m = s->m_next;
-	s->m_next = NULL;
+	if (s->m_next) {
+		otr_model_free(s->m);
+		s->m = s->m_next;
+		s->m_next = NULL;
+	}
 	s->st.seeking = false;
 	__atomic_add_fetch(&s->version, 1, __ATOMIC_RELEASE);
 }
@@ -641,6 +647,7 @@ again:
 			s->anchor_wall = mono_ns();
 			s->anchor_trace = ev->ts_ns + s->o.from_ns;
 			s->hold_pos = s->anchor_trace;
+			s->st.seeking = s->o.from_ns > 0;
 			if (s->o.to_ns >= 0)
 				to_abs = ev->ts_ns + s->o.to_ns;
 		}
@@ -1083,11 +1090,16 @@ int vs_seek(struct vsource *s, int64_t delta)
 	if (to < s->last_fed) {
 		s->seek_back = true;
 		s->seek_to = to;
-	} else if (s->st.paused) {
-		s->hold_pos = to;
 	} else {
-		s->anchor_wall = mono_ns();
-		s->anchor_trace = to;
+		if (s->st.paused) {
+			s->hold_pos = to;
+		} else {
+			s->anchor_wall = mono_ns();
+			s->anchor_trace = to;
+		}
+		/* until the reader has fed up to there, the clock shows how far it got */
+		if (s->st.end_ns == OTR_TS_NONE && !s->m_next)
+			s->st.seeking = true;
 	}
 	pthread_cond_broadcast(&s->cond);
 	__atomic_add_fetch(&s->version, 1, __ATOMIC_RELEASE);

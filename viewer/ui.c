@@ -696,6 +696,10 @@ static void detail_draw(struct panel *p, struct ui *u)
 	const struct vs_whatif *wi = &d->wi;
 	x = put(w, y, 1, u->st[S_LABEL], "what if ");
 	if (wi->valid && wi->vpid == r->vpid && wi->id == r->id) {
+		/* the window first: what the figures are over */
+		x = put(w, y, x - 1, u->st[S_DIM], ", last %s (%u completions%s): ",
+			fmt_dur(a, sizeof(a), wi->to_ns - wi->from_ns), wi->ncomps,
+			wi->truncated ? ", cut at the history limit" : "");
 		for (int k = 0; k < 2; k++) {
 			const struct vs_whatif_run *v = &wi->v[k];
 			x = put(w, y, x, u->st[S_VALUE],
@@ -704,9 +708,6 @@ static void detail_draw(struct panel *p, struct ui *u)
 				fmt_dur(b, sizeof(b), v->lf_p99_ns),
 				fmt_dur(c, sizeof(c), v->p2c_p99_ns));
 		}
-		put(w, y, x, u->st[S_DIM], " (replayed: last %s, %u completions, %u events%s)",
-		    fmt_dur(a, sizeof(a), wi->to_ns - wi->from_ns), wi->ncomps, wi->nevents,
-		    wi->truncated ? "; cut at the history limit" : "");
 	} else if (wi->done && wi->vpid == r->vpid && wi->id == r->id && !wi->timer_known) {
 		put(w, y, x, u->st[S_DIM],
 		    "no push-timer start seen from this engine yet: its timer value is unknown");

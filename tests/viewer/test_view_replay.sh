@@ -124,7 +124,7 @@ check "bad usage: status 2" test "$rc" -eq 2
 
 # ---- on screen, through tmux ----
 view_start --paused --speed 0 --from ${mid}ms --sort id --export-dir "$WORK" $F "$TRACE"
-check "the screen comes up paused at +0.${mid}s" wait_screen "replay max, paused.*trace time \\+0\\.0*${mid}"
+check "the screen comes up paused at +0.${mid}s" wait_screen "replay max, paused\\] .*trace time \\+0\\.0*${mid}"
 screen >"$WORK/s1.txt"
 for i in 0 1 2; do
 	remote=$(rj "d['connections'][$i]['remote']")
@@ -143,7 +143,7 @@ failed_before=$FAILED
 # connection pushed this one's posts out of the shared history) why it cannot. The numbers
 # come from the replay core offrx-export --what-if uses; tests/whatif checks them.
 check "... the what-if line: half and double the 100 ms push timer, replayed in the background" \
-	wait_screen 'what if (timer 50ms: push-timer [0-9]+%, lf p99 [^,]+, post p99 [^ ]+ \| timer 200ms: push-timer [0-9]+%|not enough recent history to replay)' 20
+	wait_screen 'what if(, last [^(]+\([0-9]+ completions[^)]*\): timer 50ms: push-timer [0-9]+%, lf p99 [^,]+, post p99 [^ ]+ \| timer 200ms: push-timer [0-9]+%| not enough recent history to replay)' 20
 [[ $FAILED -gt $failed_before ]] && screen | grep -E 'what if|conn [0-9]+ \(pid' | sed 's/^/  | /'
 screen >"$WORK/s2.txt"
 check "... four of them" test "$(grep -o '┌ req [0-9]*' "$WORK/s2.txt" | wc -l)" -eq 4
@@ -172,9 +172,9 @@ keys x
 check "any key closes it" bash -c "sleep 0.3; ! tmux capture-pane -p -t $TMUX_SESSION | grep -q 'Press any key'"
 before=$(screen | sed -n 1p)
 keys Right
-check "Right moves the paused replay clock 1 s on" wait_screen "trace time \\+1\\.0*${mid}"
+check "Right moves the paused replay clock 1 s on" wait_screen "paused\\] .*trace time \\+1\\.0*${mid}"
 keys Left
-check "Left moves it back (replaying from the start)" wait_screen "trace time \\+0\\.0*${mid}"
+check "Left moves it back (replaying from the start)" wait_screen "paused\\] .*trace time \\+0\\.0*${mid}"
 keys e
 check "e exports what is on screen" wait_screen 'exported [0-9]+ completions of 3 connections to '
 [[ -z "$(screen | grep exported)" ]] && screen | sed 's/^/  | /'
