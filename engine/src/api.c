@@ -239,18 +239,41 @@ int engine_conn_close(struct offrx_conn *conn, enum offrx_close_reason reason)
 	return 0;
 }
 
+/* Reset every connection still open, so the data it stored (and so acknowledged) reaches the
+ * application with its disconnect event (R24, R25). Callbacks may close or open connections:
+ * start over after each one. */
+static void reset_open_conns(struct offrx_engine *eng)
+{
+	for (;;) {
+		struct offrx_conn *c = eng->conns;
+		while (c && c->rc.state != RXQ_OPEN)
+			c = c->next;
+		if (!c)
+			return;
+		rxq_disconnect(&c->rc, true);
+	}
+}
+
 int offrx_engine_destroy(struct offrx_engine *eng, uint32_t *out_indicated)
 {
 	if (!eng)
 		return OFFRX_INVALID_PARAMETER;
+	if (eng->upcall_depth) {
+		if (out_indicated)
+			*out_indicated = eng->q.indicated_out;
+		return OFFRX_INVALID_STATE; /* from inside a callback: nothing is touched */
+	}
+	/* First every held byte goes to the application: the link resets its connections (the
+	 * wire sends RSTs), the core the ones left. Then, R23: nothing is released while the
+	 * application holds engine buffers, those handed back just now included. */
+	if (eng->link->shutdown)
+		eng->link->shutdown(eng);
+	reset_open_conns(eng);
+	rxq_run_deferred(&eng->q);
 	if (out_indicated)
 		*out_indicated = eng->q.indicated_out;
 	if (eng->q.indicated_out)
-		return OFFRX_INVALID_STATE; /* R23: not while the application holds our buffers */
-	if (eng->upcall_depth)
-		return OFFRX_INVALID_STATE; /* from inside a callback: nothing is touched */
-	if (eng->link->shutdown)
-		eng->link->shutdown(eng);
+		return OFFRX_INVALID_STATE;
 	while (eng->conns)
 		engine_conn_close(eng->conns, OFFRX_CLOSE_NONE);
 	if (eng->link->destroy)

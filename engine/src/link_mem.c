@@ -22,12 +22,22 @@ static struct offrx_mem_link_stats *mem_conn(struct offrx_conn *conn)
 	return conn->link_priv;
 }
 
+/* What an ACK advertises: the space the engine has now (R24), promised to the core so it
+ * reserves engine buffers for it; like a TCP receiver, never left of an earlier edge. */
+static uint32_t advertise(struct offrx_conn *conn)
+{
+	uint64_t w = rxq_space(&conn->rc);
+	uint32_t wnd = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+	return rxq_promise(&conn->rc, conn->rc.rcv_nxt + wnd);
+}
+
 static void mem_flush_ack(struct offrx_conn *conn)
 {
 	struct offrx_mem_link_stats *ls = mem_conn(conn);
 	ls->ack_flushes++;
 	ls->acks++;
 	ls->last_ack_seq = conn->rc.rcv_nxt;
+	ls->last_wnd = advertise(conn);
 }
 
 static void mem_conn_free(struct offrx_conn *conn)
@@ -90,6 +100,7 @@ int offrx_mem_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_con
 		free(ls);
 		return to_status(err);
 	}
+	ls->last_wnd = advertise(*out); /* the SYN-ACK's window */
 	return OFFRX_SUCCESS;
 }
 
@@ -103,8 +114,7 @@ uint64_t offrx_mem_deliver(struct offrx_conn *conn, const void *data, uint64_t l
 	if (ls) {
 		ls->acks++;
 		ls->last_ack_seq = conn->rc.rcv_nxt;
-		uint64_t w = rxq_space(&conn->rc);
-		ls->last_wnd = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+		ls->last_wnd = advertise(conn);
 	}
 	rxq_run_deferred(&eng->q);
 	return stored;

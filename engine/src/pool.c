@@ -52,20 +52,39 @@ void pool_fini(struct rxq_pool *p)
 	memset(p, 0, sizeof(*p));
 }
 
-struct rxq_chunk *pool_chunk_get(struct rxq_pool *p)
+struct rxq_chunk *pool_chunk_get(struct rxq_pool *p, bool reserved)
 {
 	pthread_mutex_lock(&p->lock);
-	struct rxq_chunk *c = p->free;
+	struct rxq_chunk *c = reserved || p->nfree > p->nresv ? p->free : NULL;
 	if (c) {
+		if (reserved)
+			__atomic_store_n(&p->nresv, p->nresv - 1, __ATOMIC_RELAXED);
 		p->free = c->next;
 		__atomic_store_n(&p->nfree, p->nfree - 1, __ATOMIC_RELAXED);
 		c->next = NULL;
 		c->off = c->len = c->fill = 0;
 		c->refs = 1;
-		c->sealed = false;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return c;
+}
+
+uint32_t pool_reserve(struct rxq_pool *p, uint32_t n)
+{
+	pthread_mutex_lock(&p->lock);
+	uint32_t avail = p->nfree - p->nresv;
+	if (n > avail)
+		n = avail;
+	__atomic_store_n(&p->nresv, p->nresv + n, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+void pool_unreserve(struct rxq_pool *p, uint32_t n)
+{
+	pthread_mutex_lock(&p->lock);
+	__atomic_store_n(&p->nresv, p->nresv - n, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&p->lock);
 }
 
 static void chunk_put_locked(struct rxq_pool *p, struct rxq_chunk *c)
@@ -94,7 +113,6 @@ static void desc_lend(struct rxq_pool *p, struct rxq_desc *d, struct rxq_chunk *
 	d->chunk = c;
 	d->state = DESC_OUT;
 	c->refs++;
-	c->sealed = true;
 }
 
 struct rxq_desc *pool_desc_get(struct rxq_pool *p, struct rxq_chunk *c, uint32_t off, uint32_t len)
@@ -149,5 +167,7 @@ struct rxq_desc *pool_desc_from_pub(struct rxq_pool *p, const struct offrx_ind_b
 
 uint64_t pool_free_bytes(struct rxq_pool *p)
 {
-	return (uint64_t)__atomic_load_n(&p->nfree, __ATOMIC_RELAXED) * p->chunk_size;
+	uint32_t f = __atomic_load_n(&p->nfree, __ATOMIC_RELAXED);
+	uint32_t r = __atomic_load_n(&p->nresv, __ATOMIC_RELAXED);
+	return f > r ? (uint64_t)(f - r) * p->chunk_size : 0;
 }

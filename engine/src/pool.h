@@ -15,15 +15,22 @@ struct rxq_chunk {
 	uint32_t off, len; /* the engine's unconsumed bytes are data[off, off + len) */
 	uint32_t fill;	   /* bytes written so far; appends go at data[fill] */
 	uint16_t refs;	   /* 1 while on a held list, plus one per lent descriptor */
-	bool sealed;	   /* lent at least once: no more appends */
 };
 
-enum { DESC_FREE = 0, DESC_OUT = 0x44455343 /* "DESC" */ };
+enum {
+	DESC_FREE = 0,
+	DESC_OUT = 0x44455343,	   /* "DESC": the application's until it returns it */
+	DESC_OFFERED = 0x4f464652, /* "OFFR": on offer in an indication not yet answered: not
+				    * the application's, so it cannot be returned (R22) */
+};
 
 struct rxq_desc {
 	struct offrx_ind_buf pub; /* first: the application sees only this */
 	struct rxq_chunk *chunk;
 	void *conn; /* owning rxq_conn while it lives, for its indicated_out count */
+	/* The next descriptor of the same offer or hand-back: the engine's own link, since the
+	 * application may relink pub.next of buffers it holds. */
+	struct rxq_desc *lent_next;
 	uint64_t conn_id;
 	uint32_t state;
 };
@@ -34,6 +41,9 @@ struct rxq_pool {
 	struct rxq_chunk *chunks;
 	struct rxq_chunk *free;
 	uint32_t nchunks, nfree, chunk_size;
+	/* Free chunks promised to connections whose advertised window counts on them (R24):
+	 * only the rest (nfree - nresv) may be taken without a reservation. */
+	uint32_t nresv;
 	/* descs[0, ngeneral) serve indications; descs[ngeneral + i] is chunk i's own, used only
 	 * to hand held data back with a disconnect or upload, which therefore never fails: a
 	 * chunk leaves every held list when handed back, so it has at most one such view out. */
@@ -45,7 +55,12 @@ struct rxq_pool {
 
 int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size);
 void pool_fini(struct rxq_pool *p);
-struct rxq_chunk *pool_chunk_get(struct rxq_pool *p);
+/* A free chunk: one of the caller's reserved ones (reserved: the caller drops one of its
+ * reservations) or one nobody reserved; NULL if there is none. */
+struct rxq_chunk *pool_chunk_get(struct rxq_pool *p, bool reserved);
+/* Reserve up to n free chunks nobody else reserved; returns how many it got. */
+uint32_t pool_reserve(struct rxq_pool *p, uint32_t n);
+void pool_unreserve(struct rxq_pool *p, uint32_t n);
 /* Drop one reference; the chunk goes back to the free list at zero. */
 void pool_chunk_put(struct rxq_pool *p, struct rxq_chunk *c);
 /* Lend a view of c[off, off + len) as a descriptor (takes a chunk reference). */
@@ -57,6 +72,7 @@ struct rxq_desc *pool_desc_get_reserved(struct rxq_pool *p, struct rxq_chunk *c,
 void pool_desc_put(struct rxq_pool *p, struct rxq_desc *d);
 /* The descriptor behind an application pointer, or NULL if it is not one of ours that is out. */
 struct rxq_desc *pool_desc_from_pub(struct rxq_pool *p, const struct offrx_ind_buf *b);
+/* Bytes in free chunks nobody reserved. */
 uint64_t pool_free_bytes(struct rxq_pool *p);
 
 #endif

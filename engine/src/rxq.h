@@ -63,7 +63,9 @@ struct rxq {
 enum rxq_conn_state {
 	RXQ_OPEN = 0,
 	RXQ_DISCONNECTED, /* FIN or RST seen and indicated: posts get INVALID_STATE */
-	RXQ_UPLOADED,
+	RXQ_UPLOADED,	  /* upload done and indicated: posts get INVALID_STATE */
+	RXQ_ENDING,	  /* FIN, RST or upload seen, its event not yet handed up: posts
+			   * complete after the event, as the queue did (end_status) */
 };
 
 struct rxq_conn {
@@ -83,10 +85,21 @@ struct rxq_conn {
 
 	/* Requests completed and not yet handed up, in order, linked through next (R14). */
 	struct offrx_recv_req *done_head, *done_tail;
+	/* RXQ_ENDING: requests posted before the event was handed up; they join the done list
+	 * once it is (R25: INVALID_STATE only for posts after the indication). */
+	struct offrx_recv_req *late_head, *late_tail;
+	enum rxq_conn_state end_state; /* what RXQ_ENDING becomes when the event is handed up */
+	int32_t end_status;
+	uint16_t end_reason;
 
 	/* Data held in engine buffers: arrived with nothing posted, or refused (R20, R21). */
 	struct rxq_chunk *held_head, *held_tail;
 	uint64_t held_bytes;
+	/* R24: the right edge of the window the link promised the peer (rxq_promise), and the
+	 * free pool chunks reserved so that no other connection can take what it promised. */
+	uint32_t promise_edge;
+	bool promised;
+	uint32_t resv;
 
 	/* The push timer: one per connection. deadline 0 means not running. */
 	struct tw_entry timer;
@@ -112,8 +125,9 @@ void rxq_fini(struct rxq *q);
 uint64_t rxq_now(const struct rxq *q);
 
 void rxq_conn_init(struct rxq *q, struct rxq_conn *c, uint64_t id, uint32_t irs);
-/* Tear down: abort what is queued (REQUEST_ABORTED), hand up, drop held data and the timer.
- * Engine thread only. */
+/* Tear down: a connection still open is reset first (rxq_disconnect with rst: requests
+ * complete REQUEST_ABORTED, held data goes to the application with the event), then the
+ * timer stops (with its cancel event) and the reservations go back. Engine thread only. */
 void rxq_conn_fini(struct rxq_conn *c);
 
 /* Validate and queue a list of requests (R01..R08). Never completes anything inside the call:
@@ -125,8 +139,14 @@ int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs);
  * returning. */
 uint64_t rxq_deliver(struct rxq_conn *c, const uint8_t *data, uint64_t len, bool psh);
 
-/* Bytes the connection can store right now (R24). */
+/* Bytes the connection can store right now (R24): room in posted requests, plus engine
+ * buffers within its budget that no other connection was promised. */
 uint64_t rxq_space(const struct rxq_conn *c);
+/* The link advertised a window up to sequence edge (receive-next + window): reserve engine
+ * buffers for what posted requests do not cover, so another connection cannot take them and
+ * data inside the window is stored (R24). Windows never shrink: an edge left of an earlier one
+ * changes nothing. Returns the window promised now (edge - receive-next). */
+uint32_t rxq_promise(struct rxq_conn *c, uint32_t edge);
 
 /* Run due push timers (R10). Engine thread. */
 void rxq_advance(struct rxq *q);

@@ -251,6 +251,8 @@ static void note_edge(struct tcp_conn *c, uint32_t edge)
 	c->last_edge = edge;
 	if (seq_gt(edge, c->adv_edge))
 		c->adv_edge = edge;
+	if (c->oc) /* the core keeps engine buffers for what we promised (R24) */
+		rxq_promise(&c->oc->rc, c->adv_edge);
 }
 
 /* The MSS we offer: cfg.mss is the link MTU less 40 (IPv4 and TCP headers); an IPv6 header is
@@ -448,6 +450,9 @@ static bool establish(struct tcp_conn *c)
 	}
 	c->oc = oc;
 	c->state = TCP_ESTABLISHED;
+	/* The SYN-ACK's window was promised before the core had the connection (R24); both
+	 * count receive-next from irs + 1, so the edge is the same. */
+	rxq_promise(&oc->rc, c->adv_edge);
 	rx->nhalfopen--;
 	rx->st.conns_opened++;
 	return true;

@@ -30,6 +30,7 @@ struct dconn {
 	uint8_t *mem;
 	EVP_MD_CTX *sha;
 	uint64_t bytes;
+	bool ended; /* the disconnect (or upload) was indicated: no more posts */
 	uint64_t first_fill_ns[DEMO_FILL_RING]; /* by request id */
 	char local[80], remote[80];
 };
@@ -172,7 +173,10 @@ static void on_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, vo
 
 		reqs = r->next;
 		take(c, c->mem + (size_t)i * c->cfg->buf_size, r->bytes_placed);
-		if (r->status == OFFRX_SUCCESS)
+		/* A request reposted in the FIN's completions comes back after the disconnect
+		 * event (SUCCESS, empty): once that is seen, posting again would only earn
+		 * INVALID_STATE (R25). */
+		if (r->status == OFFRX_SUCCESS && !c->ended)
 			post(c, i);
 	}
 }
@@ -221,8 +225,10 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 			take(c, b->data, b->len);
 		keep_to_return(c->t, ev->held);
 	}
-	if (ev->type != OFFRX_EV_CLOSED)
+	if (ev->type != OFFRX_EV_CLOSED) {
+		c->ended = true;
 		return;
+	}
 
 	struct demo *d = c->d;
 	struct demo_result *r = calloc(1, sizeof(*r));

@@ -793,11 +793,18 @@ static void test_R23_destroy_refused_while_buffers_are_out(void **state)
 	uint32_t out = 0;
 	assert_int_equal(offrx_engine_destroy(s->eng, &out), OFFRX_INVALID_STATE);
 	assert_int_equal(out, n);
-	/* Nothing was released: the engine and the connection still work. */
+	/* The connection was reset first (nothing held, so the event carries nothing); nothing
+	 * was released: the connection still answers, a post completes INVALID_STATE. */
+	assert_int_equal(c->events[OFFRX_EV_DISCONNECT], 1);
+	assert_int_equal(c->last_ev.reason, OFFRX_CLOSE_RST);
+	assert_int_equal(c->last_ev.held_bytes, 0);
 	struct offrx_recv_req *r = post_nopush(c, 100);
-	assert_int_equal(deliver(c, 100, 0), 100);
-	assert_done(s, r, OFFRX_SUCCESS, 100, OFFRX_CR_FILLED);
+	assert_int_equal(deliver(c, 100, 0), 0);
+	advance_ms(s, 0);
+	assert_done(s, r, OFFRX_INVALID_STATE, 0, OFFRX_CR_INVALID_STATE);
 	assert_int_equal(conn_stats(c).indicated_out, n);
+	assert_int_equal(offrx_engine_destroy(s->eng, &out), OFFRX_INVALID_STATE);
+	assert_int_equal(out, n);
 	assert_int_equal(sc_return_all(c), OFFRX_SUCCESS);
 	assert_int_equal(engine_indicated_out(s), 0);
 	sc_check_stream(c);

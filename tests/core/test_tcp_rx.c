@@ -99,6 +99,9 @@ static void on_event(struct offrx_conn *c, const struct offrx_conn_event *ev, vo
 	(void)ctx;
 	if (ev->type == OFFRX_EV_DISCONNECT)
 		events_disc++;
+	/* Held data handed back with the event is ours: give the buffers back at once. */
+	if (ev->held)
+		assert_int_equal(offrx_return_indicated(eng, ev->held), OFFRX_SUCCESS);
 	if (ev->type == OFFRX_EV_CLOSED) {
 		events_closed++;
 		if (last_conn == c)

@@ -65,6 +65,11 @@ struct sc_conn {
 	bool closed;
 	/* Hook run inside this connection's completion callback (e.g. to post from it). */
 	void (*on_complete)(struct sc_conn *c, struct offrx_recv_req *reqs);
+	/* Hooks run inside the indicate callback before it answers (as ind_mode says), and at
+	 * the end of the event callback (after the held data was taken). */
+	void (*on_indicate)(struct sc_conn *c, struct offrx_ind_buf *bufs);
+	void (*on_event)(struct sc_conn *c, const struct offrx_conn_event *ev);
+	void *user; /* for the hooks */
 };
 
 struct sc {
@@ -94,7 +99,9 @@ static inline uint8_t sc_pattern(uint64_t conn_id, uint64_t off)
 
 /* Engine with the given options (NULL: defaults); the harness adds callbacks and observer. */
 struct sc *sc_new(const struct offrx_engine_opts *opts);
-void sc_free(struct sc *s); /* returns held buffers, destroys the engine, frees requests */
+/* Returns held buffers, destroys the engine (returning what its resets handed back, and
+ * asserting it is then freed), frees requests. */
+void sc_free(struct sc *s);
 struct sc_conn *sc_open(struct sc *s);
 
 /* Requests: allocated and owned by the harness, freed by sc_free. */

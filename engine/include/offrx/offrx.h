@@ -120,7 +120,8 @@ struct offrx_conn_event {
 	enum offrx_conn_event_type type;
 	enum offrx_close_reason reason;
 	uint32_t rcv_nxt;	 /* TCP receive-next (the sequence after the last byte stored) */
-	uint32_t rcv_wnd;	 /* receive window at that moment, in bytes */
+	uint32_t rcv_wnd;	 /* the window last advertised to the peer, in bytes (what it may
+				  * still send past rcv_nxt) */
 	uint64_t bytes_received; /* bytes of the stream stored by the engine, in all */
 	uint64_t held_bytes;	 /* bytes in `held`, in order, starting at rcv_nxt - held_bytes */
 	struct offrx_ind_buf *held; /* app-owned until returned with offrx_return_indicated() */
@@ -310,8 +311,11 @@ uint32_t offrx_engine_drops(const struct offrx_engine *eng, const char **names, 
 
 /* Post a list of receive requests (linked through next) on a connection (R02).
  * Always returns OFFRX_PENDING for a valid post: every request comes back exactly once through
- * recv_complete, never inside this call (R01, R17). After a disconnect was indicated, the
- * requests complete with OFFRX_INVALID_STATE (R25). Returns OFFRX_INVALID_PARAMETER and
+ * recv_complete, never inside this call (R01, R17). After a disconnect was indicated (its
+ * conn_event callback started), the requests complete with OFFRX_INVALID_STATE (R25); posted
+ * between the FIN or RST and that callback (in the completion of the queue, say), they are
+ * still outstanding at the indication and complete like the queue did (SUCCESS after a FIN,
+ * REQUEST_ABORTED after a RST), right after the event. Returns OFFRX_INVALID_PARAMETER and
  * queues nothing when the connection or any request is invalid (NULL, already queued, chain
  * shorter than data_offset + data_len, prefill larger than the buffer, length overflow).
  * May be called from any thread and from inside a completion callback (R19). */
@@ -320,14 +324,18 @@ int offrx_post_recv(struct offrx_conn *conn, struct offrx_recv_req *reqs);
 /* Return engine buffers the application got from indications, uploads or disconnects (R22).
  * One call may carry buffers of several indications and connections. Returns OFFRX_SUCCESS,
  * or OFFRX_INVALID_PARAMETER (nothing returned) if any buffer is not one the application
- * holds. Engine thread only. An indication that waited because every buffer view was lent
- * out resumes on the engine's next run. */
+ * holds: a buffer on offer inside the recv_indicate callback that offers it is not yet the
+ * application's (it is once the callback accepts it). Engine thread only. An indication that
+ * waited because every buffer view was lent out resumes on the engine's next run. */
 int offrx_return_indicated(struct offrx_engine *eng, struct offrx_ind_buf *bufs);
 
 /* Upload a connection: stop its push timer, flush a delayed ACK, complete outstanding
  * requests with OFFRX_UPLOAD_IN_PROGRESS (with the bytes they hold), and hand back the held
- * data with the receive state in an OFFRX_EV_UPLOAD_DONE event (R26). The connection takes no
- * more data; later posts complete with OFFRX_INVALID_STATE. Engine thread only. */
+ * data with the receive state (receive-next and the window last advertised to the peer) in an
+ * OFFRX_EV_UPLOAD_DONE event (R26). The connection takes no more data. Requests posted while
+ * the upload is in progress (until the UPLOAD_DONE callback starts) complete with
+ * OFFRX_UPLOAD_IN_PROGRESS after the older ones; requests posted after that complete with
+ * OFFRX_INVALID_STATE. Engine thread only. */
 int offrx_conn_upload(struct offrx_conn *conn);
 
 /* Attach the application's context to a connection; it is passed to every callback. */
@@ -383,10 +391,13 @@ struct offrx_engine_stats {
 };
 int offrx_engine_stats(const struct offrx_engine *eng, struct offrx_engine_stats *out);
 
-/* Free the engine. Refused with OFFRX_INVALID_STATE, nothing released, while indicated buffers
- * are still out (R23): return them and call again; *out_indicated (if not NULL) says how many.
- * Also refused from inside a callback. Open connections are aborted first (their requests
- * complete with REQUEST_ABORTED). */
+/* Free the engine. First every open connection is reset, as by a RST (the engine on the wire
+ * sends one): its requests complete with REQUEST_ABORTED and the data the engine held for it
+ * reaches the application in an OFFRX_EV_DISCONNECT event (reason OFFRX_CLOSE_RST), so nothing
+ * stored, and so acknowledged, is dropped. Then, while any engine buffer is still out
+ * (indicated or handed back, those of this call included) the engine releases nothing and
+ * returns OFFRX_INVALID_STATE (R23); *out_indicated (if not NULL) says how many: return them
+ * and call again. Refused (INVALID_STATE, nothing touched) from inside a callback. */
 int offrx_engine_destroy(struct offrx_engine *eng, uint32_t *out_indicated);
 
 #ifdef __cplusplus

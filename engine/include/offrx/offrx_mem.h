@@ -46,7 +46,9 @@ uint64_t offrx_mem_now(const struct offrx_engine *eng);
 void offrx_mem_set_time(struct offrx_engine *eng, uint64_t now_ns);
 
 /* Counters of what the link would have done on a wire: ACKs it sent (with the last
- * acknowledged sequence and window) and delayed ACKs flushed by uploads. */
+ * acknowledged sequence and window) and delayed ACKs flushed by uploads. The window is the
+ * engine's space when the ACK went out, but, as TCP asks, never ending left of an edge
+ * already advertised; the engine keeps room for all of it (R24). */
 struct offrx_mem_link_stats {
 	uint64_t acks;
 	uint32_t last_ack_seq;
