@@ -439,7 +439,9 @@ static void on_fill(struct oex_writer *w, struct vconn *c, const struct otr_even
 				     c->last_op == OTR_UNKNOWN || c->in_ind;
 	}
 	if (c->disconnected)
-		violation(w, c, ev, "R25", ev->req, "%u bytes placed after the disconnect", bytes);
+		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", ev->req,
+			  "%u bytes placed after the %s", bytes,
+			  c->disc_reason == CL_UPLOAD ? "upload" : "disconnect");
 	/* R03, R20, R21: the application gets the stream in order, each byte once. */
 	if (c->pos_known && ev->u.fill.seq != c->pos && checking(c)) {
 		if (c->kept)

@@ -96,6 +96,11 @@ check "... and lttng-relayd (${rp:-?})" \
 check "... no daemon of its own is left (consumer daemons included)" \
 	test -z "$(new_pids lttng-sessiond "$OUTSIDE_SESSIOND")$(new_pids lttng-relayd "$OUTSIDE_RELAYD")$(new_pids lttng-consumerd "$OUTSIDE_CONSUMERD")"
 check "... its trace is where it said" test -d "$(sed -n 's/^trace: *//p' "$WORK/s.out")"
+if [[ -x "$EXPORT" ]]; then
+	vrc=0
+	"$EXPORT" --verify "$(sed -n 's/^trace: *//p' "$WORK/s.out")" >"$WORK/verify.txt" 2>&1 || vrc=$?
+	check "... and passes offrx-export --verify ($vrc)" test "$vrc" -eq 0
+fi
 check "no namespace $PREFIX-* left" test ! -e "/run/netns/$PREFIX-eng" -a ! -e "/run/netns/$PREFIX-peer"
 [[ $FAILED -eq 0 ]] || sed 's/^/  | /' "$WORK/s.err"
 finish

@@ -61,6 +61,10 @@ check "the trace exists ($trace)" test -d "$trace"
 if [[ -x "$EXPORT" ]]; then
 	check "... with its summary and chrome JSON beside it" \
 		test -s "$trace.summary.json" -a -s "$trace.chrome.json"
+	vrc=0
+	"$EXPORT" --verify --vpid "${pid:-0}" "$trace" >"$WORK/verify.txt" 2>&1 || vrc=$?
+	check "the trace passes offrx-export --verify ($vrc)" test "$vrc" -eq 0
+	[[ $vrc -eq 0 ]] || grep -m5 '^violation\|^verdict' "$WORK/verify.txt" | sed 's/^/    /'
 fi
 [[ $FAILED -eq 0 ]] || sed 's/^/  | /' "$WORK/final.txt" | grep -v '^  | $' | head -30
 leftovers_ok "teardown after q" "$PREFIX" "${pid:-0}" "$prog" "$peers"

@@ -90,6 +90,9 @@ if [[ -x "$EXPORT" ]]; then
 		rc=0
 		"$EXPORT" --format summary "$t" >"$WORK/$h.summary.json" 2>"$WORK/$h.exp.err" || rc=$?
 		check "offrx-export host $h's trace: status 0 ($rc)" test "$rc" -eq 0
+		rc=0
+		"$EXPORT" --verify --vpid "$p" "$t" >"$WORK/$h.verify.txt" 2>&1 || rc=$?
+		check "... and it passes offrx-export --verify ($rc)" test "$rc" -eq 0
 		check "... its connections, all of engine $p on port $port" \
 			test "$(rj "$WORK/$h.summary.json" "len(d['connections']) >= 2 and all(c['vpid'] == $p and c['local'].endswith(':$port') for c in d['connections'])")" = True
 		if [[ $FAILED -gt 0 ]]; then

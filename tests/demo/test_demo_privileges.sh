@@ -52,6 +52,11 @@ wait "$pid" || rc=$?
 check "offrx-demo exits 0 ($rc): every connection byte-exact" test "$rc" -eq 0
 [[ $rc -eq 0 ]] || sed 's/^/  | /' "$WORK/err.txt" "$WORK/out.txt" | tail -30
 check "it said what the engine thread dropped" grep -q 'engine info: capabilities dropped: ' "$WORK/err.txt"
+if [[ -x "$EXPORT" ]]; then
+	vrc=0
+	"$EXPORT" --verify --vpid "$pid" "$WORK/trace" >"$WORK/verify.txt" 2>&1 || vrc=$?
+	check "its trace passes offrx-export --verify ($vrc)" test "$vrc" -eq 0
+fi
 check "no namespace $PREFIX-eng or $PREFIX-peer left" \
 	test ! -e "/run/netns/$PREFIX-eng" -a ! -e "/run/netns/$PREFIX-peer"
 check "its XDP program (id ${prog:-none}) was attached, and is now on no interface" \

@@ -301,6 +301,7 @@ static int run_one(uint64_t seed)
 	struct offrx_engine_opts o = { .sz = sizeof(o) };
 	int rc;
 
+	alarm(20); /* a core that hangs (a seeded fault) ends the scenario, not the run */
 	rng = seed * 0x9E3779B97F4A7C15ull + 0x1234567;
 	if (!rng)
 		rng = 1;
@@ -383,7 +384,8 @@ static int run_one(uint64_t seed)
 				else
 					offrx_conn_upload(g->conn);
 				if (chance(50))
-					post_some(g, NULL); /* after the disconnect: INVALID_STATE */
+					post_some(g,
+						  NULL); /* after the disconnect: INVALID_STATE */
 			}
 		} else {
 			advance_to(offrx_mem_now(W.eng) + W.push_ns + below(1000000));
@@ -396,8 +398,8 @@ static int run_one(uint64_t seed)
 		struct offrx_conn_stats st;
 		/* Held data goes back to the application with a FIN (R25); a connection with
 		 * nothing held may also be torn down open (its requests abort). */
-		if (!g->down && (offrx_conn_stats(g->conn, &st) != OFFRX_SUCCESS ||
-				 st.held_bytes || chance(50))) {
+		if (!g->down && (offrx_conn_stats(g->conn, &st) != OFFRX_SUCCESS || st.held_bytes ||
+				 chance(50))) {
 			offrx_mem_fin(g->conn);
 			g->down = true;
 		}
@@ -449,6 +451,13 @@ int main(int argc, char **argv)
 		return run_one(seed);
 	/* One child per scenario: its vpid names the scenario in the trace. */
 	uint64_t failed = 0;
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		perror("gen_scenarios: readlink /proc/self/exe");
+		return 1;
+	}
+	self[n] = 0;
 	for (uint64_t k = 0; k < count; k++) {
 		char arg[32];
 		snprintf(arg, sizeof(arg), "%" PRIu64, seed + k);
@@ -459,7 +468,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (pid == 0) {
-			execl("/proc/self/exe", argv[0], "--one", arg, (char *)NULL);
+			/* By its own path, not /proc/self/exe: the process name (the trace's
+			 * procname, which run_scenarios.sh filters on) comes from it. */
+			execl(self, argv[0], "--one", arg, (char *)NULL);
 			_exit(127);
 		}
 		printf("scenario seed %s vpid %d\n", arg, (int)pid);

@@ -48,7 +48,9 @@ one_batch() {
 	lttng create "$SESSION" --output="$WORK/trace-$tag" >/dev/null
 	lttng enable-channel -u -s "$SESSION" --buffers-uid --subbuf-size=4M --num-subbuf=16 \
 		offrx >/dev/null
-	lttng enable-event -u -s "$SESSION" -c offrx 'offrx:*' >/dev/null
+	# Per-UID buffers record every offrx engine of the user: keep only the scenarios.
+	lttng enable-event -u -s "$SESSION" -c offrx 'offrx:*' \
+		--filter '$ctx.procname == "gen_scenarios*"' >/dev/null
 	lttng add-context -u -s "$SESSION" -c offrx -t vpid -t procname >/dev/null
 	lttng start "$SESSION" >/dev/null
 	if [[ -n $MUTANT ]]; then
@@ -96,7 +98,8 @@ while [[ $done_n -lt $COUNT ]]; do
 		sed 's/^/    /' "$rep" "$WORK/verify-$first.err" | head -40
 		# name the seeds of the processes with violations
 		for vpid in $(sed -n 's/^violation [A-Z0-9]* conn \([0-9]*\):.*/\1/p' "$rep" | sort -u | head -5); do
-			grep " vpid $vpid\$" "$WORK/gen-$first.txt" | sed 's/^/    replay: gen_scenarios --one /; s/ vpid .*//; s/scenario seed //'
+			grep " vpid $vpid\$" "$WORK/gen-$first.txt" |
+				sed 's/^scenario seed /    replay: gen_scenarios --one /; s/ vpid .*//' || true
 		done
 		bad=$((bad + 1))
 	fi

@@ -477,6 +477,28 @@ def m_r26_timer(ev):
     return ev[:i - 1] + ev[i:]
 
 
+def m_r25_handback(ev):
+    i = find(ev, lambda i, e: e["event"] == "handback" and e["reason"] != "upload" and
+             e["bytes"] > 0)
+    if i is None:
+        return None
+    ev[i]["bytes"] -= 1
+    return ev
+
+
+def m_r26_fill_after(ev):
+    i = find(ev, lambda i, e: e["event"] == "disconnect" and e["reason"] == "upload")
+    if i is None:
+        return None
+    f = prev_of(ev, i, is_("fill"))
+    if f is None:
+        return None
+    x = dict(ev[f])
+    x["ts_ns"] = ev[i]["ts_ns"]
+    x["seq"] = (x["seq"] + x["bytes"]) % (1 << 32)
+    return ev[:i + 1] + [x] + ev[i + 1:]
+
+
 def m_r26_handback(ev):
     i = find(ev, lambda i, e: e["event"] == "handback" and e["reason"] == "upload" and
              e["bytes"] > 0)
