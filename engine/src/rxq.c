@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mutant.h"
+#include "seq.h"
 #include "trace.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
@@ -168,8 +169,9 @@ static struct offrx_recv_req *queue_pop(struct rxq_conn *c)
 	return r;
 }
 
-/* Write the completion fields (R15, R16) and append to the done list in order (R14). */
-static void req_finish(struct rxq_conn *c, struct offrx_recv_req *r, int status, uint16_t reason)
+/* Write the completion fields (R15, R16) and append to a list in order (R14). */
+static void req_finish_to(struct offrx_recv_req **head, struct offrx_recv_req **tail,
+			  struct offrx_recv_req *r, int status, uint16_t reason)
 {
 	struct rxq_req_priv *p = priv(r);
 	p->state = REQ_DONE;
@@ -180,11 +182,16 @@ static void req_finish(struct rxq_conn *c, struct offrx_recv_req *r, int status,
 	r->data_offset += p->placed;
 	r->data_len -= p->placed;
 	r->next = NULL;
-	if (c->done_tail)
-		c->done_tail->next = r;
+	if (*tail)
+		(*tail)->next = r;
 	else
-		c->done_head = r;
-	c->done_tail = r;
+		*head = r;
+	*tail = r;
+}
+
+static void req_finish(struct rxq_conn *c, struct offrx_recv_req *r, int status, uint16_t reason)
+{
+	req_finish_to(&c->done_head, &c->done_tail, r, status, reason);
 }
 
 /* R09: filled requests complete at once, but only from the head, so order holds (R14). */
@@ -279,6 +286,16 @@ static uint64_t place(struct rxq_conn *c, const uint8_t *src, uint64_t len, uint
 
 /* --- engine buffers (R05, R20, R21) ------------------------------------------------------ */
 
+/* Room left in the held tail chunk, where the next held bytes go. Appending to a chunk an
+ * indication lent is safe (the views end where the data did), so no room is lost to one. */
+static uint32_t tail_room(const struct rxq_conn *c)
+{
+	const struct rxq_chunk *t = c->held_tail;
+	return t ? c->q->pool.chunk_size - t->fill : 0;
+}
+
+/* Engine-buffer bytes this connection may fill: within its budget, in its tail chunk, its
+ * reserved chunks and the chunks no connection reserved (R24). */
 static uint64_t hold_room(const struct rxq_conn *c)
 {
 	const struct rxq *q = c->q;
@@ -286,11 +303,51 @@ static uint64_t hold_room(const struct rxq_conn *c)
 	if (c->held_bytes >= budget)
 		return 0;
 	budget -= c->held_bytes;
-	uint64_t avail = pool_free_bytes((struct rxq_pool *)&q->pool);
-	const struct rxq_chunk *t = c->held_tail;
-	if (t && !t->sealed)
-		avail += q->pool.chunk_size - t->fill;
+	uint64_t avail = pool_free_bytes((struct rxq_pool *)&q->pool) +
+			 (uint64_t)c->resv * q->pool.chunk_size + tail_room(c);
 	return MIN(budget, avail);
+}
+
+/* R24: keep as many chunks reserved as the promised window needs beyond the room in posted
+ * requests and in the tail chunk; give back the rest. A connection no longer open needs none.
+ * What cannot be reserved leaves the promise short, which happens only when a tail chunk the
+ * promise counted on left the connection (an indication consumed all of it) while the
+ * application holds every other chunk: data inside the window may then be refused (never
+ * acknowledged, so never lost; the wire counts it as no_room). */
+static void resv_settle(struct rxq_conn *c)
+{
+	struct rxq_pool *pool = &c->q->pool;
+	uint64_t need = 0;
+	if (c->state == RXQ_OPEN && c->promised && seq_gt(c->promise_edge, c->rcv_nxt)) {
+		uint64_t owed = c->promise_edge - c->rcv_nxt;
+		uint64_t budget = c->q->cfg.hold_bytes_per_conn;
+		uint64_t hold = owed > c->posted_free ? owed - c->posted_free : 0;
+		hold = MIN(hold, budget > c->held_bytes ? budget - c->held_bytes : 0);
+		uint32_t tail = tail_room(c);
+		if (hold > tail)
+			need = (hold - tail + pool->chunk_size - 1) / pool->chunk_size;
+	}
+	if (need > c->resv) {
+		c->resv += pool_reserve(pool, (uint32_t)(need - c->resv));
+	} else if (need < c->resv) {
+		pool_unreserve(pool, c->resv - (uint32_t)need);
+		c->resv = (uint32_t)need;
+	}
+}
+
+static uint32_t adv_window(const struct rxq_conn *c);
+
+uint32_t rxq_promise(struct rxq_conn *c, uint32_t edge)
+{
+	pthread_mutex_lock(&c->lock);
+	if (!c->promised || seq_gt(edge, c->promise_edge)) {
+		c->promise_edge = edge;
+		c->promised = true;
+	}
+	resv_settle(c);
+	uint32_t wnd = adv_window(c);
+	pthread_mutex_unlock(&c->lock);
+	return wnd;
 }
 
 static uint64_t hold_append(struct rxq_conn *c, const uint8_t *src, uint64_t n)
@@ -300,10 +357,13 @@ static uint64_t hold_append(struct rxq_conn *c, const uint8_t *src, uint64_t n)
 	uint64_t done = 0;
 	while (done < n) {
 		struct rxq_chunk *t = c->held_tail;
-		if (!t || t->sealed || t->fill == pool->chunk_size) {
-			t = pool_chunk_get(pool);
+		if (!t || t->fill == pool->chunk_size) {
+			/* A chunk this connection reserved first, else one nobody did (R24). */
+			t = pool_chunk_get(pool, c->resv > 0);
 			if (!t)
 				break;
+			if (c->resv)
+				c->resv--;
 			if (c->held_tail)
 				c->held_tail->next = t;
 			else
@@ -541,9 +601,18 @@ int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
 		next = r->next;
 		req_enqueue_init(c, r, now);
 		c->st.posted++;
+		if (c->state == RXQ_ENDING && !OFFRX_MUTANT(17)) {
+			emit_post(c, r, now);
+			/* Posted after the engine saw the FIN, RST or upload, before it told the
+			 * application: outstanding at the indication, so it completes as the queue
+			 * did (R25, R26), right after the event (never ahead of older requests). */
+			req_finish_to(&c->late_head, &c->late_tail, r, c->end_status,
+				      c->end_reason);
+			continue;
+		}
 		if (c->state != RXQ_OPEN && !OFFRX_MUTANT(17)) {
 			emit_post(c, r, now);
-			/* R25: posted after the disconnect was indicated (or after an upload). */
+			/* R25: posted after the disconnect (or the upload) was indicated. */
 			req_finish(c, r, OFFRX_INVALID_STATE, OFFRX_CR_INVALID_STATE);
 			continue;
 		}
@@ -571,6 +640,7 @@ int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
 		complete_filled(c);
 		if (c->push_loaded == 0)
 			timer_cancel(c, now);
+		resv_settle(c); /* room in requests now backs part of the promise */
 	}
 	bool work = c->done_head || c->held_bytes;
 	pthread_mutex_unlock(&c->lock);
@@ -638,6 +708,7 @@ uint64_t rxq_deliver(struct rxq_conn *c, const uint8_t *data, uint64_t len, bool
 		complete_pushed(c, OFFRX_CR_PSH);
 	if (stored)
 		timer_settle(c, now, was_running);
+	resv_settle(c);
 	bool work = c->done_head || c->held_bytes;
 	pthread_mutex_unlock(&c->lock);
 	if (work)
@@ -661,6 +732,7 @@ void rxq_advance(struct rxq *q)
 			tw_insert(&q->tw, e, c->deadline); /* restarted since it was filed */
 		} else if (c->deadline) {
 			timer_expire(c, now);
+			resv_settle(c); /* completed requests no longer back the promise */
 			defer(c);
 		}
 		pthread_mutex_unlock(&c->lock);
@@ -739,48 +811,57 @@ static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch
 	}
 }
 
-/* Lend the held data as descriptors, in order. For an indication, NULL if the descriptor pool
- * is dry (the data waits for a return); a hand-back uses each chunk's reserved descriptor and
- * cannot fail. */
-static struct offrx_ind_buf *lend_held(struct rxq_conn *c, uint32_t *n, bool handback)
+/* Lend the held data as descriptors, in order, linked through pub.next for the application
+ * and through lent_next for the engine. For an indication, NULL if the descriptor pool is dry
+ * (the data waits for a return); a hand-back uses each chunk's reserved descriptor and cannot
+ * fail. */
+static struct rxq_desc *lend_held(struct rxq_conn *c, uint32_t *n, bool handback)
 {
-	struct offrx_ind_buf *head = NULL, **tail = &head;
+	struct rxq_desc *first = NULL, *prev = NULL;
 	*n = 0;
 	for (struct rxq_chunk *h = c->held_head; h; h = h->next) {
 		struct rxq_desc *d =
 			handback ? pool_desc_get_reserved(&c->q->pool, h, h->off, h->len)
 				 : pool_desc_get(&c->q->pool, h, h->off, h->len);
 		if (!d) {
-			while (head) {
-				struct offrx_ind_buf *nx = head->next;
-				pool_desc_put(&c->q->pool, (struct rxq_desc *)head);
-				head = nx;
+			while (first) {
+				struct rxq_desc *nx = first->lent_next;
+				pool_desc_put(&c->q->pool, first);
+				first = nx;
 			}
 			*n = 0;
 			return NULL;
 		}
 		d->conn = c;
 		d->conn_id = c->id;
-		*tail = &d->pub;
-		tail = &d->pub.next;
+		d->lent_next = NULL;
+		if (prev) {
+			prev->pub.next = &d->pub;
+			prev->lent_next = d;
+		} else {
+			first = d;
+		}
+		prev = d;
 		(*n)++;
 	}
-	return head;
+	return first;
 }
 
-static void give_to_app(struct rxq_conn *c, struct offrx_ind_buf *bufs, uint32_t n)
+/* The lent descriptors become the application's (R22): it may return them from now on. */
+static void give_to_app(struct rxq_conn *c, struct rxq_desc *d, uint32_t n)
 {
 	c->indicated_out += n;
 	c->q->indicated_out += n;
-	(void)bufs;
+	for (; d; d = d->lent_next)
+		d->state = DESC_OUT;
 }
 
-static void take_back(struct rxq_conn *c, struct offrx_ind_buf *bufs)
+static void take_back(struct rxq_conn *c, struct rxq_desc *d)
 {
-	while (bufs) {
-		struct offrx_ind_buf *nx = bufs->next;
-		pool_desc_put(&c->q->pool, (struct rxq_desc *)bufs);
-		bufs = nx;
+	while (d) {
+		struct rxq_desc *nx = d->lent_next;
+		pool_desc_put(&c->q->pool, d);
+		d = nx;
 	}
 }
 
@@ -790,11 +871,16 @@ static void indicate_held(struct rxq_conn *c)
 {
 	struct rxq *q = c->q;
 	uint32_t n;
-	struct offrx_ind_buf *bufs = lend_held(c, &n, false);
-	if (!bufs) {
+	struct rxq_desc *lent = lend_held(c, &n, false);
+	if (!lent) {
 		starve(c); /* woken by the next return */
 		return;
 	}
+	/* On offer, not yet the application's: a return of one of them inside the callback is
+	 * refused (INVALID_PARAMETER) instead of freeing what the engine still lends (R22). */
+	for (struct rxq_desc *d = lent; d; d = d->lent_next)
+		d->state = DESC_OFFERED;
+	struct offrx_ind_buf *bufs = &lent->pub;
 	uint64_t total = c->held_bytes, consumed = 0;
 	uint64_t ind_id = bufs->id;
 	if (listening(q, OFFRX_E_INDICATE_CALL)) {
@@ -828,9 +914,9 @@ static void indicate_held(struct rxq_conn *c)
 		break;
 	}
 	if (res == OFFRX_NOT_ACCEPTED && !OFFRX_MUTANT(13))
-		take_back(c, bufs); /* the engine keeps the buffers and the data */
+		take_back(c, lent); /* the engine keeps the buffers and the data */
 	else
-		give_to_app(c, bufs, n); /* R22: the application's until returned */
+		give_to_app(c, lent, n); /* R22: the application's until returned */
 	hold_consume(c, OFFRX_MUTANT(12) ? total : consumed);
 	c->st.indications++;
 	c->st.bytes_indicated += total;
@@ -853,6 +939,7 @@ static void indicate_held(struct rxq_conn *c)
 		drain_held(c, now);
 		complete_filled(c);
 	}
+	resv_settle(c);
 }
 
 static void hand_up_event(struct rxq_conn *c)
@@ -861,13 +948,27 @@ static void hand_up_event(struct rxq_conn *c)
 	uint32_t n = 0;
 	/* Whatever the engine still holds goes with the event, so nothing is lost (R25, R26). */
 	ev.held_bytes = c->held_bytes;
-	ev.held = c->held_bytes ? lend_held(c, &n, true) : NULL;
-	if (ev.held) {
-		give_to_app(c, ev.held, n);
+	struct rxq_desc *lent = c->held_bytes ? lend_held(c, &n, true) : NULL;
+	ev.held = lent ? &lent->pub : NULL;
+	if (lent) {
+		give_to_app(c, lent, n);
 		hold_consume(c, c->held_bytes);
 	}
 	ev.indicated_out = c->indicated_out;
 	c->ev_pending = false;
+	if (c->state == RXQ_ENDING) {
+		/* From here on the application knows: posts get INVALID_STATE (R25). Those made
+		 * while the event was pending follow it, in posting order (R14). */
+		c->state = c->end_state;
+		if (c->late_head) {
+			if (c->done_tail)
+				c->done_tail->next = c->late_head;
+			else
+				c->done_head = c->late_head;
+			c->done_tail = c->late_tail;
+			c->late_head = c->late_tail = NULL;
+		}
+	}
 	if (listening(c->q, OFFRX_E_HANDBACK)) {
 		/* Every byte the trace saw stored is accounted for: filled, indicated or this. */
 		struct offrx_event hb = { .kind = OFFRX_E_HANDBACK, .ts_ns = rxq_now(c->q) };
@@ -937,6 +1038,14 @@ static void set_event(struct rxq_conn *c, enum offrx_conn_event_type type,
 	c->ev_pending = true;
 }
 
+/* The window last advertised to the peer (as the link promised it: capped, scaled, never
+ * shrunk), for the upload and disconnect events (R26). */
+static uint32_t adv_window(const struct rxq_conn *c)
+{
+	return c->promised && seq_gt(c->promise_edge, c->rcv_nxt) ? c->promise_edge - c->rcv_nxt
+								  : 0;
+}
+
 static void emit_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t reason, uint64_t now)
 {
 	if (!listening(c->q, kind))
@@ -983,15 +1092,18 @@ int rxq_disconnect(struct rxq_conn *c, bool rst)
 		pthread_mutex_unlock(&c->lock);
 		return OFFRX_INVALID_STATE; /* indicated once only (R25) */
 	}
-	uint32_t wnd = (uint32_t)MIN(space_locked(c), (uint64_t)UINT32_MAX);
-	c->state = RXQ_DISCONNECTED;
+	c->state = RXQ_ENDING; /* RXQ_DISCONNECTED once the event is handed up */
+	c->end_state = RXQ_DISCONNECTED;
+	c->end_status = rst ? OFFRX_REQUEST_ABORTED : OFFRX_SUCCESS;
+	c->end_reason = rst ? OFFRX_CR_ABORT : OFFRX_CR_DISCONNECT;
 	timer_cancel(c, now);
 	if (rst)
 		abort_queue(c, OFFRX_REQUEST_ABORTED, OFFRX_CR_ABORT);
 	else
 		abort_queue(c, OFFRX_MUTANT(10) ? OFFRX_REQUEST_ABORTED : OFFRX_SUCCESS,
 			    OFFRX_MUTANT(16) ? OFFRX_CR_ABORT : OFFRX_CR_DISCONNECT);
-	set_event(c, OFFRX_EV_DISCONNECT, rst ? OFFRX_CLOSE_RST : OFFRX_CLOSE_FIN, wnd);
+	resv_settle(c); /* the promise ends with the connection */
+	set_event(c, OFFRX_EV_DISCONNECT, rst ? OFFRX_CLOSE_RST : OFFRX_CLOSE_FIN, adv_window(c));
 	emit_conn(c, OFFRX_E_DISCONNECT, c->ev.reason, now);
 	pthread_mutex_unlock(&c->lock);
 	rxq_flush(c);
@@ -1006,17 +1118,23 @@ int rxq_upload(struct rxq_conn *c)
 		pthread_mutex_unlock(&c->lock);
 		return OFFRX_INVALID_STATE;
 	}
-	uint32_t wnd = (uint32_t)MIN(space_locked(c), (uint64_t)UINT32_MAX);
-	c->state = RXQ_UPLOADED;
+	c->state = RXQ_ENDING; /* RXQ_UPLOADED once UPLOAD_DONE is handed up */
+	c->end_state = RXQ_UPLOADED;
+	c->end_status = OFFRX_UPLOAD_IN_PROGRESS;
+	c->end_reason = OFFRX_CR_UPLOAD;
 	if (!OFFRX_MUTANT(18))
 		timer_cancel(c, now);
+	/* The queue completes before the lock drops: a post racing with the upload lands
+	 * behind it, never ahead of older requests (R14). */
+	abort_queue(c, OFFRX_UPLOAD_IN_PROGRESS, OFFRX_CR_UPLOAD);
+	resv_settle(c);
+	emit_conn(c, OFFRX_E_UPLOAD, OFFRX_CLOSE_UPLOAD, now);
 	pthread_mutex_unlock(&c->lock);
 	if (c->q->cfg.ops->flush_ack)
 		c->q->cfg.ops->flush_ack(c); /* R26: pending delayed ACKs go out first */
 	pthread_mutex_lock(&c->lock);
-	abort_queue(c, OFFRX_UPLOAD_IN_PROGRESS, OFFRX_CR_UPLOAD);
-	set_event(c, OFFRX_EV_UPLOAD_DONE, OFFRX_CLOSE_UPLOAD, wnd);
-	emit_conn(c, OFFRX_E_UPLOAD, OFFRX_CLOSE_UPLOAD, now);
+	/* The window handed back is the one the peer was last told, after that ACK (R26). */
+	set_event(c, OFFRX_EV_UPLOAD_DONE, OFFRX_CLOSE_UPLOAD, adv_window(c));
 	pthread_mutex_unlock(&c->lock);
 	rxq_flush(c);
 	return OFFRX_SUCCESS;
@@ -1107,17 +1225,23 @@ void rxq_conn_init(struct rxq *q, struct rxq_conn *c, uint64_t id, uint32_t irs)
 
 void rxq_conn_fini(struct rxq_conn *c)
 {
+	/* Still open: reset it, so its requests complete and the data it stored (and so
+	 * acknowledged) reaches the application with the event, never dropped (R24, R25). */
+	if (c->state == RXQ_OPEN)
+		rxq_disconnect(c, true);
+	uint64_t now = rxq_now(c->q);
 	pthread_mutex_lock(&c->lock);
-	c->deadline = 0;
+	timer_cancel(c, now); /* with its event, like any other stop */
 	if (c->timer.in_wheel)
 		tw_remove(&c->q->tw, &c->timer);
 	abort_queue(c, OFFRX_REQUEST_ABORTED, OFFRX_CR_ABORT);
-	c->state = RXQ_DISCONNECTED;
-	c->ev_pending = false;
 	pthread_mutex_unlock(&c->lock);
-	rxq_flush(c);
+	rxq_flush(c); /* what is left, the event of a disconnect a callback made included */
 
 	pthread_mutex_lock(&c->lock);
+	if (c->state == RXQ_ENDING) /* cannot happen outside an upcall of the connection */
+		c->state = c->end_state;
+	resv_settle(c);
 	hold_consume(c, c->held_bytes);
 	/* Buffers still lent keep their chunk; they no longer count against this connection. */
 	if (c->indicated_out) {
