@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,12 +23,14 @@
 #include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <linux/magic.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/sockios.h>
 #include <linux/xdp_diag.h>
 
 #include <bpf/bpf.h>
@@ -53,6 +56,11 @@ extern const size_t offrx_xdp_obj_size;
  */
 #define XSK_LINK_RELEASE_WAIT_MS 2000
 #define XSK_LINK_RELEASE_POLL_MS 100 /* longest pause between two binds while waiting */
+/* A veth queues at most this many frames for its NAPI, which runs the XDP program
+ * (VETH_RING_SIZE in drivers/net/veth.c; not reported through ethtool). More and the sending
+ * end drops them: its `ip -s link` TX dropped.
+ */
+#define XSK_LINK_VETH_RING 256
 
 #define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 
@@ -210,6 +218,57 @@ static int opts_load(struct xsk_link_opts *o, const struct xsk_link_opts *in, ch
 			    "xsk_link_open: fault_drop_pct %g / fault_reorder_pct %g: each must be "
 			    "a percentage in 0..100",
 			    o->fault_drop_pct, o->fault_reorder_pct);
+	return 0;
+}
+
+/* One SIOCETHTOOL request (cmd points at a struct whose first field is the command) on
+ * ifname; 0 or a negative errno.
+ */
+static int ethtool_get(const char *ifname, void *cmd)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = cmd;
+	ret = ioctl(fd, SIOCETHTOOL, &ifr) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+int xsk_link_burst(const struct xsk_link_opts *opts, struct xsk_link_burst *out)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_ringparam rp = { .cmd = ETHTOOL_GRINGPARAM };
+	struct xsk_link_opts o;
+	uint32_t ring, dev = 0;
+	char dev_what[sizeof(out->what)];
+	int ret = opts_load(&o, opts, NULL, 0);
+
+	if (ret)
+		return ret;
+	ring = o.frames / 2; /* the RX half: the socket's RX and fill rings are this large */
+	if (!ethtool_get(o.ifname, &di) && !strcmp(di.driver, "veth")) {
+		/* Native XDP runs in the veth's NAPI behind its ring; generic XDP does too when
+		 * the veth has NAPI for GRO, and the ring is the smaller bound either way.
+		 */
+		dev = XSK_LINK_VETH_RING;
+		snprintf(dev_what, sizeof(dev_what), "the %u frames a veth queues for XDP", dev);
+	} else if (!ethtool_get(o.ifname, &rp) && rp.rx_pending) {
+		dev = rp.rx_pending;
+		snprintf(dev_what, sizeof(dev_what), "%s's RX ring of %u (ethtool -g)", o.ifname,
+			 dev);
+	}
+	if (dev && dev < ring) {
+		out->frames = dev;
+		snprintf(out->what, sizeof(out->what), "%s", dev_what);
+	} else {
+		out->frames = ring;
+		snprintf(out->what, sizeof(out->what), "the AF_XDP RX ring of %u frames", ring);
+	}
 	return 0;
 }
 

@@ -51,6 +51,21 @@ struct xsk_frame {
  */
 int xsk_link_open(const struct xsk_link_opts *o, struct xsk_link **out, char *err, size_t errlen);
 
+/* How many frames the link holds between the wire and the engine: the queue in front of the
+ * XDP program (a veth's 256-frame ring, a NIC's RX ring as `ethtool -g` shows it) or the
+ * socket's RX ring, whichever is smaller. A sender with more frames in flight than this can
+ * overrun the link, which then drops frames before the engine sees them.
+ */
+struct xsk_link_burst {
+	uint32_t frames;
+	char what[128]; /* where the figure comes from, in words, for a log line */
+};
+
+/* Work out the burst for the link these options would open (nothing is opened). Returns 0, or
+ * a negative errno for options xsk_link_open() would refuse.
+ */
+int xsk_link_burst(const struct xsk_link_opts *o, struct xsk_link_burst *out);
+
 /* Take up to max received frames (at most XSK_LINK_BATCH a call) without waiting. Every frame
  * returned must be given back with xsk_link_rx_done(), in any order and any grouping.
  */

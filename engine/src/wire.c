@@ -36,8 +36,9 @@ struct wire {
 	void (*log)(int level, const char *msg, void *user);
 	void *log_user;
 	bool warned_partial;
-	uint64_t wscale_clamped; /* SYNs that offered a window scale above 14 */
-	struct privs privs;	 /* offrx_engine_drop_privileges() */
+	uint64_t wscale_clamped;       /* SYNs that offered a window scale above 14 */
+	struct privs privs;	       /* offrx_engine_drop_privileges() */
+	struct offrx_engine_info info; /* offrx_engine_info() */
 	uint8_t txbuf[PKT_BUILD_MAX];
 };
 
@@ -320,7 +321,58 @@ static const struct link_ops wire_link_ops = {
 	.info = wire_info,
 };
 
+int offrx_engine_info(const struct offrx_engine *eng, struct offrx_engine_info *out)
+{
+	if (!eng || !out || eng->link != &wire_link_ops ||
+	    out->sz < offsetof(struct offrx_engine_info, rcv_wnd_max) + sizeof(out->rcv_wnd_max))
+		return OFFRX_INVALID_PARAMETER;
+	const struct wire *w = eng->link_priv;
+	size_t sz = out->sz < sizeof(w->info) ? out->sz : sizeof(w->info);
+	memcpy(out, &w->info, sz);
+	out->sz = sz;
+	return OFFRX_SUCCESS;
+}
+
 /* --- creation ---------------------------------------------------------------------------- */
+
+/* The share of the link's burst a window chosen by the engine fills: the rest is margin for
+ * segments shorter than full (a sender's odd writes, retransmissions) and for frames of other
+ * connections. */
+#define WND_BURST_NUM 7
+#define WND_BURST_DEN 8
+
+/* The receive window cap (rcv_wnd_max): the application's, or, when it left it 0, the most
+ * that fits WND_BURST_NUM/WND_BURST_DEN of the frames the link holds in one burst, each
+ * frame carrying the least payload a full segment may: MTU less IPv6 and TCP headers and the
+ * timestamp option. Says what it chose in w->info and in one info line. Link options that
+ * xsk_link_open() will refuse leave the cap as given: the open says what is wrong. */
+static void window_choose(struct wire *w, uint32_t rcv_wnd_max, const struct xsk_link_opts *lo,
+			  int mtu)
+{
+	struct offrx_engine_info *in = &w->info;
+	struct xsk_link_burst b;
+	in->sz = sizeof(*in);
+	in->rcv_wnd_max = rcv_wnd_max;
+	if (xsk_link_burst(lo, &b))
+		return;
+	in->burst_frames = b.frames;
+	if (rcv_wnd_max) {
+		in->rcv_wnd_max = rcv_wnd_max;
+		snprintf(in->rcv_wnd_why, sizeof(in->rcv_wnd_why),
+			 "%u bytes, as set (rcv_wnd_max); the link holds %u frames (%s)",
+			 rcv_wnd_max, b.frames, b.what);
+	} else {
+		uint32_t payload = (uint32_t)mtu - 40 - 20 - 12;
+		uint32_t frames = b.frames * WND_BURST_NUM / WND_BURST_DEN;
+		in->rcv_wnd_auto = 1;
+		in->rcv_wnd_max = (frames ? frames : 1) * payload;
+		snprintf(in->rcv_wnd_why, sizeof(in->rcv_wnd_why),
+			 "%u bytes, chosen for the link: %u segments of %u bytes, %u/%u of %s; "
+			 "rcv_wnd_max (offrx-recv --window) sets another",
+			 in->rcv_wnd_max, frames, payload, WND_BURST_NUM, WND_BURST_DEN, b.what);
+	}
+	logf_(w, 2, "%s: receive window at most %s", w->ifname, in->rcv_wnd_why);
+}
 
 static int iface_mtu(const char *ifname)
 {
@@ -386,25 +438,6 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 	}
 	eng->link_priv = w;
 
-	struct tcp_rx_cfg tc = {
-		.ports = w->ports,
-		.nports = w->nports,
-		.mss = (uint16_t)(mtu - 40),
-		.max_conns = eng->max_conns,
-		.max_halfopen = opts->max_halfopen,
-		.delack_ns = opts->delack_ns,
-		.idle_ns = opts->idle_ns,
-		.ooo_max = opts->ooo_bytes,
-		.wnd_max = later.rcv_wnd_max,
-		.xmit = wire_xmit,
-		.xmit_ctx = w,
-	};
-	err = tcp_rx_create(&tc, eng, &w->tcp);
-	if (err) {
-		logf_(w, 0, "cannot set up TCP state: %s", strerror(-err));
-		goto out_eng;
-	}
-
 	struct xsk_link_opts lo = {
 		.sz = sizeof(lo),
 		.ifname = w->ifname,
@@ -419,6 +452,27 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 		.fault_reorder_pct = opts->fault_reorder_pct,
 		.fault_seed = opts->fault_seed,
 	};
+	window_choose(w, later.rcv_wnd_max, &lo, mtu);
+
+	struct tcp_rx_cfg tc = {
+		.ports = w->ports,
+		.nports = w->nports,
+		.mss = (uint16_t)(mtu - 40),
+		.max_conns = eng->max_conns,
+		.max_halfopen = opts->max_halfopen,
+		.delack_ns = opts->delack_ns,
+		.idle_ns = opts->idle_ns,
+		.ooo_max = opts->ooo_bytes,
+		.wnd_max = w->info.rcv_wnd_max,
+		.xmit = wire_xmit,
+		.xmit_ctx = w,
+	};
+	err = tcp_rx_create(&tc, eng, &w->tcp);
+	if (err) {
+		logf_(w, 0, "cannot set up TCP state: %s", strerror(-err));
+		goto out_eng;
+	}
+
 	char why[256] = "";
 	err = xsk_link_open(&lo, &w->link, why, sizeof(why));
 	if (err) {

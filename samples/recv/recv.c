@@ -376,7 +376,12 @@ static void print_json(double seconds)
 			printf("\"gt%g\":", late_edges_ms[b - 1]);
 		printf("%" PRIu64 ",", late_hist[b]);
 	}
-	printf("\"max\":%.3f},\"drops\":", late_max_ns == INT64_MIN ? 0.0 : late_max_ns / 1e6);
+	printf("\"max\":%.3f},", late_max_ns == INT64_MIN ? 0.0 : late_max_ns / 1e6);
+	struct offrx_engine_info info = { .sz = sizeof(info) };
+	if (offrx_engine_info(eng, &info) == OFFRX_SUCCESS)
+		printf("\"rcv_wnd_max\":%u,\"rcv_wnd_auto\":%s,\"burst_frames\":%u,",
+		       info.rcv_wnd_max, info.rcv_wnd_auto ? "true" : "false", info.burst_frames);
+	printf("\"drops\":");
 	print_drop_object();
 	printf("}\n");
 }
@@ -421,10 +426,12 @@ static void usage(FILE *f)
 		"                          indicated data is refused, so its window closes\n"
 		"      --conn-limit N      connections the engine holds at once, and half-open\n"
 		"                          ones (defaults 4096 and 1024); raise for scale runs\n"
-		"      --window BYTES      advertise at most BYTES of receive window (like\n"
-		"                          SO_RCVBUF; default: all the connection can store).\n"
-		"                          On a veth pair keep it under ~256 frames (360 KB)\n"
-		"                          or the peer drops frames its ring cannot hold\n"
+		"      --window BYTES      advertise at most BYTES of receive window per\n"
+		"                          connection (like SO_RCVBUF). Default: the engine\n"
+		"                          picks one the link can hold (7/8 of a veth's\n"
+		"                          256-frame XDP ring, or of a NIC's RX ring, of full\n"
+		"                          segments) and says so on stderr; larger windows let\n"
+		"                          the sender overrun the link, which drops frames\n"
 		"      --napi-threaded     run the interface's NAPI in a kernel thread once the\n"
 		"                          XDP program is attached (/sys/class/net/IF/threaded;\n"
 		"                          it stays set): on a veth, frees the sender's CPU\n"

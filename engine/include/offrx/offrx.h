@@ -250,11 +250,14 @@ struct offrx_engine_opts {
 	 * engine on the wire accepts for a connection, for debugging only (a trace then holds
 	 * the application's data). Capped at OFFRX_TRACE_PAYLOAD_MAX. */
 	uint32_t trace_payload_bytes;
-	/* The most receive window the engine on the wire advertises, in bytes; 0 (the default):
-	 * all that the connection can store (R24). Like SO_RCVBUF for a kernel socket. A cap
-	 * below what the link can hold in one burst avoids drops before the engine sees the
-	 * frames: a veth peer holds 256 frames for an XDP program, and a window beyond that lets
-	 * the sender overrun it (the sender's side counts them: `ip -s link`, TX dropped). */
+	/* The most receive window the engine on the wire advertises per connection, in bytes;
+	 * like SO_RCVBUF for a kernel socket. 0 (the default): the engine picks a window the
+	 * link can hold, 7/8 of the frames it holds in one burst filled with full segments (a
+	 * veth holds 256 frames for an XDP program; a NIC, its RX ring as `ethtool -g` shows
+	 * it; at most the AF_XDP RX ring), logs its choice and reports it in
+	 * offrx_engine_info(). A window beyond what the link holds lets the sender overrun it:
+	 * frames are dropped before the engine sees them (on a veth the sending side counts
+	 * them: `ip -s link`, TX dropped). Never more than the connection can store (R24). */
 	uint32_t rcv_wnd_max;
 	/* 1: once the XDP program is attached, run the interface's NAPI in a kernel thread of its
 	 * own (/sys/class/net/IF/threaded), so the scheduler can put the driver's receive work
@@ -276,6 +279,20 @@ struct offrx_engine_opts {
  * Returns OFFRX_SUCCESS, or OFFRX_INVALID_PARAMETER / OFFRX_RESOURCES with the reason logged
  * through opts->log. */
 int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engine **out);
+
+/* What the engine on the wire chose by itself, for reports. */
+struct offrx_engine_info {
+	size_t sz;	       /* sizeof(struct offrx_engine_info) */
+	uint32_t rcv_wnd_max;  /* the receive window cap in force, in bytes */
+	uint32_t rcv_wnd_auto; /* 1: the engine chose it (opts.rcv_wnd_max was 0) */
+	uint32_t burst_frames; /* frames the link holds in one burst, the choice's basis */
+	char rcv_wnd_why[256]; /* the choice in words, as the engine logged it */
+};
+
+/* Fill *out (set out->sz first; a smaller, older struct gets the fields it has). Returns
+ * OFFRX_SUCCESS, or OFFRX_INVALID_PARAMETER for NULL, a too-small sz, or an engine that is
+ * not on the wire. */
+int offrx_engine_info(const struct offrx_engine *eng, struct offrx_engine_info *out);
 
 /* Least privilege: once offrx_engine_create() returned, the engine on the wire needs no
  * capability to receive. Call this on the thread that drives the engine (Linux keeps
