@@ -24,9 +24,11 @@ static const char *state_word(enum vs_state s)
 static void print_row(FILE *f, const struct vrow *r)
 {
 	char head[32] = "-", timer[24] = "-", flags[32] = "-";
-	if (r->timer_bound || r->suspect)
-		snprintf(flags, sizeof(flags), "%s%s%s", r->timer_bound ? "timer-bound" : "",
-			 r->timer_bound && r->suspect ? "," : "", r->suspect ? "suspect" : "");
+	if (r->timer_bound || r->suspect || r->stale)
+		snprintf(flags, sizeof(flags), "%s%s%s%s%s", r->timer_bound ? "timer-bound" : "",
+			 r->timer_bound && r->suspect ? "," : "", r->suspect ? "suspect" : "",
+			 (r->timer_bound || r->suspect) && r->stale ? "," : "",
+			 r->stale ? "stale" : "");
 	if (r->has_head)
 		snprintf(head, sizeof(head), "%" PRIu32 "/%" PRIu32, r->head_fill, r->head_len);
 	if (r->timer_left_ns >= 0)
@@ -95,6 +97,11 @@ void batch_print(FILE *f, const struct vsnap *sn, const struct vview *v, unsigne
 	if (!st->live && st->trace_start_ns != OTR_TS_NONE && st->pos_ns != OTR_TS_NONE)
 		fprintf(f, " trace_time=%s",
 			fmt_rel(rel, sizeof(rel), st->pos_ns - st->trace_start_ns));
+	if (st->live && st->session_ended)
+		fprintf(f, " session=ended");
+	if (st->nmarks)
+		fprintf(f, " stale_since=%s",
+			fmt_clock(rel, sizeof(rel), st->marks[st->nmarks - 1].wall_ns));
 	fprintf(f, "\n");
 	fprintf(f,
 		"events total=%" PRIu64 " per_s=%.1f discarded=%" PRIu64

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 char *fmt_dur(char *b, size_t n, int64_t ns)
 {
@@ -127,6 +128,9 @@ const char *vs_state_name(const struct vs_status *st, char *b, size_t n)
 		s = "error";
 		break;
 	}
+	if (st->live && st->session_ended &&
+	    (st->state == VS_WAITING || st->state == VS_ENDED || st->state == VS_RECONNECTING))
+		s = "session ended";
 	if ((st->paused || st->seeking) && st->state != VS_ERROR && st->state != VS_WAITING) {
 		char base[32];
 		snprintf(base, sizeof(base), "%s", s);
@@ -154,6 +158,8 @@ const char *vmode_name(enum vmode m)
 
 const char *row_state_name(const struct vrow *r)
 {
+	if (r->stale)
+		return "stale";
 	switch (r->state) {
 	case OTR_CS_OPEN:
 		return "open";
@@ -163,4 +169,13 @@ const char *row_state_name(const struct vrow *r)
 		return "closed";
 	}
 	return "?";
+}
+
+char *fmt_clock(char *b, size_t n, int64_t wall_ns)
+{
+	time_t t = (time_t)(wall_ns / 1000000000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(b, n, "%H:%M:%S", &tm);
+	return b;
 }

@@ -116,8 +116,17 @@ static void fill_row(struct vsnap *sn, const struct otr_model *m, const struct o
 		enum vmode mq = q->no_push ? VM_NOPUSH : VM_PUSH;
 		r->mode = r->mode == VM_NONE || r->mode == mq ? mq : VM_MIXED;
 	}
+	/* Live, its session gone: frozen at its last event (the first mark at or after it). */
+	r->stale = false;
+	r->stale_since_ns = 0;
+	for (unsigned i = 0; i < sn->st.nmarks && c->state != OTR_CS_CLOSED; i++)
+		if (c->last_ns != OTR_TS_NONE && c->last_ns <= sn->st.marks[i].ts_ns) {
+			r->stale = true;
+			r->stale_since_ns = sn->st.marks[i].wall_ns;
+			break;
+		}
 	r->timer_left_ns = -1;
-	if (c->timer_deadline_ns && sn->now_raw && c->state != OTR_CS_CLOSED) {
+	if (c->timer_deadline_ns && sn->now_raw && c->state != OTR_CS_CLOSED && !r->stale) {
 		int64_t left = (int64_t)c->timer_deadline_ns - sn->now_raw;
 		r->timer_left_ns = left < 0 ? 0 : left;
 	}

@@ -95,6 +95,10 @@ struct vsource {
 	unsigned ntimers;
 	bool wi_watch;
 	uint64_t wi_key[2], wi_done_n;
+	/* live: the source lost the session; the mark it left is taken back if the same
+	 * session is attached again, kept once the session is known gone */
+	bool mark_pending;
+	bool repick; /* auto pick: the session is gone, pick the next one */
 	struct vs_whatif wi;
 	pthread_t wi_thread;
 	bool wi_started;
@@ -473,6 +477,54 @@ void vs_whatif(const struct vsource *s, struct vs_whatif *out)
 	*out = s->wi;
 }
 
+/* ---- live: a session that goes away ---- */
+
+static const char *url_session(const char *url)
+{
+	const char *p = strrchr(url, '/');
+	return p ? p + 1 : url;
+}
+
+/* The source lost the session: the connections it fed stop being live (lock held). */
+static void mark_lost(struct vsource *s)
+{
+	if (s->mark_pending || s->last_fed == INT64_MIN)
+		return;
+	struct vs_status *st = &s->st;
+	if (st->nmarks && st->marks[st->nmarks - 1].ts_ns >= s->last_fed)
+		return;		      /* nothing fed since the last mark */
+	if (st->nmarks == VS_MARKS) { /* forget the oldest: its rows go with the next one */
+		memmove(st->marks, st->marks + 1, (VS_MARKS - 1) * sizeof(st->marks[0]));
+		st->nmarks--;
+	}
+	st->marks[st->nmarks++] = (struct vs_mark){ s->last_fed, wall_ns() };
+	s->mark_pending = true;
+}
+
+/* The same session is there again: its connections are live again (lock held). */
+static void mark_back(struct vsource *s)
+{
+	if (s->mark_pending && s->st.nmarks)
+		s->st.nmarks--;
+	s->mark_pending = false;
+}
+
+/* The session is gone for good: its rows stay stale, and the header says so (lock held). */
+static void session_gone(struct vsource *s, const char *why)
+{
+	char hms[16] = "-";
+	mark_lost(s);
+	s->mark_pending = false;
+	s->st.session_ended = true;
+	if (s->st.nmarks)
+		fmt_clock(hms, sizeof(hms), s->st.marks[s->st.nmarks - 1].wall_ns);
+	snprintf(s->st.msg, sizeof(s->st.msg),
+		 "session '%s' ended, its connections stale since %s: %s%s", url_session(s->input),
+		 hms, why, s->st.auto_pick ? "; waiting for the next offrx session" : "");
+	if (s->st.auto_pick)
+		s->repick = true;
+}
+
 static void flush(struct vsource *s)
 {
 	if (!s->nbatch)
@@ -484,17 +536,28 @@ static void flush(struct vsource *s)
 		wi_push(s, ev);
 		if (ev->kind != OTR_SOURCE && ev->ts_ns > s->last_fed)
 			s->last_fed = ev->ts_ns;
-		if (ev->kind != OTR_SOURCE && s->st.live && s->st.state != VS_LIVE)
+		if (ev->kind != OTR_SOURCE && s->st.live && s->st.state != VS_LIVE) {
 			s->st.state = VS_LIVE; /* events flow: the session is there */
+			s->st.session_ended = s->mark_pending = false;
+		}
 		if (ev->kind == OTR_SOURCE && s->st.live) {
-			if (ev->u.source.state == OTR_SRC_CONNECTED)
-				/* attached to the relayd, the session not there yet */
-				s->st.state = strstr(ev->u.source.msg, "waiting for session")
-						      ? VS_WAITING
-						      : VS_LIVE;
-			else if (ev->u.source.state == OTR_SRC_LOST)
-				s->st.state = VS_RECONNECTING;
 			snprintf(s->st.msg, sizeof(s->st.msg), "%s", ev->u.source.msg);
+			if (ev->u.source.state == OTR_SRC_CONNECTED &&
+			    strstr(ev->u.source.msg, "waiting for session")) {
+				/* attached to the relayd, the session not there: not yet, or (after
+				 * a loss) not any more: a relayd restart loses its sessions */
+				s->st.state = VS_WAITING;
+				if (s->mark_pending)
+					session_gone(s, "lttng-relayd came back without it "
+							"(LTTng does not register a session "
+							"again: create it again)");
+			} else if (ev->u.source.state == OTR_SRC_CONNECTED) {
+				s->st.state = VS_LIVE;
+				mark_back(s);
+			} else if (ev->u.source.state == OTR_SRC_LOST) {
+				s->st.state = VS_RECONNECTING;
+				mark_lost(s);
+			}
 		}
 	}
 	s->st.fed += s->nbatch;
@@ -725,12 +788,6 @@ back:
 
 /* ---- live ---- */
 
-static const char *url_session(const char *url)
-{
-	const char *p = strrchr(url, '/');
-	return p ? p + 1 : url;
-}
-
 static void live_timer_lookup(struct vsource *s)
 {
 #ifdef OFFRX_VIEW_SESSION
@@ -816,7 +873,8 @@ static void live(struct vsource *s)
 				char m2[900];
 				snprintf(m2, sizeof(m2), "%s; retrying every %d s", msg,
 					 RETRY_MS / 1000);
-				setmsg(s, VS_WAITING, m2);
+				/* after a session ended, the header goes on saying so */
+				setmsg(s, VS_WAITING, s->st.session_ended ? NULL : m2);
 				sleep_ms(s, RETRY_MS);
 				continue;
 			}
@@ -853,19 +911,25 @@ static void live(struct vsource *s)
 				continue;
 			}
 			flush(s);
+			if (s->repick) { /* the session is gone: look for the next one */
+				s->repick = false;
+				break;
+			}
 			if (n == 0)
 				continue;
 			snprintf(msg, sizeof(msg), "%s", otr_reader_error(r));
 			if (n == -ENODATA && s->st.auto_pick && !s->o.once) {
-				char m2[900];
-				snprintf(m2, sizeof(m2), "%s; waiting for the next offrx session",
-					 msg);
-				setmsg(s, VS_WAITING, m2);
+				pthread_mutex_lock(&s->lock);
+				s->st.state = VS_WAITING;
+				session_gone(s, "it was destroyed");
+				s->repick = false;
+				__atomic_add_fetch(&s->version, 1, __ATOMIC_RELEASE);
+				pthread_mutex_unlock(&s->lock);
 				sleep_ms(s, RETRY_MS);
 			} else if (n == -ENODATA) {
 				pthread_mutex_lock(&s->lock);
 				s->st.state = VS_ENDED;
-				snprintf(s->st.msg, sizeof(s->st.msg), "%s", msg);
+				session_gone(s, "it was destroyed");
 				s->finished = true;
 				__atomic_add_fetch(&s->version, 1, __ATOMIC_RELEASE);
 				pthread_mutex_unlock(&s->lock);
@@ -879,6 +943,9 @@ static void live(struct vsource *s)
 				char m2[900];
 				snprintf(m2, sizeof(m2), "%s; retrying every %d s", msg,
 					 RETRY_MS / 1000);
+				pthread_mutex_lock(&s->lock);
+				mark_lost(s); /* taken back if the next reader finds the session */
+				pthread_mutex_unlock(&s->lock);
 				setmsg(s, VS_WAITING, m2);
 				sleep_ms(s, RETRY_MS);
 			}

@@ -271,7 +271,11 @@ static void header_draw(struct panel *p, struct ui *u)
 			x = put(w, 3, x + 2, u->st[S_DIM], "resyncs %" PRIu64 " unknown %" PRIu64,
 				t->resyncs, t->unknown);
 		if (st->state == VS_ENDED && st->msg[0])
-			put(w, 3, x + 2, u->st[S_DIM], "| %s", st->msg);
+			put(w, 3, x + 2, st->session_ended ? u->st[S_WARN] : u->st[S_DIM], "| %s",
+			    st->msg);
+		else if (st->nmarks)
+			put(w, 3, x + 2, u->st[S_DIM],
+			    "| rows marked stale: their session is gone");
 	}
 }
 
@@ -338,10 +342,10 @@ static void cell(struct ui *u, WINDOW *w, int y, int x, int width, bool left, at
 static void draw_row(struct ui *u, WINDOW *w, int y, const struct vrow *r, const struct layout *l,
 		     bool sel)
 {
-	attr_t base = sel			  ? u->st[S_SEL]
-		      : r->timer_bound		  ? u->st[S_WARN]
-		      : r->state == OTR_CS_CLOSED ? u->st[S_DIM]
-						  : u->st[S_NORMAL];
+	attr_t base = sel				      ? u->st[S_SEL]
+		      : r->state == OTR_CS_CLOSED || r->stale ? u->st[S_DIM]
+		      : r->timer_bound			      ? u->st[S_WARN]
+							      : u->st[S_NORMAL];
 	if (sel)
 		fill_line(w, y, base);
 	int x = 0;
@@ -655,8 +659,12 @@ static void detail_draw(struct panel *p, struct ui *u)
 	int y = 0, x;
 	fill_line(w, y, u->st[S_TITLE]);
 	x = put(w, y, 0, u->st[S_TITLE] | A_BOLD, " conn %" PRIu64, r->id);
-	x = put(w, y, x, u->st[S_TITLE], " (pid %" PRIu64 ")  %s > %s  %s%s  mss %u", r->vpid,
-		r->remote, r->local, row_state_name(r),
+	x = put(w, y, x, u->st[S_TITLE], " (pid %" PRIu64 ")  %s > %s  %s", r->vpid, r->remote,
+		r->local, row_state_name(r));
+	if (r->stale)
+		x = put(w, y, x, u->st[S_TITLE] | A_BOLD, " since %s (its session is gone)",
+			fmt_clock(a, sizeof(a), r->stale_since_ns));
+	x = put(w, y, x, u->st[S_TITLE], "%s  mss %u",
 		r->suspect ? " (suspect: events missing)" : "", d->mss);
 	put(w, y, x, u->st[S_TITLE], "   Esc: back  up/down: other connections");
 	y++;

@@ -44,8 +44,19 @@ struct vs_opts {
 	uint32_t whatif_comps;
 };
 
+/* Live: when the source lost the session (the relayd went away, the session was destroyed or
+ * is not on the relayd after it came back), a mark: the connections still open whose last
+ * event is at or before ts_ns are stale (frozen, not live) since wall_ns. */
+#define VS_MARKS 8
+struct vs_mark {
+	int64_t ts_ns, wall_ns;
+};
+
 struct vs_status {
 	enum vs_state state;
+	bool session_ended; /* live: the session is gone (the rows it fed are stale) */
+	unsigned nmarks;
+	struct vs_mark marks[VS_MARKS]; /* oldest first */
 	bool live, auto_pick, paused;
 	bool seeking; /* replay: a step back replays from the start; the screen waits for it */
 	double speed;
@@ -151,7 +162,9 @@ struct vrow {
 	uint64_t p50_ns, p99_ns; /* post -> complete */
 	double tshare; /* push_timer / (filled + psh + push_timer) completions, 0..1 (lifetime) */
 	bool timer_bound, suspect;
-	uint64_t hist_n; /* completions the percentiles are for (a cache key) */
+	bool stale;		/* live: its session is gone (vs_mark): frozen figures */
+	int64_t stale_since_ns; /* CLOCK_REALTIME */
+	uint64_t hist_n;	/* completions the percentiles are for (a cache key) */
 };
 
 #define VD_MAX_REQ    256
@@ -268,7 +281,8 @@ char *fmt_rel(char *b, size_t n, int64_t ns); /* "+12.345s" */
 int parse_dur(const char *s, int64_t *ns);    /* "1.5s", "200ms", "30us", "2m", "7" (s) */
 const char *vs_state_name(const struct vs_status *st, char *b, size_t n); /* "replay x2" */
 const char *vmode_name(enum vmode m);
-const char *row_state_name(const struct vrow *r); /* "open", "fin", "rst", "closed" */
+const char *row_state_name(const struct vrow *r);    /* "open", "fin", "rst", "closed", "stale" */
+char *fmt_clock(char *b, size_t n, int64_t wall_ns); /* "10:02:03", local time */
 
 /* ---- batch.c: text snapshots (like top -b) ---- */
 
