@@ -83,10 +83,12 @@ struct vconn {
 	/* the stream: the sequence of the next byte the application gets */
 	bool pos_known;
 	uint32_t pos;
-	uint64_t delivered; /* bytes given to the application: placed, consumed, handed back */
-	uint64_t kept;	    /* bytes an indication left unconsumed: the engine still holds them */
-	int64_t ind_out;    /* buffers out, for old traces and snapshots */
-	bool handback_bufs; /* a hand-back lent buffers whose ids the trace does not name */
+	uint64_t delivered;  /* bytes given to the application: placed, consumed, handed back */
+	uint64_t kept;	     /* bytes an indication left unconsumed: the engine still holds them */
+	int64_t ind_out;     /* buffers out, for old traces and snapshots */
+	bool handback_bufs;  /* a hand-back lent buffers whose ids the trace does not name */
+	uint64_t max_ind_id; /* the highest buffer id an indication lent this connection */
+	struct oex_fifo hb_back; /* ids of hand-back buffers returned (struct vbuf) */
 	uint64_t posted, completed;
 };
 
@@ -127,6 +129,7 @@ static void vconn_free(void *rec)
 	oex_fifo_free(&c->q);
 	oex_fifo_free(&c->done);
 	oex_fifo_free(&c->bufs);
+	oex_fifo_free(&c->hb_back);
 }
 
 static bool q_find_id(struct vconn *c, uint64_t id)
@@ -749,6 +752,8 @@ static void on_indicate_call(struct oex_writer *w, struct vconn *c, const struct
 	c->ind_id = ev->req;
 	c->ind_nbufs = ev->u.indicate.nbufs;
 	c->ind_offered = ev->u.indicate.offered;
+	if (c->ind_nbufs && ev->req + c->ind_nbufs - 1 > c->max_ind_id)
+		c->max_ind_id = ev->req + c->ind_nbufs - 1;
 	/* Lent now: a return inside the callback is a return of these (R22). */
 	for (uint32_t i = 0; i < c->ind_nbufs; i++) {
 		struct vbuf b = { .id = ev->req + i };
@@ -824,8 +829,15 @@ static void on_return(struct oex_writer *w, struct vconn *c, const struct otr_ev
 	if (at >= 0) {
 		oex_fifo_remove(&c->bufs, (uint32_t)at);
 		c->ind_out--;
-	} else if (c->handback_bufs || (c->disconnected && !vf->have_handback)) {
-		/* data a disconnect or upload handed back: its buffers are not named */
+	} else if (c->handback_bufs && ev->req > c->max_ind_id &&
+		   oex_fifo_find(&c->hb_back, ev->req) < 0) {
+		/* data a disconnect or upload handed back: its buffers are not named, but they
+		 * were lent after every indication's, and come back once */
+		struct vbuf b = { .id = ev->req };
+		if (oex_fifo_push(&c->hb_back, &b, sizeof(b)))
+			c->tainted = true;
+	} else if (c->disconnected && !vf->have_handback) {
+		/* an older engine's hand-back */
 	} else if (!vf->have_icall && c->ind_out <= 0 && !c->closed) {
 		/* An older trace: perhaps returned inside the indication whose event follows. */
 		c->ind_out--;
@@ -921,7 +933,13 @@ static void on_state(struct oex_writer *w, struct vconn *c, const struct otr_eve
 				  "the engine holds %" PRIu64 " bytes in its own buffers while %u "
 				  "requests are posted",
 				  ev->u.state.held_bytes, ev->u.state.depth);
-		if (agree && (ev->u.state.deadline_ns != 0) != c->timer_on && !c->teardown)
+		if (agree && c->timer_on && !ev->u.state.deadline_ns && ev->ts_raw >= c->deadline &&
+		    !c->teardown)
+			violation(w, c, ev, "R10", listed ? ev->u.state.reqs[0].id : 0,
+				  "the push timer was due at %" PRIu64
+				  " and the engine's is stopped, but no push_timer_expire came",
+				  c->deadline);
+		else if (agree && (ev->u.state.deadline_ns != 0) != c->timer_on && !c->teardown)
 			violation(w, c, ev, "R08", listed ? ev->u.state.reqs[0].id : 0,
 				  "the engine's push timer is %s, the timer events leave it %s",
 				  ev->u.state.deadline_ns ? "running" : "stopped",

@@ -197,11 +197,8 @@ static void req_finish(struct rxq_conn *c, struct offrx_recv_req *r, int status,
 /* R09: filled requests complete at once, but only from the head, so order holds (R14). */
 static void complete_filled(struct rxq_conn *c)
 {
-	while (c->head && req_full(c->head)) {
+	while (c->head && req_full(c->head))
 		req_finish(c, queue_pop(c), OFFRX_SUCCESS, OFFRX_CR_FILLED);
-		if (OFFRX_MUTANT(1))
-			break; /* the next filled request waits */
-	}
 }
 
 /* R10: on PSH or timer expiry, complete the leading push-mode requests that hold bytes. A
@@ -265,7 +262,9 @@ static uint64_t place(struct rxq_conn *c, const uint8_t *src, uint64_t len, uint
 {
 	uint64_t done = 0;
 	while (done < len && c->head) {
-		struct offrx_recv_req *r = c->head;
+		struct offrx_recv_req *r = c->head, *nx = priv(r)->qnext;
+		if (OFFRX_MUTANT(20) && (r->flags & OFFRX_REQ_NO_PUSH) && nx && !req_full(nx))
+			r = nx; /* past a no-push head */
 		bool was_empty = req_bytes(r) == 0;
 		uint32_t n = req_place(r, src + done, len - done);
 		c->posted_free -= n;
@@ -277,7 +276,8 @@ static uint64_t place(struct rxq_conn *c, const uint8_t *src, uint64_t len, uint
 			mark_loaded(c, r);
 		}
 		done += n;
-		complete_filled(c);
+		if (!OFFRX_MUTANT(1) || done < len) /* 1: filled by a segment's end, it waits */
+			complete_filled(c);
 		if (!n && c->head == r)
 			break; /* cannot happen: the head is never full */
 	}
@@ -695,7 +695,7 @@ uint64_t rxq_deliver(struct rxq_conn *c, const uint8_t *data, uint64_t len, bool
 	uint64_t stored = 0;
 	uint32_t seq = c->rcv_nxt;
 	/* FIFO (R03): bytes go to requests only when nothing older waits in engine buffers. */
-	if ((!c->held_bytes || OFFRX_MUTANT(20)) && !c->indicating && !OFFRX_MUTANT(19))
+	if (!c->held_bytes && !c->indicating && !OFFRX_MUTANT(19))
 		stored = place(c, data, len, seq, psh, now, &first_push);
 	if (stored < len)
 		stored += hold_append(c, data + stored, len - stored);

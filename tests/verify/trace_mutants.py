@@ -170,9 +170,13 @@ def m_r09_full_not_completed(ev):
 
 
 def m_r10_drop_expire(ev):
-    i = find(ev, lambda i, e: e["event"] == "push_timer_expire" and
-             next_of(ev, i, lambda x: x.get("event") == "complete" and
-                     x["reason"] == "push_timer") is not None)
+    def site(i, e):
+        if e["event"] != "push_timer_expire":
+            return False
+        c = next_of(ev, i, lambda x: True)
+        return c is not None and ev[c]["event"] == "complete_call" and \
+            ev[c + 1].get("event") == "complete" and ev[c + 1]["reason"] == "push_timer"
+    i = find(ev, site)
     if i is None:
         return None
     return ev[:i] + ev[i + 1:]
@@ -212,13 +216,16 @@ def m_r11_nopush(ev):
 
 
 def m_r11_nopush_timer(ev):
+    def first_fill(i):
+        return next_of(ev, i, lambda x: x.get("event") == "fill" and x["req"] == ev[i]["req"])
     i = find(ev, lambda i, e: e["event"] == "post" and e["no_push"] and e["prefill"] == 0 and
-             next_of(ev, i, is_("fill")) is not None)
+             first_fill(i) is not None and
+             ev[first_fill(i)]["total"] < ev[first_fill(i)]["buf_len"] and
+             not ev[next_of(ev, first_fill(i), lambda x: x.get("event") != "fill")]
+             ["event"].startswith("push_timer"))
     if i is None:
         return None
-    f = next_of(ev, i, lambda x: x.get("event") == "fill" and x["req"] == ev[i]["req"])
-    if f is None:
-        return None
+    f = first_fill(i)
     t = dict(ev[f])
     t.update(event="push_timer_start", deadline_ns=t["ts_raw"] + 10**9, bytes=t["total"])
     for k in ("total", "buf_len", "seq", "psh"):
@@ -396,18 +403,27 @@ def m_r21_partial_again(ev):
     return ev[:i + 1] + again + ev[i + 1:]
 
 
+def indicated(ev, i):
+    """A return of a buffer an indication of its connection lent (not a hand-back's)."""
+    e = ev[i]
+    if e["event"] != "return":
+        return False
+    return prev_of(ev, i, lambda x: x.get("event") == "indicate_call" and
+                   x["ind"] <= e["buf"] < x["ind"] + x["nbufs"]) is not None
+
+
 def m_r22_dup_return(ev):
-    i = find(ev, lambda i, e: e["event"] == "return")
+    i = find(ev, lambda i, e: indicated(ev, i))
     if i is None:
         return None
     return ev[:i + 1] + [dict(ev[i])] + ev[i + 1:]
 
 
 def m_r22_unknown_buf(ev):
-    i = find(ev, lambda i, e: e["event"] == "return" and i > 100)
+    i = find(ev, lambda i, e: indicated(ev, i) and i > 100)
     if i is None:
         return None
-    ev[i]["buf"] += 100000
+    ev[i]["buf"] = 0  # buffer ids start at 1: this one was never lent
     return ev
 
 
