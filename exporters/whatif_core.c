@@ -184,7 +184,7 @@ static void wi_on_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs,
 	(void)conn;
 	while (reqs) {
 		struct offrx_recv_req *q = reqs;
-		uint64_t id = offrx_req_id(q);
+		uint64_t id = posts[q->cookie].req; /* the recorded id (triggers are those) */
 		size_t lo = 0, hi = r->nreact;
 
 		reqs = q->next;
@@ -261,8 +261,10 @@ static void wi_observe(const struct offrx_event *ev, void *ctx)
 		r->comps = p;
 		r->capcomps = nc;
 	}
+	/* The replay numbers its posts from 1, the recording from the first one replayed (a
+	 * window that starts in the middle of a connection): the same order, offset. */
 	r->comps[r->ncomps++] = (struct wi_comp){
-		.req = ev->req_id,
+		.req = ev->req_id + (r->c->first_req ? r->c->first_req - 1 : 0),
 		.t = (int64_t)ev->ts_ns + r->base,
 		.reason = (int)ev->reason,
 		.status = ev->status,

@@ -27,10 +27,13 @@
 
 /* What if: each connection's recent events (its history), from which the detail's line is
  * replayed. Kept: the last whatif_window_ns of them or, when that holds fewer than whatif_comps
- * completions, back to the post of the whatif_comps-th last one; at most VS_WI_CONN_MAX. */
+ * completions, back to the post of the whatif_comps-th last one; at most VS_WI_CONN_MAX, and
+ * all connections together about VS_WI_TOTAL (each at least VS_WI_CONN_MIN). */
 #define VS_WI_WINDOW_NS 10000000000LL
 #define VS_WI_COMPS	50
 #define VS_WI_CONN_MAX	32768
+#define VS_WI_CONN_MIN	64
+#define VS_WI_TOTAL	(1u << 20) /* some 90 MiB */
 #define VS_WI_POST_SLACK_NS \
 	1000000LL	 /* a post's event may come a little before post + post_to_complete says */
 #define VS_WI_U	      48 /* the part of otr_event.u the replay reads */
@@ -58,7 +61,7 @@ struct vs_hist {
 	uint64_t vpid, conn; /* conn 0: a free slot */
 	struct vs_wi_ev *ev;
 	size_t head, n, cap;
-	bool truncated; /* VS_WI_CONN_MAX dropped events the window wanted */
+	bool truncated; /* the size limit dropped events the window wanted */
 };
 
 struct vsource {
@@ -88,7 +91,8 @@ struct vsource {
 	 * double the push timer */
 	struct vs_hist *hist;
 	size_t hcap, hn;
-	uint64_t hist_n; /* events ever pushed (since the last seek back) */
+	uint64_t hist_n;    /* events ever pushed (since the last seek back) */
+	size_t hist_events; /* held now, all connections */
 	struct {
 		uint64_t vpid, timer_ns;
 	} timers[VS_WI_ENGINES]; /* the latest push timer value each engine started */
@@ -195,6 +199,7 @@ static void hist_clear(struct vsource *s)
 	s->hist = NULL;
 	s->hcap = s->hn = 0;
 	s->hist_n = 0;
+	s->hist_events = 0;
 	s->ntimers = 0;
 }
 
@@ -214,6 +219,7 @@ static int hist_rehash(struct vsource *s, size_t cap, const struct otr_model *ke
 		if (!h->conn)
 			continue;
 		if (keep_in && !otr_model_conn(keep_in, h->vpid, h->conn)) {
+			s->hist_events -= h->n;
 			free(h->ev);
 			continue;
 		}
@@ -249,19 +255,29 @@ static int64_t hist_window_start(const struct vsource *s, const struct vs_hist *
 	return INT64_MIN;
 }
 
-/* Keep what the window needs; grow; at VS_WI_CONN_MAX, drop the oldest. Lock held. */
+/* Drop a history's oldest event. Lock held. */
+static void hist_drop(struct vsource *s, struct vs_hist *h)
+{
+	h->head = (h->head + 1) % h->cap;
+	h->n--;
+	s->hist_events--;
+}
+
+/* Keep what the window needs; grow; at the size limit, drop the oldest. Lock held. */
 static int hist_room(struct vsource *s, struct vs_hist *h)
 {
-	if (h->n < h->cap)
+	size_t limit = VS_WI_TOTAL / (s->hn ? s->hn : 1);
+	limit = limit > VS_WI_CONN_MAX	 ? VS_WI_CONN_MAX
+		: limit < VS_WI_CONN_MIN ? VS_WI_CONN_MIN
+					 : limit;
+	if (h->n < h->cap && h->n < limit)
 		return 0;
 	int64_t w = hist_window_start(s, h);
-	while (h->n && hist_at(h, 0)->ts_ns < w) {
-		h->head = (h->head + 1) % h->cap;
-		h->n--;
-	}
+	while (h->n && hist_at(h, 0)->ts_ns < w)
+		hist_drop(s, h);
 	/* grow while the window fills three quarters, so pruning stays rare */
-	if ((h->n >= h->cap - h->cap / 4 || !h->cap) && h->cap < VS_WI_CONN_MAX) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
+	if ((h->n >= h->cap - h->cap / 4 || !h->cap) && h->cap < limit) {
+		size_t cap = h->cap ? h->cap * 2 : VS_WI_CONN_MIN;
 		struct vs_wi_ev *ev = malloc(cap * sizeof(*ev));
 		if (!ev)
 			return h->n < h->cap ? 0 : -ENOMEM;
@@ -272,9 +288,8 @@ static int hist_room(struct vsource *s, struct vs_hist *h)
 		h->cap = cap;
 		h->head = 0;
 	}
-	if (h->n == h->cap) {
-		h->head = (h->head + 1) % h->cap;
-		h->n--;
+	while (h->n && (h->n >= h->cap || h->n >= limit)) {
+		hist_drop(s, h);
 		h->truncated = true;
 	}
 	return 0;
@@ -335,6 +350,7 @@ static void wi_push(struct vsource *s, const struct otr_event *ev) /* lock held 
 			     : 0;
 	memcpy(r->u, &ev->u, VS_WI_U);
 	s->hist_n++;
+	s->hist_events++;
 }
 
 static void wi_unpack(const struct vs_hist *h, const struct vs_wi_ev *r, struct otr_event *ev)

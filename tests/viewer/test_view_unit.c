@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "view.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -263,6 +265,112 @@ static void test_three(void)
 	vs_stop(s);
 }
 
+/* The filter's terms: words, all must match; what does not parse is refused, not matched. */
+static void test_filter_terms(void)
+{
+	struct vfilter f;
+	char err[256], text[VF_TEXT];
+	CHECK(!filter_parse("pid:5913 timer", &f, err, sizeof(err)) && f.n == 2 &&
+		      f.t[0].kind == VT_PID && f.t[0].n == 5913 && f.t[1].kind == VT_TIMER,
+	      "'pid:5913 timer': two terms, an engine and timer-bound");
+	filter_text(&f, text, sizeof(text));
+	CHECK(!strcmp(text, "pid:5913 timer"), "... shown as 'pid:5913 timer' (%s)", text);
+	CHECK(!filter_parse(" 5203,open  fd77:: port:80 STALE ", &f, err, sizeof(err)) &&
+		      f.n == 5 && f.t[0].kind == VT_PORT && f.t[0].n == 5203 &&
+		      f.t[1].kind == VT_STATE && f.t[2].kind == VT_ADDR &&
+		      f.t[3].kind == VT_PORT && f.t[3].n == 80 && !strcmp(f.t[4].text, "stale"),
+	      "spaces and commas separate: port, state, address part, port:N, a state");
+	static const char *const bad[][2] = {
+		{ "pid:5913timer", "after 'pid:' give a process id" },
+		{ "pid:12x", "after 'pid:' give a process id" },
+		{ "id:", "after 'id:' give a connection id" },
+		{ "pidd:3", "unknown key 'pidd:'" },
+		{ "70000", "a number is a port" },
+		{ "port:0x50", "after 'port:' give a port" },
+		{ "timr", "'timr' is not a filter term" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		CHECK(filter_parse(bad[i][0], &f, err, sizeof(err)) == -EINVAL && !f.n &&
+			      strstr(err, bad[i][1]),
+		      "'%s' is refused: %s", bad[i][0], err);
+	}
+	struct vview v = { .sort = VC_ID };
+	CHECK(!view_set_filter(&v, "pid:42  timer", err, sizeof(err)) &&
+		      !strcmp(v.filter, "pid:42 timer"),
+	      "view_set_filter puts the terms in force (%s)", v.filter);
+	CHECK(view_set_filter(&v, "pid:42timer", err, sizeof(err)) == -EINVAL &&
+		      !strcmp(v.filter, "pid:42 timer"),
+	      "... a filter that does not parse leaves the one in force (%s)", v.filter);
+}
+
+/* A trickle of n requests, one every 400 ms from at_ns, each completed by the push timer
+ * (100 ms after its one fill) and posted again. */
+static size_t trickle(struct otr_event *e, int64_t at_ns, uint64_t conn, unsigned n)
+{
+	size_t k = 0;
+	e[k++] = open_ev(at_ns, conn, "10.77.0.2", (uint16_t)(41000 + conn));
+	for (uint64_t r = 1; r <= 4; r++)
+		e[k++] = post_ev(at_ns, conn, r, (uint32_t)r);
+	for (uint64_t r = 1; r <= n; r++) {
+		int64_t t = at_ns + (int64_t)r * 400000000;
+		e[k++] = fill_ev(t, conn, r, 1482, 1482);
+		/* request r was posted at the start (the first 4) or when r - 4 completed */
+		int64_t posted = r <= 4 ? at_ns : at_ns + (int64_t)(r - 4) * 400000000 + 100000000;
+		e[k++] = timer_ev(t, conn, r, t + 100000000);
+		e[k++] = complete_ev(t + 100000000, conn, r, OTR_CR_PUSH_TIMER, 1482,
+				     t + 100000000 - posted, 100000000);
+		e[k++] = post_ev(t + 100000000, conn, r + 4, 4);
+	}
+	return k;
+}
+
+/* The what-if history: a connection's own (a busy neighbour does not push it out), at least the
+ * last 10 s or 50 completions, whichever holds more; replayed, the trickle's completions are
+ * the push timer's. */
+static void test_whatif_history(void)
+{
+	enum { N = 120 };
+	struct vs_opts o = { .speed = 0, .to_ns = -1 };
+	struct vsource *s;
+	CHECK(!vs_start_fed(&o, &s), "a source fed by the test");
+	struct otr_event *e = calloc(N * 5 + 8 + 40000, sizeof(*e));
+	size_t n = trickle(e, 0, 7, N); /* 48 s of trickle */
+	/* then a busy neighbour: 40000 fills of another connection in the last second */
+	int64_t end = (int64_t)N * 400000000 + 100000000;
+	e[n++] = open_ev(end - 1000000000, 8, "10.77.0.2", 42000);
+	for (int i = 0; i < 40000; i++)
+		e[n++] = fill_ev(end - 1000000000 + i * 25000, 8, 1, 10, 10 * (uint32_t)(i + 1));
+	vs_feed(s, e, n);
+	struct vs_whatif w;
+	uint64_t key[2] = { 42, 7 };
+	CHECK(!vs_whatif_compute(s, key, &w) && w.valid && w.timer_ns == 100000000,
+	      "the trickle replays, with the engine's 100 ms push timer");
+	CHECK(w.ncomps >= 50 && w.ncomps <= 52,
+	      "... its last 50 completions (48 s of it: more than 10 s holds): %u", w.ncomps);
+	CHECK(w.to_ns - w.from_ns > 10000000000LL && w.to_ns == T0 + end,
+	      "... back to their posts, %.1f s before its last event", (w.to_ns - w.from_ns) / 1e9);
+	CHECK(w.v[0].timer_ns == 50000000 && w.v[0].by_timer >= 45 &&
+		      w.v[0].by_timer == w.v[0].completed && w.v[0].share > 0.99 &&
+		      w.v[0].lf_p99_ns >= 49000000 && w.v[0].lf_p99_ns <= 51000000,
+	      "... with 50 ms: %" PRIu64 " completions, all the push timer's, lf p99 %.1f ms",
+	      w.v[0].by_timer, w.v[0].lf_p99_ns / 1e6);
+	vs_stop(s);
+
+	/* 10 s holds more than 50 completions: the window is 10 s */
+	struct vs_opts o2 = { .speed = 0, .to_ns = -1, .whatif_window_ns = 20000000000LL,
+			      .whatif_comps = 5 };
+	CHECK(!vs_start_fed(&o2, &s), "a source with --what-if-history 20s,5");
+	n = trickle(e, 0, 7, N);
+	vs_feed(s, e, n);
+	CHECK(!vs_whatif_compute(s, key, &w) && w.valid &&
+		      w.to_ns - w.from_ns >= 20000000000LL &&
+		      w.to_ns - w.from_ns < 20500000000LL && w.ncomps >= 45 && w.ncomps <= 51,
+	      "... the last 20 s (%.1f s, %u completions)", (w.to_ns - w.from_ns) / 1e9, w.ncomps);
+	vs_stop(s);
+	free(e);
+}
+
 /* 10,000 connections: a frame (snapshot + filter + sort) must fit in a tenth of a second. */
 static void test_scale(void)
 {
@@ -333,6 +441,8 @@ int main(void)
 {
 	test_formats();
 	test_three();
+	test_filter_terms();
+	test_whatif_history();
 	test_scale();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
