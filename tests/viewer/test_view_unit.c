@@ -277,8 +277,8 @@ static void test_filter_terms(void)
 	CHECK(!strcmp(text, "pid:5913 timer"), "... shown as 'pid:5913 timer' (%s)", text);
 	CHECK(!filter_parse(" 5203,open  fd77:: port:80 STALE ", &f, err, sizeof(err)) &&
 		      f.n == 5 && f.t[0].kind == VT_PORT && f.t[0].n == 5203 &&
-		      f.t[1].kind == VT_STATE && f.t[2].kind == VT_ADDR &&
-		      f.t[3].kind == VT_PORT && f.t[3].n == 80 && !strcmp(f.t[4].text, "stale"),
+		      f.t[1].kind == VT_STATE && f.t[2].kind == VT_ADDR && f.t[3].kind == VT_PORT &&
+		      f.t[3].n == 80 && !strcmp(f.t[4].text, "stale"),
 	      "spaces and commas separate: port, state, address part, port:N, a state");
 	static const char *const bad[][2] = {
 		{ "pid:5913timer", "after 'pid:' give a process id" },
@@ -358,13 +358,13 @@ static void test_whatif_history(void)
 	vs_stop(s);
 
 	/* 10 s holds more than 50 completions: the window is 10 s */
-	struct vs_opts o2 = { .speed = 0, .to_ns = -1, .whatif_window_ns = 20000000000LL,
-			      .whatif_comps = 5 };
+	struct vs_opts o2 = {
+		.speed = 0, .to_ns = -1, .whatif_window_ns = 20000000000LL, .whatif_comps = 5
+	};
 	CHECK(!vs_start_fed(&o2, &s), "a source with --what-if-history 20s,5");
 	n = trickle(e, 0, 7, N);
 	vs_feed(s, e, n);
-	CHECK(!vs_whatif_compute(s, key, &w) && w.valid &&
-		      w.to_ns - w.from_ns >= 20000000000LL &&
+	CHECK(!vs_whatif_compute(s, key, &w) && w.valid && w.to_ns - w.from_ns >= 20000000000LL &&
 		      w.to_ns - w.from_ns < 20500000000LL && w.ncomps >= 45 && w.ncomps <= 51,
 	      "... the last 20 s (%.1f s, %u completions)", (w.to_ns - w.from_ns) / 1e9, w.ncomps);
 	vs_stop(s);
