@@ -69,6 +69,10 @@ static void up_event(struct rxq_conn *rc, const struct offrx_conn_event *ev)
 		conn->eng->upcall_depth++;
 		conn->eng->cb.conn_event(conn, ev, conn->ctx);
 		conn->eng->upcall_depth--;
+	} else if (ev->held) {
+		/* Nobody to hand the held data to: it goes back at once (the trace's handback
+		 * event counts it), so the buffers do not keep the engine from being freed. */
+		rxq_return(&conn->eng->q, ev->held);
 	}
 }
 

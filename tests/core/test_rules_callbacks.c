@@ -187,6 +187,36 @@ static void test_R24_closing_an_open_connection_hands_its_data_and_timer_back(vo
 	sc_free(s);
 }
 
+static void count_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, void *ctx)
+{
+	(void)conn;
+	(void)reqs;
+	(*(uint32_t *)offrx_conn_context(conn))++;
+	(void)ctx;
+}
+
+static void test_R23_destroy_without_an_event_callback_still_frees_the_engine(void **state)
+{
+	/* No recv_indicate, no conn_event: held data waits for a post; destroy's reset hands it
+	 * back to nobody, so it returns at once and the engine can go. */
+	static const struct offrx_callbacks cbs = { .recv_complete = count_complete };
+	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &cbs };
+	struct offrx_engine *eng;
+	struct offrx_conn *conn;
+	uint32_t completions = 0, out = 99;
+	assert_int_equal(offrx_mem_engine_create(&o, &eng), OFFRX_SUCCESS);
+	assert_int_equal(offrx_mem_conn_open(eng, 1000, &conn), OFFRX_SUCCESS);
+	offrx_conn_set_context(conn, &completions);
+	static uint8_t data[2000];
+	assert_int_equal(offrx_mem_deliver(conn, data, sizeof(data), 0), sizeof(data));
+	struct offrx_conn_stats st;
+	assert_int_equal(offrx_conn_stats(conn, &st), OFFRX_SUCCESS);
+	assert_int_equal(st.held_bytes, 2000);
+	assert_int_equal(offrx_engine_destroy(eng, &out), OFFRX_SUCCESS);
+	assert_int_equal(out, 0);
+	assert_int_equal(completions, 0);
+}
+
 /* --- R25: the disconnect is indicated before any INVALID_STATE ---------------------------- */
 
 static struct upcall_log ulog;
@@ -616,6 +646,7 @@ int main(void)
 			test_R22_returning_an_offered_buffer_inside_its_indication_is_refused),
 		cmocka_unit_test(test_R22_offered_buffers_become_returnable_once_accepted),
 		cmocka_unit_test(test_R23_destroy_hands_held_bytes_back_then_refuses),
+		cmocka_unit_test(test_R23_destroy_without_an_event_callback_still_frees_the_engine),
 		cmocka_unit_test(test_R24_closing_an_open_connection_hands_its_data_and_timer_back),
 		cmocka_unit_test(test_R25_repost_in_fin_completion_comes_back_after_the_event),
 		cmocka_unit_test(

@@ -7,6 +7,8 @@ tcp:   scripts in the byte code fuzz_tcp.c decodes: handshakes, in-order and out
        data, push timer, no-push, indications, upload, FIN, RST, wrap-around, many peers.
 model: event sequences in the byte code fuzz_model.c decodes: a clean connection life, loss,
        a snapshot resync, and a trace full of rule violations.
+api:   scripts in the byte code fuzz_api.c decodes: posts, indications, returns inside them,
+       reposts in FIN completions, upload, close and destroy with data held.
 Usage: tests/fuzz/make_seeds.py [--help]
 """
 import os
@@ -229,7 +231,8 @@ def seeds_tcp():
 # --- model ----------------------------------------------------------------------------------
 
 (K_OPEN, K_CLOSE, K_DISC, K_POST, K_FILL, K_TSTART, K_TRESTART, K_TCANCEL, K_TEXPIRE,
- K_COMPLETE, K_CALL, K_IND, K_RET, K_STATE, K_DROP, K_XSK, K_DISCARDED, K_SOURCE) = range(1, 19)
+ K_COMPLETE, K_CALL, K_IND, K_RET, K_STATE, K_DROP, K_XSK, K_PAYLOAD, K_CALL_END, K_IND_CALL,
+ K_HANDBACK, K_DISCARDED, K_SOURCE) = range(1, 23)  # enum otr_kind (trace_event.h)
 
 
 def v(x):
@@ -321,6 +324,87 @@ def seeds_model():
     write("model", "closed_connections_evicted", many)
 
 
+# --- api -----------------------------------------------------------------------------------
+# fuzz_api.c: a configuration byte, then operations; each callback reads its own bytes (how
+# many actions it takes, and the indication whether it tries to return what is on offer), so
+# a script lists them where the callbacks come. The fuzzer finds the rest.
+
+(A_OPEN, A_DELIVER, A_POST, A_ADVANCE, A_IND, A_RETURN, A_UPLOAD, A_FIN, A_RST, A_CLOSE,
+ A_DESTROY) = (0, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12)
+OWN = 0x80  # inside a callback: act on the callback's own connection
+
+
+def a_op(op, conn=0, own=False):
+    return [op | (OWN if own else 0)] + ([] if own or op in (A_OPEN, A_ADVANCE, A_RETURN,
+                                                              A_DESTROY) else [conn])
+
+
+def a_deliver(length, psh=False, conn=0, own=False):
+    return a_op(A_DELIVER, conn, own) + [length >> 8, length & 0xFF, 1 if psh else 0]
+
+
+def a_post(reqs, conn=0, own=False):
+    """reqs: list of (chain, no_push, prefill); slots are picked by the harness."""
+    out = a_op(A_POST, conn, own) + [len(reqs) - 1] + [7 * i + 1 for i in range(len(reqs))]
+    for chain, no_push, prefill in reqs:
+        b = (16 if no_push else 0) | (8 if prefill else 0)
+        out += [b, (chain - 1) >> 8, (chain - 1) & 0xFF]
+        if prefill:
+            out += [prefill >> 8, prefill & 0xFF]
+    return out
+
+
+def seeds_api():
+    cfg = 0x2A  # chunk 512 bytes, a small pool, a per-connection budget of 4 chunks
+    s = [cfg] + a_op(A_OPEN) + a_post([(1000, False, 0), (1000, True, 100)])
+    s += a_deliver(700) + a_deliver(900, psh=True) + [0]  # one completion call: no action
+    s += a_op(A_ADVANCE) + [255] + [0] + a_op(A_FIN) + [0, 0]
+    write("api", "post_fill_push_fin", s)
+
+    s = [cfg] + a_op(A_OPEN) + a_op(A_IND) + [1, 0, 100]  # partial: 100 bytes each time
+    s += a_deliver(1500) + [1, 0]  # the indication tries to return what it offers
+    s += a_op(A_RETURN) + [0, 8] + a_post([(400, False, 0)]) + a_op(A_ADVANCE) + [0, 0]
+    s += a_op(A_DESTROY) + [0]
+    write("api", "indicate_partial_return_destroy", s)
+
+    # A repost inside the FIN's completion comes back after the event; one inside the event
+    # completes INVALID_STATE (R25).
+    s = [cfg] + a_op(A_OPEN) + a_post([(800, False, 0)]) + a_deliver(300)
+    s += a_op(A_FIN) + [1] + a_post([(200, False, 0)], own=True)
+    s += [1] + a_post([(200, False, 0)], own=True) + [0, 0]
+    write("api", "repost_in_fin_completion", s)
+
+    # Upload with posts inside its completions and its event.
+    s = [cfg] + a_op(A_OPEN) + a_post([(600, False, 0), (600, True, 0)]) + a_deliver(800)
+    s += [1] + a_post([(100, False, 0)], own=True)
+    s += a_op(A_UPLOAD) + [1] + a_post([(100, False, 0)], own=True) + [1]
+    s += a_post([(100, False, 0)], own=True) + [0, 0]
+    write("api", "upload_with_posts_inside", s)
+
+    # Held data refused, then destroy: handed back with an RST, refused until returned.
+    s = [cfg] + a_op(A_OPEN) + a_op(A_IND) + [2, 0, 0] + a_deliver(1800) + [0, 0]
+    s += a_op(A_DESTROY) + [0] + a_op(A_RETURN) + [0, 8] + a_op(A_DESTROY)
+    write("api", "destroy_with_held_data", s)
+
+    # Close an open connection with a push timer running; a second one goes on.
+    s = [cfg] + a_op(A_OPEN) + a_op(A_OPEN) + a_post([(2000, False, 0)], conn=0)
+    s += a_deliver(50, conn=0) + a_deliver(700, conn=1) + [0, 0] + a_op(A_CLOSE, conn=0)
+    s += [0] + a_op(A_ADVANCE) + [200] + a_op(A_RST, conn=1) + [0]
+    write("api", "close_open_connection", s)
+
+    # Inside an indication: upload, a FIN, a destroy and a close of its own connection.
+    s = [cfg] + a_op(A_OPEN) + a_deliver(900) + [1, 3] + a_op(A_UPLOAD, own=True)
+    s += [0] + a_op(A_DESTROY, own=True) + [1] + a_op(A_CLOSE, own=True) + [0, 0, 0]
+    write("api", "upload_inside_indication", s)
+
+    # Two connections share a tight pool: every byte inside a window is stored.
+    s = [0x01] + a_op(A_OPEN) + a_op(A_OPEN)
+    for i in range(6):
+        s += a_deliver(100 + 37 * i, conn=i & 1) + [0, 0]
+        s += a_op(A_RETURN) + [0, 8] + a_post([(150, True, 0)], conn=(i + 1) & 1)
+    write("api", "shared_pool_two_connections", s)
+
+
 def main():
     if len(sys.argv) > 1:
         print(__doc__)
@@ -328,6 +412,7 @@ def main():
     seeds_pkt()
     seeds_tcp()
     seeds_model()
+    seeds_api()
     return 0
 
 

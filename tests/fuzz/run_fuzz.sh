@@ -11,7 +11,7 @@ usage: tests/fuzz/run_fuzz.sh [--build DIR] [--seconds N] [--jobs N] [HARNESS...
   --build DIR    build dir configured with OFFRX_FUZZ=ON (default: build-fuzz)
   --seconds N    fuzzing time per harness (default: \$FUZZ_SECONDS or 300)
   --jobs N       harnesses run at the same time (default: \$FUZZ_JOBS or 2)
-  HARNESS        pkt, tcp, model (default: all three)
+  HARNESS        pkt, tcp, model, api (default: all four)
 Exits 1 when any harness crashed or broke an invariant, naming the input that did it.
 Reproduce one: <build>/tests/fuzz/fuzz_<h> <crash-file>   (or fuzz_replay_<h> in a gcc build)
 EOF
@@ -28,11 +28,11 @@ while [[ $# -gt 0 ]]; do
 	--seconds) seconds=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
-	pkt | tcp | model) harnesses+=("$1"); shift ;;
+	pkt | tcp | model | api) harnesses+=("$1"); shift ;;
 	*) echo "run_fuzz: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
 done
-[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(pkt tcp model)
+[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(pkt tcp model api)
 build=$(cd "$build" && pwd)
 work=$build/fuzz-work
 

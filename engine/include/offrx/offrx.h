@@ -144,7 +144,8 @@ struct offrx_callbacks {
 	 * (R22). If NULL, data waits for a post. */
 	int (*recv_indicate)(struct offrx_conn *conn, struct offrx_ind_buf *bufs, uint64_t total,
 			     uint64_t *consumed, void *ctx);
-	/* Disconnect, upload done, closed. */
+	/* Disconnect, upload done, closed. If NULL, data handed back with an event is returned
+	 * to the engine at once (the application did not ask for it). */
 	void (*conn_event)(struct offrx_conn *conn, const struct offrx_conn_event *ev, void *ctx);
 };
 
