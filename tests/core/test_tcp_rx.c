@@ -32,6 +32,11 @@ static uint32_t post_n = 2, post_len = 4096, post_flags;
 static uint64_t app_bytes, completions, aborted, events_disc, events_closed;
 static uint8_t app_stream[1 << 20];
 static struct offrx_conn *last_conn;
+/* Set by a test: held data handed back with an event is kept (in kept_back), not returned. */
+static bool keep_handed_back;
+static struct offrx_ind_buf *kept_back;
+static uint64_t kept_bytes;
+static uint32_t last_rcv_wnd;
 
 struct slot {
 	struct offrx_recv_req req;
@@ -99,9 +104,26 @@ static void on_event(struct offrx_conn *c, const struct offrx_conn_event *ev, vo
 	(void)ctx;
 	if (ev->type == OFFRX_EV_DISCONNECT)
 		events_disc++;
-	/* Held data handed back with the event is ours: give the buffers back at once. */
-	if (ev->held)
+	if (ev->type != OFFRX_EV_CLOSED)
+		last_rcv_wnd = ev->rcv_wnd;
+	/* Held data handed back with the event continues the stream; the buffers are ours. */
+	for (struct offrx_ind_buf *b = ev->held; b; b = b->next) {
+		for (uint32_t i = 0; i < b->len; i++) {
+			if (app_bytes < sizeof(app_stream))
+				app_stream[app_bytes] = b->data[i];
+			app_bytes++;
+		}
+		kept_bytes += b->len;
+	}
+	if (ev->held && keep_handed_back) {
+		struct offrx_ind_buf *last = ev->held;
+		while (last->next)
+			last = last->next;
+		last->next = kept_back;
+		kept_back = ev->held;
+	} else if (ev->held) {
 		assert_int_equal(offrx_return_indicated(eng, ev->held), OFFRX_SUCCESS);
+	}
 	if (ev->type == OFFRX_EV_CLOSED) {
 		events_closed++;
 		if (last_conn == c)
@@ -554,6 +576,96 @@ static void test_R25_fin_with_pending_requests(void **state)
 	check_app_stream();
 }
 
+/* R23 on the wire: destroy resets the connections (RST to the peer) and hands the held data
+ * to the application first, then counts the buffers out; it does not free the pool under
+ * them. The link here shuts down the way the AF_XDP engine's does (wire.c). */
+static void wire_like_shutdown(struct offrx_engine *e)
+{
+	(void)e;
+	tcp_rx_abort_all(rx);
+}
+
+static void wire_like_destroy(struct offrx_engine *e)
+{
+	(void)e;
+	tcp_rx_destroy(rx);
+	rx = NULL;
+}
+
+static void test_R23_destroy_on_the_wire_hands_held_data_back_before_counting(void **state)
+{
+	(void)state;
+	static struct link_ops wire_like;
+	wire_like = tcp_rx_link_ops;
+	wire_like.shutdown = wire_like_shutdown;
+	wire_like.destroy = wire_like_destroy;
+	static const struct offrx_callbacks no_posts = { .conn_new = on_new,
+							 .recv_complete = on_complete,
+							 .conn_event = on_event };
+	vnow = 1000 * MS;
+	nout = 0;
+	app_bytes = completions = aborted = events_disc = events_closed = kept_bytes = 0;
+	post_n = 0; /* nothing posted, no indicate callback: the data is held */
+	keep_handed_back = true;
+	kept_back = NULL;
+	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &no_posts };
+	assert_int_equal(engine_create(&o, &wire_like, vclock, NULL, &eng), 0);
+	static const uint16_t ports[] = { 5201 };
+	struct tcp_rx_cfg cfg = { .ports = ports, .nports = 1, .xmit = xmit };
+	assert_int_equal(tcp_rx_create(&cfg, eng, &rx), 0);
+	struct peer p;
+	handshake(&p, 40030);
+	send_in_order(&p, 3000, 0);
+	assert_int_equal(acked(), 3000);
+	uint32_t out_bufs = 0;
+	assert_int_equal(offrx_engine_destroy(eng, &out_bufs), OFFRX_INVALID_STATE);
+	assert_true(last_out()->flags & PKT_TCP_RST);
+	assert_int_equal(events_disc, 1);
+	assert_int_equal(events_closed, 1);
+	assert_int_equal(kept_bytes, 3000); /* everything acknowledged reached the application */
+	assert_true(out_bufs >= 1);
+	check_app_stream();
+	assert_int_equal(offrx_return_indicated(eng, kept_back), OFFRX_SUCCESS);
+	kept_back = NULL;
+	keep_handed_back = false;
+	assert_int_equal(offrx_engine_destroy(eng, &out_bufs), OFFRX_SUCCESS);
+	assert_int_equal(out_bufs, 0);
+	eng = NULL;
+	post_n = 2;
+}
+
+/* R26 on the wire: the upload hands back the window the peer was last told (scaled, never
+ * shrunk), not the engine's space at that moment. */
+static void test_R26_upload_on_the_wire_hands_back_the_window_the_peer_was_told(void **state)
+{
+	(void)state;
+	post_n = 1;
+	post_len = 3000;
+	struct peer p;
+	handshake(&p, 40031);
+	send_in_order(&p, 1448, 0);
+	send_in_order(&p, 1448, 0);  /* an ACK goes out */
+	post_one(last_conn, 777, 0); /* more space, not yet advertised */
+	assert_int_equal(offrx_conn_upload(last_conn), OFFRX_SUCCESS); /* flushes an ACK */
+	/* The furthest right edge any ACK announced, less receive-next. */
+	uint32_t edge = 0, nxt = PEER_ISN + 1 + 2896;
+	bool any = false;
+	for (uint32_t i = 0; i < nout; i++) {
+		if (!(out[i].flags & PKT_TCP_ACK))
+			continue;
+		uint32_t wnd =
+			out[i].flags & PKT_TCP_SYN ? out[i].window : (uint32_t)out[i].window << 7;
+		uint32_t e = out[i].ack + wnd;
+		if (!any || (int32_t)(e - edge) > 0)
+			edge = e;
+		any = true;
+	}
+	assert_true(any);
+	assert_int_equal(last_rcv_wnd, edge - nxt);
+	assert_true(last_rcv_wnd != offrx_conn_space(last_conn) || last_rcv_wnd == 0);
+	check_app_stream();
+}
+
 static void test_segment_for_no_connection_gets_rst(void **state)
 {
 	(void)state;
@@ -875,6 +987,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R25_fin_with_pending_requests, setup,
 						teardown),
+		cmocka_unit_test(test_R23_destroy_on_the_wire_hands_held_data_back_before_counting),
+		cmocka_unit_test_setup_teardown(
+			test_R26_upload_on_the_wire_hands_back_the_window_the_peer_was_told, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_segment_for_no_connection_gets_rst, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_old_duplicate_is_acked_and_not_redelivered,
