@@ -7,8 +7,9 @@ set -euo pipefail
 prog=${0##*/}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-rounds=3
+rounds=
 bytes=1G
+defaults=0
 ceiling_secs=3
 markdown=0
 # offrx-recv's defaults; the engine advertises at most depth * buf_size + 256 KiB of window.
@@ -26,6 +27,7 @@ usage()
 {
 	cat <<EOF
 Usage: $prog [--rounds N] [--bytes N] [--ceiling-seconds S] [--window B] [--rcvbuf B] [--markdown]
+       $prog --defaults [--rounds N] [--bytes N] [--markdown]
 
 Measures, in one run and alternating A B C D X Y each round:
   (a) the engine: offrx-recv (--depth $depth --buf-size $buf_size --window W --no-hash: the
@@ -47,6 +49,11 @@ Measures, in one run and alternating A B C D X Y each round:
       offrx-bench-blast, one prebuilt frame per message (sendmmsg batches)
   (Y) X with offrx-bench-blast --gso 44: the kernel cuts 44-segment super-segments, as it
       does for the TCP sender in (a), so frames reach eng0 in bursts, as in (a)
+With --defaults, it compares the two receivers as a user runs them instead, alternating E K:
+  (E) offrx-recv with no tuning flag (--no-hash only: the kernel's sink does not hash either)
+  (K) offrx-bench-sink with no SO_RCVBUF (the kernel's autotuning)
+  on the same veth pair, the peer's offloads as scripts/netns leaves them (tx checksum off),
+  5 rounds by default; it prints medians, the peer's dropped frames, and the ratio E/K.
 Reports goodput (receiver's bytes and seconds), whole-system CPU seconds per GiB from
 /proc/stat (user+nice+system+irq+softirq), the receiver's and the sender's own CPU, the mean
 frame size eng0 received, and the ratios a/b, a/c and a/ceiling. offrx-recv runs with the LTTng
@@ -54,15 +61,17 @@ session daemon hidden from it (a private mount namespace), so no tracing session
 on the machine can record it: its tracepoints are compiled in and disabled.
 
 Options:
-  --rounds N           rounds of A B C D X Y (default $rounds)
+  --rounds N           rounds of A B C D X Y (default 3), or of E K (default 5)
   --bytes N            bytes per TCP run, K/M/G suffixes as offrx-send takes them
                        (default $bytes)
   --ceiling-seconds S  length of each ceiling run, X and Y (default $ceiling_secs)
   --window B           the receive window W (default $window): the engine's --window, and the
                        sink's SO_RCVBUF (Linux doubles it and advertises about half). 0: the
-                       engine advertises all it can store (depth x buf-size + 256 KiB), which
-                       overruns the veth's 256-frame XDP ring: the peer's 'TX dropped' and the
-                       engine's tcp.ooo_full count the losses
+                       engine's own choice (it fits the veth's 256-frame XDP ring), and the
+                       sink's SO_RCVBUF is depth x buf-size + 256 KiB. A window above ~360 KB
+                       overruns that ring: the peer's 'TX dropped' and the engine's
+                       tcp.ooo_full count the losses
+  --defaults           E K instead: both receivers at their defaults (see above)
   --rcvbuf B           the sink's SO_RCVBUF alone (default: W)
   --markdown           print the final table as Markdown
   -h, --help           this text
@@ -118,11 +127,19 @@ while [[ $# -gt 0 ]]; do
 		markdown=1
 		shift
 		;;
+	--defaults)
+		defaults=1
+		shift
+		;;
 	*)
 		die "unknown argument '$1' (see $prog --help)"
 		;;
 	esac
 done
+if [[ -z $rounds ]]; then
+	rounds=3
+	((defaults)) && rounds=5
+fi
 [[ $rounds =~ ^[1-9][0-9]?$ ]] || die "bad --rounds '$rounds': use 1..99"
 [[ $bytes =~ ^[1-9][0-9]*[KMG]?$ ]] || die "bad --bytes '$bytes': a number with K, M or G"
 [[ $ceiling_secs =~ ^[1-9][0-9]?$ ]] || die "bad --ceiling-seconds '$ceiling_secs': use 1..99"
@@ -289,7 +306,7 @@ peer_offloads()
 	a) ip netns exec "$peer_ns" ethtool -K peer0 tx off gso on tso on 2>/dev/null ;;
 	b) ip netns exec "$peer_ns" ethtool -K peer0 tx on gso on tso on 2>/dev/null ;;
 	c) ip netns exec "$peer_ns" ethtool -K peer0 tx on gso off tso off 2>/dev/null ;;
-	d) ip netns exec "$peer_ns" ethtool -K peer0 tx off gso on tso on 2>/dev/null ;;
+	d | e | k) ip netns exec "$peer_ns" ethtool -K peer0 tx off gso on tso on 2>/dev/null ;;
 	esac >/dev/null || true
 }
 
@@ -317,6 +334,8 @@ tcp_run()
 	b) label="kernel, GSO/TSO on" ;;
 	c) label="kernel, GSO/TSO off" ;;
 	d) label="kernel, frames as (a)" ;;
+	e) label="engine at its defaults" ;;
+	k) label="kernel at its defaults" ;;
 	esac
 	say "round $r/$rounds: $label ... "
 	peer_offloads "$mode"
@@ -326,6 +345,14 @@ tcp_run()
 			--port $port --depth $depth --buf-size $buf_size --json --max-conns 1 --no-hash \
 			--window "$window" --napi-threaded
 		ready "$d/recv" "receiving on"
+	elif [[ $mode == e ]]; then
+		spawn "$d/recv" ip netns exec "$eng_ns" "${untraced[@]}" "$recv_bin" --iface eng0 \
+			--port $port --json --max-conns 1 --no-hash
+		ready "$d/recv" "receiving on"
+	elif [[ $mode == k ]]; then
+		xdp_attached && die "an XDP program is still on eng0 in $eng_ns before the kernel run"
+		spawn "$d/recv" ip netns exec "$eng_ns" "$sink_bin" --port $port
+		ready "$d/recv" "listening"
 	else
 		xdp_attached && die "an XDP program is still on eng0 in $eng_ns before the kernel run"
 		spawn "$d/recv" ip netns exec "$eng_ns" "$sink_bin" --port $port --rcvbuf "$rcvbuf"
@@ -343,7 +370,7 @@ tcp_run()
 	rx1=$(eng_rx)
 	vd1=$(peer_tx_dropped)
 	((vd1 == vd0)) || say "(the peer's veth dropped $((vd1 - vd0)) frames: its ring was full) "
-	if [[ $mode == a ]]; then
+	if [[ $mode == a || $mode == e ]]; then
 		# offrx-recv has exited: its XDP program must be gone before the kernel runs.
 		local i
 		for ((i = 0; i < 20; i++)); do
@@ -370,7 +397,7 @@ tcp_run()
 	recv_pg=$(calc "$(cpu_ticks "$d/recv") / $hz / $gib")
 	send_pg=$(calc "$(cpu_ticks "$d/send") / $hz / $gib")
 	frame=$(echo "$rx0 $rx1" | awk '{ printf "%.0f", ($4 > $2 ? ($3 - $1) / ($4 - $2) : 0) }')
-	echo "$mode $r $gbps $sys_pg $recv_pg $send_pg $frame" >>"$tmp/results"
+	echo "$mode $r $gbps $sys_pg $recv_pg $send_pg $frame $((vd1 - vd0))" >>"$tmp/results"
 	say "$(printf '%.2f Gbit/s, %.2f CPU s/GiB (receiver %.2f, sender %.2f), %s B frames' \
 		"$gbps" "$sys_pg" "$recv_pg" "$send_pg" "$frame")"$'\n'
 }
@@ -489,6 +516,53 @@ print_table()
 	printf "$row_fmt" "a/ceiling, frame by frame" "$(ratio_of a x 3 | fmt_stat 2)" "-"
 	printf "$row_fmt" "a/ceiling, GSO bursts" "$(ratio_of a y 3 | fmt_stat 2)" "-"
 }
+
+# The --defaults table: E and K, and the throughput ratio E/K.
+# shellcheck disable=SC2059
+print_defaults_table()
+{
+	local sep_row='' row_fmt m label
+	if ((markdown)); then
+		row_fmt='| %s | %s | %s | %s | %s | %s |\n'
+		sep_row='| --- | ---: | ---: | ---: | ---: | ---: |'
+	else
+		row_fmt='%-34s %-20s %-20s %-20s %-20s %s\n'
+	fi
+	printf "$row_fmt" "run (median of $rounds, min-max)" "Gbit/s" "system CPU s/GiB" \
+		"receiver CPU s/GiB" "sender CPU s/GiB" "peer TX dropped"
+	[[ -n $sep_row ]] && echo "$sep_row"
+	for m in e k; do
+		case $m in
+		e) label="(E) offrx-recv, defaults" ;;
+		k) label="(K) kernel TCP, defaults" ;;
+		esac
+		printf "$row_fmt" "$label" "$(stat_of $m 3 | fmt_stat 2)" \
+			"$(stat_of $m 4 | fmt_stat 2)" "$(stat_of $m 5 | fmt_stat 2)" \
+			"$(stat_of $m 6 | fmt_stat 2)" "$(stat_of $m 8 | fmt_stat 0)"
+	done
+	echo
+	local med_e med_k
+	med_e=$(stat_of e 3 | awk '{ print $1 }')
+	med_k=$(stat_of k 3 | awk '{ print $1 }')
+	echo "E/K throughput: median of the per-round ratios $(ratio_of e k 3 | fmt_stat 2);" \
+		"ratio of the medians $(calc "$med_e / $med_k")"
+}
+
+if ((defaults)); then
+	say "$prog --defaults: topology $prefix (scripts/netns), $rounds rounds of $bytes"$'\n'
+	"$root/scripts/netns" up --name "$prefix" >/dev/null
+	: >"$tmp/results"
+	for ((r = 1; r <= rounds; r++)); do
+		tcp_run e "$r"
+		tcp_run k "$r"
+	done
+	say "peer offloads: $(cat "$tmp/e.1/offloads")"$'\n'
+	say "engine's window: $(jnum "$tmp/e.1/recv.out" rcv_wnd_max) bytes" \
+		"(auto: $(grep -ho '"rcv_wnd_auto":[a-z]*' "$tmp/e.1/recv.out" | cut -d: -f2));" \
+		"sink's SO_RCVBUF as the kernel reports it: $(jnum "$tmp/k.1/recv.out" so_rcvbuf)"$'\n'
+	print_defaults_table
+	exit 0
+fi
 
 say "$prog: topology $prefix (scripts/netns), $rounds rounds of $bytes, ceiling ${ceiling_secs} s"$'\n'
 "$root/scripts/netns" up --name "$prefix" >/dev/null
