@@ -156,14 +156,17 @@ static void shape_req(struct req_box *b)
 }
 
 /* Post a list of 1 to 3 new (or recycled) requests. */
-static void post_some(struct gconn *g, struct req_box *first)
+/* Post 1 to 3 requests; returns the room they have (bytes the engine may place). */
+static uint64_t post_some(struct gconn *g, struct req_box *first)
 {
 	struct offrx_recv_req *head = NULL, **tail = &head;
 	uint32_t n = 1 + below(3);
+	uint64_t room = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		struct req_box *b = i == 0 && first ? first : new_req();
 		shape_req(b);
 		b->req.next = NULL;
+		room += b->req.data_len - b->req.bytes_transferred;
 		*tail = &b->req;
 		tail = &b->req.next;
 	}
@@ -173,6 +176,7 @@ static void post_some(struct gconn *g, struct req_box *first)
 		fprintf(stderr, "gen_scenarios: post returned %d (want PENDING)\n", rc);
 		W.errors++;
 	}
+	return room;
 }
 
 static void keep_bufs(struct offrx_ind_buf *bufs)
@@ -341,7 +345,14 @@ static int run_one(uint64_t seed)
 		if (g->closed)
 			continue;
 		if (op < 25) {
-			post_some(g, NULL);
+			/* Sometimes a segment then fills them to the last byte (R09). */
+			struct offrx_conn_stats st;
+			bool empty = !g->down && offrx_conn_stats(g->conn, &st) == OFFRX_SUCCESS &&
+				     !st.queue_depth && !st.held_bytes;
+			uint64_t room = post_some(g, NULL);
+			if (empty && room && room < STREAM_SZ && chance(30))
+				offrx_mem_deliver(g->conn, stream_bytes, room,
+						  chance(50) ? OFFRX_MEM_PSH : 0);
 		} else if (op < 30) {
 			/* a no-push head with a prefilled push request behind it */
 			struct req_box *a = new_req(), *b = new_req();

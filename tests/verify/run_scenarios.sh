@@ -10,11 +10,13 @@
 #       the same on the mutant core with fault M on: exit 0 if --verify reports rule R
 #       (the fault was found), 1 if not. Used by run_mutants.sh.
 #   --keep DIR   keep the traces and reports in DIR
+#   --lock FILE  hold flock FILE while each session records (and only then): long runs share
+#                the machine with other users of lttng-sessiond
 set -euo pipefail
 BIN=${OFFRX_BIN:?OFFRX_BIN is the build directory}
 EXPORT=$BIN/exporters/offrx-export
 GEN=$BIN/tests/verify/gen_scenarios
-COUNT=100 SEED=1 BATCH=500 MUTANT= RULE= KEEP=
+COUNT=100 SEED=1 BATCH=500 MUTANT= RULE= KEEP= LOCK=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--count) COUNT=$2; shift 2 ;;
@@ -23,6 +25,7 @@ while [[ $# -gt 0 ]]; do
 	--mutant) MUTANT=$2; shift 2 ;;
 	--rule) RULE=$2; shift 2 ;;
 	--keep) KEEP=$2; shift 2 ;;
+	--lock) LOCK=$2; shift 2 ;;
 	*) echo "run_scenarios.sh: unknown argument '$1' (see the comment at its top)" >&2; exit 2 ;;
 	esac
 done
@@ -86,7 +89,12 @@ done_n=0 bad=0 events=0 conns=0
 while [[ $done_n -lt $COUNT ]]; do
 	n=$((COUNT - done_n < BATCH ? COUNT - done_n : BATCH))
 	first=$((SEED + done_n))
+	if [[ -n $LOCK ]]; then
+		exec {lockfd}>"$LOCK"
+		flock "$lockfd"
+	fi
 	one_batch "$first" "$n" "$first"
+	[[ -z $LOCK ]] || exec {lockfd}>&-
 	rep=$WORK/verify-$first.txt
 	if [[ $GEN_RC -ne 0 ]]; then
 		echo "FAIL: the generator failed on scenarios $first..$((first + n - 1)) (exit $GEN_RC):"
