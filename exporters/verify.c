@@ -66,6 +66,7 @@ struct vconn {
 	/* the push timer */
 	bool timer_on;
 	bool just_cancelled; /* the last event was a push_timer_cancel */
+	bool just_expired;   /* ... a push_timer_expire: an arrival that found it due follows */
 	uint64_t deadline;
 	/* an arrival (or a drain) in progress: its fills, then the timer's settling */
 	enum arrival arr;
@@ -74,6 +75,7 @@ struct vconn {
 	int64_t arr_ns;
 	enum otr_kind last_op; /* the last event that was not a fill or a timer event */
 	uint64_t pend_r07;     /* a prefilled push request posted with the timer stopped */
+	bool expect_call;      /* an arrival or expiry finished requests: their call is next */
 	/* upcalls */
 	bool call_known, call_open, call_partial;
 	uint32_t call_count, call_seen;
@@ -327,6 +329,8 @@ static void settle(struct oex_writer *w, struct vconn *c, const struct otr_event
 			  "did not start");
 		return;
 	}
+	if (!c->arr_maybe_drain && c->done.n)
+		c->expect_call = true; /* R09, R10: handed up right after the arrival */
 	if (c->arr_maybe_drain || !n_loaded(c))
 		return; /* a drain after a post settles without a restart */
 	if (!c->timer_on)
@@ -336,6 +340,24 @@ static void settle(struct oex_writer *w, struct vconn *c, const struct otr_event
 	else if (c->arr_was_running && !c->arr_restarted)
 		violation(w, c, ev, "R12", c->arr_req,
 			  "data arrived while the push timer ran but the timer was not restarted");
+}
+
+/* An arrival or an expiry that finished requests hands them up at once: the connection's next
+ * engine step is their completion call (posts and returns may come from any callback first).
+ * Returns true when it was not. */
+static bool check_call(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+{
+	bool missed = c->expect_call && ev->kind != OTR_COMPLETE_CALL && c->done.n && !c->teardown;
+
+	c->expect_call = false;
+	if (missed) {
+		const struct vreq *r = q_at(&c->done, 0);
+		violation(w, c, ev, rule_of(r->fin), r->id,
+			  "finished (%s) %.6f s earlier but not handed back at once: %s came first",
+			  otr_complete_reason_name(r->fin), (double)(ev->ts_ns - r->fin_ns) / 1e9,
+			  otr_kind_name(ev->kind));
+	}
+	return missed;
 }
 
 /* Before any event that is neither a fill nor a timer event: what the last step owed. */
@@ -357,9 +379,13 @@ static void step_over(struct oex_writer *w, struct vconn *c, const struct otr_ev
 		c->timer_on = true;
 		settle(w, c, ev);
 		c->timer_on = false;
-		return;
+	} else {
+		settle(w, c, ev);
 	}
-	settle(w, c, ev);
+	if (ev->kind != OTR_POST && ev->kind != OTR_RETURN && check_call(w, c, ev))
+		return;
+	if (ev->kind == OTR_DISCONNECT)
+		return;
 	timer_invariant(w, c, ev);
 }
 
@@ -429,6 +455,8 @@ static void on_fill(struct oex_writer *w, struct vconn *c, const struct otr_even
 	if (c->arr == ARR_SETTLING)
 		settle(w, c, ev);
 	if (c->arr == ARR_NONE) {
+		if (!c->just_expired) /* a new arrival: what the last one finished is handed up */
+			check_call(w, c, ev);
 		c->arr = ARR_FILLING;
 		c->arr_was_running = c->timer_on;
 		c->arr_first_push = false;
@@ -550,6 +578,8 @@ static void on_timer(struct oex_writer *w, struct vconn *c, const struct otr_eve
 				  ev->u.timer.deadline_ns);
 		c->timer_on = false;
 		finish_pushed(w, c, OTR_CR_PUSH_TIMER, ev);
+		if (c->done.n)
+			c->expect_call = true; /* handed up right after the expiry */
 		break;
 	}
 }
@@ -1146,6 +1176,7 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 		break;
 	}
 	c->just_cancelled = ev->kind == OTR_TIMER_CANCEL;
+	c->just_expired = ev->kind == OTR_TIMER_EXPIRE;
 	if (ev->kind != OTR_FILL && ev->kind != OTR_TIMER_START && ev->kind != OTR_TIMER_RESTART &&
 	    ev->kind != OTR_TIMER_CANCEL && ev->kind != OTR_TIMER_EXPIRE &&
 	    ev->kind != OTR_COMPLETE)
