@@ -51,4 +51,10 @@ if python3 "$SRC/tests/trace/check_trace.py" "$WORK/trace.txt"; then
 else
 	check "trace invariants (check_trace.py)" false
 fi
+if [[ -x "$BIN/exporters/offrx-export" ]]; then
+	vrc=0
+	"$BIN/exporters/offrx-export" --verify "$TRACE" >"$WORK/verify.txt" 2>&1 || vrc=$?
+	check "offrx-export --verify: no violation ($vrc)" test "$vrc" -eq 0
+	[[ $vrc -eq 0 ]] || grep -m5 '^violation' "$WORK/verify.txt"
+fi
 finish
