@@ -43,6 +43,13 @@ struct vreq {
 	uint64_t fin_deadline; /* finished by an expiry: its deadline (raw clock) */
 };
 
+/* What an engine process traces: judged per process, since one trace may hold engines of
+ * several versions (per-UID buffers record every engine of the user). */
+struct vproc {
+	struct oex_ckey k;
+	bool have_end, have_icall, have_handback;
+};
+
 struct vbuf {
 	uint64_t id; /* an indicated buffer the application holds */
 };
@@ -51,6 +58,7 @@ enum arrival { ARR_NONE, ARR_FILLING, ARR_SETTLING };
 
 struct vconn {
 	struct oex_ckey k;
+	struct vproc *proc;
 	struct oex_fifo q;    /* posted, not finished: in posting order */
 	struct oex_fifo done; /* finished by the engine, not yet handed up: in order */
 	struct oex_fifo bufs; /* indicated buffers out (struct vbuf) */
@@ -104,6 +112,7 @@ struct viol {
 
 struct verify {
 	struct oex_ctab conns;
+	struct oex_ctab procs; /* struct vproc, by vpid */
 	struct viol *v;
 	size_t nv, capv;
 	uint64_t violations, suppressed, unverifiable;
@@ -343,8 +352,7 @@ static void settle(struct oex_writer *w, struct vconn *c, const struct otr_event
 }
 
 /* An arrival or an expiry that finished requests hands them up at once: the connection's next
- * engine step is their completion call (posts and returns may come from any callback first).
- * Returns true when it was not. */
+ * engine step is their completion call. Returns true when it was not. */
 static bool check_call(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
 {
 	bool missed = c->expect_call && ev->kind != OTR_COMPLETE_CALL && c->done.n && !c->teardown;
@@ -382,7 +390,10 @@ static void step_over(struct oex_writer *w, struct vconn *c, const struct otr_ev
 	} else {
 		settle(w, c, ev);
 	}
-	if (ev->kind != OTR_POST && ev->kind != OTR_RETURN && check_call(w, c, ev))
+	/* Posts and returns may come from any callback first; an arrival made inside an upcall
+	 * of the connection is handed up once that upcall ended. */
+	if (ev->kind != OTR_POST && ev->kind != OTR_RETURN && ev->kind != OTR_COMPLETE_END &&
+	    ev->kind != OTR_INDICATE && check_call(w, c, ev))
 		return;
 	if (ev->kind == OTR_DISCONNECT)
 		return;
@@ -589,7 +600,7 @@ static void on_call(struct oex_writer *w, struct vconn *c, const struct otr_even
 	struct verify *vf = w->priv;
 
 	vf->calls++;
-	if (c->call_open && vf->have_end)
+	if (c->call_open && c->proc->have_end)
 		violation(w, c, ev, "R19", 0,
 			  "a completion call (count %u) began inside the previous one (count %u), "
 			  "before its complete_end",
@@ -598,7 +609,7 @@ static void on_call(struct oex_writer *w, struct vconn *c, const struct otr_even
 		violation(w, c, ev, "R14", 0,
 			  "the previous completion call announced %u requests and carried %u",
 			  c->call_count, c->call_seen);
-	if (c->in_ind && vf->have_icall)
+	if (c->in_ind && c->proc->have_icall)
 		violation(w, c, ev, "R18", 0,
 			  "a completion call began inside an indication of the connection");
 	if (!ev->u.call.count)
@@ -614,7 +625,7 @@ static void on_call_end(struct oex_writer *w, struct vconn *c, const struct otr_
 {
 	struct verify *vf = w->priv;
 
-	vf->have_end = true;
+	vf->have_end = c->proc->have_end = true;
 	if (!c->call_open)
 		violation(w, c, ev, "R19", 0, "complete_end with no completion call running");
 	else if (ev->u.call.count != c->call_count || c->call_seen != c->call_count)
@@ -754,10 +765,10 @@ static void on_indicate_call(struct oex_writer *w, struct vconn *c, const struct
 {
 	struct verify *vf = w->priv;
 
-	vf->have_icall = true;
+	vf->have_icall = c->proc->have_icall = true;
 	if (c->in_ind)
 		violation(w, c, ev, "R18", ev->req, "an indication began inside another one");
-	if (c->call_open && vf->have_end)
+	if (c->call_open && c->proc->have_end)
 		violation(w, c, ev, "R18", ev->req,
 			  "an indication began inside a completion call of the connection");
 	if (c->q.n)
@@ -801,7 +812,7 @@ static void on_indicate(struct oex_writer *w, struct vconn *c, const struct otr_
 	bool icall = c->in_ind;
 
 	vf->indications++;
-	if (!icall && !vf->have_icall && c->disconnected)
+	if (!icall && !c->proc->have_icall && c->disconnected)
 		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", ev->req,
 			  "an indication after the disconnect");
 	if (icall && (ev->req != c->ind_id || offered != c->ind_offered ||
@@ -866,9 +877,9 @@ static void on_return(struct oex_writer *w, struct vconn *c, const struct otr_ev
 		struct vbuf b = { .id = ev->req };
 		if (oex_fifo_push(&c->hb_back, &b, sizeof(b)))
 			c->tainted = true;
-	} else if (c->disconnected && !vf->have_handback) {
+	} else if (c->disconnected && !c->proc->have_handback) {
 		/* an older engine's hand-back */
-	} else if (!vf->have_icall && c->ind_out <= 0 && !c->closed) {
+	} else if (!c->proc->have_icall && c->ind_out <= 0 && !c->closed) {
 		/* An older trace: perhaps returned inside the indication whose event follows. */
 		c->ind_out--;
 		struct vbuf b = { .id = ev->req };
@@ -885,7 +896,7 @@ static void on_handback(struct oex_writer *w, struct vconn *c, const struct otr_
 {
 	struct verify *vf = w->priv;
 
-	vf->have_handback = true;
+	vf->have_handback = c->proc->have_handback = true;
 	c->ending = false;
 	c->kept = 0;
 	if (!c->disconnected && !c->teardown)
@@ -1057,7 +1068,7 @@ static void on_close(struct oex_writer *w, struct vconn *c, const struct otr_eve
 	}
 	/* R25, R26: every byte stored went to the application: placed, consumed or handed
 	 * back. Judged when the engine traces its hand-backs. */
-	if (vf->have_handback && c->from_open && c->disconnected && !c->teardown &&
+	if (c->proc->have_handback && c->from_open && c->disconnected && !c->teardown &&
 	    c->delivered != ev->u.close.bytes)
 		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", 0,
 			  "the engine stored %" PRIu64 " bytes but placed, indicated and handed "
@@ -1106,6 +1117,11 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 		if (!c)
 			return -ENOMEM;
 		vf->conns_seen++;
+	}
+	if (!c->proc) {
+		c->proc = oex_ctab_get(&vf->procs, ev->vpid, 0);
+		if (!c->proc && !(c->proc = oex_ctab_add(&vf->procs, ev->vpid, 0)))
+			return -ENOMEM;
 	}
 	switch (ev->kind) {
 	case OTR_FILL:
@@ -1361,6 +1377,7 @@ static void verify_free(struct oex_writer *w)
 	if (!vf)
 		return;
 	oex_ctab_fini(&vf->conns, vconn_free);
+	oex_ctab_fini(&vf->procs, NULL);
 	free(vf->v);
 	free(vf);
 }
@@ -1380,6 +1397,7 @@ int oex_verify_new(struct oex_writer *w)
 	if (!vf)
 		return -ENOMEM;
 	oex_ctab_init(&vf->conns, sizeof(struct vconn));
+	oex_ctab_init(&vf->procs, sizeof(struct vproc));
 	w->ops = &verify_ops;
 	w->priv = vf;
 	return 0;
