@@ -102,7 +102,7 @@ struct world {
 	struct req_box *all;
 	struct offrx_ind_buf *held[MAX_HELD]; /* buffers the application holds */
 	uint32_t nheld;
-	uint64_t push_ns;
+	uint64_t push_ns, snap_ns;
 	uint32_t in_complete, in_indicate;
 	uint32_t ind_streak; /* indications since the last post */
 	uint64_t completions, indications, errors;
@@ -316,7 +316,7 @@ static int run_one(uint64_t seed)
 	memset(&W, 0, sizeof(W));
 	W.push_ns = (2 + below(3)) * 1000000ull; /* 2 to 4 ms */
 	o.push_timer_ns = W.push_ns;
-	o.snapshot_ns = (1 + below(4)) * 1000000ull;
+	o.snapshot_ns = W.snap_ns = (1 + below(4)) * 1000000ull;
 	o.chunk_size = chance(50) ? 256 : 2048;
 	o.hold_bytes_per_conn = chance(30) ? 2048 : 65536;
 	o.pool_bytes = 1 << 20;
@@ -350,9 +350,13 @@ static int run_one(uint64_t seed)
 			bool empty = !g->down && offrx_conn_stats(g->conn, &st) == OFFRX_SUCCESS &&
 				     !st.queue_depth && !st.held_bytes;
 			uint64_t room = post_some(g, NULL);
-			if (empty && room && room < STREAM_SZ && chance(30))
+			if (empty && room && room < STREAM_SZ && chance(30)) {
+				/* after a snapshot: an arrival, not held data drained by the post
+				 */
+				advance_to(offrx_mem_now(W.eng) + W.snap_ns);
 				offrx_mem_deliver(g->conn, stream_bytes, room,
 						  chance(50) ? OFFRX_MEM_PSH : 0);
+			}
 		} else if (op < 30) {
 			/* a no-push head with a prefilled push request behind it */
 			struct req_box *a = new_req(), *b = new_req();

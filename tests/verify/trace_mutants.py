@@ -221,8 +221,8 @@ def m_r11_nopush_timer(ev):
     i = find(ev, lambda i, e: e["event"] == "post" and e["no_push"] and e["prefill"] == 0 and
              first_fill(i) is not None and
              ev[first_fill(i)]["total"] < ev[first_fill(i)]["buf_len"] and
-             not ev[next_of(ev, first_fill(i), lambda x: x.get("event") != "fill")]
-             ["event"].startswith("push_timer"))
+             ev[next_of(ev, first_fill(i), lambda x: x.get("event") != "fill")]["event"]
+             in ("complete_call", "conn_state"))
     if i is None:
         return None
     f = first_fill(i)
@@ -329,8 +329,11 @@ def m_r17_drop_complete(ev):
 
 
 def m_r18_indicate_in_call(ev):
+    # after a complete_end of the same process: it shows it brackets its calls
     i = find(ev, lambda i, e: e["event"] == "indicate_call" and
-             prev_of(ev, i, is_("complete_call")) is not None)
+             prev_of(ev, i, is_("complete_call")) is not None and
+             any(x.get("event") == "complete_end" and x["vpid"] == e["vpid"]
+                 for x in ev[:prev_of(ev, i, is_("complete_call"))]))
     if i is None:
         return None
     c = prev_of(ev, i, is_("complete_call"))
