@@ -66,7 +66,8 @@ class Checks:
 def main():
     args = sys.argv[1:]
     kinds = ("conn_open,conn_close,post,fill,push_timer_start,push_timer_restart,push_timer_cancel,"
-             "push_timer_expire,complete,complete_call,indicate,return,conn_state,drop,xsk_stats,disconnect")
+             "push_timer_expire,complete,complete_call,indicate,return,conn_state,drop,xsk_stats,disconnect,"
+             "complete_end,indicate_call,handback")
     if args and args[0] == "--expect-kinds":
         kinds = args[1]
         args = args[2:]
@@ -77,6 +78,27 @@ def main():
     seen = {e[1] for e in events}
     for k in kinds.split(","):
         c.check("event kind offrx:%s appears" % k, k in seen)
+
+    # R18, R19: per connection, complete_call/complete_end and indicate_call/indicate pair up
+    # and never nest (a second call before the end of the first would be a nested upcall).
+    open_call = {}
+    pairs = unpaired = 0
+    for ts, kind, fl in events:
+        conn = fl.get("conn")
+        if kind in ("complete_call", "indicate_call"):
+            if conn in open_call:
+                unpaired += 1
+            open_call[conn] = (kind, fl.get("count", fl.get("ind")))
+        elif kind in ("complete_end", "indicate"):
+            want = "complete_call" if kind == "complete_end" else "indicate_call"
+            got = open_call.pop(conn, None)
+            key = fl.get("count") if kind == "complete_end" else fl.get("ind")
+            if got == (want, key):
+                pairs += 1
+            else:
+                unpaired += 1
+    c.check("upcalls bracketed, never nested: %d pairs, %d unpaired" % (pairs, unpaired),
+            pairs > 0 and unpaired == 0)  # a call still open at the end: the trace was cut
 
     # Rebuild each connection's queue from the events, in trace order.
     posted = {}      # conn -> [req ids in posting order]
