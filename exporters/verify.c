@@ -74,7 +74,9 @@ struct vconn {
 	/* the push timer */
 	bool timer_on;
 	bool just_cancelled; /* the last event was a push_timer_cancel */
-	bool just_expired;   /* ... a push_timer_expire: an arrival that found it due follows */
+	bool timer_nopush;   /* the last start or restart named a no-push request */
+	uint64_t timer_req;
+	bool just_expired; /* ... a push_timer_expire: an arrival that found it due follows */
 	uint64_t deadline;
 	/* an arrival (or a drain) in progress: its fills, then the timer's settling */
 	enum arrival arr;
@@ -304,6 +306,13 @@ static void timer_invariant(struct oex_writer *w, struct vconn *c, const struct 
 {
 	if (!c->timer_on || c->teardown || n_loaded(c))
 		return;
+	if (c->timer_nopush) {
+		violation(w, c, ev, "R11", c->timer_req,
+			  "the push timer runs for a no-push request and no push-mode request "
+			  "holds bytes");
+		c->timer_on = false; /* once */
+		return;
+	}
 	for (uint32_t i = 0; i < c->q.n; i++) {
 		struct vreq *r = q_at(&c->q, i);
 		if (r->no_push && held(r) > 0 && held(r) < r->len) {
@@ -551,6 +560,11 @@ static void on_timer(struct oex_writer *w, struct vconn *c, const struct otr_eve
 		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", ev->req,
 			  "%s after the connection was %s", name,
 			  c->disc_reason == CL_UPLOAD ? "uploaded" : "disconnected");
+	if (ev->kind == OTR_TIMER_START || ev->kind == OTR_TIMER_RESTART) {
+		int64_t at = oex_fifo_find(&c->q, ev->req);
+		c->timer_nopush = at >= 0 && q_at(&c->q, (uint32_t)at)->no_push;
+		c->timer_req = ev->req;
+	}
 	switch (ev->kind) {
 	case OTR_TIMER_START:
 		if (c->arr != ARR_NONE)
