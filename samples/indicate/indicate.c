@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <offrx/offrx.h>
 
@@ -89,12 +90,24 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: offrx-indicate IFACE PORT TAKE   (take at most TAKE bytes of each "
+		   "offer; as root)\n"
+		   "Receive on TCP port PORT of IFACE with nothing posted, so the engine offers\n"
+		   "the data in its own buffers (indicate, R20-R22); take at most TAKE bytes of\n"
+		   "each offer and post one request for the rest. Ctrl-C stops.\n"
+		   "  -h, --help   this text\n");
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
 	if (argc != 4) {
-		fprintf(stderr,
-			"usage: offrx-indicate IFACE PORT TAKE   (take at most TAKE bytes of "
-			"each offer; as root)\n");
+		usage(stderr);
 		return 2;
 	}
 	uint16_t port = (uint16_t)atoi(argv[2]);

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <offrx/offrx.h>
 
@@ -103,10 +104,22 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: offrx-layer IFACE PORT   (as root; Ctrl-C stops)\n"
+		   "offrx-minimal's receiver with a layer between it and the engine (R27) that\n"
+		   "counts each connection's posts, completions and bytes, and prints them.\n"
+		   "  -h, --help   this text\n");
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: offrx-layer IFACE PORT   (as root; Ctrl-C stops)\n");
+		usage(stderr);
 		return 2;
 	}
 	uint16_t port = (uint16_t)atoi(argv[2]);

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <offrx/offrx.h>
 
@@ -76,10 +77,22 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: offrx-minimal IFACE PORT   (as root; Ctrl-C stops)\n"
+		   "Receive on TCP port PORT of IFACE with the offrx engine, two 16 KiB requests\n"
+		   "posted per connection, and print each completion: request, status, bytes.\n"
+		   "  -h, --help   this text\n");
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: offrx-minimal IFACE PORT   (as root; Ctrl-C stops)\n");
+		usage(stderr);
 		return 2;
 	}
 	uint16_t port = (uint16_t)atoi(argv[2]);

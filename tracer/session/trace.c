@@ -508,6 +508,9 @@ static void main_help(void)
 	       "  status  show a session and its channels' loss counters\n"
 	       "  list    list the sessions and how to read live ones\n"
 	       "\n"
+	       "  -h, --help     this text\n"
+	       "  -V, --version  the version\n"
+	       "\n"
 	       "'%s COMMAND --help' tells more. Exit status: 0 ok, 1 failure, 2 usage.\n"
 	       "See also offrx-trace(1), lttng(1), babeltrace2(1).\n",
 	       prog, prog);
