@@ -95,6 +95,7 @@ struct rconn {
 	FILE *out;
 	uint64_t bytes, indicated;
 	bool stall;	/* --stall-port: reads nothing after its first requests */
+	bool ended;	/* the disconnect (or upload) is indicated: nothing more to post (R25) */
 	uint32_t flags; /* request flags: --mode, or no-push on a --nopush-port */
 	double t_open;
 	char local[80], remote[80];
@@ -222,7 +223,7 @@ static void on_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, vo
 		/* The bytes the engine placed follow the prefill; data_offset moved past them. */
 		uint32_t i = (uint32_t)r->cookie;
 		take(rc, rc->mem + (size_t)i * cfg.buf_size + cfg.prefill, r->bytes_placed);
-		if (r->status == OFFRX_SUCCESS && !rc->stall)
+		if (r->status == OFFRX_SUCCESS && !rc->stall && !rc->ended)
 			post(rc, i);
 	}
 }
@@ -266,6 +267,10 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 		last->next = to_return;
 		to_return = ev->held;
 	}
+	/* Posts after this would only come back INVALID_STATE (R25); the ones made before it, in
+	 * the disconnect's own completions, come back after it as the queue did. */
+	if (ev->type == OFFRX_EV_DISCONNECT || ev->type == OFFRX_EV_UPLOAD_DONE)
+		rc->ended = true;
 	if (ev->type != OFFRX_EV_CLOSED)
 		return;
 	struct result *res = calloc(1, sizeof(*res));

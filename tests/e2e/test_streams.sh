@@ -13,6 +13,10 @@ bulk() { # bulk NAME BYTES CONNS RECV-ARGS...
 		test "$(send_shas "$WORK/send.json")" = "$(recv_shas)"
 	check "$name: every connection closed by FIN" \
 		test "$(rj "all(c['closed_by'] == 'fin' for c in d['connections'])")" = True
+	# R25: offrx-recv stops posting once the disconnect is indicated, so no request of its
+	# completes INVALID_STATE (reposts made inside the FIN's completions come back after it).
+	check "$name: R25 no request completed invalid_state" \
+		test "$(rj "sum(c['completed_by']['invalid_state'] for c in d['connections'])")" = 0
 }
 
 bulk "bulk, 64 KiB push requests" 256M 1 --buf-size 65536 --depth 8
