@@ -175,6 +175,10 @@ static void slice(struct oex_writer *w, struct cconn *c, const char *name, int64
 
 	snprintf(cat, sizeof(cat), "conn %llu:%llu", (unsigned long long)c->k.vpid,
 		 (unsigned long long)c->k.conn);
+	/* A slice never ends before it begins, whatever a damaged trace says its
+	 * post_to_complete_ns was (a garbage value read as negative put b after e). */
+	if (b_ns > e_ns)
+		b_ns = e_ns;
 	for (int end = 0; end < 2; end++) {
 		put_head(ch, o, end ? 'e' : 'b', c, name);
 		oex_lit(o, ",\"cat\":");
