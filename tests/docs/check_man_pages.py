@@ -12,6 +12,7 @@ commands ('COMMAND --help' tells more) is checked with their --help too. Prints 
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -113,6 +114,10 @@ def main():
     ap.add_argument("--docs", required=True, help="the directory of the man pages")
     ap.add_argument("programs", nargs="+", help="paths of the built programs")
     a = ap.parse_args()
+    if not shutil.which("groff"):
+        print("check_man_pages: groff is not installed: install the Debian package "
+              "groff-base (scripts/install-deps does)", file=sys.stderr)
+        return 1
     problems = []
     for prog in a.programs:
         p = check(prog, a.docs)
