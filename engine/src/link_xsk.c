@@ -1399,8 +1399,11 @@ void xsk_link_tx_flush(struct xsk_link *l)
 		l->tx_queued = 0;
 	}
 	comp_reap(l);
-	while (kicks-- && l->nr_tx_free + l->tx_reserved < l->ring_size &&
-	       xsk_ring_prod__needs_wakeup(&l->tx)) {
+	/* A frame taken from tx_free is in flight until its completion comes back. Slots
+	 * reserved in the TX ring are not frames: counting them made this test false while any
+	 * were reserved, so only poll() ever sent, and a busy poller sent nothing.
+	 */
+	while (kicks-- && l->nr_tx_free < l->ring_size && xsk_ring_prod__needs_wakeup(&l->tx)) {
 		int r = (int)sendto(l->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
 
 		comp_reap(l);

@@ -28,6 +28,10 @@ check "bulk no-push: no request completed by PSH or timer" \
 bulk "eight concurrent connections" 32M 8 --buf-size 65536
 check "eight connections: eight distinct streams" test "$(rj "len(d['connections'])")" = 8
 
+# Busy polling: no poll() kicks the socket, so the engine's own sendto() must send the SYN-ACK
+# and all that follows. -D bounds the run should the handshake never finish.
+bulk "busy poll (--busy-poll)" 32M 1 --busy-poll -D 60
+
 # socat, a third-party sender
 head -c 5000000 /dev/urandom >"$WORK/socat.in"
 start_recv --max-conns 1
