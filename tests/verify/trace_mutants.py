@@ -218,14 +218,27 @@ def m_r11_nopush(ev):
 def m_r11_nopush_timer(ev):
     def first_fill(i):
         return next_of(ev, i, lambda x: x.get("event") == "fill" and x["req"] == ev[i]["req"])
+
+    def last_fill(i):
+        """The last fill of the arrival that first fills post i's request."""
+        f = first_fill(i)
+        while True:
+            g = next_of(ev, f, lambda x: True)
+            if g is None or ev[g]["event"] != "fill" or ev[g]["req"] != ev[f]["req"]:
+                return f
+            f = g
+
+    # The request must still be partial after the whole arrival: a timer for a no-push request
+    # that an arrival filled is not an R11 fault (it is finished at once, R09).
     i = find(ev, lambda i, e: e["event"] == "post" and e["no_push"] and e["prefill"] == 0 and
              first_fill(i) is not None and
-             ev[first_fill(i)]["total"] < ev[first_fill(i)]["buf_len"] and
-             ev[next_of(ev, first_fill(i), lambda x: x.get("event") != "fill")]["event"]
+             ev[last_fill(i)]["total"] < ev[last_fill(i)]["buf_len"] and
+             next_of(ev, last_fill(i), lambda x: x.get("event") != "fill") is not None and
+             ev[next_of(ev, last_fill(i), lambda x: x.get("event") != "fill")]["event"]
              in ("complete_call", "conn_state"))
     if i is None:
         return None
-    f = first_fill(i)
+    f = last_fill(i)
     t = dict(ev[f])
     t.update(event="push_timer_start", deadline_ns=t["ts_raw"] + 10**9, bytes=t["total"])
     for k in ("total", "buf_len", "seq", "psh"):
