@@ -59,7 +59,8 @@ cleanup() {
 	fi
 	rm -rf "$WORK"
 }
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/support/on_exit.sh"
+on_exit 'cleanup'
 
 if [[ -z $TRACE ]]; then
 	[[ $(id -u) -eq 0 ]] || { echo "$prog: recording needs root (or give --trace DIR)" >&2; exit 1; }

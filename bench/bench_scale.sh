@@ -88,7 +88,8 @@ cleanup() {
 	[[ -n "$NS_UP" ]] && "$SRC/scripts/netns" down --name "$NS" >/dev/null 2>&1
 	if [[ -z "$OUT" && $STATUS == 0 ]]; then rm -rf "$WORK"; else echo "bench_scale.sh: logs in $WORK" >&2; fi
 }
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/support/on_exit.sh"
+on_exit 'cleanup'
 trap 'exit 130' INT TERM
 
 if [[ -n "$TRACE" ]]; then

@@ -62,7 +62,8 @@ cleanup()
 	scripts/netns down --name "$ns" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/support/on_exit.sh"
+on_exit 'cleanup'
 scripts/netns up --name "$ns" >/dev/null
 pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize
 

@@ -190,7 +190,8 @@ cleanup()
 	"$root/scripts/netns" down --name "$prefix" >/dev/null 2>&1 || true
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/support/on_exit.sh"
+on_exit 'cleanup'
 trap 'exit 130' INT TERM
 
 # Run a command in the background; its pid goes to $1.pid, and once it exits, its exit code

@@ -105,7 +105,8 @@ cleanup() {
 	if [[ -z "$OUT" && $FAILED == 0 ]]; then rm -rf "$WORK"; fi
 	if [[ $FAILED != 0 ]]; then echo "soak.sh: logs in $WORK" >&2; fi
 }
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/support/on_exit.sh"
+on_exit 'cleanup'
 trap 'exit 130' INT TERM
 
 pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize >/dev/null

@@ -68,7 +68,8 @@ demo_cleanup() {
 	done
 	if [[ -n "${OFFRX_KEEP:-}" ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
-trap demo_cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'demo_cleanup'
 
 # running PID: the process exists and is not a zombie (an orphan waits for its reaper a while)
 running() {

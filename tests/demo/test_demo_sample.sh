@@ -26,7 +26,8 @@ check() {
 
 # A world-readable copy: the checkout may sit under a directory nobody cannot enter.
 TMP=$(mktemp -d /tmp/offrx-sample.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'rm -rf "$TMP"'
 cp -r "$SAMPLE" "$TMP/demo-mix"
 chmod -R a+rX "$TMP"
 T=$TMP/demo-mix

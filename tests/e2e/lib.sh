@@ -20,7 +20,8 @@ cleanup() {
 	"$SRC/scripts/netns" down --name "$NS" >/dev/null 2>&1 || true
 	if [[ -n "${OFFRX_KEEP:-}" ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'cleanup'
 "$SRC/scripts/netns" up --name "$NS" >/dev/null
 
 peer() { ip netns exec "$NS-peer" "$@"; }

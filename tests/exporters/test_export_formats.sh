@@ -13,7 +13,8 @@ SCHEMA=$SRC/exporters/schema
 [[ -x $EXPORT ]] || { echo "skip: $EXPORT is not built"; exit 77; }
 command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-export-formats.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'rm -rf "$WORK"'
 cd "$WORK"
 PASSED=0
 FAILED=0

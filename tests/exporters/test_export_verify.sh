@@ -10,7 +10,8 @@ SCEN=$SRC/tests/exporters/scenario.py
 [[ -x $EXPORT ]] || { echo "skip: $EXPORT is not built"; exit 77; }
 command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-export-verify.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'rm -rf "$WORK"'
 PASSED=0
 FAILED=0
 

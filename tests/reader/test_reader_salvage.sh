@@ -12,7 +12,8 @@ DUMP=$BIN/tracer/reader/offrx-trace-dump
 [[ -x $DUMP ]] || { echo "skip: $DUMP is not built"; exit 77; }
 command -v babeltrace2 >/dev/null || { echo "skip: babeltrace2 missing"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-salvage-test.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'rm -rf "$WORK"'
 export TMPDIR=$WORK/tmp
 mkdir "$TMPDIR"
 PASSED=0 FAILED=0

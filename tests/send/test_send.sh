@@ -25,7 +25,8 @@ cleanup()
 	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
 	rm -rf "$TMP"
 }
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'cleanup'
 
 failures=0
 fail()

@@ -37,7 +37,8 @@ cleanup() {
 	rm -rf "$HOME/lttng-traces/$HOST/$LIVE"-[0-9]*
 	rm -rf "$WORK"
 }
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'cleanup'
 
 check() { # check NAME COMMAND...
 	local name=$1; shift

@@ -25,7 +25,8 @@ trace_cleanup() {
 	done
 	cleanup
 }
-trap trace_cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'trace_cleanup'
 
 # send ARGS...: offrx-send --quiet from the peer namespace; tried again while the receiver
 # refuses connections (it answers once its socket is up, a moment after XDP attaches).

@@ -20,7 +20,8 @@ check "offrx-recv --trace-live names its live URL (${url:-none})" test -n "$url"
 
 stdbuf -oL babeltrace2 --input-format=lttng-live "$url" >"$WORK/live.txt" 2>"$WORK/live.err" &
 BT_PID=$!
-trap 'if [[ -n "$BT_PID" ]]; then kill "$BT_PID" 2>/dev/null || true; fi; cleanup' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'if [[ -n "$BT_PID" ]]; then kill "$BT_PID" 2>/dev/null || true; fi; cleanup'
 sleep 2 # attach: a live viewer sees only what comes after it attached
 
 t0=$(date +%s%N)

@@ -16,7 +16,8 @@ stop_tracing() {
 	lttng destroy "$SESSION" >/dev/null 2>&1 || true
 	if [[ -n "$STARTED_SESSIOND" ]]; then pkill -x lttng-sessiond || true; fi
 }
-trap 'stop_tracing; cleanup' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'stop_tracing; cleanup'
 
 lttng create "$SESSION" --output="$TRACE" >/dev/null
 lttng enable-channel -u -s "$SESSION" --buffers-uid --subbuf-size=4M --num-subbuf=8 offrx >/dev/null

@@ -49,7 +49,8 @@ cleanup() {
 	"$SRC/scripts/netns" down --name "$NS" >/dev/null 2>&1 || true
 	rm -rf "$WORK"
 }
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'cleanup'
 ip link set lo up
 mkdir -p /run/lttng
 mount -t tmpfs offrx-test /run/lttng

@@ -25,7 +25,8 @@ for f in "$EXPORT" "$BIN/tests/verify/gen_scenarios" "$BIN/tests/verify/gen_scen
 done
 command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-mutants.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'rm -rf "$WORK"'
 RESULTS=$WORK/results.txt
 : >"$RESULTS"
 

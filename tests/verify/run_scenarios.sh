@@ -42,7 +42,8 @@ finish() {
 	[[ -n $SESSION ]] && lttng destroy "$SESSION" >/dev/null 2>&1
 	[[ -n $KEEP ]] || rm -rf "$WORK"
 }
-trap finish EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'finish'
 
 # one_batch FIRST N TAG: record scenarios FIRST..FIRST+N-1 in one session, verify the trace
 one_batch() {

@@ -37,7 +37,8 @@ view_cleanup() {
 		if [[ -e /run/netns/$d ]]; then ip netns del "$d" 2>/dev/null; fi
 	done
 }
-trap view_cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'view_cleanup'
 
 # send ARGS...: offrx-send --quiet from the peer namespace, retried while the receiver refuses.
 send() {

@@ -18,7 +18,8 @@ view_relayd_cleanup() {
 	tmux kill-session -t "$TMUX_SESSION" 2>/dev/null || true
 	trace_cleanup
 }
-trap view_relayd_cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'view_relayd_cleanup'
 
 port_free() { [[ -z "$(ss -Hltn "sport = :$1")" ]]; }
 P=

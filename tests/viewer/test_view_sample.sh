@@ -15,7 +15,8 @@ TRACE=$SRC/samples/traces/demo-mix
 command -v tmux >/dev/null || { echo "skip: tmux missing"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-view-sample.XXXXXX)
 TMUX_SESSION=offrxsample$$
-trap 'tmux kill-session -t "$TMUX_SESSION" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'tmux kill-session -t "$TMUX_SESSION" 2>/dev/null || true; rm -rf "$WORK"'
 . "$SRC/tests/viewer/lib_tmux.sh"
 PASSED=0
 FAILED=0

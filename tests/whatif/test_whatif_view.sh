@@ -17,7 +17,8 @@ for b in "$VIEW" "$EXPORT"; do
 done
 command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-whatif-view.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+on_exit 'rm -rf "$WORK"'
 PASSED=0
 FAILED=0
 check() { # check NAME CONDITION-COMMAND...
