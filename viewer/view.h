@@ -1,7 +1,8 @@
 /* offrx-view internals: the source thread (source.c) that feeds the model, the snapshot the
  * panels draw from (snap.c), the text formats shared by the screen and --batch (fmt.c), the
- * Perfetto export (export.c) and the curses front end (ui.c). Panels never see the reader or
- * the model: they draw a struct vsnap, taken from the model under the source's lock. */
+ * Perfetto export (export.c) and the curses front end (ui.c and its panels, panel.h). Panels
+ * never see the reader or the model: they draw a struct vsnap, taken from the model under the
+ * source's lock. */
 #ifndef OFFRX_VIEW_H
 #define OFFRX_VIEW_H
 
@@ -296,7 +297,7 @@ void batch_print(FILE *f, const struct vsnap *sn, const struct vview *v, unsigne
 int export_perfetto(struct vsource *s, const uint64_t *keys, size_t nkeys, const char *dir,
 		    char *path, size_t pathlen, size_t *nevents, char *err, size_t errlen);
 
-/* ---- ui.c: the curses front end ---- */
+/* ---- ui.c: the curses front end (its panels: panel.h) ---- */
 
 struct ui_opts {
 	bool no_color;
