@@ -12,20 +12,6 @@
 
 #define IRS_NEXT 1001u /* sc_open uses irs 1000 */
 
-static struct offrx_conn_stats conn_stats(const struct sc_conn *c)
-{
-	struct offrx_conn_stats st;
-	assert_int_equal(offrx_conn_stats(c->conn, &st), OFFRX_SUCCESS);
-	return st;
-}
-
-static uint32_t engine_indicated_out(const struct sc *s)
-{
-	struct offrx_engine_stats es;
-	assert_int_equal(offrx_engine_stats(s->eng, &es), OFFRX_SUCCESS);
-	return es.indicated_out;
-}
-
 /* A refused post left nothing behind: nothing queued, counted or completed. */
 static void assert_nothing_queued(struct sc *s, const struct sc_conn *c, uint32_t depth,
 				  uint64_t posted, uint32_t ndone)

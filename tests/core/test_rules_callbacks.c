@@ -15,27 +15,6 @@
 #include "engine.h"
 #include "scenario.h"
 
-static struct offrx_conn_stats conn_stats(const struct sc_conn *c)
-{
-	struct offrx_conn_stats st;
-	assert_int_equal(offrx_conn_stats(c->conn, &st), OFFRX_SUCCESS);
-	return st;
-}
-
-static struct offrx_mem_link_stats link_stats(const struct sc_conn *c)
-{
-	struct offrx_mem_link_stats ls;
-	assert_int_equal(offrx_mem_link_stats(c->conn, &ls), OFFRX_SUCCESS);
-	return ls;
-}
-
-static uint32_t engine_indicated_out(const struct sc *s)
-{
-	struct offrx_engine_stats es;
-	assert_int_equal(offrx_engine_stats(s->eng, &es), OFFRX_SUCCESS);
-	return es.indicated_out;
-}
-
 /* Index of the first observer event of a kind for a connection at or after from. */
 static uint32_t event_at(const struct sc *s, enum offrx_event_kind kind, uint64_t conn,
 			 uint32_t from)
@@ -55,6 +34,12 @@ static uint32_t complete_at(const struct sc *s, uint64_t conn, uint64_t req)
 			return i;
 	return UINT32_MAX;
 }
+
+/* The fixtures' state (one_conn, logging_conn, checked_end, below). */
+struct one {
+	struct sc *s;
+	struct sc_conn *c;
+};
 
 /* Order of application upcalls: what each callback saw, in turn. */
 enum { UP_COMPLETE = 1, UP_EVENT };
@@ -79,8 +64,9 @@ static void return_what_is_offered(struct sc_conn *c, struct offrx_ind_buf *bufs
 
 static void test_R22_returning_an_offered_buffer_inside_its_indication_is_refused(void **state)
 {
-	struct sc *s = sc_new(NULL);
-	struct sc_conn *c = sc_open(s);
+	struct one *f = *state;
+	struct sc *s = f->s;
+	struct sc_conn *c = f->c;
 	c->ind_mode = SC_IND_REFUSE;
 	c->on_indicate = return_what_is_offered;
 	inside_rc = 99;
@@ -95,15 +81,13 @@ static void test_R22_returning_an_offered_buffer_inside_its_indication_is_refuse
 	advance_ms(s, 0);
 	assert_non_null(sc_done_of(s, r));
 	assert_int_equal(r->bytes_transferred, 3000);
-	sc_check(s);
-	sc_check_stream(c);
-	sc_free(s);
 }
 
 static void test_R22_offered_buffers_become_returnable_once_accepted(void **state)
 {
-	struct sc *s = sc_new(NULL);
-	struct sc_conn *c = sc_open(s);
+	struct one *f = *state;
+	struct sc *s = f->s;
+	struct sc_conn *c = f->c;
 	c->on_indicate = return_what_is_offered; /* ind_mode accepts */
 	inside_rc = 99;
 	assert_int_equal(deliver(c, 5000, 0), 5000);
@@ -117,9 +101,6 @@ static void test_R22_offered_buffers_become_returnable_once_accepted(void **stat
 	c->held_nbufs = 0;
 	assert_int_equal(offrx_return_indicated(s->eng, earlier), OFFRX_SUCCESS);
 	assert_int_equal(engine_indicated_out(s), 0);
-	sc_check(s);
-	sc_check_stream(c);
-	sc_free(s);
 }
 
 /* --- R23, R24: destroy and close never drop what was acknowledged ------------------------ */
@@ -251,6 +232,40 @@ static void log_event_and_post(struct sc_conn *c, const struct offrx_conn_event 
 	}
 }
 
+/* The fixtures: one engine with one connection (as *state), its upcall log and reposts reset;
+ * a test ends with the engine's checks and the connection's stream check, then frees it. */
+static int one_conn(void **state)
+{
+	struct one *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->s = sc_new(NULL);
+	f->c = sc_open(f->s);
+	memset(&ulog, 0, sizeof(ulog));
+	nreposts = 0;
+	*state = f;
+	return 0;
+}
+
+/* One connection whose application logs its upcalls and reposts from them. */
+static int logging_conn(void **state)
+{
+	one_conn(state);
+	struct one *f = *state;
+	f->c->on_complete = log_complete_and_repost;
+	f->c->on_event = log_event_and_post;
+	return 0;
+}
+
+static int checked_end(void **state)
+{
+	struct one *f = *state;
+	sc_check(f->s);
+	sc_check_stream(f->c);
+	sc_free(f->s);
+	free(f);
+	return 0;
+}
+
 static uint32_t upcall_index(int kind, const struct offrx_recv_req *req, int ev_type)
 {
 	for (uint32_t i = 0; i < ulog.n; i++)
@@ -271,12 +286,9 @@ static void check_no_invalid_state_before_event(int ev_type)
 
 static void test_R25_repost_in_fin_completion_comes_back_after_the_event(void **state)
 {
-	struct sc *s = sc_new(NULL);
-	struct sc_conn *c = sc_open(s);
-	memset(&ulog, 0, sizeof(ulog));
-	nreposts = 0;
-	c->on_complete = log_complete_and_repost;
-	c->on_event = log_event_and_post;
+	struct one *f = *state;
+	struct sc *s = f->s;
+	struct sc_conn *c = f->c;
 	struct offrx_recv_req *a = post_push(c, 1000);
 	assert_int_equal(deliver(c, 300, 0), 300);
 	assert_int_equal(offrx_mem_fin(c->conn), OFFRX_SUCCESS);
@@ -306,19 +318,13 @@ static void test_R25_repost_in_fin_completion_comes_back_after_the_event(void **
 		assert_false(s->events[i].kind == OFFRX_E_COMPLETE &&
 			     s->events[i].status == OFFRX_INVALID_STATE);
 	assert_int_equal(c->events[OFFRX_EV_DISCONNECT], 1);
-	sc_check(s);
-	sc_check_stream(c);
-	sc_free(s);
 }
 
 static void test_R25_repost_in_rst_completion_comes_back_aborted_after_the_event(void **state)
 {
-	struct sc *s = sc_new(NULL);
-	struct sc_conn *c = sc_open(s);
-	memset(&ulog, 0, sizeof(ulog));
-	nreposts = 0;
-	c->on_complete = log_complete_and_repost;
-	c->on_event = log_event_and_post;
+	struct one *f = *state;
+	struct sc *s = f->s;
+	struct sc_conn *c = f->c;
 	struct offrx_recv_req *a = post_nopush(c, 1000);
 	assert_int_equal(deliver(c, 10, 0), 10);
 	assert_int_equal(offrx_mem_rst(c->conn), OFFRX_SUCCESS);
@@ -328,21 +334,15 @@ static void test_R25_repost_in_rst_completion_comes_back_aborted_after_the_event
 	assert_true(upcall_index(UP_COMPLETE, a, 0) < ev);
 	assert_true(upcall_index(UP_COMPLETE, reposts[0], 0) > ev);
 	assert_int_equal(sc_done_of(s, reposts[0])->status, OFFRX_REQUEST_ABORTED);
-	sc_check(s);
-	sc_check_stream(c);
-	sc_free(s);
 }
 
 /* --- R26: upload ------------------------------------------------------------------------ */
 
 static void test_R26_posts_during_upload_complete_upload_in_progress_after_it_invalid(void **state)
 {
-	struct sc *s = sc_new(NULL);
-	struct sc_conn *c = sc_open(s);
-	memset(&ulog, 0, sizeof(ulog));
-	nreposts = 0;
-	c->on_complete = log_complete_and_repost;
-	c->on_event = log_event_and_post;
+	struct one *f = *state;
+	struct sc *s = f->s;
+	struct sc_conn *c = f->c;
 	struct offrx_recv_req *a = post_push(c, 1000), *b = post_nopush(c, 1000);
 	assert_int_equal(deliver(c, 1200, 0), 1200);
 	/* a filled (a repost follows it); b holds 200. */
@@ -364,15 +364,13 @@ static void test_R26_posts_during_upload_complete_upload_in_progress_after_it_in
 	for (uint32_t i = 2; i < nreposts; i++)
 		assert_int_equal(sc_done_of(s, reposts[i])->status, OFFRX_INVALID_STATE);
 	check_no_invalid_state_before_event(OFFRX_EV_UPLOAD_DONE);
-	sc_check(s);
-	sc_check_stream(c);
-	sc_free(s);
 }
 
 static void test_R26_upload_hands_back_the_window_last_advertised(void **state)
 {
-	struct sc *s = sc_new(NULL);
-	struct sc_conn *c = sc_open(s);
+	struct one *f = *state;
+	struct sc *s = f->s;
+	struct sc_conn *c = f->c;
 	const uint32_t budget = 256 << 10;
 	struct offrx_recv_req *a = post_push(c, 1000);
 	assert_int_equal(deliver(c, 100, 0), 100);
@@ -387,9 +385,6 @@ static void test_R26_upload_hands_back_the_window_last_advertised(void **state)
 	assert_int_equal(c->last_ev.type, OFFRX_EV_UPLOAD_DONE);
 	assert_int_equal(c->last_ev.rcv_wnd, budget + 900);
 	assert_int_equal(link_stats(c).last_wnd, budget + 900);
-	sc_check(s);
-	sc_check_stream(c);
-	sc_free(s);
 }
 
 /* A post that lands while the upload has dropped its lock to flush the delayed ACK, as from
@@ -499,13 +494,19 @@ static void test_R14_concurrent_posts_and_upload_keep_posting_order(void **state
 
 /* --- R24: no connection's window promises space another can take ------------------------- */
 
-static void test_R24_window_promised_to_one_connection_is_not_given_to_another(void **state)
+/* An engine of 64-byte chunks: pool chunks in its pool, hold chunks held per connection. */
+static struct sc *small_chunks(uint32_t pool, uint32_t hold)
 {
 	struct offrx_engine_opts o = { .sz = sizeof(o) };
 	o.chunk_size = 64;
-	o.pool_bytes = 512; /* 8 chunks, shared */
-	o.hold_bytes_per_conn = 512;
-	struct sc *s = sc_new(&o);
+	o.pool_bytes = 64 * pool;
+	o.hold_bytes_per_conn = 64 * hold;
+	return sc_new(&o);
+}
+
+static void test_R24_window_promised_to_one_connection_is_not_given_to_another(void **state)
+{
+	struct sc *s = small_chunks(8, 8); /* the pool shared */
 	struct sc_conn *a = sc_open(s), *b = sc_open(s);
 	a->ind_mode = b->ind_mode = SC_IND_REFUSE;
 	uint32_t wa = link_stats(a).last_wnd, wb = link_stats(b).last_wnd;
@@ -527,11 +528,7 @@ static void test_R24_window_promised_to_one_connection_is_not_given_to_another(v
 
 static void test_R24_every_byte_inside_each_advertised_window_is_stored(void **state)
 {
-	struct offrx_engine_opts o = { .sz = sizeof(o) };
-	o.chunk_size = 64;
-	o.pool_bytes = 64 * 40;
-	o.hold_bytes_per_conn = 64 * 16;
-	struct sc *s = sc_new(&o);
+	struct sc *s = small_chunks(40, 16);
 	struct sc_conn *c[6];
 	for (int i = 0; i < 6; i++) {
 		c[i] = sc_open(s);
@@ -576,7 +573,7 @@ static void test_R24_every_byte_inside_each_advertised_window_is_stored(void **s
 		total += c[i]->stored;
 		sc_check_stream(c[i]);
 	}
-	assert_true(total > o.pool_bytes);
+	assert_true(total > 64 * 40); /* more than the pool */
 	sc_free(s);
 }
 
@@ -593,9 +590,9 @@ static void post_one_more(struct sc_conn *c, struct offrx_recv_req *reqs)
 
 static void test_R19_complete_end_and_indicate_call_bracket_the_callbacks(void **state)
 {
-	struct sc *s = sc_new(NULL);
-	struct sc_conn *c = sc_open(s);
-	nreposts = 0;
+	struct one *f = *state;
+	struct sc *s = f->s;
+	struct sc_conn *c = f->c;
 	c->on_complete = post_one_more;
 	post_push(c, 100);
 	assert_int_equal(deliver(c, 100, 0), 100);
@@ -634,32 +631,40 @@ static void test_R19_complete_end_and_indicate_call_bracket_the_callbacks(void *
 	}
 	assert_int_equal(placed + consumed + s->events[hb].bytes, c->stored);
 	(void)complete_at;
-	sc_check(s);
-	sc_check_stream(c);
-	sc_free(s);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-			test_R22_returning_an_offered_buffer_inside_its_indication_is_refused),
-		cmocka_unit_test(test_R22_offered_buffers_become_returnable_once_accepted),
+		cmocka_unit_test_setup_teardown(
+			test_R22_returning_an_offered_buffer_inside_its_indication_is_refused,
+			one_conn, checked_end),
+		cmocka_unit_test_setup_teardown(
+			test_R22_offered_buffers_become_returnable_once_accepted, one_conn,
+			checked_end),
 		cmocka_unit_test(test_R23_destroy_hands_held_bytes_back_then_refuses),
 		cmocka_unit_test(test_R23_destroy_without_an_event_callback_still_frees_the_engine),
 		cmocka_unit_test(test_R24_closing_an_open_connection_hands_its_data_and_timer_back),
-		cmocka_unit_test(test_R25_repost_in_fin_completion_comes_back_after_the_event),
-		cmocka_unit_test(
-			test_R25_repost_in_rst_completion_comes_back_aborted_after_the_event),
-		cmocka_unit_test(
-			test_R26_posts_during_upload_complete_upload_in_progress_after_it_invalid),
-		cmocka_unit_test(test_R26_upload_hands_back_the_window_last_advertised),
+		cmocka_unit_test_setup_teardown(
+			test_R25_repost_in_fin_completion_comes_back_after_the_event, logging_conn,
+			checked_end),
+		cmocka_unit_test_setup_teardown(
+			test_R25_repost_in_rst_completion_comes_back_aborted_after_the_event,
+			logging_conn, checked_end),
+		cmocka_unit_test_setup_teardown(
+			test_R26_posts_during_upload_complete_upload_in_progress_after_it_invalid,
+			logging_conn, checked_end),
+		cmocka_unit_test_setup_teardown(
+			test_R26_upload_hands_back_the_window_last_advertised, one_conn,
+			checked_end),
 		cmocka_unit_test(test_R14_post_racing_with_upload_completes_after_older_requests),
 		cmocka_unit_test(test_R14_concurrent_posts_and_upload_keep_posting_order),
 		cmocka_unit_test(
 			test_R24_window_promised_to_one_connection_is_not_given_to_another),
 		cmocka_unit_test(test_R24_every_byte_inside_each_advertised_window_is_stored),
-		cmocka_unit_test(test_R19_complete_end_and_indicate_call_bracket_the_callbacks),
+		cmocka_unit_test_setup_teardown(
+			test_R19_complete_end_and_indicate_call_bracket_the_callbacks, one_conn,
+			checked_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

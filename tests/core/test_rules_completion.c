@@ -44,27 +44,6 @@ static uint32_t event_index(const struct sc *s, enum offrx_event_kind kind, uint
 	return UINT32_MAX;
 }
 
-static struct offrx_conn_stats conn_stats(const struct sc_conn *c)
-{
-	struct offrx_conn_stats st;
-	assert_int_equal(offrx_conn_stats(c->conn, &st), OFFRX_SUCCESS);
-	return st;
-}
-
-static struct offrx_mem_link_stats link_stats(const struct sc_conn *c)
-{
-	struct offrx_mem_link_stats ls;
-	assert_int_equal(offrx_mem_link_stats(c->conn, &ls), OFFRX_SUCCESS);
-	return ls;
-}
-
-static uint32_t engine_indicated_out(const struct sc *s)
-{
-	struct offrx_engine_stats es;
-	assert_int_equal(offrx_engine_stats(s->eng, &es), OFFRX_SUCCESS);
-	return es.indicated_out;
-}
-
 static void assert_done(const struct sc *s, const struct offrx_recv_req *r, int status,
 			uint32_t bytes, uint32_t reason)
 {

@@ -382,6 +382,27 @@ uint32_t sc_count_events(const struct sc *s, enum offrx_event_kind kind, uint64_
 	return n;
 }
 
+struct offrx_conn_stats conn_stats(const struct sc_conn *c)
+{
+	struct offrx_conn_stats st;
+	assert_int_equal(offrx_conn_stats(c->conn, &st), OFFRX_SUCCESS);
+	return st;
+}
+
+struct offrx_mem_link_stats link_stats(const struct sc_conn *c)
+{
+	struct offrx_mem_link_stats ls;
+	assert_int_equal(offrx_mem_link_stats(c->conn, &ls), OFFRX_SUCCESS);
+	return ls;
+}
+
+uint32_t engine_indicated_out(const struct sc *s)
+{
+	struct offrx_engine_stats es;
+	assert_int_equal(offrx_engine_stats(s->eng, &es), OFFRX_SUCCESS);
+	return es.indicated_out;
+}
+
 const struct offrx_event *sc_last_event(const struct sc *s, enum offrx_event_kind kind)
 {
 	for (uint32_t i = s->nevents; i-- > 0;)

@@ -130,6 +130,11 @@ const struct sc_done *sc_done_of(const struct sc *s, const struct offrx_recv_req
 /* How many times a request was handed back (R17: must be exactly 1 once it completes). */
 uint32_t sc_times_completed(const struct sc *s, const struct offrx_recv_req *r);
 
+/* A connection's, its link's and the engine's statistics (the call must succeed). */
+struct offrx_conn_stats conn_stats(const struct sc_conn *c);
+struct offrx_mem_link_stats link_stats(const struct sc_conn *c);
+uint32_t engine_indicated_out(const struct sc *s); /* indicated buffers the app holds */
+
 /* Give back every buffer the app holds on this connection. */
 int sc_return_all(struct sc_conn *c);
 
