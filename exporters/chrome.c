@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "chrome_trace.h"
 #include "fifo.h"
 
 struct creq {
@@ -20,7 +21,7 @@ struct creq {
 
 /* conn 0: the engine process itself (drops without a connection, xsk_stats). */
 struct cconn {
-	struct oex_ckey k;
+	struct conn_key k;
 	uint32_t pid;
 	struct oex_fifo q; /* requests in posting order */
 	int64_t depth;	   /* the last queue depth shown */
@@ -31,7 +32,7 @@ struct cconn {
 struct chrome {
 	struct oex_ctab conns;
 	uint32_t next_pid;
-	bool first;
+	struct ct_writer ct;
 	uint64_t slices, open_at_end, not_completed, unknown_posts;
 };
 
@@ -65,46 +66,22 @@ static void cconn_free(void *rec)
 
 /* --- writing ------------------------------------------------------------------------------ */
 
-static void sep(struct chrome *ch, struct oex_out *o)
+/* ,"ts":T: microseconds from the trace start */
+static void put_ts(struct chrome *ch, struct oex_run *run, int64_t ts_ns)
 {
-	if (ch->first)
-		ch->first = false;
-	else
-		oex_lit(o, ",\n");
+	ct_us(&ch->ct, "ts", ts_ns - run->t0_ns);
 }
 
-static void put_ts(struct oex_run *run, int64_t ts_ns)
+/* One thread per connection (tid 1): the caller adds the rest and the brace. */
+static void put_head(struct chrome *ch, char ph, const struct cconn *c, const char *name)
 {
-	oex_lit(run->out, ",\"ts\":");
-	oex_put_us(run->out, ts_ns - run->t0_ns);
-}
-
-/* {"ph":"X","pid":P,"tid":1,"name":"NAME" -- the caller adds the rest and the brace */
-static void put_head(struct chrome *ch, struct oex_out *o, char ph, const struct cconn *c,
-		     const char *name)
-{
-	sep(ch, o);
-	oex_lit(o, "{\"ph\":\"");
-	oex_putc(o, ph);
-	oex_lit(o, "\",\"pid\":");
-	oex_put_u64(o, c->pid);
-	oex_lit(o, ",\"tid\":1,\"name\":"); /* one thread per connection */
-	oex_put_str(o, name);
-}
-
-static void put_meta(struct chrome *ch, struct oex_out *o, const struct cconn *c, const char *what,
-		     const char *name)
-{
-	put_head(ch, o, 'M', c, what);
-	oex_lit(o, ",\"args\":{\"name\":");
-	oex_put_str(o, name);
-	oex_lit(o, "}}");
+	ct_head(&ch->ct, ph, c->pid, 1, name);
 }
 
 static struct cconn *conn_get(struct oex_writer *w, const struct otr_event *ev, uint64_t conn)
 {
 	struct chrome *ch = w->priv;
-	struct oex_out *o = w->run->out;
+	struct jw_out *o = w->run->out;
 	struct cconn *c = oex_ctab_get(&ch->conns, ev->vpid, conn);
 	const struct oex_conninfo *ci;
 	char name[256], l[80], r[80];
@@ -128,38 +105,38 @@ static struct cconn *conn_get(struct oex_writer *w, const struct otr_event *ev, 
 		snprintf(name, sizeof(name), "conn %llu:%llu (opened before the trace)",
 			 (unsigned long long)ev->vpid, (unsigned long long)conn);
 	}
-	put_meta(ch, o, c, "process_name", name);
-	put_head(ch, o, 'M', c, "process_sort_index");
-	oex_lit(o, ",\"args\":{\"sort_index\":");
-	oex_put_u64(o, c->pid);
-	oex_lit(o, "}}");
-	put_meta(ch, o, c, "thread_name", conn ? "requests" : "engine");
+	ct_meta(&ch->ct, c->pid, 1, "process_name", name);
+	put_head(ch, 'M', c, "process_sort_index");
+	jw_lit(o, ",\"args\":{\"sort_index\":");
+	jw_put_u64(o, c->pid);
+	jw_lit(o, "}}");
+	ct_meta(&ch->ct, c->pid, 1, "thread_name", conn ? "requests" : "engine");
 	return c;
 }
 
 static void counters(struct oex_writer *w, struct cconn *c, int64_t ts)
 {
 	struct chrome *ch = w->priv;
-	struct oex_out *o = w->run->out;
+	struct jw_out *o = w->run->out;
 
 	if (c->depth < 0)
 		c->depth = 0;
 	if (c->inflight < 0)
 		c->inflight = 0;
 	if (c->depth != c->shown_depth) {
-		put_head(ch, o, 'C', c, "queue depth");
-		put_ts(w->run, ts);
-		oex_lit(o, ",\"args\":{\"requests\":");
-		oex_put_i64(o, c->depth);
-		oex_lit(o, "}}");
+		put_head(ch, 'C', c, "queue depth");
+		put_ts(ch, w->run, ts);
+		jw_lit(o, ",\"args\":{\"requests\":");
+		jw_put_i64(o, c->depth);
+		jw_lit(o, "}}");
 		c->shown_depth = c->depth;
 	}
 	if (c->inflight != c->shown_inflight) {
-		put_head(ch, o, 'C', c, "bytes in flight");
-		put_ts(w->run, ts);
-		oex_lit(o, ",\"args\":{\"bytes\":");
-		oex_put_i64(o, c->inflight);
-		oex_lit(o, "}}");
+		put_head(ch, 'C', c, "bytes in flight");
+		put_ts(ch, w->run, ts);
+		jw_lit(o, ",\"args\":{\"bytes\":");
+		jw_put_i64(o, c->inflight);
+		jw_lit(o, "}}");
 		c->shown_inflight = c->inflight;
 	}
 }
@@ -170,7 +147,7 @@ static void slice(struct oex_writer *w, struct cconn *c, const char *name, int64
 		  int64_t e_ns, const struct creq *r, const struct otr_event *done)
 {
 	struct chrome *ch = w->priv;
-	struct oex_out *o = w->run->out;
+	struct jw_out *o = w->run->out;
 	char cat[64];
 
 	snprintf(cat, sizeof(cat), "conn %llu:%llu", (unsigned long long)c->k.vpid,
@@ -180,58 +157,60 @@ static void slice(struct oex_writer *w, struct cconn *c, const char *name, int64
 	if (b_ns > e_ns)
 		b_ns = e_ns;
 	for (int end = 0; end < 2; end++) {
-		put_head(ch, o, end ? 'e' : 'b', c, name);
-		oex_lit(o, ",\"cat\":");
-		oex_put_str(o, cat);
-		oex_lit(o, ",\"id\":");
-		oex_put_u64(o, r->id);
-		put_ts(w->run, end ? e_ns : b_ns);
+		put_head(ch, end ? 'e' : 'b', c, name);
+		jw_lit(o, ",\"cat\":");
+		jw_put_str(o, cat);
+		jw_lit(o, ",\"id\":");
+		jw_put_u64(o, r->id);
+		put_ts(ch, w->run, end ? e_ns : b_ns);
 		if (end) {
-			oex_putc(o, '}');
+			jw_putc(o, '}');
 			continue;
 		}
-		oex_lit(o, ",\"args\":{\"req\":");
-		oex_put_u64(o, r->id);
-		oex_lit(o, ",\"length\":");
-		oex_put_u64(o, r->len);
+		jw_lit(o, ",\"args\":{\"req\":");
+		jw_put_u64(o, r->id);
+		jw_lit(o, ",\"length\":");
+		jw_put_u64(o, r->len);
 		if (done) {
-			oex_lit(o, ",\"bytes\":");
-			oex_put_u64(o, done->u.complete.bytes);
-			oex_lit(o, ",\"placed\":");
-			oex_put_u64(o, done->u.complete.placed);
-			oex_lit(o, ",\"status\":");
-			oex_put_str(o, otr_status_name(done->u.complete.status));
-			oex_lit(o, ",\"reason\":");
-			oex_put_str(o, otr_complete_reason_name(done->u.complete.reason));
-			oex_lit(o, ",\"post_to_complete_us\":");
-			oex_put_us(o, (int64_t)done->u.complete.post_to_complete_ns);
+			jw_lit(o, ",\"bytes\":");
+			jw_put_u64(o, done->u.complete.bytes);
+			jw_lit(o, ",\"placed\":");
+			jw_put_u64(o, done->u.complete.placed);
+			jw_lit(o, ",\"status\":");
+			jw_put_str(o, otr_status_name(done->u.complete.status));
+			jw_lit(o, ",\"reason\":");
+			jw_put_str(o, otr_complete_reason_name(done->u.complete.reason));
+			jw_lit(o, ",\"post_to_complete_us\":");
+			jw_put_us(o, (int64_t)done->u.complete.post_to_complete_ns);
 			if (done->u.complete.last_fill_to_complete_ns >= 0) {
-				oex_lit(o, ",\"last_fill_to_complete_us\":");
-				oex_put_us(o, done->u.complete.last_fill_to_complete_ns);
+				jw_lit(o, ",\"last_fill_to_complete_us\":");
+				jw_put_us(o, done->u.complete.last_fill_to_complete_ns);
 			}
 		} else {
-			oex_lit(o, ",\"bytes\":");
-			oex_put_u64(o, r->fill);
-			oex_lit(o, ",\"status\":\"PENDING\"");
+			jw_lit(o, ",\"bytes\":");
+			jw_put_u64(o, r->fill);
+			jw_lit(o, ",\"status\":\"PENDING\"");
 		}
-		oex_lit(o, ",\"no_push\":");
-		oex_puts(o, r->no_push ? "true" : "false");
+		jw_lit(o, ",\"no_push\":");
+		jw_puts(o, r->no_push ? "true" : "false");
 		if (r->prefill) {
-			oex_lit(o, ",\"prefill\":");
-			oex_put_u64(o, r->prefill);
+			jw_lit(o, ",\"prefill\":");
+			jw_put_u64(o, r->prefill);
 		}
 		if (r->post_ns == OEX_TS_NONE)
-			oex_lit(o, ",\"post_seen\":false");
-		oex_lit(o, "}}");
+			jw_lit(o, ",\"post_seen\":false");
+		jw_lit(o, "}}");
 	}
 	ch->slices++;
 }
 
 static void instant(struct oex_writer *w, struct cconn *c, const char *name, int64_t ts)
 {
-	put_head(w->priv, w->run->out, 'i', c, name);
-	oex_lit(w->run->out, ",\"s\":\"t\"");
-	put_ts(w->run, ts);
+	struct chrome *ch = w->priv;
+
+	put_head(ch, 'i', c, name);
+	jw_lit(w->run->out, ",\"s\":\"t\"");
+	put_ts(ch, w->run, ts);
 }
 
 static void on_complete(struct oex_writer *w, struct cconn *c, const struct otr_event *ev)
@@ -276,7 +255,7 @@ static int chrome_event(struct oex_writer *w, const struct otr_event *ev)
 {
 	struct chrome *ch = w->priv;
 	struct oex_run *run = w->run;
-	struct oex_out *o = run->out;
+	struct jw_out *o = run->out;
 	struct cconn *c = NULL;
 	int64_t at;
 
@@ -286,23 +265,23 @@ static int chrome_event(struct oex_writer *w, const struct otr_event *ev)
 	case OTR_DISCARDED:
 	case OTR_SOURCE:
 		/* Global instants: where the trace has holes, or the live source went away. */
-		sep(ch, o);
-		oex_lit(o, "{\"ph\":\"i\",\"s\":\"g\",\"pid\":0,\"tid\":0,\"name\":");
+		ct_head(&ch->ct, 'i', 0, 0,
+			ev->kind == OTR_DISCARDED	     ? "events discarded"
+			: ev->u.source.state == OTR_SRC_LOST ? "live source lost"
+							     : "live source attached");
+		jw_lit(o, ",\"s\":\"g\"");
 		if (ev->kind == OTR_DISCARDED) {
-			oex_lit(o, "\"events discarded\"");
-			put_ts(run, ev->ts_ns);
-			oex_lit(o, ",\"args\":{\"count\":");
-			oex_put_u64(o, ev->u.discarded.count);
-			oex_lit(o, ",\"packets\":");
-			oex_put_u64(o, ev->u.discarded.packets);
-			oex_lit(o, "}}");
+			put_ts(ch, run, ev->ts_ns);
+			jw_lit(o, ",\"args\":{\"count\":");
+			jw_put_u64(o, ev->u.discarded.count);
+			jw_lit(o, ",\"packets\":");
+			jw_put_u64(o, ev->u.discarded.packets);
+			jw_lit(o, "}}");
 		} else {
-			oex_put_str(o, ev->u.source.state == OTR_SRC_LOST ? "live source lost"
-									  : "live source attached");
-			put_ts(run, ev->ts_ns > run->t0_ns ? ev->ts_ns : run->t0_ns);
-			oex_lit(o, ",\"args\":{\"message\":");
-			oex_put_str(o, ev->u.source.msg);
-			oex_lit(o, "}}");
+			put_ts(ch, run, ev->ts_ns > run->t0_ns ? ev->ts_ns : run->t0_ns);
+			jw_lit(o, ",\"args\":{\"message\":");
+			jw_put_str(o, ev->u.source.msg);
+			jw_lit(o, "}}");
 		}
 		return 0;
 	case OTR_XSK_STATS:
@@ -346,53 +325,53 @@ static int chrome_event(struct oex_writer *w, const struct otr_event *ev)
 			q_at(c, (uint32_t)at)->fill = ev->u.fill.total;
 		c->inflight += ev->u.fill.bytes;
 		instant(w, c, "fill", ev->ts_ns);
-		oex_lit(o, ",\"args\":{\"req\":");
-		oex_put_u64(o, ev->req);
-		oex_lit(o, ",\"bytes\":");
-		oex_put_u64(o, ev->u.fill.bytes);
-		oex_lit(o, ",\"total\":");
-		oex_put_u64(o, ev->u.fill.total);
-		oex_lit(o, ",\"psh\":");
-		oex_puts(o, ev->u.fill.psh ? "true" : "false");
-		oex_lit(o, "}}");
+		jw_lit(o, ",\"args\":{\"req\":");
+		jw_put_u64(o, ev->req);
+		jw_lit(o, ",\"bytes\":");
+		jw_put_u64(o, ev->u.fill.bytes);
+		jw_lit(o, ",\"total\":");
+		jw_put_u64(o, ev->u.fill.total);
+		jw_lit(o, ",\"psh\":");
+		jw_puts(o, ev->u.fill.psh ? "true" : "false");
+		jw_lit(o, "}}");
 		counters(w, c, ev->ts_ns);
 		break;
 	case OTR_TIMER_EXPIRE:
 		instant(w, c, "push timer expire", ev->ts_ns);
-		oex_lit(o, ",\"args\":{\"req\":");
-		oex_put_u64(o, ev->req);
-		oex_lit(o, ",\"bytes\":");
-		oex_put_u64(o, ev->u.timer.bytes);
-		oex_lit(o, ",\"late_us\":");
-		oex_put_us(o, (int64_t)(ev->ts_raw - ev->u.timer.deadline_ns));
-		oex_lit(o, "}}");
+		jw_lit(o, ",\"args\":{\"req\":");
+		jw_put_u64(o, ev->req);
+		jw_lit(o, ",\"bytes\":");
+		jw_put_u64(o, ev->u.timer.bytes);
+		jw_lit(o, ",\"late_us\":");
+		jw_put_us(o, (int64_t)(ev->ts_raw - ev->u.timer.deadline_ns));
+		jw_lit(o, "}}");
 		break;
 	case OTR_COMPLETE:
 		on_complete(w, c, ev);
 		break;
 	case OTR_INDICATE:
 		instant(w, c, "indicate", ev->ts_ns);
-		oex_lit(o, ",\"args\":{\"offered\":");
-		oex_put_u64(o, ev->u.indicate.offered);
-		oex_lit(o, ",\"consumed\":");
-		oex_put_u64(o, ev->u.indicate.consumed);
-		oex_lit(o, ",\"result\":");
-		oex_put_str(o, otr_status_name(ev->u.indicate.result));
-		oex_lit(o, "}}");
+		jw_lit(o, ",\"args\":{\"offered\":");
+		jw_put_u64(o, ev->u.indicate.offered);
+		jw_lit(o, ",\"consumed\":");
+		jw_put_u64(o, ev->u.indicate.consumed);
+		jw_lit(o, ",\"result\":");
+		jw_put_str(o, otr_status_name(ev->u.indicate.result));
+		jw_lit(o, "}}");
 		break;
 	case OTR_DISCONNECT:
 		instant(w, c, "disconnect", ev->ts_ns);
-		oex_lit(o, ",\"args\":{\"reason\":");
-		oex_put_str(o, otr_close_reason_name(ev->u.close.reason));
-		oex_lit(o, "}}");
+		jw_lit(o, ",\"args\":{\"reason\":");
+		jw_put_str(o, otr_close_reason_name(ev->u.close.reason));
+		jw_lit(o, "}}");
 		break;
 	case OTR_DROP:
 		instant(w, c, "drop", ev->ts_ns);
-		oex_lit(o, ",\"args\":{\"reason\":");
-		oex_put_str(o, otr_drop_reason_name(ev->u.drop.reason));
-		oex_lit(o, ",\"frame_len\":");
-		oex_put_u64(o, ev->u.drop.frame_len);
-		oex_lit(o, "}}");
+		jw_lit(o, ",\"args\":{\"reason\":");
+		jw_put_str(o, otr_drop_reason_name(ev->u.drop.reason));
+		jw_lit(o, ",\"frame_len\":");
+		jw_put_u64(o, ev->u.drop.frame_len);
+		jw_lit(o, "}}");
 		break;
 	case OTR_CONN_STATE: {
 		/* The engine's own snapshot: the counters take its word. */
@@ -408,24 +387,24 @@ static int chrome_event(struct oex_writer *w, const struct otr_event *ev)
 		break;
 	}
 	case OTR_XSK_STATS:
-		put_head(ch, o, 'C', c, "xsk");
-		put_ts(run, ev->ts_ns);
-		oex_lit(o, ",\"args\":{\"rx_dropped\":");
-		oex_put_u64(o, ev->u.xsk.rx_dropped);
-		oex_lit(o, ",\"rx_ring_full\":");
-		oex_put_u64(o, ev->u.xsk.rx_ring_full);
-		oex_lit(o, ",\"fill_ring_empty\":");
-		oex_put_u64(o, ev->u.xsk.fill_ring_empty);
-		oex_lit(o, "}}");
+		put_head(ch, 'C', c, "xsk");
+		put_ts(ch, run, ev->ts_ns);
+		jw_lit(o, ",\"args\":{\"rx_dropped\":");
+		jw_put_u64(o, ev->u.xsk.rx_dropped);
+		jw_lit(o, ",\"rx_ring_full\":");
+		jw_put_u64(o, ev->u.xsk.rx_ring_full);
+		jw_lit(o, ",\"fill_ring_empty\":");
+		jw_put_u64(o, ev->u.xsk.fill_ring_empty);
+		jw_lit(o, "}}");
 		break;
 	case OTR_CONN_CLOSE:
 		close_open(w, c, "not completed", ev->ts_ns, &ch->not_completed);
 		instant(w, c, "conn_close", ev->ts_ns);
-		oex_lit(o, ",\"args\":{\"reason\":");
-		oex_put_str(o, otr_close_reason_name(ev->u.close.reason));
-		oex_lit(o, ",\"bytes\":");
-		oex_put_u64(o, ev->u.close.bytes);
-		oex_lit(o, "}}");
+		jw_lit(o, ",\"args\":{\"reason\":");
+		jw_put_str(o, otr_close_reason_name(ev->u.close.reason));
+		jw_lit(o, ",\"bytes\":");
+		jw_put_u64(o, ev->u.close.bytes);
+		jw_lit(o, "}}");
 		c->depth = 0;
 		c->inflight = 0;
 		counters(w, c, ev->ts_ns);
@@ -443,8 +422,8 @@ static int chrome_begin(struct oex_writer *w)
 {
 	struct chrome *ch = w->priv;
 
-	ch->first = true;
-	oex_lit(w->run->out, "{\"traceEvents\":[\n");
+	ct_init(&ch->ct, w->run->out);
+	jw_lit(w->run->out, "{\"traceEvents\":[\n");
 	return 0;
 }
 
@@ -503,7 +482,7 @@ static json_t *metadata(struct oex_writer *w)
 static int chrome_end(struct oex_writer *w)
 {
 	struct chrome *ch = w->priv;
-	struct oex_out *o = w->run->out;
+	struct jw_out *o = w->run->out;
 	struct cconn *c;
 	size_t pos = 0;
 	json_t *m;
@@ -513,12 +492,12 @@ static int chrome_end(struct oex_writer *w)
 		if (c->q.n)
 			close_open(w, c, "open at end", w->run->last_ns, &ch->open_at_end);
 	/* No displayTimeUnit: Perfetto reads "ns" there as the unit of ts, not of display. */
-	oex_lit(o, "\n],\n\"metadata\":");
+	jw_lit(o, "\n],\n\"metadata\":");
 	m = metadata(w);
 	if (!m || oex_put_json(o, m))
-		oex_lit(o, "{\"complete\":false,\"error\":\"out of memory for the metadata\"}");
+		jw_lit(o, "{\"complete\":false,\"error\":\"out of memory for the metadata\"}");
 	json_decref(m);
-	oex_lit(o, "}\n");
+	jw_lit(o, "}\n");
 	return 0;
 }
 

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "conn_key.h"
+#include "jw.h"
 #include "trace_event.h"
 
 struct otr_damage; /* tracer/reader's reader.h: a damaged stream file */
@@ -24,63 +26,17 @@ struct otr_damage; /* tracer/reader's reader.h: a damaged stream file */
 
 /* --- output ------------------------------------------------------------------------------- */
 
-/* A write buffer over a FILE: the writers append, oex_out_flush() hands it to stdio. The first
- * write error sticks in err (an errno) and later writes are dropped. */
-struct oex_out {
-	FILE *f;
-	const char *path; /* for messages: "-" is stdout */
-	char *buf;
-	size_t len, cap;
-	int err;
-};
-
-int oex_out_open(struct oex_out *o, const char *path, char *msg, size_t msglen);
-int oex_out_flush(struct oex_out *o);
-int oex_out_close(struct oex_out *o); /* flush, close; 0 or the sticky errno */
-void oex_out_grow(struct oex_out *o, size_t need);
-
-static inline char *oex_reserve(struct oex_out *o, size_t n)
-{
-	if (o->cap - o->len < n)
-		oex_out_grow(o, n);
-	return o->buf + o->len;
-}
-
-static inline void oex_putn(struct oex_out *o, const char *s, size_t n)
-{
-	char *p = oex_reserve(o, n);
-	for (size_t i = 0; i < n; i++)
-		p[i] = s[i];
-	o->len += n;
-}
-
-#define oex_lit(o, s) oex_putn((o), (s), sizeof(s) - 1)
-
-static inline void oex_putc(struct oex_out *o, char c)
-{
-	*oex_reserve(o, 1) = c;
-	o->len++;
-}
-
-void oex_puts(struct oex_out *o, const char *s);
-void oex_put_u64(struct oex_out *o, uint64_t v);
-void oex_put_i64(struct oex_out *o, int64_t v);
-void oex_put_str(struct oex_out *o, const char *s);	    /* a JSON string, quoted, escaped */
-void oex_put_us(struct oex_out *o, int64_t ns);		    /* ns as microseconds: 12.345 */
-void oex_put_double(struct oex_out *o, double v, int prec); /* finite, fixed decimals */
-int oex_put_json(struct oex_out *o, const json_t *j);	    /* compact, via Jansson */
+/* The output is util's JSON write buffer (jw.h): the writers append, jw_out_flush() hands it to
+ * stdio. Jansson documents go into it through oex_put_json. */
+int oex_put_json(struct jw_out *o, const json_t *j); /* compact, via Jansson */
 
 /* --- connections -------------------------------------------------------------------------- */
 
 /* A table of per-connection records keyed by (vpid, conn): each writer keeps what it needs in
- * a record that starts with struct oex_ckey. Removal keeps memory flat over many
+ * a record that starts with struct conn_key. Removal keeps memory flat over many
  * connections. */
-struct oex_ckey {
-	uint64_t vpid, conn;
-};
-
 struct oex_ctab {
-	struct oex_ckey **slot;
+	struct conn_key **slot;
 	size_t cap, n, rec_size;
 };
 
@@ -108,7 +64,7 @@ enum oex_end {
 /* What conn_open said about a connection, kept by the main loop from every conn_open (even
  * outside --from/--to) until its conn_close: for --port, and for the writers' names. */
 struct oex_conninfo {
-	struct oex_ckey k;
+	struct conn_key k;
 	char local_addr[48], remote_addr[48];
 	uint16_t local_port, remote_port;
 };
@@ -122,7 +78,7 @@ struct oex_loss {
 struct oex_run {
 	const char *input;
 	bool live;
-	struct oex_out *out;
+	struct jw_out *out;
 	int64_t from_ns, to_ns; /* relative to t0; OEX_TS_NONE: open */
 	bool have_conn;
 	uint64_t conn_vpid, conn_id; /* --conn; conn_vpid 0: any process */

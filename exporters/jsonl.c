@@ -12,32 +12,34 @@
 
 /* --- enums by name ------------------------------------------------------------------------ */
 
-static int by_name(const char *s, const char *(*name)(int), int lo, int hi)
-{
-	for (int v = lo; v <= hi; v++)
-		if (!strcmp(name(v), s))
-			return v;
-	return -1000;
-}
+/* The tables of offrx_names.h, the ones the trace metadata and otr_*_name() come from. */
 
 int oex_status_from_name(const char *s)
 {
-	return by_name(s, otr_status_name, -5, 3);
+	int v;
+
+	return offrx_status_from_name(s, &v) ? -1000 : v;
 }
 
 int oex_complete_reason_from_name(const char *s)
 {
-	return by_name(s, otr_complete_reason_name, 1, 7);
+	int v;
+
+	return offrx_complete_reason_from_name(s, &v) ? -1000 : v;
 }
 
 int oex_close_reason_from_name(const char *s)
 {
-	return by_name(s, otr_close_reason_name, 0, 4);
+	int v;
+
+	return offrx_close_reason_from_name(s, &v) ? -1000 : v;
 }
 
 int oex_drop_reason_from_name(const char *s)
 {
-	return by_name(s, otr_drop_reason_name, 1, 127);
+	int v;
+
+	return offrx_drop_reason_from_name(s, &v) ? -1000 : v;
 }
 
 static const char *enum_name(int type, int v)
@@ -118,11 +120,11 @@ static void set_u(struct otr_event *ev, const struct otr_field *f, uint64_t v)
 }
 
 /* A conn_state sequence: the member at f->off of each listed struct otr_state_req. */
-static void put_seq(struct oex_out *o, const struct otr_event *ev, const struct otr_field *f)
+static void put_seq(struct jw_out *o, const struct otr_event *ev, const struct otr_field *f)
 {
 	uint32_t n = ev->u.state.listed < OTR_STATE_MAX ? ev->u.state.listed : OTR_STATE_MAX;
 
-	oex_putc(o, '[');
+	jw_putc(o, '[');
 	for (uint32_t i = 0; i < n; i++) {
 		const char *p = (const char *)&ev->u.state.reqs[i] + f->off;
 		uint64_t v = 0;
@@ -136,89 +138,89 @@ static void put_seq(struct oex_out *o, const struct otr_event *ev, const struct 
 			v = *(const uint8_t *)p;
 		}
 		if (i)
-			oex_putc(o, ',');
-		oex_put_u64(o, v);
+			jw_putc(o, ',');
+		jw_put_u64(o, v);
 	}
-	oex_putc(o, ']');
+	jw_putc(o, ']');
 }
 
-static void put_field(struct oex_out *o, const struct otr_event *ev, const struct otr_field *f)
+static void put_field(struct jw_out *o, const struct otr_event *ev, const struct otr_field *f)
 {
 	const char *name;
 	int v;
 
-	oex_lit(o, ",\"");
-	oex_puts(o, f->name);
-	oex_lit(o, "\":");
+	jw_lit(o, ",\"");
+	jw_puts(o, f->name);
+	jw_lit(o, "\":");
 	switch (f->type) {
 	case OTR_F_U:
-		oex_put_u64(o, get_u(ev, f));
+		jw_put_u64(o, get_u(ev, f));
 		break;
 	case OTR_F_I:
-		oex_put_i64(o, get_i(ev, f));
+		jw_put_i64(o, get_i(ev, f));
 		break;
 	case OTR_F_SEQ:
 		put_seq(o, ev, f);
 		break;
 	case OTR_F_BOOL:
 		if (*(const bool *)((const char *)ev + f->off))
-			oex_lit(o, "true");
+			jw_lit(o, "true");
 		else
-			oex_lit(o, "false");
+			jw_lit(o, "false");
 		break;
 	case OTR_F_STR:
-		oex_put_str(o, (const char *)ev + f->off);
+		jw_put_str(o, (const char *)ev + f->off);
 		break;
 	case OTR_F_BYTES:
-		oex_putc(o, '"');
+		jw_putc(o, '"');
 		for (uint32_t i = 0; i < ev->u.payload.n && i < OTR_PAYLOAD_MAX; i++) {
-			oex_putc(o, "0123456789abcdef"[ev->u.payload.bytes[i] >> 4]);
-			oex_putc(o, "0123456789abcdef"[ev->u.payload.bytes[i] & 15]);
+			jw_putc(o, "0123456789abcdef"[ev->u.payload.bytes[i] >> 4]);
+			jw_putc(o, "0123456789abcdef"[ev->u.payload.bytes[i] & 15]);
 		}
-		oex_putc(o, '"');
+		jw_putc(o, '"');
 		break;
 	default:
 		v = (int)get_i(ev, f);
 		name = enum_name(f->type, v);
 		/* A value this build has no name for stays a number (schema: name or integer). */
 		if (strcmp(name, "?"))
-			oex_put_str(o, name);
+			jw_put_str(o, name);
 		else
-			oex_put_i64(o, v);
+			jw_put_i64(o, v);
 		break;
 	}
 }
 
 /* --- the writer --------------------------------------------------------------------------- */
 
-static void put_common_end(struct oex_out *o, const struct oex_run *run)
+static void put_common_end(struct jw_out *o, const struct oex_run *run)
 {
-	oex_lit(o, ",\"events\":");
-	oex_put_u64(o, run->events);
-	oex_lit(o, ",\"exported\":");
-	oex_put_u64(o, run->exported);
-	oex_lit(o, ",\"discarded_events\":");
-	oex_put_u64(o, run->discarded_events);
-	oex_lit(o, ",\"lost_packets\":");
-	oex_put_u64(o, run->lost_packets);
+	jw_lit(o, ",\"events\":");
+	jw_put_u64(o, run->events);
+	jw_lit(o, ",\"exported\":");
+	jw_put_u64(o, run->exported);
+	jw_lit(o, ",\"discarded_events\":");
+	jw_put_u64(o, run->discarded_events);
+	jw_lit(o, ",\"lost_packets\":");
+	jw_put_u64(o, run->lost_packets);
 	if (run->t0_ns != OEX_TS_NONE) {
-		oex_lit(o, ",\"start_ns\":");
-		oex_put_i64(o, run->t0_ns);
-		oex_lit(o, ",\"end_ns\":");
-		oex_put_i64(o, run->last_ns);
+		jw_lit(o, ",\"start_ns\":");
+		jw_put_i64(o, run->t0_ns);
+		jw_lit(o, ",\"end_ns\":");
+		jw_put_i64(o, run->last_ns);
 	}
 }
 
 static int jsonl_begin(struct oex_writer *w)
 {
-	struct oex_out *o = w->run->out;
+	struct jw_out *o = w->run->out;
 
-	oex_lit(o, "{\"event\":\"header\",\"schema\":\"" OEX_SCHEMA_EVENTS
-		   "\",\"producer\":\"offrx-export " OEX_VERSION "\",\"input\":");
-	oex_put_str(o, w->run->input);
-	oex_lit(o, ",\"live\":");
-	oex_puts(o, w->run->live ? "true" : "false");
-	oex_lit(o, "}\n");
+	jw_lit(o, "{\"event\":\"header\",\"schema\":\"" OEX_SCHEMA_EVENTS
+		  "\",\"producer\":\"offrx-export " OEX_VERSION "\",\"input\":");
+	jw_put_str(o, w->run->input);
+	jw_lit(o, ",\"live\":");
+	jw_puts(o, w->run->live ? "true" : "false");
+	jw_lit(o, "}\n");
 	return 0;
 }
 
@@ -239,33 +241,33 @@ static const char *source_state_name(enum otr_source_state s)
 
 static int jsonl_event(struct oex_writer *w, const struct otr_event *ev)
 {
-	struct oex_out *o = w->run->out;
+	struct jw_out *o = w->run->out;
 	const struct otr_field *f;
 	size_t n;
 
-	oex_lit(o, "{\"ts_ns\":");
-	oex_put_i64(o, ev->ts_ns);
-	oex_lit(o, ",\"ts_raw\":");
-	oex_put_u64(o, ev->ts_raw);
-	oex_lit(o, ",\"event\":\"");
-	oex_puts(o, otr_kind_name(ev->kind));
-	oex_putc(o, '"');
+	jw_lit(o, "{\"ts_ns\":");
+	jw_put_i64(o, ev->ts_ns);
+	jw_lit(o, ",\"ts_raw\":");
+	jw_put_u64(o, ev->ts_raw);
+	jw_lit(o, ",\"event\":\"");
+	jw_puts(o, otr_kind_name(ev->kind));
+	jw_putc(o, '"');
 	if (ev->kind == OTR_SOURCE) {
-		oex_lit(o, ",\"state\":\"");
-		oex_puts(o, source_state_name(ev->u.source.state));
-		oex_lit(o, "\",\"message\":");
-		oex_put_str(o, ev->u.source.msg);
-		oex_lit(o, "}\n");
+		jw_lit(o, ",\"state\":\"");
+		jw_puts(o, source_state_name(ev->u.source.state));
+		jw_lit(o, "\",\"message\":");
+		jw_put_str(o, ev->u.source.msg);
+		jw_lit(o, "}\n");
 		return 0;
 	}
 	if (ev->kind != OTR_DISCARDED) {
-		oex_lit(o, ",\"vpid\":");
-		oex_put_u64(o, ev->vpid);
+		jw_lit(o, ",\"vpid\":");
+		jw_put_u64(o, ev->vpid);
 	}
 	f = otr_event_fields(ev->kind, &n);
 	for (size_t i = 0; i < n; i++)
 		put_field(o, ev, &f[i]);
-	oex_lit(o, "}\n");
+	jw_lit(o, "}\n");
 	return 0;
 }
 
@@ -287,27 +289,27 @@ json_t *oex_damage_json(const struct oex_run *run)
 static int jsonl_end(struct oex_writer *w)
 {
 	struct oex_run *run = w->run;
-	struct oex_out *o = run->out;
+	struct jw_out *o = run->out;
 	bool complete = oex_complete(run);
 
 	if (run->end == OEX_END_ERROR) {
-		oex_lit(o, "{\"event\":\"error\",\"complete\":false,\"message\":");
-		oex_put_str(o, run->error);
+		jw_lit(o, "{\"event\":\"error\",\"complete\":false,\"message\":");
+		jw_put_str(o, run->error);
 		if (run->ndamage) {
 			json_t *d = oex_damage_json(run);
-			oex_lit(o, ",\"damaged\":");
+			jw_lit(o, ",\"damaged\":");
 			if (!d || oex_put_json(o, d))
-				oex_lit(o, "[]");
+				jw_lit(o, "[]");
 			json_decref(d);
 		}
 	} else {
-		oex_lit(o, "{\"event\":\"end\",\"complete\":");
-		oex_puts(o, complete ? "true" : "false");
-		oex_lit(o, ",\"end\":");
-		oex_put_str(o, oex_end_name(run->end));
+		jw_lit(o, "{\"event\":\"end\",\"complete\":");
+		jw_puts(o, complete ? "true" : "false");
+		jw_lit(o, ",\"end\":");
+		jw_put_str(o, oex_end_name(run->end));
 	}
 	put_common_end(o, run);
-	oex_lit(o, "}\n");
+	jw_lit(o, "}\n");
 	return 0;
 }
 

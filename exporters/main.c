@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 	};
 	struct oex_writer w = { .run = &run };
 	struct oex_source *src = NULL;
-	struct oex_out out;
+	struct jw_out out;
 	struct otr_event *ev = NULL;
 	const char *format = "jsonl", *output = NULL, *jsonl_in = NULL;
 	bool verify = false, reconnect = false, whatif = false;
@@ -446,7 +446,7 @@ int main(int argc, char **argv)
 		free(ev);
 		return OEX_EXIT_INPUT;
 	}
-	if (oex_out_open(&out, output, err, sizeof(err))) {
+	if (jw_out_open(&out, output, err, sizeof(err))) {
 		fprintf(stderr, "offrx-export: %s\n", err);
 		oex_source_close(src);
 		w.ops->free(&w);
@@ -467,7 +467,7 @@ int main(int argc, char **argv)
 		rc = oex_source_next(src, ev, 0);
 		if (rc == 0) {
 			/* Idle (live): what we have goes out now. */
-			oex_out_flush(&out);
+			jw_out_flush(&out);
 			last_flush = now_ms();
 			rc = oex_source_next(src, ev, 100);
 		}
@@ -491,7 +491,7 @@ int main(int argc, char **argv)
 		if (run.live && ++since_check >= 1024) {
 			since_check = 0;
 			if (now_ms() - last_flush >= LIVE_FLUSH_MS) {
-				oex_out_flush(&out);
+				jw_out_flush(&out);
 				last_flush = now_ms();
 			}
 		}
@@ -529,7 +529,7 @@ int main(int argc, char **argv)
 	oex_ctab_fini(&run.info, NULL);
 	free(ev);
 	free(run.damage);
-	ret = oex_out_close(&out);
+	ret = jw_out_close(&out);
 	if (ret) {
 		if (ret != -EPIPE)
 			fprintf(stderr, "offrx-export: cannot write '%s': %s\n", out.path,

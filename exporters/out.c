@@ -1,6 +1,6 @@
-/* The output buffer and the JSON primitives of the streaming writers (numbers and strings
- * formatted straight into the buffer: a json_t per event would cost more than reading the
- * trace), and the connection table the writers keep their per-connection state in. */
+/* What the writers share besides the JSON write buffer (util/jw.c): Jansson documents into that
+ * buffer, times and endpoints for people, and the connection table the writers keep their
+ * per-connection state in. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -9,192 +9,7 @@
 
 #include "export.h"
 
-#define OUT_CAP (1u << 20)
-
-int oex_out_open(struct oex_out *o, const char *path, char *msg, size_t msglen)
-{
-	memset(o, 0, sizeof(*o));
-	o->path = path && strcmp(path, "-") ? path : "-";
-	o->f = strcmp(o->path, "-") ? fopen(o->path, "w") : stdout;
-	if (!o->f) {
-		int e = errno;
-		snprintf(msg, msglen, "cannot create the output file '%s': %s", o->path,
-			 strerror(e));
-		return -e;
-	}
-	o->cap = OUT_CAP;
-	o->buf = malloc(o->cap);
-	if (!o->buf) {
-		if (o->f != stdout)
-			fclose(o->f);
-		snprintf(msg, msglen, "out of memory for the output buffer");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-int oex_out_flush(struct oex_out *o)
-{
-	if (!o->err && o->len && fwrite(o->buf, 1, o->len, o->f) != o->len)
-		o->err = errno ? errno : EIO;
-	if (!o->err && fflush(o->f))
-		o->err = errno ? errno : EIO;
-	o->len = 0;
-	return o->err ? -o->err : 0;
-}
-
-int oex_out_close(struct oex_out *o)
-{
-	if (!o->f)
-		return 0;
-	oex_out_flush(o);
-	if (o->f != stdout && fclose(o->f) && !o->err)
-		o->err = errno ? errno : EIO;
-	o->f = NULL;
-	free(o->buf);
-	o->buf = NULL;
-	return o->err ? -o->err : 0;
-}
-
-/* Make room for n more bytes: write out what is there; grow only for one huge item. */
-void oex_out_grow(struct oex_out *o, size_t need)
-{
-	if (o->len) {
-		if (!o->err && fwrite(o->buf, 1, o->len, o->f) != o->len)
-			o->err = errno ? errno : EIO;
-		o->len = 0;
-	}
-	if (need > o->cap) {
-		char *b = realloc(o->buf, need);
-		if (!b) {
-			/* One item larger than the buffer and no memory for it: nothing sensible
-			 * can follow. */
-			fprintf(stderr, "offrx-export: out of memory for a %zu-byte output item\n",
-				need);
-			exit(OEX_EXIT_INPUT);
-		}
-		o->buf = b;
-		o->cap = need;
-	}
-}
-
-void oex_puts(struct oex_out *o, const char *s)
-{
-	oex_putn(o, s, strlen(s));
-}
-
-void oex_put_u64(struct oex_out *o, uint64_t v)
-{
-	char tmp[20], *p = tmp + sizeof(tmp);
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	oex_putn(o, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
-void oex_put_i64(struct oex_out *o, int64_t v)
-{
-	if (v < 0) {
-		oex_putc(o, '-');
-		oex_put_u64(o, (uint64_t)0 - (uint64_t)v);
-	} else {
-		oex_put_u64(o, (uint64_t)v);
-	}
-}
-
-void oex_put_us(struct oex_out *o, int64_t ns)
-{
-	uint64_t a;
-	char frac[3];
-
-	if (ns < 0) {
-		oex_putc(o, '-');
-		a = (uint64_t)0 - (uint64_t)ns;
-	} else {
-		a = (uint64_t)ns;
-	}
-	oex_put_u64(o, a / 1000);
-	a %= 1000;
-	frac[0] = (char)('0' + a / 100);
-	frac[1] = (char)('0' + a / 10 % 10);
-	frac[2] = (char)('0' + a % 10);
-	oex_putc(o, '.');
-	oex_putn(o, frac, 3);
-}
-
-void oex_put_double(struct oex_out *o, double v, int prec)
-{
-	char tmp[64];
-	int n;
-
-	if (!isfinite(v))
-		v = 0;
-	n = snprintf(tmp, sizeof(tmp), "%.*f", prec, v);
-	oex_putn(o, tmp, (size_t)n);
-}
-
-/* The length of the valid UTF-8 sequence at p (2..4), or 0. */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t n = p[0] >= 0xf0 && p[0] < 0xf5 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
-
-	if (p[0] >= 0xf5)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-/* A JSON string; bytes that are not UTF-8 (a path in a message, say) become U+FFFD, so the
- * document stays valid whatever the trace holds. */
-void oex_put_str(struct oex_out *o, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-
-	oex_putc(o, '"');
-	for (; *p; p++) {
-		unsigned char c = *p;
-		if (c >= 0x80) {
-			size_t n = utf8_len(p);
-			if (n) {
-				oex_putn(o, (const char *)p, n);
-				p += n - 1;
-			} else {
-				oex_lit(o, "\\ufffd");
-			}
-			continue;
-		}
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			oex_putc(o, (char)c);
-			continue;
-		}
-		switch (c) {
-		case '"':
-			oex_lit(o, "\\\"");
-			break;
-		case '\\':
-			oex_lit(o, "\\\\");
-			break;
-		case '\n':
-			oex_lit(o, "\\n");
-			break;
-		case '\t':
-			oex_lit(o, "\\t");
-			break;
-		default: {
-			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			oex_putn(o, u, 6);
-		}
-		}
-	}
-	oex_putc(o, '"');
-}
-
-int oex_put_json(struct oex_out *o, const json_t *j)
+int oex_put_json(struct jw_out *o, const json_t *j)
 {
 	/* 15 digits: microseconds with three decimals print as such, not as 997.65399999999999. */
 	size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15);
@@ -203,7 +18,7 @@ int oex_put_json(struct oex_out *o, const json_t *j)
 
 	if (!n)
 		return -EINVAL;
-	p = oex_reserve(o, n);
+	p = jw_reserve(o, n);
 	json_dumpb(j, p, n, flags);
 	o->len += n;
 	return 0;
@@ -292,7 +107,7 @@ void *oex_ctab_get(const struct oex_ctab *t, uint64_t vpid, uint64_t conn)
 static int ctab_grow(struct oex_ctab *t)
 {
 	size_t cap = t->cap ? t->cap * 2 : 64, old = t->cap;
-	struct oex_ckey **s = calloc(cap, sizeof(*s)), **prev = t->slot;
+	struct conn_key **s = calloc(cap, sizeof(*s)), **prev = t->slot;
 
 	if (!s)
 		return -ENOMEM;
@@ -307,7 +122,7 @@ static int ctab_grow(struct oex_ctab *t)
 
 void *oex_ctab_add(struct oex_ctab *t, uint64_t vpid, uint64_t conn)
 {
-	struct oex_ckey *k;
+	struct conn_key *k;
 
 	if ((t->n + 1) * 2 > t->cap && ctab_grow(t))
 		return NULL;
@@ -324,7 +139,7 @@ void *oex_ctab_add(struct oex_ctab *t, uint64_t vpid, uint64_t conn)
 /* Backward-shift deletion, as in tracer/model: no tombstones under connection churn. */
 void oex_ctab_del(struct oex_ctab *t, void *rec)
 {
-	struct oex_ckey *k = rec;
+	struct conn_key *k = rec;
 	size_t mask = t->cap - 1, i = ctab_slot(t, k->vpid, k->conn), j = i;
 
 	t->slot[i] = NULL;
@@ -346,7 +161,7 @@ void oex_ctab_del(struct oex_ctab *t, void *rec)
 void *oex_ctab_next(const struct oex_ctab *t, size_t *pos)
 {
 	while (*pos < t->cap) {
-		struct oex_ckey *k = t->slot[(*pos)++];
+		struct conn_key *k = t->slot[(*pos)++];
 		if (k)
 			return k;
 	}

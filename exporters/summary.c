@@ -79,19 +79,19 @@ static void endpoints(const struct oex_run *run, const struct otr_conn *c, char 
 	}
 }
 
-static void csv_lat(struct oex_out *o, const struct lat *l)
+static void csv_lat(struct jw_out *o, const struct lat *l)
 {
 	for (int i = 0; i < 4; i++) {
 		if (l->count)
-			oex_put_double(o, i < 3 ? l->p[i] : l->max, 3);
-		oex_putc(o, ',');
+			jw_put_double(o, i < 3 ? l->p[i] : l->max, 3);
+		jw_putc(o, ',');
 	}
 }
 
 static int row(struct oex_writer *w, const struct otr_conn *c)
 {
 	struct summary *s = w->priv;
-	struct oex_out *o = w->run->out;
+	struct jw_out *o = w->run->out;
 	char l[80], r[80];
 	struct lat post, last;
 	double share = c->completed
@@ -109,40 +109,40 @@ static int row(struct oex_writer *w, const struct otr_conn *c)
 	lat_of(c->hist[OTR_LAT_LAST_FILL][OTR_HC_ALL], &last);
 	s->rows++;
 	if (s->csv) {
-		oex_put_u64(o, c->vpid);
-		oex_putc(o, ',');
-		oex_put_u64(o, c->id);
-		oex_putc(o, ',');
-		oex_puts(o, l);
-		oex_putc(o, ',');
-		oex_puts(o, r);
-		oex_putc(o, ',');
-		oex_puts(o, otr_conn_state_name(c->state));
-		oex_putc(o, ',');
-		oex_puts(o, close);
-		oex_putc(o, ',');
-		oex_put_u64(o, c->posted);
-		oex_putc(o, ',');
-		oex_put_u64(o, c->completed);
-		oex_putc(o, ',');
-		oex_put_u64(o, c->depth);
-		oex_putc(o, ',');
-		oex_put_u64(o, c->bytes_completed);
-		oex_putc(o, ',');
+		jw_put_u64(o, c->vpid);
+		jw_putc(o, ',');
+		jw_put_u64(o, c->id);
+		jw_putc(o, ',');
+		jw_puts(o, l);
+		jw_putc(o, ',');
+		jw_puts(o, r);
+		jw_putc(o, ',');
+		jw_puts(o, otr_conn_state_name(c->state));
+		jw_putc(o, ',');
+		jw_puts(o, close);
+		jw_putc(o, ',');
+		jw_put_u64(o, c->posted);
+		jw_putc(o, ',');
+		jw_put_u64(o, c->completed);
+		jw_putc(o, ',');
+		jw_put_u64(o, c->depth);
+		jw_putc(o, ',');
+		jw_put_u64(o, c->bytes_completed);
+		jw_putc(o, ',');
 		for (int i = 1; i < OTR_REASONS; i++) {
-			oex_put_u64(o, c->completed_by[i]);
-			oex_putc(o, ',');
+			jw_put_u64(o, c->completed_by[i]);
+			jw_putc(o, ',');
 		}
-		oex_put_u64(o, c->completed_by[0]);
-		oex_putc(o, ',');
+		jw_put_u64(o, c->completed_by[0]);
+		jw_putc(o, ',');
 		csv_lat(o, &post);
 		csv_lat(o, &last);
-		oex_put_u64(o, c->timer_expiries);
-		oex_putc(o, ',');
-		oex_put_double(o, pt_wait_us(c), 3);
-		oex_putc(o, ',');
-		oex_put_double(o, share, 6);
-		oex_putc(o, '\n');
+		jw_put_u64(o, c->timer_expiries);
+		jw_putc(o, ',');
+		jw_put_double(o, pt_wait_us(c), 3);
+		jw_putc(o, ',');
+		jw_put_double(o, share, 6);
+		jw_putc(o, '\n');
 		return 0;
 	}
 
@@ -181,7 +181,7 @@ static int row(struct oex_writer *w, const struct otr_conn *c)
 				      "unknown_requests", (json_int_t)c->unknown, "resyncs",
 				      (json_int_t)c->resyncs));
 	if (!s->first)
-		oex_lit(o, ",\n");
+		jw_lit(o, ",\n");
 	s->first = false;
 	if (oex_put_json(o, j))
 		ret = -ENOMEM;
@@ -192,17 +192,17 @@ static int row(struct oex_writer *w, const struct otr_conn *c)
 static int summary_begin(struct oex_writer *w)
 {
 	struct summary *s = w->priv;
-	struct oex_out *o = w->run->out;
+	struct jw_out *o = w->run->out;
 
 	s->first = true;
 	if (s->csv) {
-		oex_puts(o, csv_header);
+		jw_puts(o, csv_header);
 		return 0;
 	}
-	oex_lit(o, "{\"schema\":\"" OEX_SCHEMA_SUMMARY "\",\"producer\":\"offrx-export " OEX_VERSION
-		   "\",\"input\":");
-	oex_put_str(o, w->run->input);
-	oex_lit(o, ",\n\"connections\":[\n");
+	jw_lit(o, "{\"schema\":\"" OEX_SCHEMA_SUMMARY "\",\"producer\":\"offrx-export " OEX_VERSION
+		  "\",\"input\":");
+	jw_put_str(o, w->run->input);
+	jw_lit(o, ",\n\"connections\":[\n");
 	return 0;
 }
 
@@ -224,7 +224,7 @@ static int summary_end(struct oex_writer *w)
 {
 	struct summary *s = w->priv;
 	struct oex_run *run = w->run;
-	struct oex_out *o = run->out;
+	struct jw_out *o = run->out;
 	struct otr_model_totals t;
 	const struct otr_conn **cs;
 	size_t n = otr_model_conns(s->m, NULL, 0);
@@ -258,26 +258,26 @@ static int summary_end(struct oex_writer *w)
 		       "duration_s", oex_rel_s(run, run->last_ns), "connections",
 		       (json_int_t)s->rows, "completed", (json_int_t)t.completed, "bytes_placed",
 		       (json_int_t)t.bytes_placed, "events_by_kind", kinds);
-	oex_lit(o, "\n],\n\"trace\":");
+	jw_lit(o, "\n],\n\"trace\":");
 	if (!tr || oex_put_json(o, tr))
 		ret = -ENOMEM;
 	json_decref(tr);
-	oex_lit(o, ",\n\"complete\":");
-	oex_puts(o, oex_complete(run) ? "true" : "false");
-	oex_lit(o, ",\"end\":");
-	oex_put_str(o, oex_end_name(run->end));
+	jw_lit(o, ",\n\"complete\":");
+	jw_puts(o, oex_complete(run) ? "true" : "false");
+	jw_lit(o, ",\"end\":");
+	jw_put_str(o, oex_end_name(run->end));
 	if (run->end == OEX_END_ERROR) {
-		oex_lit(o, ",\"error\":");
-		oex_put_str(o, run->error);
+		jw_lit(o, ",\"error\":");
+		jw_put_str(o, run->error);
 	}
 	if (run->ndamage) {
 		json_t *d = oex_damage_json(run);
-		oex_lit(o, ",\"damaged\":");
+		jw_lit(o, ",\"damaged\":");
 		if (!d || oex_put_json(o, d))
 			ret = -ENOMEM;
 		json_decref(d);
 	}
-	oex_lit(o, "}\n");
+	jw_lit(o, "}\n");
 	return ret;
 }
 

@@ -46,7 +46,7 @@ struct vreq {
 /* What an engine process traces: judged per process, since one trace may hold engines of
  * several versions (per-UID buffers record every engine of the user). */
 struct vproc {
-	struct oex_ckey k;
+	struct conn_key k;
 	bool have_end, have_icall, have_handback;
 };
 
@@ -57,7 +57,7 @@ struct vbuf {
 enum arrival { ARR_NONE, ARR_FILLING, ARR_SETTLING };
 
 struct vconn {
-	struct oex_ckey k;
+	struct conn_key k;
 	struct vproc *proc;
 	struct oex_fifo q;    /* posted, not finished: in posting order */
 	struct oex_fifo done; /* finished by the engine, not yet handed up: in order */
@@ -1242,7 +1242,7 @@ static int verify_end(struct oex_writer *w)
 {
 	struct verify *vf = w->priv;
 	struct oex_run *run = w->run;
-	struct oex_out *o = run->out;
+	struct jw_out *o = run->out;
 	struct vconn *c;
 	size_t pos = 0;
 	char line[1024], name[64];
@@ -1256,9 +1256,9 @@ static int verify_end(struct oex_writer *w)
 		 ", returns %" PRIu64 "\n",
 		 run->input, run->exported, vf->conns_seen, vf->conns_closed, vf->posts,
 		 vf->completes, vf->calls, vf->expiries, vf->indications, vf->returns);
-	oex_puts(o, line);
-	oex_puts(o, "rules: R01 R03 R05 R07 R08 R09 R10 R11 R12 R14 R15 R16 R17 R18 R19 R20 R21 "
-		    "R22 R23 R25 R26 (docs/SEMANTICS.md, \"How --verify judges each rule\")\n");
+	jw_puts(o, line);
+	jw_puts(o, "rules: R01 R03 R05 R07 R08 R09 R10 R11 R12 R14 R15 R16 R17 R18 R19 R20 R21 "
+		   "R22 R23 R25 R26 (docs/SEMANTICS.md, \"How --verify judges each rule\")\n");
 	if (vf->completes || vf->indications || vf->conns_closed) {
 		char miss[400] = "";
 		if (vf->calls && !vf->have_end)
@@ -1273,7 +1273,7 @@ static int verify_end(struct oex_writer *w)
 			snprintf(line, sizeof(line),
 				 "not judged for lack of events (a trace of an older engine):%s\n",
 				 miss);
-			oex_puts(o, line);
+			jw_puts(o, line);
 		}
 	}
 
@@ -1287,7 +1287,7 @@ static int verify_end(struct oex_writer *w)
 			 "only:\n",
 			 run->discarded_events, run->lost_packets, run->nloss_all,
 			 run->nloss_all == 1 ? "" : "s", vf->suppressed);
-		oex_puts(o, line);
+		jw_puts(o, line);
 		for (uint32_t i = 0; i < run->nloss; i++) {
 			snprintf(line, sizeof(line),
 				 "  loss window %+.9f s .. %+.9f s: %" PRIu64 " events, %" PRIu64
@@ -1295,10 +1295,10 @@ static int verify_end(struct oex_writer *w)
 				 run->loss[i].from_ns ? oex_rel_s(run, run->loss[i].from_ns) : 0.0,
 				 oex_rel_s(run, run->loss[i].to_ns), run->loss[i].count,
 				 run->loss[i].packets);
-			oex_puts(o, line);
+			jw_puts(o, line);
 		}
 	} else {
-		oex_puts(o, "no loss: the verdict covers the whole trace\n");
+		jw_puts(o, "no loss: the verdict covers the whole trace\n");
 	}
 
 	/* Outstanding at the end: not violations (the trace ended first). */
@@ -1314,7 +1314,7 @@ static int verify_end(struct oex_writer *w)
 					 c->tainted ? oex_rel_s(run, c->tainted_since) : 0.0,
 					 c->tainted ? "events lost, no snapshot since"
 						    : "seen from its middle, no snapshot yet");
-				oex_puts(o, line);
+				jw_puts(o, line);
 			}
 			continue;
 		}
@@ -1330,13 +1330,13 @@ static int verify_end(struct oex_writer *w)
 				 c->q.n ? " (req " : "", c->q.n ? q_at(&c->q, 0)->id : 0,
 				 c->q.n ? (c->q.n > 1 ? " and later)" : ")") : "",
 				 c->ind_out > 0 ? c->ind_out : 0, c->ind_out == 1 ? "" : "s");
-			oex_puts(o, line);
+			jw_puts(o, line);
 		}
 	}
 	if (listed > OUTSTAND_LIST) {
 		snprintf(line, sizeof(line), "  ... and %" PRIu64 " more connections\n",
 			 listed - OUTSTAND_LIST);
-		oex_puts(o, line);
+		jw_puts(o, line);
 	}
 	snprintf(line, sizeof(line),
 		 "outstanding at the end (not violations): %" PRIu64 " requests on %" PRIu64
@@ -1344,7 +1344,7 @@ static int verify_end(struct oex_writer *w)
 		 " connections not verifiable to the end; %" PRIu64
 		 " completions of requests posted before the trace\n",
 		 vf->out_reqs, vf->out_conns, vf->out_bufs, vf->unverified_conns, vf->unverifiable);
-	oex_puts(o, line);
+	jw_puts(o, line);
 
 	if (vf->nv)
 		qsort(vf->v, vf->nv, sizeof(*vf->v), cmp_viol);
@@ -1356,12 +1356,12 @@ static int verify_end(struct oex_writer *w)
 			 ", ts_raw %" PRIu64 "): %s\n",
 			 v->rule, name, v->req, oex_rel_s(run, v->ts_ns), v->ts_ns, v->ts_raw,
 			 v->msg);
-		oex_puts(o, line);
+		jw_puts(o, line);
 	}
 	if (vf->violations > vf->nv) {
 		snprintf(line, sizeof(line), "... and %" PRIu64 " more violations\n",
 			 vf->violations - vf->nv);
-		oex_puts(o, line);
+		jw_puts(o, line);
 	}
 	if (run->end == OEX_END_ERROR) {
 		snprintf(line, sizeof(line),
@@ -1369,9 +1369,9 @@ static int verify_end(struct oex_writer *w)
 			 " events (%.900s): the verdict "
 			 "covers what was read\n",
 			 run->events, run->error);
-		oex_puts(o, line);
+		jw_puts(o, line);
 	} else if (!oex_complete(run)) {
-		oex_puts(o, "INCOMPLETE: interrupted before the end of the trace\n");
+		jw_puts(o, "INCOMPLETE: interrupted before the end of the trace\n");
 	}
 	if (vf->violations)
 		snprintf(line, sizeof(line), "verdict: FAIL, %" PRIu64 " violation%s%s\n",
@@ -1380,7 +1380,7 @@ static int verify_end(struct oex_writer *w)
 	else
 		snprintf(line, sizeof(line), "verdict: OK, no violation%s\n",
 			 run->nloss_all ? " outside the loss windows" : "");
-	oex_puts(o, line);
+	jw_puts(o, line);
 	return vf->violations ? OEX_EXIT_VIOLATIONS : 0;
 }
 

@@ -83,8 +83,8 @@ static int wi_event(struct oex_writer *w, const struct otr_event *ev)
 		return -ENOMEM;
 	if (ev->kind == OTR_POST)
 		p->posts++;
-	if (ev->kind == OTR_TIMER_START && ev->u.timer.deadline_ns > ev->ts_raw && p->trace_ms < 0)
-		p->trace_ms = (int64_t)((ev->u.timer.deadline_ns - ev->ts_raw + 500000) / 1000000);
+	if (p->trace_ms < 0)
+		p->trace_ms = wi_timer_ms(ev);
 	return wi_conn_event(c, ev);
 }
 
@@ -139,7 +139,7 @@ static json_t *wi_stats_json(const struct wi_stats *s, const struct wi_stats *ba
 	return j;
 }
 
-static void wi_table_row(struct oex_out *o, const char *label, const struct wi_stats *s,
+static void wi_table_row(struct jw_out *o, const char *label, const struct wi_stats *s,
 			 const struct wi_stats *base)
 {
 	char line[512];
@@ -153,7 +153,7 @@ static void wi_table_row(struct oex_out *o, const char *label, const struct wi_s
 		     wi_ms(otr_hist_percentile(s->p2c, 99)), wi_ms(otr_hist_max(s->p2c)),
 		     wi_ms(otr_hist_percentile(s->lf2c, 50)),
 		     wi_ms(otr_hist_percentile(s->lf2c, 99)), wi_rate(s));
-	oex_putn(o, line, (size_t)n);
+	jw_putn(o, line, (size_t)n);
 	if (base)
 		n = snprintf(
 			line, sizeof(line), "  (timer %+" PRId64 ", p99 %+.1f ms, calls/s %+.2f)",
@@ -163,8 +163,8 @@ static void wi_table_row(struct oex_out *o, const char *label, const struct wi_s
 			wi_rate(s) - wi_rate(base));
 	else
 		n = 0;
-	oex_putn(o, line, (size_t)n);
-	oex_putc(o, '\n');
+	jw_putn(o, line, (size_t)n);
+	jw_putc(o, '\n');
 }
 
 /* --- the report ---------------------------------------------------------------------------- */
@@ -216,7 +216,7 @@ static int wi_end(struct oex_writer *w)
 {
 	struct wi_priv *p = w->priv;
 	struct oex_run *run = w->run;
-	struct oex_out *o = run->out;
+	struct jw_out *o = run->out;
 	unsigned nv = p->nvalues + 1; /* [0] the recorded value */
 	uint64_t vals[WI_MAX_VALUES + 1];
 	struct wi_stats *tot = NULL, rec_tot = { 0 };
@@ -326,7 +326,7 @@ static int wi_end(struct oex_writer *w)
 						 c->k.vpid, c->k.conn, secs, "run", "done",
 						 "filled", "psh", "timer", "p50 ms", "p99 ms",
 						 "max ms", "lf p50", "lf p99", "calls/s");
-					oex_puts(o, line);
+					jw_puts(o, line);
 					wi_table_row(o, "recorded", &rs, NULL);
 					snprintf(line, sizeof(line), "replay %" PRIu64 " ms (rec.)",
 						 ms);
@@ -383,7 +383,7 @@ static int wi_end(struct oex_writer *w)
 		json_object_set_new(doc, "totals", jt);
 		json_object_set(doc, "connections", jconns);
 		oex_put_json(o, doc);
-		oex_putc(o, '\n');
+		jw_putc(o, '\n');
 	} else {
 		snprintf(line, sizeof(line),
 			 "\nall %" PRIu64
@@ -391,7 +391,7 @@ static int wi_end(struct oex_writer *w)
 			 "%8s  %8s\n",
 			 nconns, "run", "done", "filled", "psh", "timer", "p50 ms", "p99 ms",
 			 "max ms", "lf p50", "lf p99", "calls/s");
-		oex_puts(o, line);
+		jw_puts(o, line);
 		wi_table_row(o, "recorded", &rec_tot, NULL);
 		for (unsigned v = 0; v < nv; v++) {
 			if (v == 0)
@@ -409,7 +409,7 @@ static int wi_end(struct oex_writer *w)
 			 "after "
 			 "the replay's exact deadline: a poll tick plus scheduling delay)\n",
 			 vals[0], source, fid, matched, compared, WI_TOL_NS / 1000000);
-		oex_puts(o, line);
+		jw_puts(o, line);
 		for (uint64_t i = 0; i < nmm && i < WI_MISMATCH_LIST; i++) {
 			const struct wi_mismatch *m = &mm[i];
 			snprintf(line, sizeof(line),
@@ -417,7 +417,7 @@ static int wi_end(struct oex_writer *w)
 				 ": recorded %s %u bytes at %.3f ms, replay ",
 				 m->vpid, m->conn, m->req, otr_complete_reason_name(m->rec->reason),
 				 m->rec->bytes, (double)m->rec->t / 1e6);
-			oex_puts(o, line);
+			jw_puts(o, line);
 			if (m->rep)
 				snprintf(line, sizeof(line), "%s %u bytes at %.3f ms (%+.3f ms)\n",
 					 otr_complete_reason_name(m->rep->reason), m->rep->bytes,
@@ -425,12 +425,12 @@ static int wi_end(struct oex_writer *w)
 					 (double)(m->rep->t - m->rec->t) / 1e6);
 			else
 				snprintf(line, sizeof(line), "did not complete it\n");
-			oex_puts(o, line);
+			jw_puts(o, line);
 		}
-		oex_puts(o, "caveat: ");
-		oex_puts(o, wi_caveat);
-		oex_puts(o, ".\n(lf: last fill to complete; calls/s: completion calls per second, "
-			    "the cost side)\n");
+		jw_puts(o, "caveat: ");
+		jw_puts(o, wi_caveat);
+		jw_puts(o, ".\n(lf: last fill to complete; calls/s: completion calls per second, "
+			   "the cost side)\n");
 	}
 	ret = OEX_EXIT_OK;
 	goto out;

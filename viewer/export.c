@@ -1,8 +1,10 @@
 /* The `e` key: the recent completions of the connections on screen as Chrome trace event JSON
  * (Perfetto and chrome://tracing open it): one track per connection, a slice per request from
- * post to completion, and inside it the part spent waiting for the push timer. Written here
- * because exporters/ has no library to call yet; offrx-export does the full trace. */
+ * post to completion, and inside it the part spent waiting for the push timer. Written with
+ * util's Chrome trace writer, as offrx-export --format chrome writes the full trace. */
 #include "view.h"
+
+#include "chrome_trace.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,21 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static FILE *create_file(const char *dir, char *path, size_t pathlen, char *err, size_t errlen)
 {
@@ -69,8 +56,13 @@ int export_perfetto(struct vsource *s, const uint64_t *keys, size_t nkeys, const
 		dir = cwd;
 	}
 	FILE *f = create_file(dir, path, pathlen, err, errlen);
+	struct jw_out out;
 	if (!f)
 		return -errno;
+	if (jw_out_attach(&out, f, path, err, errlen)) {
+		unlink(path);
+		return -ENOMEM;
+	}
 	*nevents = 0;
 	vs_lock(s);
 	const struct otr_model *m = vs_model(s);
@@ -88,62 +80,65 @@ int export_perfetto(struct vsource *s, const uint64_t *keys, size_t nkeys, const
 	}
 	if (origin == INT64_MAX)
 		origin = 0;
-	fprintf(f, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"generator\":\"offrx-view\","
-		   "\"source\":");
-	json_str(f, st.where);
-	fprintf(f, ",\"origin_ns\":%" PRId64 "},\n\"traceEvents\":[", origin);
-	const char *sep = "\n";
+	struct ct_writer ct;
+	ct_init(&ct, &out);
+	jw_lit(&out, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"generator\":\"offrx-view\","
+		     "\"source\":");
+	jw_put_str(&out, st.where);
+	jw_lit(&out, ",\"origin_ns\":");
+	jw_put_i64(&out, origin);
+	jw_lit(&out, "},\n\"traceEvents\":[\n");
 	for (size_t k = 0; k < nkeys; k++) {
 		const struct otr_conn *c = otr_model_conn(m, keys[2 * k], keys[2 * k + 1]);
 		if (!c)
 			continue;
-		char name[160];
+		char name[160], engine[64];
 		snprintf(name, sizeof(name), "conn %" PRIu64 " %s:%u > %s:%u", c->id,
 			 c->remote_addr, c->remote_port, c->local_addr, c->local_port);
-		fprintf(f,
-			"%s{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%" PRIu64
-			",\"tid\":0,\"args\":{\"name\":\"offrx engine %" PRIu64 "\"}}",
-			sep, c->vpid, c->vpid);
-		sep = ",\n";
-		fprintf(f,
-			"%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRIu64
-			",\"tid\":%" PRIu64 ",\"args\":{\"name\":",
-			sep, c->vpid, c->id);
-		json_str(f, name);
-		fprintf(f, "}}");
+		snprintf(engine, sizeof(engine), "offrx engine %" PRIu64, c->vpid);
+		ct_meta(&ct, c->vpid, 0, "process_name", engine);
+		ct_meta(&ct, c->vpid, c->id, "thread_name", name);
 		/* oldest first, so the file reads in time order */
 		for (uint32_t i = (uint32_t)c->recent_count; i-- > 0;) {
 			const struct otr_completion *e = otr_conn_recent(c, i);
 			if (!e)
 				continue;
-			double end_us = (double)(e->ts_ns - origin) / 1e3;
-			double dur_us = (double)e->post_ns / 1e3;
+			int64_t end = e->ts_ns - origin;
 			const char *why = otr_complete_reason_name(e->reason);
-			fprintf(f,
-				"%s{\"ph\":\"X\",\"name\":\"req %" PRIu64 " %s\",\"cat\":\"%s\","
-				"\"pid\":%" PRIu64 ",\"tid\":%" PRIu64 ",\"ts\":%.3f,\"dur\":%.3f,"
-				"\"args\":{\"req\":%" PRIu64 ",\"status\":\"%s\",\"reason\":\"%s\","
-				"\"bytes\":%" PRIu32 ",\"placed\":%" PRIu32
-				",\"last_fill_to_complete_us\":%.3f}}",
-				sep, e->req, why, why, c->vpid, c->id, end_us - dur_us, dur_us,
-				e->req, otr_status_name(e->status), why, e->bytes, e->placed,
-				e->last_fill_ns >= 0 ? (double)e->last_fill_ns / 1e3 : -1.0);
+			snprintf(name, sizeof(name), "req %" PRIu64 " %s", e->req, why);
+			ct_head(&ct, 'X', c->vpid, c->id, name);
+			jw_lit(&out, ",\"cat\":");
+			jw_put_str(&out, why);
+			ct_us(&ct, "ts", end - (int64_t)e->post_ns);
+			ct_us(&ct, "dur", (int64_t)e->post_ns);
+			jw_lit(&out, ",\"args\":{\"req\":");
+			jw_put_u64(&out, e->req);
+			jw_lit(&out, ",\"status\":");
+			jw_put_str(&out, otr_status_name(e->status));
+			jw_lit(&out, ",\"reason\":");
+			jw_put_str(&out, why);
+			jw_lit(&out, ",\"bytes\":");
+			jw_put_u64(&out, e->bytes);
+			jw_lit(&out, ",\"placed\":");
+			jw_put_u64(&out, e->placed);
+			ct_us(&ct, "last_fill_to_complete_us",
+			      e->last_fill_ns >= 0 ? e->last_fill_ns : -1000);
+			jw_lit(&out, "}}");
 			(*nevents)++;
 			if (e->reason == OTR_CR_PUSH_TIMER && e->last_fill_ns > 0 &&
 			    (uint64_t)e->last_fill_ns <= e->post_ns) {
-				double w = (double)e->last_fill_ns / 1e3;
-				fprintf(f,
-					",\n{\"ph\":\"X\",\"name\":\"waiting for the push timer\","
-					"\"cat\":\"push_timer\",\"pid\":%" PRIu64
-					",\"tid\":%" PRIu64 ",\"ts\":%.3f,\"dur\":%.3f}",
-					c->vpid, c->id, end_us - w, w);
+				ct_head(&ct, 'X', c->vpid, c->id, "waiting for the push timer");
+				jw_lit(&out, ",\"cat\":\"push_timer\"");
+				ct_us(&ct, "ts", end - e->last_fill_ns);
+				ct_us(&ct, "dur", e->last_fill_ns);
+				jw_putc(&out, '}');
 			}
 		}
 	}
 	vs_unlock(s);
-	fprintf(f, "\n]}\n");
-	if (fclose(f)) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	jw_lit(&out, "\n]}\n");
+	if (jw_out_close(&out)) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(out.err));
 		return -EIO;
 	}
 	return 0;

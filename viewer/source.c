@@ -324,10 +324,9 @@ static void wi_push(struct vsource *s, const struct otr_event *ev) /* lock held 
 		return; /* stream bytes: the replay reads only the queue's events */
 	/* The push timer is the engine's: its latest start on any connection tells its value,
 	 * also for a connection whose own history has none. */
-	if (ev->kind == OTR_TIMER_START && ev->u.timer.deadline_ns > ev->ts_raw)
-		engine_timer_set(s, ev->vpid,
-				 (ev->u.timer.deadline_ns - ev->ts_raw + 500000) / 1000000 *
-					 1000000);
+	int64_t timer_ms = wi_timer_ms(ev);
+	if (timer_ms >= 0)
+		engine_timer_set(s, ev->vpid, (uint64_t)timer_ms * 1000000);
 	if (s->hn * 2 >= s->hcap && hist_rehash(s, s->hcap ? s->hcap * 2 : 64, NULL))
 		return;
 	size_t slot = hist_slot(s, ev->vpid, ev->conn);

@@ -250,7 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!devnull)
 		devnull = fopen("/dev/null", "w");
 	FUZZ_CHECK(devnull != NULL);
-	struct oex_out out = { .f = devnull, .path = "/dev/null" };
+	struct jw_out out = { .f = devnull, .path = "/dev/null" };
 	out.cap = 4096;
 	out.buf = malloc(out.cap);
 	FUZZ_CHECK(out.buf != NULL);

@@ -1,7 +1,7 @@
-/* The what-if replay of one connection (whatif_core.c): its recorded posts, arrivals and
+/* The what-if replay of one connection (replay.c): its recorded posts, arrivals and
  * disconnects, collected from struct otr_event, replayed through the engine's own receive core
- * on the in-memory link with a chosen push timer. Used by offrx-export --what-if and offrx-view.
- * Link with offrx_replay. */
+ * on the in-memory link with a chosen push timer. Used by offrx-export --what-if and offrx-view
+ * (library offrx_whatif, README.md). */
 #ifndef OFFRX_WHATIF_H
 #define OFFRX_WHATIF_H
 
@@ -11,12 +11,9 @@
 
 #include <offrx/offrx.h>
 
+#include "conn_key.h"
 #include "hist.h"
 #include "trace_event.h"
-
-struct wi_key {
-	uint64_t vpid, conn;
-};
 
 struct wi_post {
 	uint64_t req; /* recorded id */
@@ -47,7 +44,7 @@ struct wi_comp {
 };
 
 struct wi_conn {
-	struct wi_key k; /* laid out as struct oex_ckey (the exporter keeps an oex_ctab) */
+	struct conn_key k; /* first: the exporter keeps these in its table of conn_key records */
 	uint32_t irs;
 	uint64_t first_req; /* the first request seen posted; earlier ones are not replayed */
 	int64_t t_first, t_last;
@@ -84,6 +81,11 @@ struct wi_replay {
 	uint64_t calls;
 	bool done, oom;
 };
+
+/* The push timer an event shows, in whole ms: an OTR_TIMER_START's deadline minus its time,
+ * rounded; -1 for any other event (or a deadline not after it). The one place the value is
+ * inferred: the replay's per-connection value, the exporter's and the viewer's per engine. */
+int64_t wi_timer_ms(const struct otr_event *ev);
 
 /* A connection's record: zeroed, then wi_conn_init with the time of its first event. */
 void wi_conn_init(struct wi_conn *c, int64_t t_first);

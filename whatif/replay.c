@@ -25,6 +25,13 @@
 	} while (0)
 /* --- collecting ---------------------------------------------------------------------------- */
 
+int64_t wi_timer_ms(const struct otr_event *ev)
+{
+	if (ev->kind != OTR_TIMER_START || ev->u.timer.deadline_ns <= ev->ts_raw)
+		return -1;
+	return (int64_t)((ev->u.timer.deadline_ns - ev->ts_raw + 500000) / 1000000);
+}
+
 void wi_conn_init(struct wi_conn *c, int64_t t_first)
 {
 	c->t_first = t_first;
@@ -107,12 +114,8 @@ int wi_conn_event(struct wi_conn *c, const struct otr_event *ev)
 		break;
 	}
 	case OTR_TIMER_START:
-		if (ev->u.timer.deadline_ns > ev->ts_raw) {
-			int64_t ms = (int64_t)((ev->u.timer.deadline_ns - ev->ts_raw + 500000) /
-					       1000000);
-			if (c->timer_ms < 0)
-				c->timer_ms = ms;
-		}
+		if (c->timer_ms < 0)
+			c->timer_ms = wi_timer_ms(ev);
 		break;
 	case OTR_COMPLETE_CALL:
 		c->calls++;
