@@ -31,34 +31,13 @@
 #define TCPOLEN_SACK_BASE 2
 #define TCPOLEN_SACK_BLK  8
 
-static const char *const drop_names[PKT_DROP__COUNT] = {
-	[PKT_DROP_NONE] = "none",
-	[PKT_DROP_ETH_SHORT] = "eth_short",
-	[PKT_DROP_VLAN_SHORT] = "vlan_short",
-	[PKT_DROP_NOT_IP] = "not_ip",
-	[PKT_DROP_IP4_SHORT] = "ip4_short",
-	[PKT_DROP_IP4_BAD_VER] = "ip4_bad_ver",
-	[PKT_DROP_IP4_BAD_IHL] = "ip4_bad_ihl",
-	[PKT_DROP_IP4_BAD_LEN] = "ip4_bad_len",
-	[PKT_DROP_IP4_BAD_CSUM] = "ip4_bad_csum",
-	[PKT_DROP_IP4_FRAGMENT] = "ip4_fragment",
-	[PKT_DROP_IP6_SHORT] = "ip6_short",
-	[PKT_DROP_IP6_BAD_VER] = "ip6_bad_ver",
-	[PKT_DROP_IP6_BAD_LEN] = "ip6_bad_len",
-	[PKT_DROP_IP6_EXT_HDR] = "ip6_ext_hdr",
-	[PKT_DROP_NOT_TCP] = "not_tcp",
-	[PKT_DROP_TCP_SHORT] = "tcp_short",
-	[PKT_DROP_TCP_BAD_DOFF] = "tcp_bad_doff",
-	[PKT_DROP_TCP_BAD_OPT] = "tcp_bad_opt",
-	[PKT_DROP_TCP_BAD_CSUM] = "tcp_bad_csum",
-	[PKT_DROP_TCP_PARTIAL_CSUM] = "tcp_partial_csum",
-};
-
 const char *pkt_drop_str(enum pkt_drop reason)
 {
-	if ((unsigned int)reason >= PKT_DROP__COUNT || !drop_names[reason])
-		return "unknown";
-	return drop_names[reason];
+	const char *name = offrx_drop_reason_name((int)reason);
+
+	if (reason == PKT_DROP_NONE)
+		return "none";
+	return (unsigned int)reason < PKT_DROP__COUNT && name ? name : "unknown";
 }
 
 const char *pkt_drop_hint(enum pkt_drop reason)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <offrx/offrx_names.h>
+
 #define PKT_ETH_ALEN	6
 #define PKT_ETH_HLEN	14
 #define PKT_VLAN_HLEN	4
@@ -42,33 +44,19 @@
  */
 #define PKT_ADDR_V4_OFF 12
 
-/* Why pkt_parse() refused a frame. Values index struct pkt_drop_counters; the short names
- * from pkt_drop_str() are stable (they appear in traces and stats output).
+/* Why pkt_parse() refused a frame: PKT_DROP_NONE (accepted), then the members of
+ * OFFRX_PKT_DROP_LIST (offrx_names.h), which gives their values, stable short names (they
+ * appear in traces and stats output) and meanings. Values index struct pkt_drop_counters.
  */
+/* clang-format off */
 enum pkt_drop {
-	PKT_DROP_NONE = 0,     /* "none": accepted */
-	PKT_DROP_ETH_SHORT,    /* "eth_short": shorter than an Ethernet header */
-	PKT_DROP_VLAN_SHORT,   /* "vlan_short": 802.1Q tag cut off */
-	PKT_DROP_NOT_IP,       /* "not_ip": EtherType is neither IPv4 nor IPv6 (ARP, QinQ, ...) */
-	PKT_DROP_IP4_SHORT,    /* "ip4_short": fewer than 20 bytes of IPv4 header */
-	PKT_DROP_IP4_BAD_VER,  /* "ip4_bad_ver": IPv4 EtherType, version field not 4 */
-	PKT_DROP_IP4_BAD_IHL,  /* "ip4_bad_ihl": IHL below 5 or past the total length */
-	PKT_DROP_IP4_BAD_LEN,  /* "ip4_bad_len": total length below 20 or past the frame */
-	PKT_DROP_IP4_BAD_CSUM, /* "ip4_bad_csum": header checksum wrong */
-	PKT_DROP_IP4_FRAGMENT, /* "ip4_fragment": MF set or fragment offset non-zero */
-	PKT_DROP_IP6_SHORT,    /* "ip6_short": fewer than 40 bytes of IPv6 header */
-	PKT_DROP_IP6_BAD_VER,  /* "ip6_bad_ver": IPv6 EtherType, version field not 6 */
-	PKT_DROP_IP6_BAD_LEN,  /* "ip6_bad_len": payload length past the frame */
-	PKT_DROP_IP6_EXT_HDR,  /* "ip6_ext_hdr": an extension header follows the fixed header */
-	PKT_DROP_NOT_TCP,      /* "not_tcp": IP protocol / next header is not TCP */
-	PKT_DROP_TCP_SHORT,    /* "tcp_short": fewer than 20 bytes of TCP header */
-	PKT_DROP_TCP_BAD_DOFF, /* "tcp_bad_doff": data offset below 5 or past the segment */
-	PKT_DROP_TCP_BAD_OPT,  /* "tcp_bad_opt": option length 0 or 1, or running past the header */
-	PKT_DROP_TCP_BAD_CSUM, /* "tcp_bad_csum": TCP checksum wrong */
-	PKT_DROP_TCP_PARTIAL_CSUM, /* "tcp_partial_csum": checksum field holds only the
-				    * pseudo-header sum (sender's tx checksum offload is on) */
+	PKT_DROP_NONE = 0,
+#define PKT_DROP_ENUM_(id, name, v) PKT_DROP_##id = (v),
+	OFFRX_PKT_DROP_LIST(PKT_DROP_ENUM_)
+#undef PKT_DROP_ENUM_
 	PKT_DROP__COUNT
 };
+/* clang-format on */
 
 /* The stable short name of a drop reason; "unknown" for a value out of range. */
 const char *pkt_drop_str(enum pkt_drop reason);

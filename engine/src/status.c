@@ -1,27 +1,19 @@
-/* Names of statuses, for messages and traces. */
+/* Names of statuses, for messages and traces: the table is OFFRX_STATUS_LIST (offrx_names.h). */
+#include <stdint.h>
+
 #include <offrx/offrx.h>
+
+/* offrx_conn_stats.completed_by[] is ABI: every complete reason must index it. */
+_Static_assert(OFFRX_NAMES_MIN(OFFRX_COMPLETE_REASON_LIST) >= 0 &&
+		       OFFRX_NAMES_MAX(OFFRX_COMPLETE_REASON_LIST) <
+			       (int)(sizeof(((struct offrx_conn_stats *)0)->completed_by) /
+				     sizeof(uint64_t)),
+	       "a complete reason past offrx_conn_stats.completed_by[]: the struct is ABI, so "
+	       "count such reasons elsewhere");
 
 const char *offrx_status_str(int status)
 {
-	switch (status) {
-	case OFFRX_SUCCESS:
-		return "SUCCESS";
-	case OFFRX_PENDING:
-		return "PENDING";
-	case OFFRX_PARTIALLY_ACCEPTED:
-		return "PARTIALLY_ACCEPTED";
-	case OFFRX_NOT_ACCEPTED:
-		return "NOT_ACCEPTED";
-	case OFFRX_REQUEST_ABORTED:
-		return "REQUEST_ABORTED";
-	case OFFRX_UPLOAD_IN_PROGRESS:
-		return "UPLOAD_IN_PROGRESS";
-	case OFFRX_INVALID_STATE:
-		return "INVALID_STATE";
-	case OFFRX_INVALID_PARAMETER:
-		return "INVALID_PARAMETER";
-	case OFFRX_RESOURCES:
-		return "RESOURCES";
-	}
-	return "UNKNOWN";
+	const char *name = offrx_status_name(status);
+
+	return name ? name : "UNKNOWN";
 }

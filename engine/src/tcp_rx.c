@@ -65,26 +65,20 @@ struct tcp_rx {
 	struct tcp_rx_stats st;
 };
 
-static const char *const drop_names[] = {
-	"none",		 "not_our_port",   "no_conn",	  "syn_flood", "conn_limit",
-	"bad_handshake", "out_of_window",  "zero_window", "no_ack",    "rst_challenged",
-	"rst_outside",	 "syn_challenged", "duplicate",	  "ooo_full",  "no_room",
-	"bad_ack",	 "paws",	   "syn_data",	  "after_fin",
-};
-
-_Static_assert(sizeof(drop_names) / sizeof(drop_names[0]) == TCP_DROP__COUNT,
-	       "every drop reason needs a name");
-
 const char *tcp_drop_str(enum tcp_drop d)
 {
-	return (unsigned)d < TCP_DROP__COUNT ? drop_names[d] : "unknown";
+	const char *name = offrx_drop_reason_name(OFFRX_DROP_TCP_BASE + (int)d);
+
+	if (d == TCP_DROP_NONE)
+		return "none";
+	return (unsigned int)d < TCP_DROP__COUNT && name ? name : "unknown";
 }
 
 static void count_drop(struct tcp_rx *rx, enum tcp_drop why)
 {
 	rx->st.drops[why]++;
 	if (OFFRX_TP_ON(drop))
-		OFFRX_TP_DO(drop, 64 + (int)why, 0, 0);
+		OFFRX_TP_DO(drop, OFFRX_DROP_TCP_BASE + (int)why, 0, 0);
 }
 
 static uint64_t now_ns(const struct tcp_rx *rx)

@@ -15,29 +15,18 @@
 #include "engine.h"
 #include "pkt.h"
 
-/* Why tcp_rx refused a segment (or part of one). Stable short names: tcp_drop_str(). */
+/* Why tcp_rx refused a segment (or part of one): TCP_DROP_NONE, then the members of
+ * OFFRX_TCP_DROP_LIST (offrx_names.h: values, stable short names, meanings). The trace
+ * carries OFFRX_DROP_TCP_BASE + the value. */
+/* clang-format off */
 enum tcp_drop {
 	TCP_DROP_NONE = 0,
-	TCP_DROP_NOT_OUR_PORT,	 /* "not_our_port" */
-	TCP_DROP_NO_CONN,	 /* "no_conn": not a SYN and no connection (RST sent) */
-	TCP_DROP_SYN_FLOOD,	 /* "syn_flood": half-open table full */
-	TCP_DROP_CONN_LIMIT,	 /* "conn_limit": connection table full */
-	TCP_DROP_BAD_HANDSHAKE,	 /* "bad_handshake": ACK of something we did not send */
-	TCP_DROP_OUT_OF_WINDOW,	 /* "out_of_window": sequence not acceptable (ACK sent) */
-	TCP_DROP_ZERO_WINDOW,	 /* "zero_window": probe or data while the window is 0 */
-	TCP_DROP_NO_ACK,	 /* "no_ack": segment without ACK after the handshake */
-	TCP_DROP_RST_CHALLENGED, /* "rst_challenged": RST in window, not at rcv_nxt (RFC 5961) */
-	TCP_DROP_RST_OUTSIDE,	 /* "rst_outside": RST outside the window */
-	TCP_DROP_SYN_CHALLENGED, /* "syn_challenged": SYN on a synchronized connection */
-	TCP_DROP_DUPLICATE,	 /* "duplicate": all bytes already received */
-	TCP_DROP_OOO_FULL,	 /* "ooo_full": out-of-order store full */
-	TCP_DROP_NO_ROOM,	 /* "no_room": bytes past what the core could store (not ACKed) */
-	TCP_DROP_BAD_ACK,	 /* "bad_ack": acknowledges data we never sent (RFC 5961 5.2) */
-	TCP_DROP_PAWS,		 /* "paws": timestamp older than TS.Recent (RFC 7323 5.3) */
-	TCP_DROP_SYN_DATA,	 /* "syn_data": payload of a SYN, not stored nor ACKed */
-	TCP_DROP_AFTER_FIN,	 /* "after_fin": data past the peer's FIN (3.10.7.4) */
+#define TCP_DROP_ENUM_(id, name, v) TCP_DROP_##id = (v),
+	OFFRX_TCP_DROP_LIST(TCP_DROP_ENUM_)
+#undef TCP_DROP_ENUM_
 	TCP_DROP__COUNT
 };
+/* clang-format on */
 const char *tcp_drop_str(enum tcp_drop d);
 
 enum tcp_state {

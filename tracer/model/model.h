@@ -13,8 +13,9 @@
 #include "hist.h"
 #include "trace_event.h"
 
-#define OTR_TS_NONE  INT64_MIN /* a time the model does not know; as now_ns: the last event's */
-#define OTR_REASONS  8	       /* completed_by[] index: enum otr_complete_reason, 0 for others */
+#define OTR_TS_NONE INT64_MIN /* a time the model does not know; as now_ns: the last event's */
+/* completed_by[] index: enum otr_complete_reason, 0 for others */
+#define OTR_REASONS  (OFFRX_NAMES_MAX(OFFRX_COMPLETE_REASON_LIST) + 1)
 #define OTR_ADDR_LEN 48
 
 struct otr_model_opts {

@@ -8,8 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OTR_STATE_MAX	64  /* requests a conn_state lists (OFFRX_TP_STATE_MAX) */
-#define OTR_PAYLOAD_MAX 256 /* bytes a segment_payload carries (OFFRX_TRACE_PAYLOAD_MAX) */
+#include <offrx/offrx.h>    /* OFFRX_TRACE_PAYLOAD_MAX; the enums' lists (offrx_names.h) */
+#include "offrx_tp_state.h" /* OFFRX_TP_STATE_MAX (no lttng-ust in it) */
+
+#define OTR_STATE_MAX	OFFRX_TP_STATE_MAX	/* requests a conn_state lists */
+#define OTR_PAYLOAD_MAX OFFRX_TRACE_PAYLOAD_MAX /* bytes a segment_payload carries */
 
 enum otr_kind {
 	OTR_UNKNOWN = 0,
@@ -39,15 +42,11 @@ enum otr_kind {
 	OTR_KIND__COUNT
 };
 
-/* enum values as in the trace (docs/TRACEPOINTS.md) */
+/* enum values as in the trace: OFFRX_COMPLETE_REASON_LIST (offrx_names.h) */
 enum otr_complete_reason {
-	OTR_CR_FILLED = 1,
-	OTR_CR_PSH,
-	OTR_CR_PUSH_TIMER,
-	OTR_CR_ABORT,
-	OTR_CR_DISCONNECT,
-	OTR_CR_UPLOAD,
-	OTR_CR_INVALID_STATE,
+#define OTR_CR_ENUM_(id, name, v) OTR_CR_##id = (v),
+	OFFRX_COMPLETE_REASON_LIST(OTR_CR_ENUM_)
+#undef OTR_CR_ENUM_
 };
 
 enum otr_source_state {
@@ -80,7 +79,7 @@ struct otr_event {
 			uint8_t wscale;
 		} open;
 		struct {
-			int reason; /* close_reason: 0 none, 1 fin, 2 rst, 3 idle, 4 upload */
+			int reason; /* close_reason (OFFRX_CLOSE_REASON_LIST) */
 			uint64_t bytes;
 		} close; /* OTR_CONN_CLOSE, OTR_DISCONNECT and OTR_HANDBACK */
 		struct {
@@ -96,7 +95,7 @@ struct otr_event {
 			uint32_t bytes;
 		} timer;
 		struct {
-			int status; /* offrx status: 0 SUCCESS, -1 REQUEST_ABORTED, ... */
+			int status; /* offrx status (OFFRX_STATUS_LIST) */
 			uint32_t bytes, placed;
 			int reason; /* enum otr_complete_reason */
 			uint64_t post_to_complete_ns;
@@ -122,7 +121,7 @@ struct otr_event {
 			struct otr_state_req reqs[OTR_STATE_MAX];
 		} state;
 		struct {
-			int reason; /* drop_reason */
+			int reason; /* drop_reason (OFFRX_DROP_REASON_LIST) */
 			uint32_t frame_len;
 		} drop;
 		struct {
@@ -179,9 +178,10 @@ const struct otr_field *otr_event_fields(enum otr_kind k, size_t *n);
 /* Stable names: "post", "push_timer_expire", ... (the event names without "offrx:"). */
 const char *otr_kind_name(enum otr_kind k);
 enum otr_kind otr_kind_from_name(const char *name); /* OTR_UNKNOWN if not ours */
-const char *otr_complete_reason_name(int reason);   /* "filled", ..., "?" */
-const char *otr_close_reason_name(int reason);	    /* "none", "fin", ... */
-const char *otr_status_name(int status);	    /* "SUCCESS", ... */
-const char *otr_drop_reason_name(int reason);	    /* "tcp_bad_csum", ... */
+/* The names of the enums' values, from offrx_names.h; "?" for a value the table lacks. */
+const char *otr_complete_reason_name(int reason); /* "filled", ... */
+const char *otr_close_reason_name(int reason);	  /* "none", "fin", ... */
+const char *otr_status_name(int status);	  /* "SUCCESS", ... */
+const char *otr_drop_reason_name(int reason);	  /* "tcp_bad_csum", ... */
 
 #endif

@@ -13,81 +13,32 @@
 
 #include <stdint.h>
 #include <lttng/tracepoint.h>
+#include <offrx/offrx_names.h>
 
 #include "offrx_tp_state.h"
+
+/* The enums' mappings come from the lists of offrx_names.h, in their order, so the metadata
+ * names exactly the values the engine emits. lttng-ust reads this header several times with
+ * lttng_ust_field_enum_value defined differently each time; OFFRX_TP_ENUM_VALUE_ only names
+ * it, so each reading expands it its own way. */
+#undef OFFRX_TP_ENUM_VALUE_
+#define OFFRX_TP_ENUM_VALUE_(id, name, v) lttng_ust_field_enum_value(name, v)
 
 /* The tracepoint macros read best in lttng-ust's own layout; clang-format would flatten them. */
 /* clang-format off */
 LTTNG_UST_TRACEPOINT_ENUM(offrx, complete_reason,
-	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("filled", 1)
-		lttng_ust_field_enum_value("psh", 2)
-		lttng_ust_field_enum_value("push_timer", 3)
-		lttng_ust_field_enum_value("abort", 4)
-		lttng_ust_field_enum_value("disconnect", 5)
-		lttng_ust_field_enum_value("upload", 6)
-		lttng_ust_field_enum_value("invalid_state", 7)))
+	LTTNG_UST_TP_ENUM_VALUES(OFFRX_COMPLETE_REASON_LIST(OFFRX_TP_ENUM_VALUE_)))
 
 LTTNG_UST_TRACEPOINT_ENUM(offrx, status,
-	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("SUCCESS", 0)
-		lttng_ust_field_enum_value("PENDING", 1)
-		lttng_ust_field_enum_value("PARTIALLY_ACCEPTED", 2)
-		lttng_ust_field_enum_value("NOT_ACCEPTED", 3)
-		lttng_ust_field_enum_value("REQUEST_ABORTED", -1)
-		lttng_ust_field_enum_value("UPLOAD_IN_PROGRESS", -2)
-		lttng_ust_field_enum_value("INVALID_STATE", -3)
-		lttng_ust_field_enum_value("INVALID_PARAMETER", -4)
-		lttng_ust_field_enum_value("RESOURCES", -5)))
+	LTTNG_UST_TP_ENUM_VALUES(OFFRX_STATUS_LIST(OFFRX_TP_ENUM_VALUE_)))
 
 LTTNG_UST_TRACEPOINT_ENUM(offrx, close_reason,
-	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("none", 0)
-		lttng_ust_field_enum_value("fin", 1)
-		lttng_ust_field_enum_value("rst", 2)
-		lttng_ust_field_enum_value("idle", 3)
-		lttng_ust_field_enum_value("upload", 4)))
+	LTTNG_UST_TP_ENUM_VALUES(OFFRX_CLOSE_REASON_LIST(OFFRX_TP_ENUM_VALUE_)))
 
-/* Drop reasons: the frame parser's (pkt.h, 1..) and the TCP layer's (tcp_rx.h, 64 + value). */
+/* Drop reasons: the frame parser's (pkt.h, 1..) and the TCP layer's (tcp_rx.h,
+ * OFFRX_DROP_TCP_BASE + value). */
 LTTNG_UST_TRACEPOINT_ENUM(offrx, drop_reason,
-	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("eth_short", 1)
-		lttng_ust_field_enum_value("vlan_short", 2)
-		lttng_ust_field_enum_value("not_ip", 3)
-		lttng_ust_field_enum_value("ip4_short", 4)
-		lttng_ust_field_enum_value("ip4_bad_ver", 5)
-		lttng_ust_field_enum_value("ip4_bad_ihl", 6)
-		lttng_ust_field_enum_value("ip4_bad_len", 7)
-		lttng_ust_field_enum_value("ip4_bad_csum", 8)
-		lttng_ust_field_enum_value("ip4_fragment", 9)
-		lttng_ust_field_enum_value("ip6_short", 10)
-		lttng_ust_field_enum_value("ip6_bad_ver", 11)
-		lttng_ust_field_enum_value("ip6_bad_len", 12)
-		lttng_ust_field_enum_value("ip6_ext_hdr", 13)
-		lttng_ust_field_enum_value("not_tcp", 14)
-		lttng_ust_field_enum_value("tcp_short", 15)
-		lttng_ust_field_enum_value("tcp_bad_doff", 16)
-		lttng_ust_field_enum_value("tcp_bad_opt", 17)
-		lttng_ust_field_enum_value("tcp_bad_csum", 18)
-		lttng_ust_field_enum_value("tcp_partial_csum", 19)
-		lttng_ust_field_enum_value("not_our_port", 65)
-		lttng_ust_field_enum_value("no_conn", 66)
-		lttng_ust_field_enum_value("syn_flood", 67)
-		lttng_ust_field_enum_value("conn_limit", 68)
-		lttng_ust_field_enum_value("bad_handshake", 69)
-		lttng_ust_field_enum_value("out_of_window", 70)
-		lttng_ust_field_enum_value("zero_window", 71)
-		lttng_ust_field_enum_value("no_ack", 72)
-		lttng_ust_field_enum_value("rst_challenged", 73)
-		lttng_ust_field_enum_value("rst_outside", 74)
-		lttng_ust_field_enum_value("syn_challenged", 75)
-		lttng_ust_field_enum_value("duplicate", 76)
-		lttng_ust_field_enum_value("ooo_full", 77)
-		lttng_ust_field_enum_value("no_room", 78)
-		lttng_ust_field_enum_value("bad_ack", 79)
-		lttng_ust_field_enum_value("paws", 80)
-		lttng_ust_field_enum_value("syn_data", 81)
-		lttng_ust_field_enum_value("after_fin", 82)))
+	LTTNG_UST_TP_ENUM_VALUES(OFFRX_DROP_REASON_LIST(OFFRX_TP_ENUM_VALUE_)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_open,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, const char *, local_addr, uint16_t, local_port,

@@ -17,24 +17,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "offrx_names.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Status of a call or of a completed request. Flow values are positive, errors negative. */
+/* Status of a call or of a completed request: OFFRX_SUCCESS, OFFRX_PENDING, ...; flow values
+ * are positive, errors negative. Each member, its value and its meaning: OFFRX_STATUS_LIST in
+ * offrx_names.h. */
 enum offrx_status {
-	OFFRX_SUCCESS = 0,
-	OFFRX_PENDING = 1,	      /* the post was queued; the request comes back completed */
-	OFFRX_PARTIALLY_ACCEPTED = 2, /* indicate answer: consumed only some bytes */
-	OFFRX_NOT_ACCEPTED = 3,	      /* indicate answer: consumed nothing; engine keeps the data */
-	OFFRX_REQUEST_ABORTED = -1,   /* completion: an error (RST, ...); bytes_transferred valid */
-	OFFRX_UPLOAD_IN_PROGRESS = -2, /* completion: the connection is being uploaded */
-	OFFRX_INVALID_STATE = -3,      /* completion: posted after a disconnect was indicated */
-	OFFRX_INVALID_PARAMETER = -4,  /* call refused: bad handle, request or argument */
-	OFFRX_RESOURCES = -5,	       /* call refused: a bounded table or pool is full */
+#define OFFRX_STATUS_ENUM_(id, name, v) OFFRX_##id = (v),
+	OFFRX_STATUS_LIST(OFFRX_STATUS_ENUM_)
+#undef OFFRX_STATUS_ENUM_
 };
 
-/* A short, stable name for a status ("SUCCESS", "REQUEST_ABORTED", ...). */
+/* A short, stable name for a status ("SUCCESS", "REQUEST_ABORTED", ...; "UNKNOWN" for a value
+ * that is none). offrx_names.h has the names of the other enums. */
 const char *offrx_status_str(int status);
 
 struct offrx_engine; /* opaque: one engine (link, connections, timers, buffer pool) */
@@ -106,12 +105,12 @@ enum offrx_conn_event_type {
 	OFFRX_EV_CLOSED = 3,	  /* the connection object is about to be freed */
 };
 
+/* Why a connection ended: OFFRX_CLOSE_NONE, OFFRX_CLOSE_FIN, ... (OFFRX_CLOSE_REASON_LIST in
+ * offrx_names.h). */
 enum offrx_close_reason {
-	OFFRX_CLOSE_NONE = 0,
-	OFFRX_CLOSE_FIN = 1,
-	OFFRX_CLOSE_RST = 2,
-	OFFRX_CLOSE_IDLE = 3,
-	OFFRX_CLOSE_UPLOAD = 4,
+#define OFFRX_CLOSE_ENUM_(id, name, v) OFFRX_CLOSE_##id = (v),
+	OFFRX_CLOSE_REASON_LIST(OFFRX_CLOSE_ENUM_)
+#undef OFFRX_CLOSE_ENUM_
 };
 
 /* The connection's receive state handed back with an upload (R26) or a disconnect, together
@@ -172,15 +171,12 @@ enum offrx_event_kind {
 	OFFRX_E_HANDBACK,      /* held data handed to the application with a disconnect or upload */
 };
 
-/* Why a request completed. */
+/* Why a request completed: OFFRX_CR_FILLED, OFFRX_CR_PSH, ... (OFFRX_COMPLETE_REASON_LIST in
+ * offrx_names.h). */
 enum offrx_complete_reason {
-	OFFRX_CR_FILLED = 1,
-	OFFRX_CR_PSH,
-	OFFRX_CR_PUSH_TIMER,
-	OFFRX_CR_ABORT,
-	OFFRX_CR_DISCONNECT,
-	OFFRX_CR_UPLOAD,
-	OFFRX_CR_INVALID_STATE,
+#define OFFRX_CR_ENUM_(id, name, v) OFFRX_CR_##id = (v),
+	OFFRX_COMPLETE_REASON_LIST(OFFRX_CR_ENUM_)
+#undef OFFRX_CR_ENUM_
 };
 
 struct offrx_event {
