@@ -12,32 +12,34 @@
 
 /* --- enums by name ------------------------------------------------------------------------ */
 
-static int by_name(const char *s, const char *(*name)(int), int lo, int hi)
-{
-	for (int v = lo; v <= hi; v++)
-		if (!strcmp(name(v), s))
-			return v;
-	return -1000;
-}
+/* The tables of offrx_names.h, the ones the trace metadata and otr_*_name() come from. */
 
 int oex_status_from_name(const char *s)
 {
-	return by_name(s, otr_status_name, -5, 3);
+	int v;
+
+	return offrx_status_from_name(s, &v) ? -1000 : v;
 }
 
 int oex_complete_reason_from_name(const char *s)
 {
-	return by_name(s, otr_complete_reason_name, 1, 7);
+	int v;
+
+	return offrx_complete_reason_from_name(s, &v) ? -1000 : v;
 }
 
 int oex_close_reason_from_name(const char *s)
 {
-	return by_name(s, otr_close_reason_name, 0, 4);
+	int v;
+
+	return offrx_close_reason_from_name(s, &v) ? -1000 : v;
 }
 
 int oex_drop_reason_from_name(const char *s)
 {
-	return by_name(s, otr_drop_reason_name, 1, 127);
+	int v;
+
+	return offrx_drop_reason_from_name(s, &v) ? -1000 : v;
 }
 
 static const char *enum_name(int type, int v)
