@@ -1,5 +1,5 @@
-# The AF_XDP link: static library offrx_link_xsk (src/link_xsk.c) with the compiled XDP program
-# embedded as a C array, for liboffrx to link. include() it from engine/CMakeLists.txt after
+# The AF_XDP link: object library offrx_link_xsk_obj (src/link_xsk.c) with the compiled XDP
+# program embedded as a C array, part of liboffrx and of offrx_wire. include() it from engine/CMakeLists.txt after
 # add_subdirectory(bpf). At build time this same file runs as a script (cmake -P) to write
 # that array: no xxd needed.
 
@@ -43,9 +43,10 @@ add_custom_command(
 	COMMENT "Embedding offrx_xdp.bpf.o into offrx_xdp_obj.c"
 	VERBATIM)
 
-add_library(offrx_link_xsk STATIC ${CMAKE_CURRENT_LIST_DIR}/src/link_xsk.c ${OFFRX_XDP_OBJ_C})
-add_dependencies(offrx_link_xsk offrx_xdp_obj)
-target_include_directories(offrx_link_xsk PUBLIC ${CMAKE_CURRENT_LIST_DIR}/src
-			   PRIVATE ${CMAKE_CURRENT_LIST_DIR}/bpf)
-target_link_libraries(offrx_link_xsk PUBLIC PkgConfig::LIBXDP PkgConfig::LIBBPF)
-set_target_properties(offrx_link_xsk PROPERTIES POSITION_INDEPENDENT_CODE ON)
+add_library(offrx_link_xsk_obj OBJECT ${CMAKE_CURRENT_LIST_DIR}/src/link_xsk.c ${OFFRX_XDP_OBJ_C})
+add_dependencies(offrx_link_xsk_obj offrx_xdp_obj)
+target_include_directories(offrx_link_xsk_obj PUBLIC ${CMAKE_CURRENT_LIST_DIR}/include
+			   PRIVATE ${CMAKE_CURRENT_LIST_DIR}/src ${CMAKE_CURRENT_LIST_DIR}/bpf)
+target_link_libraries(offrx_link_xsk_obj PUBLIC PkgConfig::LIBXDP PkgConfig::LIBBPF)
+target_compile_options(offrx_link_xsk_obj PRIVATE ${OFFRX_FUZZ_LIB_FLAGS})
+set_target_properties(offrx_link_xsk_obj PROPERTIES POSITION_INDEPENDENT_CODE ON)

@@ -96,6 +96,13 @@ static const struct rxq_ops api_rxq_ops = {
 int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *link,
 		  uint64_t (*clock)(void *ctx), void *clock_ctx, struct offrx_engine **out)
 {
+	return engine_create_traced(opts, link, clock, clock_ctx, NULL, out);
+}
+
+int engine_create_traced(const struct offrx_engine_opts *opts, const struct link_ops *link,
+			 uint64_t (*clock)(void *ctx), void *clock_ctx,
+			 const struct offrx_trace_sink *trace, struct offrx_engine **out)
+{
 	struct offrx_engine_opts o = { 0 };
 	if (!out || !link)
 		return -EINVAL;
@@ -119,6 +126,7 @@ int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *l
 		.observer = o.observer,
 		.observer_ctx = o.observer_ctx,
 		.observer_mask = o.observer_mask,
+		.trace = trace,
 		.ops = &api_rxq_ops,
 	};
 	if (cfg.chunk_size < 64 || cfg.pool_bytes < cfg.chunk_size)
@@ -162,12 +170,12 @@ int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn *
 	eng->conns = conn;
 	eng->nconns++;
 	rxq_note_conn(&conn->rc, OFFRX_E_CONN_OPEN, 0);
-	if (OFFRX_TP_ON(conn_open)) {
+	const struct offrx_trace_sink *trace = eng->q.cfg.trace;
+	if (offrx_trace_on(trace, OFFRX_E_CONN_OPEN)) {
 		struct link_conn_info ci = { .local_addr = "-", .remote_addr = "-" };
 		if (eng->link->info)
 			eng->link->info(conn, &ci);
-		OFFRX_TP_DO(conn_open, conn->rc.id, ci.local_addr, ci.local_port, ci.remote_addr,
-			    ci.remote_port, ci.isn, ci.mss, ci.wscale);
+		trace->conn_open(conn->rc.id, &ci);
 	}
 	*out = conn;
 	if (eng->cb.conn_new) {
@@ -186,7 +194,8 @@ bool engine_trace_tick(struct offrx_engine *eng)
 	if (now - eng->last_snapshot < eng->snapshot_ns)
 		return false;
 	eng->last_snapshot = now;
-	if (!OFFRX_TP_ON(conn_state))
+	const struct offrx_trace_sink *trace = eng->q.cfg.trace;
+	if (!offrx_trace_on(trace, OFFRX_T_CONN_STATE))
 		return true;
 	struct offrx_tp_state st;
 	for (struct offrx_conn *c = eng->conns; c; c = c->next) {
@@ -209,7 +218,7 @@ bool engine_trace_tick(struct offrx_engine *eng)
 		st.remote_addr = ci.remote_addr;
 		st.local_port = ci.local_port;
 		st.remote_port = ci.remote_port;
-		OFFRX_TP_DO(conn_state, &st);
+		trace->conn_state(&st);
 	}
 	return true;
 }

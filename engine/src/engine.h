@@ -62,7 +62,12 @@ struct offrx_engine {
 	uint32_t trace_payload; /* opts.trace_payload_bytes, capped: 0 = no payload traced */
 };
 
-/* Fill defaults into opts, check them, and create an engine on the given link and clock. */
+/* Fill defaults into opts, check them, and create an engine on the given link and clock,
+ * tracing through the given sink (trace.h; NULL: nothing traced). engine_create traces
+ * nothing: links made up by tests use it. */
+int engine_create_traced(const struct offrx_engine_opts *opts, const struct link_ops *link,
+			 uint64_t (*clock)(void *ctx), void *clock_ctx,
+			 const struct offrx_trace_sink *trace, struct offrx_engine **out);
 int engine_create(const struct offrx_engine_opts *opts, const struct link_ops *link,
 		  uint64_t (*clock)(void *ctx), void *clock_ctx, struct offrx_engine **out);
 /* Open a connection (the link's handshake is done) with the link's state for it; calls

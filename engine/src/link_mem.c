@@ -7,6 +7,7 @@
 #include <offrx/offrx_mem.h>
 
 #include "engine.h"
+#include "trace.h"
 
 struct mem_engine {
 	uint64_t now;
@@ -79,7 +80,9 @@ int offrx_mem_engine_create(const struct offrx_engine_opts *opts, struct offrx_e
 	struct mem_engine *me = calloc(1, sizeof(*me));
 	if (!me)
 		return OFFRX_RESOURCES;
-	int err = engine_create(opts, &mem_link_ops, mem_clock, me, out);
+	/* Traced in liboffrx (scenarios recorded under LTTng), not in the replays (trace.h). */
+	int err = engine_create_traced(opts, &mem_link_ops, mem_clock, me, offrx_trace_default(),
+				       out);
 	if (err) {
 		free(me);
 		return to_status(err);

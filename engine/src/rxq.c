@@ -66,7 +66,7 @@ uint64_t rxq_now(const struct rxq *q)
 
 /* --- events ------------------------------------------------------------------------------ */
 
-/* Someone listens for events of this kind: an in-process observer or a tracing session. */
+/* Someone listens for events of this kind: an in-process observer or the trace sink. */
 static inline bool observed(const struct rxq *q, enum offrx_event_kind kind)
 {
 	return q->cfg.observer && (q->cfg.observer_mask & OFFRX_EVENT_BIT(kind));
@@ -74,15 +74,15 @@ static inline bool observed(const struct rxq *q, enum offrx_event_kind kind)
 
 static inline bool listening(const struct rxq *q, enum offrx_event_kind kind)
 {
-	return unlikely(observed(q, kind) || offrx_tp_on(kind));
+	return unlikely(observed(q, kind)) || offrx_trace_on(q->cfg.trace, kind);
 }
 
 static void emit(struct rxq *q, struct offrx_event *ev)
 {
 	if (observed(q, ev->kind))
 		q->cfg.observer(ev, q->cfg.observer_ctx);
-	if (offrx_tp_on(ev->kind))
-		offrx_tp_emit(ev);
+	if (ev->kind != OFFRX_E_CONN_OPEN && offrx_trace_on(q->cfg.trace, ev->kind))
+		q->cfg.trace->event(ev);
 }
 
 /* Timer events name the request the timer guards: r, or else the head. */

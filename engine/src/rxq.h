@@ -18,6 +18,7 @@
 
 struct rxq;
 struct rxq_conn;
+struct offrx_trace_sink;
 
 /* Upcalls from the core to the layer that owns the connections. Called with no lock held,
  * serialized per connection (R18) and never nested (R19). */
@@ -43,7 +44,8 @@ struct rxq_cfg {
 	void *clock_ctx;
 	offrx_observer_fn observer;
 	void *observer_ctx;
-	uint32_t observer_mask; /* OFFRX_EVENT_BIT()s; 0: all */
+	uint32_t observer_mask;		      /* OFFRX_EVENT_BIT()s; 0: all */
+	const struct offrx_trace_sink *trace; /* NULL: nothing traced (trace.h) */
 	const struct rxq_ops *ops;
 };
 

@@ -77,8 +77,9 @@ const char *tcp_drop_str(enum tcp_drop d)
 static void count_drop(struct tcp_rx *rx, enum tcp_drop why)
 {
 	rx->st.drops[why]++;
-	if (OFFRX_TP_ON(drop))
-		OFFRX_TP_DO(drop, OFFRX_DROP_TCP_BASE + (int)why, 0, 0);
+	const struct offrx_trace_sink *trace = rx->eng->q.cfg.trace;
+	if (offrx_trace_on(trace, OFFRX_T_DROP))
+		trace->drop(OFFRX_DROP_TCP_BASE + (int)why, 0, 0);
 }
 
 static uint64_t now_ns(const struct tcp_rx *rx)
@@ -760,9 +761,11 @@ void tcp_rx_input(struct tcp_rx *rx, const struct pkt_info *s)
 			return;
 	}
 	/* Payload reaches the trace only when the application asked (trace_payload_bytes). */
-	if (s->payload_len && c->oc && rx->eng->trace_payload && OFFRX_TP_ON(segment_payload))
-		OFFRX_TP_DO(segment_payload, offrx_conn_id(c->oc), s->seq, s->payload_len,
-			    s->payload, MIN(s->payload_len, rx->eng->trace_payload));
+	if (s->payload_len && c->oc && rx->eng->trace_payload &&
+	    offrx_trace_on(rx->eng->q.cfg.trace, OFFRX_T_SEGMENT_PAYLOAD))
+		rx->eng->q.cfg.trace->segment_payload(offrx_conn_id(c->oc), s->seq, s->payload_len,
+						      s->payload,
+						      MIN(s->payload_len, rx->eng->trace_payload));
 	established_input(c, s);
 }
 

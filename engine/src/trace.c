@@ -1,68 +1,174 @@
-/* From the engine's event struct to the offrx tracepoints (see trace.h). */
+/* The LTTng sink (trace.h): from the engine's events to the offrx tracepoints of
+ * tracer/provider/offrx_tp.h. The only engine file that calls lttng-ust; built into liboffrx,
+ * which installs this sink in the engines it creates. With OFFRX_TRACING=NONE it installs none. */
 #include "trace.h"
 
-void offrx_tp_emit(const struct offrx_event *ev)
+#include "engine.h"
+
+#ifdef OFFRX_TRACING_LTTNG
+#include "offrx_tp.h"
+#define TP_ON(name)	 lttng_ust_tracepoint_enabled(offrx, name)
+#define TP_DO(name, ...) lttng_ust_do_tracepoint(offrx, name, __VA_ARGS__)
+
+static bool lttng_on(int what)
+{
+	switch (what) {
+	case OFFRX_E_POST:
+		return TP_ON(post);
+	case OFFRX_E_FILL:
+		return TP_ON(fill);
+	case OFFRX_E_TIMER_START:
+		return TP_ON(push_timer_start);
+	case OFFRX_E_TIMER_RESTART:
+		return TP_ON(push_timer_restart);
+	case OFFRX_E_TIMER_CANCEL:
+		return TP_ON(push_timer_cancel);
+	case OFFRX_E_TIMER_EXPIRE:
+		return TP_ON(push_timer_expire);
+	case OFFRX_E_COMPLETE:
+		return TP_ON(complete);
+	case OFFRX_E_COMPLETE_CALL:
+		return TP_ON(complete_call);
+	case OFFRX_E_INDICATE:
+		return TP_ON(indicate);
+	case OFFRX_E_RETURN:
+		return TP_ON(return );
+	case OFFRX_E_DISCONNECT:
+	case OFFRX_E_UPLOAD:
+		return TP_ON(disconnect);
+	case OFFRX_E_CONN_CLOSE:
+		return TP_ON(conn_close);
+	case OFFRX_E_COMPLETE_END:
+		return TP_ON(complete_end);
+	case OFFRX_E_INDICATE_CALL:
+		return TP_ON(indicate_call);
+	case OFFRX_E_HANDBACK:
+		return TP_ON(handback);
+	case OFFRX_E_CONN_OPEN:
+		return TP_ON(conn_open);
+	case OFFRX_T_CONN_STATE:
+		return TP_ON(conn_state);
+	case OFFRX_T_DROP:
+		return TP_ON(drop);
+	case OFFRX_T_XSK_STATS:
+		return TP_ON(xsk_stats);
+	case OFFRX_T_SEGMENT_PAYLOAD:
+		return TP_ON(segment_payload);
+	}
+	return false;
+}
+
+static void lttng_event(const struct offrx_event *ev)
 {
 	switch (ev->kind) {
 	case OFFRX_E_POST:
-		OFFRX_TP_DO(post, ev->conn_id, ev->req_id, ev->buf_len, (uint32_t)ev->bytes,
-			    (uint8_t)(ev->flags & OFFRX_REQ_NO_PUSH), ev->count);
+		TP_DO(post, ev->conn_id, ev->req_id, ev->buf_len, (uint32_t)ev->bytes,
+		      (uint8_t)(ev->flags & OFFRX_REQ_NO_PUSH), ev->count);
 		break;
 	case OFFRX_E_FILL:
-		OFFRX_TP_DO(fill, ev->conn_id, ev->req_id, (uint32_t)ev->bytes, (uint32_t)ev->total,
-			    ev->buf_len, ev->seq, (uint8_t)ev->flags);
+		TP_DO(fill, ev->conn_id, ev->req_id, (uint32_t)ev->bytes, (uint32_t)ev->total,
+		      ev->buf_len, ev->seq, (uint8_t)ev->flags);
 		break;
 	case OFFRX_E_TIMER_START:
-		OFFRX_TP_DO(push_timer_start, ev->conn_id, ev->req_id, ev->deadline_ns,
-			    (uint32_t)ev->bytes);
+		TP_DO(push_timer_start, ev->conn_id, ev->req_id, ev->deadline_ns,
+		      (uint32_t)ev->bytes);
 		break;
 	case OFFRX_E_TIMER_RESTART:
-		OFFRX_TP_DO(push_timer_restart, ev->conn_id, ev->req_id, ev->deadline_ns,
-			    (uint32_t)ev->bytes);
+		TP_DO(push_timer_restart, ev->conn_id, ev->req_id, ev->deadline_ns,
+		      (uint32_t)ev->bytes);
 		break;
 	case OFFRX_E_TIMER_CANCEL:
-		OFFRX_TP_DO(push_timer_cancel, ev->conn_id, ev->req_id, ev->deadline_ns,
-			    (uint32_t)ev->bytes);
+		TP_DO(push_timer_cancel, ev->conn_id, ev->req_id, ev->deadline_ns,
+		      (uint32_t)ev->bytes);
 		break;
 	case OFFRX_E_TIMER_EXPIRE:
-		OFFRX_TP_DO(push_timer_expire, ev->conn_id, ev->req_id, ev->deadline_ns,
-			    (uint32_t)ev->bytes);
+		TP_DO(push_timer_expire, ev->conn_id, ev->req_id, ev->deadline_ns,
+		      (uint32_t)ev->bytes);
 		break;
 	case OFFRX_E_COMPLETE: {
 		/* last fill to complete: -1 when nothing was placed (then there is no last fill) */
 		int64_t lf = ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1;
-		OFFRX_TP_DO(complete, ev->conn_id, ev->req_id, ev->status, (uint32_t)ev->bytes,
-			    (uint32_t)ev->total, (int)ev->reason, ev->ts_ns - ev->t_post_ns, lf);
+		TP_DO(complete, ev->conn_id, ev->req_id, ev->status, (uint32_t)ev->bytes,
+		      (uint32_t)ev->total, (int)ev->reason, ev->ts_ns - ev->t_post_ns, lf);
 		break;
 	}
 	case OFFRX_E_COMPLETE_CALL:
-		OFFRX_TP_DO(complete_call, ev->conn_id, ev->count);
+		TP_DO(complete_call, ev->conn_id, ev->count);
 		break;
 	case OFFRX_E_INDICATE:
-		OFFRX_TP_DO(indicate, ev->conn_id, ev->req_id, ev->bytes, ev->total, ev->status,
-			    ev->count);
+		TP_DO(indicate, ev->conn_id, ev->req_id, ev->bytes, ev->total, ev->status,
+		      ev->count);
 		break;
 	case OFFRX_E_RETURN:
-		OFFRX_TP_DO(return, ev->conn_id, ev->req_id, (uint32_t)ev->total);
+		TP_DO(return, ev->conn_id, ev->req_id, (uint32_t)ev->total);
 		break;
 	case OFFRX_E_DISCONNECT:
 	case OFFRX_E_UPLOAD:
-		OFFRX_TP_DO(disconnect, ev->conn_id, (int)ev->reason, ev->bytes);
+		TP_DO(disconnect, ev->conn_id, (int)ev->reason, ev->bytes);
 		break;
 	case OFFRX_E_CONN_CLOSE:
-		OFFRX_TP_DO(conn_close, ev->conn_id, (int)ev->reason, ev->bytes);
+		TP_DO(conn_close, ev->conn_id, (int)ev->reason, ev->bytes);
 		break;
 	case OFFRX_E_COMPLETE_END:
-		OFFRX_TP_DO(complete_end, ev->conn_id, ev->count);
+		TP_DO(complete_end, ev->conn_id, ev->count);
 		break;
 	case OFFRX_E_INDICATE_CALL:
-		OFFRX_TP_DO(indicate_call, ev->conn_id, ev->req_id, ev->bytes, ev->count);
+		TP_DO(indicate_call, ev->conn_id, ev->req_id, ev->bytes, ev->count);
 		break;
 	case OFFRX_E_HANDBACK:
-		OFFRX_TP_DO(handback, ev->conn_id, (int)ev->reason, ev->bytes);
+		TP_DO(handback, ev->conn_id, (int)ev->reason, ev->bytes);
 		break;
 	case OFFRX_E_CONN_OPEN:
-		break;
+		break; /* conn_open, with the link's addresses */
 	}
-	(void)ev;
 }
+
+static void lttng_conn_open(uint64_t conn, const struct link_conn_info *ci)
+{
+	TP_DO(conn_open, conn, ci->local_addr, ci->local_port, ci->remote_addr, ci->remote_port,
+	      ci->isn, ci->mss, ci->wscale);
+}
+
+static void lttng_conn_state(const struct offrx_tp_state *st)
+{
+	TP_DO(conn_state, st);
+}
+
+static void lttng_drop(int reason, uint64_t conn, uint32_t frame_len)
+{
+	TP_DO(drop, reason, conn, frame_len);
+}
+
+static void lttng_xsk_stats(const struct offrx_trace_xsk *s)
+{
+	TP_DO(xsk_stats, s->rx_frames, s->tx_frames, s->rx_dropped, s->rx_ring_full,
+	      s->fill_ring_empty, s->tx_ring_empty, s->invalid_descs, s->xdp_redirected,
+	      s->xdp_passed, s->tx_full);
+}
+
+static void lttng_segment_payload(uint64_t conn, uint32_t seq, uint32_t len, const uint8_t *data,
+				  uint32_t n)
+{
+	TP_DO(segment_payload, conn, seq, len, data, n);
+}
+
+static const struct offrx_trace_sink lttng_sink = {
+	.on = lttng_on,
+	.event = lttng_event,
+	.conn_open = lttng_conn_open,
+	.conn_state = lttng_conn_state,
+	.drop = lttng_drop,
+	.xsk_stats = lttng_xsk_stats,
+	.segment_payload = lttng_segment_payload,
+};
+
+const struct offrx_trace_sink *offrx_trace_default(void)
+{
+	return &lttng_sink;
+}
+#else
+const struct offrx_trace_sink *offrx_trace_default(void)
+{
+	return NULL; /* OFFRX_TRACING=NONE: no tracepoints in this build */
+}
+#endif

@@ -1,71 +1,59 @@
-/* The single switch between the engine and its tracepoints (OFFRX_TRACING=LTTNG|NONE).
- * offrx_tp_on(kind) costs one load and a branch per call site when no session listens (the
- * kind is a constant there, so the switch folds away); only then does the core build a
- * struct offrx_event and hand it to offrx_tp_emit(). With NONE everything compiles to nothing;
- * CI builds both, so the arguments stay type-checked in the LTTNG build. */
+/* The engine's trace sink: how tracing reaches the core, as the observer does. The core (rxq,
+ * api) and the wire (wire, tcp_rx) call the sink they were given and never a tracepoint: the
+ * LTTng sink (trace.c, built into liboffrx when OFFRX_TRACING=LTTNG) is the only code that
+ * calls lttng-ust. A NULL sink traces nothing, so one build of the core serves the traced
+ * engine and the replays that must not write made-up events into a user's session.
+ *
+ * sink->on(what) costs an indirect call and, in the LTTng sink, one load and a branch when no
+ * session listens; only then does the caller build the event. */
 #ifndef OFFRX_TRACE_H
 #define OFFRX_TRACE_H
 
 #include <offrx/offrx.h>
 #include <stdbool.h>
 
-#ifdef OFFRX_TRACING_LTTNG
-#include "offrx_tp.h"
-#define OFFRX_TP_ON(name)      lttng_ust_tracepoint_enabled(offrx, name)
-#define OFFRX_TP_DO(name, ...) lttng_ust_do_tracepoint(offrx, name, __VA_ARGS__)
-#else
-/* The arguments are referenced (no unused-variable warnings) but never evaluated. */
-static inline void offrx_tp_none(int unused, ...)
-{
-	(void)unused;
-}
-#define OFFRX_TP_ON(name)      0
-#define OFFRX_TP_DO(name, ...) ((void)(0 && (offrx_tp_none(0, __VA_ARGS__), 0)))
-/* The snapshot struct, without lttng-ust (offrx_tp.h includes it in the LTTNG build). */
+/* The snapshot struct of offrx:conn_state: plain C, no lttng-ust header. */
 #include "../../tracer/provider/offrx_tp_state.h"
-#endif
 
-static inline bool offrx_tp_on(enum offrx_event_kind kind)
+struct link_conn_info;
+
+/* What a sink can be asked to trace besides the core's events (enum offrx_event_kind). */
+enum offrx_trace_what {
+	OFFRX_T_CONN_STATE = 64, /* offrx:conn_state snapshots */
+	OFFRX_T_DROP,		 /* offrx:drop */
+	OFFRX_T_XSK_STATS,	 /* offrx:xsk_stats */
+	OFFRX_T_SEGMENT_PAYLOAD, /* offrx:segment_payload */
+};
+
+/* The AF_XDP link's counters, for offrx:xsk_stats. */
+struct offrx_trace_xsk {
+	uint64_t rx_frames, tx_frames, rx_dropped, rx_ring_full, fill_ring_empty, tx_ring_empty,
+		invalid_descs, xdp_redirected, xdp_passed, tx_full;
+};
+
+struct offrx_trace_sink {
+	/* Someone listens for what: an enum offrx_event_kind or an enum offrx_trace_what.
+	 * OFFRX_E_CONN_OPEN asks for conn_open (with the link's addresses). */
+	bool (*on)(int what);
+	/* One core event (never OFFRX_E_CONN_OPEN: that one goes through conn_open). */
+	void (*event)(const struct offrx_event *ev);
+	void (*conn_open)(uint64_t conn, const struct link_conn_info *ci);
+	void (*conn_state)(const struct offrx_tp_state *st);
+	void (*drop)(int reason, uint64_t conn, uint32_t frame_len);
+	void (*xsk_stats)(const struct offrx_trace_xsk *s);
+	void (*segment_payload)(uint64_t conn, uint32_t seq, uint32_t len, const uint8_t *data,
+				uint32_t n);
+};
+
+static inline bool offrx_trace_on(const struct offrx_trace_sink *t, int what)
 {
-	switch (kind) {
-	case OFFRX_E_POST:
-		return OFFRX_TP_ON(post);
-	case OFFRX_E_FILL:
-		return OFFRX_TP_ON(fill);
-	case OFFRX_E_TIMER_START:
-		return OFFRX_TP_ON(push_timer_start);
-	case OFFRX_E_TIMER_RESTART:
-		return OFFRX_TP_ON(push_timer_restart);
-	case OFFRX_E_TIMER_CANCEL:
-		return OFFRX_TP_ON(push_timer_cancel);
-	case OFFRX_E_TIMER_EXPIRE:
-		return OFFRX_TP_ON(push_timer_expire);
-	case OFFRX_E_COMPLETE:
-		return OFFRX_TP_ON(complete);
-	case OFFRX_E_COMPLETE_CALL:
-		return OFFRX_TP_ON(complete_call);
-	case OFFRX_E_INDICATE:
-		return OFFRX_TP_ON(indicate);
-	case OFFRX_E_RETURN:
-		return OFFRX_TP_ON(return );
-	case OFFRX_E_DISCONNECT:
-	case OFFRX_E_UPLOAD:
-		return OFFRX_TP_ON(disconnect);
-	case OFFRX_E_CONN_CLOSE:
-		return OFFRX_TP_ON(conn_close);
-	case OFFRX_E_COMPLETE_END:
-		return OFFRX_TP_ON(complete_end);
-	case OFFRX_E_INDICATE_CALL:
-		return OFFRX_TP_ON(indicate_call);
-	case OFFRX_E_HANDBACK:
-		return OFFRX_TP_ON(handback);
-	case OFFRX_E_CONN_OPEN:
-		return false; /* emitted by the engine with the link's addresses */
-	}
-	return false;
+	return t && __builtin_expect(t->on(what), 0);
 }
 
-/* Hand one event to its tracepoint (engine/src/trace.c). */
-void offrx_tp_emit(const struct offrx_event *ev);
+/* The sink engines created through the public calls (offrx_engine_create,
+ * offrx_mem_engine_create) use. The library links exactly one definition: trace.c in liboffrx
+ * (the LTTng sink, or none when OFFRX_TRACING=NONE), trace_none.c (none) in offrx_core, the
+ * core the replays and the fuzzers link. */
+const struct offrx_trace_sink *offrx_trace_default(void);
 
 #endif

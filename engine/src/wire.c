@@ -175,8 +175,8 @@ int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
 				tcp_rx_input(w->tcp, &seg);
 				continue;
 			}
-			if (OFFRX_TP_ON(drop))
-				OFFRX_TP_DO(drop, (int)d, 0, f[i].len);
+			if (offrx_trace_on(eng->q.cfg.trace, OFFRX_T_DROP))
+				eng->q.cfg.trace->drop((int)d, 0, f[i].len);
 			if (d == PKT_DROP_TCP_PARTIAL_CSUM)
 				check_partial_csum(w);
 		}
@@ -191,13 +191,22 @@ int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
 	rxq_advance(&eng->q);
 	tcp_rx_tick(w->tcp);
 	xsk_link_tx_flush(w->link);
-	if (engine_trace_tick(eng) && OFFRX_TP_ON(xsk_stats)) {
+	if (engine_trace_tick(eng) && offrx_trace_on(eng->q.cfg.trace, OFFRX_T_XSK_STATS)) {
 		struct xsk_link_stats ls;
 		xsk_link_stats(w->link, &ls);
-		OFFRX_TP_DO(xsk_stats, ls.rx_frames, ls.tx_frames, ls.rx_dropped, ls.rx_ring_full,
-			    ls.rx_fill_ring_empty_descs, ls.tx_ring_empty_descs,
-			    ls.rx_invalid_descs + ls.tx_invalid_descs, ls.xdp_redirected,
-			    ls.xdp_passed, ls.tx_full + w->tx_errors);
+		struct offrx_trace_xsk ts = {
+			.rx_frames = ls.rx_frames,
+			.tx_frames = ls.tx_frames,
+			.rx_dropped = ls.rx_dropped,
+			.rx_ring_full = ls.rx_ring_full,
+			.fill_ring_empty = ls.rx_fill_ring_empty_descs,
+			.tx_ring_empty = ls.tx_ring_empty_descs,
+			.invalid_descs = ls.rx_invalid_descs + ls.tx_invalid_descs,
+			.xdp_redirected = ls.xdp_redirected,
+			.xdp_passed = ls.xdp_passed,
+			.tx_full = ls.tx_full + w->tx_errors,
+		};
+		eng->q.cfg.trace->xsk_stats(&ts);
 	}
 	return handled;
 }
@@ -430,7 +439,8 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 	}
 
 	struct offrx_engine *eng;
-	int err = engine_create(opts, &wire_link_ops, mono_ns, NULL, &eng);
+	int err = engine_create_traced(opts, &wire_link_ops, mono_ns, NULL, offrx_trace_default(),
+				       &eng);
 	if (err) {
 		logf_(w, 0, "engine options refused (%s)", strerror(-err));
 		free(w);

@@ -14,7 +14,7 @@ import sys
 LINE = re.compile(r"^\[(\d+):(\d+):([\d.]+)\] \(\+[^)]*\) \S+ offrx:(\w+): "
                   r"\{ cpu_id = \d+ \}, (?:\{ ([^{}]*) \}, )?\{ (.*) \}$")
 ENUM = re.compile(r'\( "([^"]*)" : container = -?\d+ \)')
-ARRAY = re.compile(r"\[ ((?:\[\d+\] = -?\d+(?:, )?)*) \]")
+ARRAY = re.compile(r"\[ ?((?:\[\d+\] = -?\d+(?:, )?)*) ?\]")  # "[ ]" when empty
 
 
 def parse_fields(body):
