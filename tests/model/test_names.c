@@ -1,9 +1,10 @@
 /* One name table (engine/include/offrx/offrx_names.h): for every enum a trace carries (status,
  * complete_reason, close_reason, drop_reason) and every value of its list, the engine's names,
  * the model's names and the offrx-events/1 JSON round trip (writer, then parser) agree with the
- * table; a value the table lacks (one past either end, and the gaps) is refused by all of them;
- * and docs/TRACEPOINTS.md lists exactly the table's names. The test walks the lists, so a value
- * added to a list is checked everywhere with no edit here. */
+ * table; a value the table lacks (one past either end, and the gaps) is refused by all of them.
+ * The test walks the lists, so a value added to a list is checked everywhere with no edit here.
+ * The two lists still written by hand, docs/TRACEPOINTS.md and the offrx-events/1 JSON schema,
+ * must name exactly the table's members. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -390,6 +391,41 @@ static void docs_list_the_table(void **state)
 	fclose(f);
 }
 
+/* exporters/schema/offrx-events-1.schema.json: each enum's "$defs" entry names exactly the
+ * table's members, in its order (a name it lacks fails the schema check of a valid export). */
+static void schema_lists_the_table(void **state)
+{
+	char path[1024];
+	json_error_t je;
+	json_t *schema;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/exporters/schema/offrx-events-1.schema.json",
+		 OFFRX_SRC_DIR);
+	schema = json_load_file(path, 0, &je);
+	if (!schema)
+		fail_msg("cannot read %s: %s", path, je.text);
+	for (size_t e = 0; e < N_(all); e++) {
+		const struct names *t = &all[e];
+		json_t *def = json_object_get(json_object_get(schema, "$defs"), t->trace_enum);
+		json_t *names =
+			json_object_get(json_array_get(json_object_get(def, "anyOf"), 0), "enum");
+
+		if (!json_is_array(names))
+			fail_msg("%s: the schema has no $defs.%s.anyOf[0].enum", path,
+				 t->trace_enum);
+		for (size_t i = 0; i < t->n || i < json_array_size(names); i++) {
+			const char *got = json_string_value(json_array_get(names, i));
+			const char *want = i < t->n ? t->list[i].name : "(none)";
+
+			if (!got || strcmp(got, want))
+				fail_msg("%s: the schema's name %zu is %s, the table's %s",
+					 t->trace_enum, i, got ? got : "(none)", want);
+		}
+	}
+	json_decref(schema);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +434,7 @@ int main(void)
 						rt_teardown),
 		cmocka_unit_test(bounds_come_from_the_table),
 		cmocka_unit_test(docs_list_the_table),
+		cmocka_unit_test(schema_lists_the_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
