@@ -224,21 +224,6 @@ static int jsonl_begin(struct oex_writer *w)
 	return 0;
 }
 
-static const char *source_state_name(enum otr_source_state s)
-{
-	switch (s) {
-	case OTR_SRC_CONNECTED:
-		return "connected";
-	case OTR_SRC_LOST:
-		return "lost";
-	case OTR_SRC_END:
-		return "end";
-	case OTR_SRC_ERROR:
-		return "error";
-	}
-	return "?";
-}
-
 static int jsonl_event(struct oex_writer *w, const struct otr_event *ev)
 {
 	struct jw_out *o = w->run->out;
@@ -254,7 +239,7 @@ static int jsonl_event(struct oex_writer *w, const struct otr_event *ev)
 	jw_putc(o, '"');
 	if (ev->kind == OTR_SOURCE) {
 		jw_lit(o, ",\"state\":\"");
-		jw_puts(o, source_state_name(ev->u.source.state));
+		jw_puts(o, otr_source_state_name(ev->u.source.state));
 		jw_lit(o, "\",\"message\":");
 		jw_put_str(o, ev->u.source.msg);
 		jw_lit(o, "}\n");

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "export.h"
+#include "num.h"
 #include "reader.h"
 
 #define LIVE_FLUSH_MS 200 /* live: the longest an event waits in our buffer */
@@ -82,46 +83,34 @@ static void usage(FILE *f)
 		"trace.\n");
 }
 
-/* "1.5s", "200ms", "750us", "1000ns", "2" (seconds) -> ns; -1 if malformed. */
+/* "1.5s", "200ms", "750us", "1000ns", "2m", "2" (seconds) -> ns; -1 if malformed. */
 static int64_t parse_time(const char *s)
 {
-	char *end;
-	double v = strtod(s, &end), mul = 1e9;
+	int64_t ns;
 
-	if (end == s || v < 0)
-		return -1;
-	if (!strcmp(end, "ns"))
-		mul = 1;
-	else if (!strcmp(end, "us"))
-		mul = 1e3;
-	else if (!strcmp(end, "ms"))
-		mul = 1e6;
-	else if (*end && strcmp(end, "s"))
-		return -1;
-	if (v * mul > 9e18)
-		return -1;
-	return (int64_t)(v * mul + 0.5);
+	return num_duration(s, &ns) ? -1 : ns;
 }
 
+/* "VPID:CONN" or "CONN" */
 static int parse_conn(const char *s, struct oex_run *run)
 {
-	char *end;
-	unsigned long long a = strtoull(s, &end, 10), b;
+	const char *colon = strchr(s, ':');
+	uint64_t a, b;
 
-	if (end == s)
-		return -1;
-	if (*end == ':') {
-		const char *p = end + 1;
-		b = strtoull(p, &end, 10);
-		if (end == p || *end)
+	if (!colon) {
+		if (num_u64(s, 0, UINT64_MAX, &a))
+			return -1;
+		run->conn_id = a;
+	} else {
+		char vpid[32];
+		if ((size_t)(colon - s) >= sizeof(vpid))
+			return -1;
+		snprintf(vpid, sizeof(vpid), "%.*s", (int)(colon - s), s);
+		if (num_u64(vpid, 0, UINT64_MAX, &a) || num_u64(colon + 1, 0, UINT64_MAX, &b))
 			return -1;
 		run->conn_vpid = a;
 		run->conn_id = b;
 		run->vpid_given = true;
-	} else if (*end) {
-		return -1;
-	} else {
-		run->conn_id = a;
 	}
 	run->have_conn = true;
 	return 0;
@@ -233,7 +222,18 @@ static int feed(struct oex_writer *w, const struct otr_event *ev)
 	return ret;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct oex_opts {
+	const char *format, *output, *jsonl_in;
+	bool verify, reconnect, whatif;
+	uint64_t whatif_ms[16];
+	unsigned whatif_n;
+	int64_t recorded_ms;
+	int wait_s;
+};
+
+/* The command line into o and run's filters. Returns -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, struct oex_opts *o, struct oex_run *run)
 {
 	enum {
 		O_FROM = 256,
@@ -267,49 +267,33 @@ int main(int argc, char **argv)
 		{ "input-jsonl", required_argument, NULL, O_INPUT_JSONL },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct oex_run run = {
-		.from_ns = OEX_TS_NONE,
-		.to_ns = OEX_TS_NONE,
-		.port = -1,
-		.t0_ns = OEX_TS_NONE,
-	};
-	struct oex_writer w = { .run = &run };
-	struct oex_source *src = NULL;
-	struct jw_out out;
-	struct otr_event *ev = NULL;
-	const char *format = "jsonl", *output = NULL, *jsonl_in = NULL;
-	bool verify = false, reconnect = false, whatif = false;
-	uint64_t whatif_ms[16];
-	unsigned whatif_n = 0;
-	int64_t recorded_ms = -1;
-	int wait_s = 10, c, rc = 0, status = OEX_EXIT_OK, ret;
-	int64_t last_flush;
-	uint64_t since_check = 0;
-	char err[1024], *end;
+	char err[1024];
+	uint64_t u;
+	int64_t t;
+	int c;
 
+	*o = (struct oex_opts){ .format = "jsonl", .recorded_ms = -1, .wait_s = 10 };
 	while ((c = getopt_long(argc, argv, "f:o:w:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			format = optarg;
+			o->format = optarg;
 			break;
 		case 'o':
-			output = optarg;
+			o->output = optarg;
 			break;
 		case O_FROM:
-		case O_TO: {
-			int64_t t = parse_time(optarg);
-			if (t < 0) {
+		case O_TO:
+			if ((t = parse_time(optarg)) < 0) {
 				fprintf(stderr,
 					"offrx-export: --%s %s: give a time from the trace start, "
 					"like 1.5s, 200ms, 750us or 1000ns\n",
 					c == O_FROM ? "from" : "to", optarg);
 				return OEX_EXIT_USAGE;
 			}
-			*(c == O_FROM ? &run.from_ns : &run.to_ns) = t;
+			*(c == O_FROM ? &run->from_ns : &run->to_ns) = t;
 			break;
-		}
 		case O_CONN:
-			if (parse_conn(optarg, &run)) {
+			if (parse_conn(optarg, run)) {
 				fprintf(stderr,
 					"offrx-export: --conn %s: give VPID:CONN (3906:1) or CONN "
 					"(1)\n",
@@ -317,65 +301,55 @@ int main(int argc, char **argv)
 				return OEX_EXIT_USAGE;
 			}
 			break;
-		case O_PORT: {
-			long p = strtol(optarg, &end, 10);
-			if (*end || end == optarg || p < 1 || p > 65535) {
+		case O_PORT:
+			if (num_u64(optarg, 1, 65535, &u)) {
 				fprintf(stderr,
 					"offrx-export: --port %s: give a port, 1 to 65535\n",
 					optarg);
 				return OEX_EXIT_USAGE;
 			}
-			run.port = (int)p;
+			run->port = (int)u;
 			break;
-		}
-		case O_VPID: {
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (*end || end == optarg || !v) {
+		case O_VPID:
+			if (num_u64(optarg, 1, UINT64_MAX, &run->vpid)) {
 				fprintf(stderr,
 					"offrx-export: --vpid %s: give the engine's process id "
-					"(the "
-					"vpid field)\n",
+					"(the vpid field)\n",
 					optarg);
 				return OEX_EXIT_USAGE;
 			}
-			run.vpid = v;
 			break;
-		}
 		case O_VERIFY:
-			verify = true;
+			o->verify = true;
 			break;
 		case O_WHATIF:
-			if (oex_whatif_parse(optarg, whatif_ms, &whatif_n, err, sizeof(err))) {
+			if (oex_whatif_parse(optarg, o->whatif_ms, &o->whatif_n, err,
+					     sizeof(err))) {
 				fprintf(stderr, "offrx-export: %s\n", err);
 				return OEX_EXIT_USAGE;
 			}
-			whatif = true;
+			o->whatif = true;
 			break;
-		case O_RECORDED_TIMER: {
-			long v = strtol(optarg, &end, 10);
-			if (*end || end == optarg || v < 1 || v > 600000) {
+		case O_RECORDED_TIMER:
+			if (num_i64(optarg, 1, 600000, &o->recorded_ms)) {
 				fprintf(stderr,
 					"offrx-export: --recorded-push-timer-ms %s: give "
 					"milliseconds, 1 to 600000\n",
 					optarg);
 				return OEX_EXIT_USAGE;
 			}
-			recorded_ms = v;
 			break;
-		}
-		case 'w': {
-			long s = strtol(optarg, &end, 10);
-			if (*end || end == optarg || s < 0 || s > 86400) {
+		case 'w':
+			if (num_u64(optarg, 0, 86400, &u)) {
 				fprintf(stderr,
 					"offrx-export: --wait %s: give seconds, 0 to 86400\n",
 					optarg);
 				return OEX_EXIT_USAGE;
 			}
-			wait_s = s ? (int)s : -1;
+			o->wait_s = u ? (int)u : -1;
 			break;
-		}
 		case O_RECONNECT:
-			reconnect = true;
+			o->reconnect = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -384,90 +358,105 @@ int main(int argc, char **argv)
 			printf("offrx-export " OEX_VERSION "\n");
 			return OEX_EXIT_OK;
 		case O_INPUT_JSONL:
-			jsonl_in = optarg;
+			o->jsonl_in = optarg;
 			break;
 		default:
 			fprintf(stderr, "offrx-export: see 'offrx-export --help'\n");
 			return OEX_EXIT_USAGE;
 		}
 	}
-	if (jsonl_in ? optind != argc : optind != argc - 1) {
+	if (o->jsonl_in ? optind != argc : optind != argc - 1) {
 		fprintf(stderr, "offrx-export: give one INPUT, a trace directory or a net:// live "
 				"URL (see --help)\n");
 		return OEX_EXIT_USAGE;
 	}
-	if (run.from_ns != OEX_TS_NONE && run.to_ns != OEX_TS_NONE && run.from_ns > run.to_ns) {
+	if (run->from_ns != OEX_TS_NONE && run->to_ns != OEX_TS_NONE && run->from_ns > run->to_ns) {
 		fprintf(stderr, "offrx-export: --from is after --to: nothing would be exported\n");
 		return OEX_EXIT_USAGE;
 	}
-	run.input = jsonl_in ? jsonl_in : argv[optind];
-	run.live = !jsonl_in && otr_input_is_live(run.input);
-	oex_ctab_init(&run.info, sizeof(struct oex_conninfo));
-
-	if (whatif && strcmp(format, "jsonl") && strcmp(format, "json") &&
-	    strcmp(format, "table")) {
+	if (o->whatif && strcmp(o->format, "jsonl") && strcmp(o->format, "json") &&
+	    strcmp(o->format, "table")) {
 		fprintf(stderr,
 			"offrx-export: --what-if prints a table, or JSON with --format json\n");
 		return OEX_EXIT_USAGE;
 	}
-	if (whatif)
-		ret = oex_whatif_new(&w, whatif_ms, whatif_n, !strcmp(format, "json"), recorded_ms);
-	else if (verify)
-		ret = oex_verify_new(&w);
-	else if (!strcmp(format, "jsonl"))
-		ret = oex_jsonl_new(&w);
-	else if (!strcmp(format, "chrome"))
-		ret = oex_chrome_new(&w);
-	else if (!strcmp(format, "summary") || !strcmp(format, "csv"))
-		ret = oex_summary_new(&w, !strcmp(format, "csv"));
+	run->input = o->jsonl_in ? o->jsonl_in : argv[optind];
+	run->live = !o->jsonl_in && otr_input_is_live(run->input);
+	return -1;
+}
+
+/* The writer the options name. Returns -1 to go on, or the exit status. */
+static int make_writer(const struct oex_opts *o, struct oex_writer *w)
+{
+	const char *f = o->format;
+	int ret;
+
+	if (o->whatif)
+		ret = oex_whatif_new(w, o->whatif_ms, o->whatif_n, !strcmp(f, "json"),
+				     o->recorded_ms);
+	else if (o->verify)
+		ret = oex_verify_new(w);
+	else if (!strcmp(f, "jsonl"))
+		ret = oex_jsonl_new(w);
+	else if (!strcmp(f, "chrome"))
+		ret = oex_chrome_new(w);
+	else if (!strcmp(f, "summary") || !strcmp(f, "csv"))
+		ret = oex_summary_new(w, !strcmp(f, "csv"));
 	else {
 		fprintf(stderr, "offrx-export: --format %s: give jsonl, chrome, summary or csv\n",
-			format);
+			f);
 		return OEX_EXIT_USAGE;
 	}
 	if (ret) {
 		fprintf(stderr, "offrx-export: out of memory\n");
 		return OEX_EXIT_INPUT;
 	}
+	return -1;
+}
 
-	ev = malloc(sizeof(*ev)); /* 1.7 KiB: a conn_state lists 64 requests */
-	if (!ev) {
-		fprintf(stderr, "offrx-export: out of memory\n");
-		w.ops->free(&w);
-		return OEX_EXIT_INPUT;
-	}
-	/* The input first: a bad one must not truncate an existing output file. */
-	ret = oex_source_open(&src, run.input, jsonl_in != NULL, wait_s, reconnect, err,
-			      sizeof(err));
-	if (ret) {
+/* The source, then the output (a bad input must not truncate an existing output file).
+ * 0, or -1 with the reason said. */
+static int open_ends(const struct oex_opts *o, struct oex_run *run, struct oex_source **src,
+		     struct jw_out *out)
+{
+	char err[1024];
+
+	if (oex_source_open(src, run->input, o->jsonl_in != NULL, o->wait_s, o->reconnect, err,
+			    sizeof(err))) {
 		fprintf(stderr, "offrx-export: %s\n", err);
-		w.ops->free(&w);
-		oex_ctab_fini(&run.info, NULL);
-		free(ev);
-		return OEX_EXIT_INPUT;
+		return -1;
 	}
-	if (jw_out_open(&out, output, err, sizeof(err))) {
+	if (jw_out_open(out, o->output, err, sizeof(err))) {
 		fprintf(stderr, "offrx-export: %s\n", err);
-		oex_source_close(src);
-		w.ops->free(&w);
-		oex_ctab_fini(&run.info, NULL);
-		free(ev);
-		return OEX_EXIT_INPUT;
+		oex_source_close(*src);
+		*src = NULL;
+		return -1;
 	}
-	run.out = &out;
+	run->out = out;
+	return 0;
+}
+
+/* Read, filter, write until the input ends, --to, Ctrl-C or an error; run->end says which.
+ * The source's damage list is copied into run (it outlives the source). */
+static void run_export(struct oex_writer *w, struct oex_source *src, struct otr_event *ev)
+{
+	struct oex_run *run = w->run;
+	struct jw_out *out = run->out;
+	int64_t last_flush = now_ms();
+	uint64_t since_check = 0;
+	int rc = 0, ret;
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report (quietly) */
 
-	w.ops->begin(&w);
-	last_flush = now_ms();
+	w->ops->begin(w);
 	while (!stop) {
 		rc = oex_source_next(src, ev, 0);
 		if (rc == 0) {
 			/* Idle (live): what we have goes out now. */
-			jw_out_flush(&out);
+			jw_out_flush(out);
 			last_flush = now_ms();
 			rc = oex_source_next(src, ev, 100);
 		}
@@ -475,79 +464,115 @@ int main(int argc, char **argv)
 			continue;
 		if (rc < 0)
 			break;
-		ret = feed(&w, ev);
+		ret = feed(w, ev);
 		if (ret == 1) {
-			run.end = OEX_END_TO;
+			run->end = OEX_END_TO;
 			break;
 		}
 		if (ret < 0) {
-			snprintf(run.error, sizeof(run.error),
-				 "out of memory after %" PRIu64 " events", run.events);
-			run.end = OEX_END_ERROR;
+			snprintf(run->error, sizeof(run->error),
+				 "out of memory after %" PRIu64 " events", run->events);
+			run->end = OEX_END_ERROR;
 			break;
 		}
-		if (out.err)
+		if (out->err)
 			break;
-		if (run.live && ++since_check >= 1024) {
+		if (run->live && ++since_check >= 1024) {
 			since_check = 0;
 			if (now_ms() - last_flush >= LIVE_FLUSH_MS) {
-				jw_out_flush(&out);
+				jw_out_flush(out);
 				last_flush = now_ms();
 			}
 		}
 	}
-	oex_source_stats(src, &run.reconnects);
-	{
-		/* The list outlives the source: the writers' last words name the files. */
-		const struct otr_damage *d;
-		size_t nd = oex_source_damage(src, &d);
-		run.damage = nd ? malloc(nd * sizeof(*d)) : NULL;
-		if (run.damage) {
-			memcpy(run.damage, d, nd * sizeof(*d));
-			run.ndamage = nd;
-		}
+	oex_source_stats(src, &run->reconnects);
+	const struct otr_damage *d;
+	size_t nd = oex_source_damage(src, &d);
+	run->damage = nd ? malloc(nd * sizeof(*d)) : NULL;
+	if (run->damage) {
+		memcpy(run->damage, d, nd * sizeof(*d));
+		run->ndamage = nd;
 	}
-	if (!run.end) {
+	if (!run->end) {
 		if (stop)
-			run.end = OEX_END_INTERRUPT;
+			run->end = OEX_END_INTERRUPT;
 		else if (rc == -ENODATA)
-			run.end = run.live ? OEX_END_SESSION : OEX_END_TRACE;
+			run->end = run->live ? OEX_END_SESSION : OEX_END_TRACE;
 		else if (rc < 0) {
-			run.end = OEX_END_ERROR;
-			snprintf(run.error, sizeof(run.error), "%s", oex_source_error(src));
+			run->end = OEX_END_ERROR;
+			snprintf(run->error, sizeof(run->error), "%s", oex_source_error(src));
 		} else {
-			run.end = OEX_END_ERROR; /* the output failed: reported below */
-			snprintf(run.error, sizeof(run.error), "cannot write the output");
+			run->end = OEX_END_ERROR; /* the output failed: reported below */
+			snprintf(run->error, sizeof(run->error), "cannot write the output");
 		}
 	}
-	oex_source_close(src);
+}
 
-	ret = w.ops->end(&w);
+/* The writer's last words, the output closed, and the exit status. */
+static int report(const struct oex_opts *o, struct oex_writer *w, struct jw_out *out)
+{
+	struct oex_run *run = w->run;
+	int status = OEX_EXIT_OK, ret = w->ops->end(w);
+
 	if (ret > 0)
 		status = ret;
-	w.ops->free(&w);
-	oex_ctab_fini(&run.info, NULL);
-	free(ev);
-	free(run.damage);
-	ret = jw_out_close(&out);
+	ret = jw_out_close(out);
 	if (ret) {
 		if (ret != -EPIPE)
-			fprintf(stderr, "offrx-export: cannot write '%s': %s\n", out.path,
+			fprintf(stderr, "offrx-export: cannot write '%s': %s\n", out->path,
 				strerror(-ret));
 		return OEX_EXIT_INPUT;
 	}
-	if (run.end == OEX_END_ERROR) {
-		fprintf(stderr, "offrx-export: %s\n", run.error);
+	if (run->end == OEX_END_ERROR) {
+		fprintf(stderr, "offrx-export: %s\n", run->error);
 		return OEX_EXIT_INPUT;
 	}
-	if (!verify && (run.discarded_events || run.lost_packets))
+	if (!o->verify && (run->discarded_events || run->lost_packets))
 		fprintf(stderr,
 			"offrx-export: note: the tracer discarded %" PRIu64
 			" events and lost %" PRIu64
 			" packets (loss windows: %u, listed in the output): give the channel more "
 			"sub-buffers (offrx-trace start --num-subbuf) to keep them\n",
-			run.discarded_events, run.lost_packets, run.nloss_all);
-	if (run.end == OEX_END_INTERRUPT && !run.live && status == OEX_EXIT_OK)
+			run->discarded_events, run->lost_packets, run->nloss_all);
+	if (run->end == OEX_END_INTERRUPT && !run->live && status == OEX_EXIT_OK)
 		return 130;
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct oex_run run = {
+		.from_ns = OEX_TS_NONE,
+		.to_ns = OEX_TS_NONE,
+		.port = -1,
+		.t0_ns = OEX_TS_NONE,
+	};
+	struct oex_writer w = { .run = &run };
+	struct oex_source *src = NULL;
+	struct oex_opts o;
+	struct jw_out out;
+	struct otr_event *ev;
+	int status;
+
+	if ((status = parse_args(argc, argv, &o, &run)) >= 0)
+		return status;
+	if ((status = make_writer(&o, &w)) >= 0)
+		return status;
+	oex_ctab_init(&run.info, sizeof(struct oex_conninfo));
+	ev = malloc(sizeof(*ev)); /* 1.7 KiB: a conn_state lists 64 requests */
+	if (!ev) {
+		fprintf(stderr, "offrx-export: out of memory\n");
+		status = OEX_EXIT_INPUT;
+	} else if (open_ends(&o, &run, &src, &out)) {
+		status = OEX_EXIT_INPUT;
+	} else {
+		run_export(&w, src, ev);
+		oex_source_close(src);
+		status = report(&o, &w, &out);
+	}
+	w.ops->free(&w);
+	oex_ctab_fini(&run.info, NULL);
+	free(ev);
+	free(run.damage);
 	return status;
 }

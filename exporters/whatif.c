@@ -14,6 +14,7 @@
 
 #include "export.h"
 #include "hist.h"
+#include "num.h"
 
 #define WI_MAX_VALUES	 16
 #define WI_MISMATCH_LIST 20
@@ -473,7 +474,6 @@ static const struct oex_writer_ops wi_ops = {
 int oex_whatif_parse(const char *spec, uint64_t *values, unsigned *n, char *err, size_t errlen)
 {
 	const char *s;
-	char *end;
 
 	*n = 0;
 	if (strncmp(spec, "push-timer=", 11)) {
@@ -484,8 +484,13 @@ int oex_whatif_parse(const char *spec, uint64_t *values, unsigned *n, char *err,
 	}
 	s = spec + 11;
 	for (;;) {
-		unsigned long long v = strtoull(s, &end, 10);
-		if (end == s || v < 1 || v > 600000 || (*end && *end != ',')) {
+		const char *comma = strchr(s, ',');
+		char one[24];
+		uint64_t v;
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		snprintf(one, sizeof(one), "%.*s", (int)(len < sizeof(one) ? len : sizeof(one) - 1),
+			 s);
+		if (len >= sizeof(one) || num_u64(one, 1, 600000, &v)) {
 			snprintf(err, errlen,
 				 "--what-if %s: each value is a push timer in milliseconds, 1 to "
 				 "600000",
@@ -498,9 +503,9 @@ int oex_whatif_parse(const char *spec, uint64_t *values, unsigned *n, char *err,
 			return -EINVAL;
 		}
 		values[(*n)++] = v;
-		if (!*end)
+		if (!comma)
 			return 0;
-		s = end + 1;
+		s = comma + 1;
 	}
 }
 

@@ -2,6 +2,8 @@
  * durations --from, --to and --interval take. */
 #include "view.h"
 
+#include "num.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -71,28 +73,8 @@ char *fmt_rel(char *b, size_t n, int64_t ns)
 
 int parse_dur(const char *s, int64_t *ns)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || v < 0 || !isfinite(v))
-		return -EINVAL;
-	double mul;
-	if (!*end || !strcmp(end, "s"))
-		mul = 1e9;
-	else if (!strcmp(end, "ms"))
-		mul = 1e6;
-	else if (!strcmp(end, "us"))
-		mul = 1e3;
-	else if (!strcmp(end, "ns"))
-		mul = 1;
-	else if (!strcmp(end, "m") || !strcmp(end, "min"))
-		mul = 60e9;
-	else
-		return -EINVAL;
-	if (v * mul > 9e18)
-		return -ERANGE;
-	*ns = (int64_t)(v * mul + 0.5);
-	return 0;
+	int r = num_duration(s, ns);
+	return r == NUM_RANGE ? -ERANGE : r ? -EINVAL : 0;
 }
 
 const char *vs_state_name(const struct vs_status *st, char *b, size_t n)

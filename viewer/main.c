@@ -4,7 +4,10 @@
 #define _GNU_SOURCE
 #include "view.h"
 
+#include "num.h"
+
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -275,16 +278,14 @@ int main(int argc, char **argv)
 			      .horizon_ns = 10000000000LL,
 			      .step_ns = 1000000000LL };
 	bool batch = false, bench = false;
-	int64_t interval = 1000000000LL;
+	int64_t interval = 1000000000LL, interval_ms;
+	int64_t iterations_n;
 	long iterations = 0;
 	int c;
-	char *end;
 	while ((c = getopt_long(argc, argv, "s:f:t:bd:n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			errno = 0;
-			so.speed = strtod(optarg, &end);
-			if (errno || *end || so.speed < 0 || so.speed > 1e6) {
+			if (num_double(optarg, 0, 1e6, &so.speed)) {
 				fprintf(stderr,
 					"offrx-view: --speed '%s': give a factor >= 0 (1 is "
 					"trace speed, 0 as fast as possible)\n",
@@ -353,16 +354,12 @@ int main(int argc, char **argv)
 		case O_WHATIF_HISTORY: {
 			char t[64];
 			const char *comma = strchr(optarg, ',');
-			unsigned long nc = 50;
+			uint64_t nc = 50;
 			int64_t ns;
 			snprintf(t, sizeof(t), "%.*s",
 				 comma ? (int)(comma - optarg) : (int)strlen(optarg), optarg);
-			errno = 0;
-			if (comma)
-				nc = strtoul(comma + 1, &end, 10);
 			if (parse_dur(t, &ns) || ns < 1000000 ||
-			    (comma &&
-			     (errno || *end || end == comma + 1 || nc < 1 || nc > 100000))) {
+			    (comma && num_u64(comma + 1, 1, 100000, &nc))) {
 				fprintf(stderr,
 					"offrx-view: --what-if-history '%s': give a duration of "
 					"1ms or more and, after a comma, a count of completions (1 "
@@ -381,25 +378,23 @@ int main(int argc, char **argv)
 			batch = true;
 			break;
 		case 'd':
-			errno = 0;
-			interval = strtoll(optarg, &end, 10) * 1000000LL;
-			if (errno || *end || interval < 10000000LL) {
+			if (num_i64(optarg, 10, INT64_MAX / 1000000, &interval_ms)) {
 				fprintf(stderr,
 					"offrx-view: --interval '%s': give milliseconds, 10 "
 					"or more\n",
 					optarg);
 				return 2;
 			}
+			interval = interval_ms * 1000000LL;
 			break;
 		case 'n':
-			errno = 0;
-			iterations = strtol(optarg, &end, 10);
-			if (errno || *end || iterations < 1) {
+			if (num_i64(optarg, 1, LONG_MAX, &iterations_n)) {
 				fprintf(stderr,
 					"offrx-view: --iterations '%s': give a count >= 1\n",
 					optarg);
 				return 2;
 			}
+			iterations = (long)iterations_n;
 			break;
 		case O_BENCH:
 			bench = true;

@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "view.h"
 
+#include "num.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,14 +313,8 @@ static const char *const filter_states[] = { "open", "fin", "rst", "upload", "cl
 /* A number of the filter: digits only, within max. */
 static int term_number(const char *s, uint64_t max, uint64_t *out)
 {
-	if (!*s || s[strspn(s, "0123456789")])
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, NULL, 10);
-	if (errno || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
+	int r = num_u64(s, 0, max, out);
+	return r == NUM_RANGE ? -ERANGE : r ? -EINVAL : 0;
 }
 
 static int parse_term(const char *w, struct vterm *t, char *err, size_t errlen)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "demo.h"
+#include "num.h"
 
 const struct demo_pattern_cfg demo_patterns[P_COUNT] = {
 	[P_BULK] = { "bulk", 5201, 65536, 8, 0, "paced bulk streams into 64 KiB push requests" },
@@ -107,12 +108,9 @@ static int pattern_by_name(const char *name)
 
 static double parse_pos(const char *opt, const char *v, double max)
 {
-	char *end;
-	double x;
+	double x = 0;
 
-	errno = 0;
-	x = strtod(v, &end);
-	if (errno || *end || !(x > 0) || x > max) {
+	if (num_double(v, 0, max, &x) || !(x > 0)) {
 		fprintf(stderr, DEMO_PROG ": %s wants a number above 0 and at most %g, not '%s'\n",
 			opt, max, v);
 		exit(DEMO_EXIT_USAGE);

@@ -178,25 +178,15 @@ void demo_trace_stop(struct demo *d)
 			 (unsigned long long)lost);
 }
 
+static void said_stale(const char *name, void *ctx)
+{
+	demo_say(ctx, "removed session %s, left by an offrx-demo that is gone", name);
+}
+
 /* Sessions a killed offrx-demo left: named after a process that is gone. */
 void demo_stale_sessions(struct demo *d)
 {
-	struct offrx_session_info *list = NULL;
-	char err[512];
-	int n = offrx_session_list(&list, err, sizeof(err)); /* starts no daemon */
-
-	for (int i = 0; i < n; i++) {
-		int pid = 0;
-		char rest = 0;
-		if (sscanf(list[i].name, DEMO_PROG "-%d%c", &pid, &rest) != 1 || pid <= 0)
-			continue;
-		if (kill(pid, 0) == 0 || errno != ESRCH)
-			continue;
-		if (offrx_session_stop(list[i].name, false, NULL, err, sizeof(err)) == 0)
-			demo_say(d, "removed session %s, left by an offrx-demo that is gone",
-				 list[i].name);
-	}
-	free(list);
+	offrx_session_reap(DEMO_PROG, said_stale, d);
 }
 
 static void stop_pid(pid_t pid, const char *comm)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <offrx/offrx.h>
+#include "num.h"
 
 static volatile int stop;
 static uint64_t take_max;
@@ -110,8 +111,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	uint16_t port = (uint16_t)atoi(argv[2]);
-	take_max = strtoull(argv[3], NULL, 10);
+	uint64_t port_n;
+	if (num_u64(argv[2], 1, 65535, &port_n) || num_u64(argv[3], 0, UINT64_MAX, &take_max)) {
+		fprintf(stderr,
+			"offrx-indicate: give a port from 1 to 65535 and a byte count, "
+			"not '%s' '%s'\n",
+			argv[2], argv[3]);
+		return 2;
+	}
+	uint16_t port = (uint16_t)port_n;
 	static const struct offrx_callbacks cbs = { .recv_indicate = on_indicate,
 						    .recv_complete = on_complete,
 						    .conn_event = on_event };

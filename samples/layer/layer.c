@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <offrx/offrx.h>
+#include "num.h"
 
 #define DEPTH 2
 #define SIZE  16384
@@ -122,7 +123,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	uint16_t port = (uint16_t)atoi(argv[2]);
+	uint64_t port_n;
+	if (num_u64(argv[2], 1, 65535, &port_n)) {
+		fprintf(stderr, "offrx-layer: give a port from 1 to 65535, not '%s'\n", argv[2]);
+		return 2;
+	}
+	uint16_t port = (uint16_t)port_n;
 	static const struct offrx_callbacks cbs = { .conn_new = on_new,
 						    .recv_complete = on_complete,
 						    .conn_event = on_event };

@@ -20,6 +20,7 @@
 #include <offrx/offrx.h>
 
 #include "session.h"
+#include "num.h"
 
 #define MAX_DEPTH 256
 #define MAX_PORTS 16
@@ -132,6 +133,12 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void said_stale(const char *name, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "offrx-recv: stopped session %s of a run that is gone\n", name);
 }
 
 static void on_signal(int sig)
@@ -475,10 +482,8 @@ static void usage(FILE *f)
 
 static uint32_t parse_u32(const char *opt, const char *v, uint32_t min, uint32_t max)
 {
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (errno || *end || x < min || x > max) {
+	uint64_t x;
+	if (num_u64(v, min, max, &x)) {
 		fprintf(stderr, "offrx-recv: %s wants a number from %u to %u, not '%s'\n", opt, min,
 			max, v);
 		exit(2);
@@ -486,18 +491,29 @@ static uint32_t parse_u32(const char *opt, const char *v, uint32_t min, uint32_t
 	return (uint32_t)x;
 }
 
-int main(int argc, char **argv)
+static double parse_pct(const char *opt, const char *v)
 {
-	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &cbs, .observer = observe };
-	o.observer_mask = OFFRX_EVENT_BIT(OFFRX_E_COMPLETE); /* latencies: nothing else */
-	/* Make the latency table resident now: touched slot by slot as connection ids grow, its
-	 * 1 MiB would show as RSS growth for the first 16,384 connections of a long run. */
-	memset(lats, 0, sizeof(lats));
-	signal(SIGPIPE, SIG_IGN); /* a daemon that goes away (relayd, sessiond) is an error, not
-				   * a reason to die */
+	double x;
+	if (num_double(v, 0, 100, &x)) {
+		fprintf(stderr, "offrx-recv: %s wants a percentage from 0 to 100, not '%s'\n", opt,
+			v);
+		exit(2);
+	}
+	return x;
+}
+
+/* What the command line asks for (the engine's options, the receive side's are in cfg). */
+struct recv_args {
+	struct offrx_engine_opts o;
 	uint16_t ports[MAX_PORTS];
-	uint32_t nports = 0;
-	double duration = 0, fault_drop = 0, fault_reorder = 0;
+	uint32_t nports;
+	double duration;
+	bool trace, trace_live, keep_caps;
+};
+
+/* The command line into a and cfg. Returns -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, struct recv_args *a)
+{
 	enum {
 		O_PREFILL = 256,
 		O_JSON,
@@ -512,10 +528,8 @@ int main(int argc, char **argv)
 		O_CONN_LIMIT,
 		O_NOPUSH_PORT
 	};
-	bool trace = false, trace_live = false;
 	enum { O_KEEP_CAPS = 512, O_TRACE_PAYLOAD };
 	enum { O_STALL_PORT = 600, O_WINDOW, O_NAPI_THREADED };
-	bool keep_caps = false;
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "port", required_argument, NULL, 'p' },
@@ -551,17 +565,17 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "i:p:q:b:d:m:t:o:D:n:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
-			o.ifname = optarg;
+			a->o.ifname = optarg;
 			break;
 		case 'p':
-			if (nports == MAX_PORTS) {
+			if (a->nports == MAX_PORTS) {
 				fprintf(stderr, "offrx-recv: at most %d ports\n", MAX_PORTS);
 				return 2;
 			}
-			ports[nports++] = (uint16_t)parse_u32("--port", optarg, 1, 65535);
+			a->ports[a->nports++] = (uint16_t)parse_u32("--port", optarg, 1, 65535);
 			break;
 		case 'q':
-			o.queue = parse_u32("--queue", optarg, 0, 63);
+			a->o.queue = parse_u32("--queue", optarg, 0, 63);
 			break;
 		case 'b':
 			cfg.buf_size = parse_u32("--buf-size", optarg, 0, 64u << 20);
@@ -584,16 +598,15 @@ int main(int argc, char **argv)
 			cfg.prefill = parse_u32("--prefill", optarg, 0, 64u << 20);
 			break;
 		case 't':
-			o.push_timer_ns =
+			a->o.push_timer_ns =
 				parse_u32("--push-timer-ms", optarg, 1, 600000) * 1000000ull;
-			timer_ns = o.push_timer_ns;
+			timer_ns = a->o.push_timer_ns;
 			break;
 		case 'o':
 			cfg.out_dir = optarg;
 			break;
 		case 'D':
-			duration = atof(optarg);
-			if (duration <= 0) {
+			if (num_double(optarg, 0, 1e9, &a->duration) || !(a->duration > 0)) {
 				fprintf(stderr,
 					"offrx-recv: --duration wants seconds > 0, not '%s'\n",
 					optarg);
@@ -608,9 +621,9 @@ int main(int argc, char **argv)
 			break;
 		case O_XDP:
 			if (!strcmp(optarg, "native"))
-				o.xdp_mode = OFFRX_XDP_NATIVE;
+				a->o.xdp_mode = OFFRX_XDP_NATIVE;
 			else if (!strcmp(optarg, "skb"))
-				o.xdp_mode = OFFRX_XDP_SKB;
+				a->o.xdp_mode = OFFRX_XDP_SKB;
 			else {
 				fprintf(stderr,
 					"offrx-recv: --xdp-mode is native or skb, not '%s'\n",
@@ -619,13 +632,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		case O_BUSY:
-			o.busy_poll = 1;
+			a->o.busy_poll = 1;
 			break;
 		case O_FDROP:
-			fault_drop = atof(optarg);
+			a->o.fault_drop_pct = parse_pct("--fault-drop", optarg);
 			break;
 		case O_FREORDER:
-			fault_reorder = atof(optarg);
+			a->o.fault_reorder_pct = parse_pct("--fault-reorder", optarg);
 			break;
 		case O_QUIET:
 			cfg.quiet = true;
@@ -634,7 +647,7 @@ int main(int argc, char **argv)
 			cfg.no_hash = true;
 			break;
 		case O_KEEP_CAPS:
-			keep_caps = true;
+			a->keep_caps = true;
 			break;
 		case O_STALL_PORT:
 			if (cfg.n_stall >= MAX_PORTS) {
@@ -645,18 +658,18 @@ int main(int argc, char **argv)
 				(uint16_t)parse_u32("--stall-port", optarg, 1, 65535);
 			break;
 		case O_TRACE_PAYLOAD:
-			o.trace_payload_bytes =
+			a->o.trace_payload_bytes =
 				parse_u32("--trace-payload", optarg, 0, OFFRX_TRACE_PAYLOAD_MAX);
 			break;
 		case O_NAPI_THREADED:
-			o.napi_threaded = 1;
+			a->o.napi_threaded = 1;
 			break;
 		case O_WINDOW:
-			o.rcv_wnd_max = parse_u32("--window", optarg, 0, 1u << 30);
+			a->o.rcv_wnd_max = parse_u32("--window", optarg, 0, 1u << 30);
 			break;
 		case O_CONN_LIMIT:
-			o.max_conns = parse_u32("--conn-limit", optarg, 1, 1u << 20);
-			o.max_halfopen = o.max_conns;
+			a->o.max_conns = parse_u32("--conn-limit", optarg, 1, 1u << 20);
+			a->o.max_halfopen = a->o.max_conns;
 			break;
 		case O_NOPUSH_PORT:
 			if (cfg.n_nopush == MAX_PORTS) {
@@ -668,11 +681,11 @@ int main(int argc, char **argv)
 				(uint16_t)parse_u32("--nopush-port", optarg, 1, 65535);
 			break;
 		case O_TRACE_LIVE:
-			trace_live = true;
+			a->trace_live = true;
 			/* fall through */
 			__attribute__((fallthrough));
 		case O_TRACE:
-			trace = true;
+			a->trace = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -682,7 +695,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!o.ifname || !nports) {
+	if (!a->o.ifname || !a->nports) {
 		fprintf(stderr, "offrx-recv: --iface and at least one --port are needed\n");
 		usage(stderr);
 		return 2;
@@ -692,79 +705,100 @@ int main(int argc, char **argv)
 			cfg.prefill, cfg.buf_size);
 		return 2;
 	}
-	if (cfg.out_dir && mkdir(cfg.out_dir, 0755) && errno != EEXIST) {
-		fprintf(stderr, "offrx-recv: cannot create %s: %s\n", cfg.out_dir, strerror(errno));
+	a->o.ports = a->ports;
+	a->o.nports = a->nports;
+	a->o.fault_seed = 1;
+	return -1;
+}
+
+/* --trace: the session this run records into. */
+struct recv_trace {
+	bool on;
+	char session[64], where[4096];
+};
+
+/* Start the session (after stopping those of runs that are gone). 0, or the exit status. */
+static int trace_start(const struct recv_args *a, struct recv_trace *t)
+{
+	char why[512];
+
+	t->on = a->trace;
+	if (!t->on)
+		return 0;
+#ifndef OFFRX_TRACING_LTTNG
+	fprintf(stderr, "offrx-recv: --trace: this build has no tracepoints "
+			"(OFFRX_TRACING=NONE); rebuild with the default OFFRX_TRACING=LTTNG\n");
+	return 2;
+#endif
+	/* A run killed outright (SIGKILL) leaves its session recording, and a per-UID session
+	 * records every later engine too: stop the sessions of runs that are gone. */
+	offrx_session_reap("offrx-recv", said_stale, NULL);
+	snprintf(t->session, sizeof(t->session), "offrx-recv-%d", (int)getpid());
+	struct offrx_session_opts so = { .size = sizeof(so),
+					 .name = t->session,
+					 .live = a->trace_live };
+	if (offrx_session_start(&so, t->where, sizeof(t->where), why, sizeof(why))) {
+		fprintf(stderr, "offrx-recv: --trace: %s\n", why);
+		t->on = false;
 		return 1;
 	}
-	o.ports = ports;
-	o.nports = nports;
-	o.fault_drop_pct = fault_drop;
-	o.fault_reorder_pct = fault_reorder;
-	o.fault_seed = 1;
-	char session[64] = "", where[4096] = "", why[512] = "";
-#ifndef OFFRX_TRACING_LTTNG
-	if (trace) {
-		fprintf(stderr,
-			"offrx-recv: --trace: this build has no tracepoints "
-			"(OFFRX_TRACING=NONE); rebuild with the default OFFRX_TRACING=LTTNG\n");
-		return 2;
+	fprintf(stderr, "offrx-recv: tracing to %s (session %s)\n", t->where, t->session);
+	return 0;
+}
+
+/* Stop the session and say where the trace is. report: false when the run failed early. */
+static void trace_stop(struct recv_trace *t, bool report)
+{
+	struct offrx_session_info info;
+	char why[512];
+
+	if (!t->on)
+		return;
+	t->on = false;
+	if (!report) {
+		offrx_session_stop(t->session, false, NULL, why, sizeof(why));
+		return;
 	}
-#endif
-	if (trace) {
-		/* A run killed outright (SIGKILL) leaves its session recording, and a per-UID
-		 * session records every later engine too: stop the sessions of runs that are gone.
-		 */
-		struct offrx_session_info *list = NULL;
-		int n = offrx_session_list(&list, why, sizeof(why));
-		for (int i = 0; i < n; i++) {
-			int pid;
-			char path[64];
-			if (sscanf(list[i].name, "offrx-recv-%d", &pid) != 1)
-				continue;
-			snprintf(path, sizeof(path), "/proc/%d", pid);
-			if (access(path, F_OK) == 0)
-				continue;
-			if (offrx_session_stop(list[i].name, false, NULL, why, sizeof(why)) == 0)
-				fprintf(stderr,
-					"offrx-recv: stopped session %s of a run that is gone\n",
-					list[i].name);
-		}
-		free(list);
-		snprintf(session, sizeof(session), "offrx-recv-%d", (int)getpid());
-		struct offrx_session_opts so = { .size = sizeof(so),
-						 .name = session,
-						 .live = trace_live };
-		if (offrx_session_start(&so, where, sizeof(where), why, sizeof(why))) {
-			fprintf(stderr, "offrx-recv: --trace: %s\n", why);
-			return 1;
-		}
-		fprintf(stderr, "offrx-recv: tracing to %s (session %s)\n", where, session);
+	if (offrx_session_stop(t->session, false, &info, why, sizeof(why))) {
+		fprintf(stderr, "offrx-recv: stopping the trace: %s\n", why);
+		failed = true;
+		return;
 	}
-	if (offrx_engine_create(&o, &eng) != OFFRX_SUCCESS) {
-		if (trace)
-			offrx_session_stop(session, false, NULL, why, sizeof(why));
+	uint64_t lost = 0;
+	for (unsigned i = 0; i < info.nr_channels; i++)
+		lost += info.channels[i].discarded + info.channels[i].lost_packets;
+	fprintf(stderr, "offrx-recv: trace in %s%s\n", t->where,
+		lost ? " (some events were discarded: see offrx-trace --help)" : "");
+}
+
+/* The engine (attached and bound), capabilities dropped, signals. 0, or the exit status. */
+static int set_up(struct recv_args *a)
+{
+	if (offrx_engine_create(&a->o, &eng) != OFFRX_SUCCESS)
 		return 1; /* the engine said why */
-	}
 	/* Attached and bound: from here on the frames we parse come from the network, so this
 	 * thread keeps no effective capability (the engine logs what it dropped and kept). */
-	if (!keep_caps && offrx_engine_drop_privileges(eng, 0) != OFFRX_SUCCESS) {
+	if (!a->keep_caps && offrx_engine_drop_privileges(eng, 0) != OFFRX_SUCCESS) {
 		fprintf(stderr, "offrx-recv: could not drop capabilities (see above); pass "
 				"--keep-caps to run with them anyway\n");
 		offrx_engine_destroy(eng, NULL);
-		if (trace)
-			offrx_session_stop(session, false, NULL, why, sizeof(why));
 		return 1;
 	}
-
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	struct sigaction su = { .sa_handler = on_usr1 };
 	sigaction(SIGUSR1, &su, NULL);
+	return 0;
+}
+
+/* Poll the engine until Ctrl-C, --duration or --max-conns; the seconds it ran. */
+static double run(const struct recv_args *a)
+{
 	/* Printed even with --quiet: it says the engine is ready (the XDP program, the socket
 	 * and the port map are all in place), which scripts wait for. */
-	fprintf(stderr, "offrx-recv: receiving on %s port %u%s (Ctrl-C to stop)\n", o.ifname,
-		ports[0], nports > 1 ? " and more" : "");
+	fprintf(stderr, "offrx-recv: receiving on %s port %u%s (Ctrl-C to stop)\n", a->o.ifname,
+		a->ports[0], a->nports > 1 ? " and more" : "");
 	double t0 = now_s();
 	while (!stop) {
 		int rc = offrx_engine_poll(eng, 100);
@@ -784,15 +818,20 @@ int main(int argc, char **argv)
 			failed = true;
 			break;
 		}
-		if (duration > 0 && now_s() - t0 >= duration)
+		if (a->duration > 0 && now_s() - t0 >= a->duration)
 			break;
 	}
-	double seconds = now_s() - t0;
+	return now_s() - t0;
+}
+
+/* The drops and --json lines, the engine destroyed (open connections are reset: their
+ * CLOSED events finish their lines), the trace stopped. */
+static void report(double seconds, struct recv_trace *t)
+{
 	if (!cfg.quiet)
 		print_drops();
 	if (cfg.json)
 		print_json(seconds);
-	/* Open connections are reset; their CLOSED events finish their lines. */
 	uint32_t out = 0;
 	if (offrx_engine_destroy(eng, &out) != OFFRX_SUCCESS) {
 		if (to_return)
@@ -800,24 +839,38 @@ int main(int argc, char **argv)
 		to_return = NULL;
 		offrx_engine_destroy(eng, &out);
 	}
-	if (trace) {
-		struct offrx_session_info info;
-		if (offrx_session_stop(session, false, &info, why, sizeof(why))) {
-			fprintf(stderr, "offrx-recv: stopping the trace: %s\n", why);
-			failed = true;
-		} else {
-			uint64_t lost = 0;
-			for (unsigned i = 0; i < info.nr_channels; i++)
-				lost += info.channels[i].discarded + info.channels[i].lost_packets;
-			fprintf(stderr, "offrx-recv: trace in %s%s\n", where,
-				lost ? " (some events were discarded: see offrx-trace --help)"
-				     : "");
-		}
-	}
+	trace_stop(t, true);
 	while (results) {
 		struct result *r = results;
 		results = r->next;
 		free(r);
 	}
+}
+
+int main(int argc, char **argv)
+{
+	struct recv_args a = { .o = { .sz = sizeof(a.o), .cb = &cbs, .observer = observe } };
+	struct recv_trace t = { 0 };
+	int status;
+
+	a.o.observer_mask = OFFRX_EVENT_BIT(OFFRX_E_COMPLETE); /* latencies: nothing else */
+	/* Make the latency table resident now: touched slot by slot as connection ids grow, its
+	 * 1 MiB would show as RSS growth for the first 16,384 connections of a long run. */
+	memset(lats, 0, sizeof(lats));
+	signal(SIGPIPE, SIG_IGN); /* a daemon that goes away (relayd, sessiond) is an error, not
+				   * a reason to die */
+	if ((status = parse_args(argc, argv, &a)) >= 0)
+		return status;
+	if (cfg.out_dir && mkdir(cfg.out_dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "offrx-recv: cannot create %s: %s\n", cfg.out_dir, strerror(errno));
+		return 1;
+	}
+	if ((status = trace_start(&a, &t)))
+		return status;
+	if ((status = set_up(&a))) {
+		trace_stop(&t, false);
+		return status;
+	}
+	report(run(&a), &t);
 	return failed ? 1 : 0;
 }

@@ -14,6 +14,8 @@
 
 #include <offrx/offrx_mem.h>
 
+#include "num.h"
+
 #define MS (1000ull * 1000)
 
 static bool color;
@@ -394,9 +396,8 @@ int main(int argc, char **argv)
 			only = optarg;
 			break;
 		case 't': {
-			char *end;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (*end || v == 0 || v > 60000) {
+			uint64_t v;
+			if (num_u64(optarg, 1, 60000, &v)) {
 				fprintf(stderr,
 					"offrx-scenario: --push-timer-ms wants 1..60000, not "
 					"'%s'\n",

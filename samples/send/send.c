@@ -32,6 +32,8 @@
 
 #include <openssl/evp.h>
 
+#include "num.h"
+
 #ifndef OFFRX_VERSION
 #define OFFRX_VERSION "unknown"
 #endif
@@ -344,53 +346,24 @@ static uint64_t parse_num(const char *opt, const char *s, bool suffix, uint64_t 
 {
 	const char *hint = suffix ? "a number with an optional K, M or G suffix, e.g. 256M"
 				  : "a whole number, e.g. 10";
-	unsigned shift = 0;
-	unsigned long long v;
-	char *end;
+	uint64_t v = 0;
+	int r = suffix ? num_size(s, min, max, &v) : num_u64(s, min, max, &v);
 
-	if (*s < '0' || *s > '9')
-		usage_error("%s: '%s' is not a number (use %s)", opt, s, hint);
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (suffix && *end) {
-		switch (*end) {
-		case 'k':
-		case 'K':
-			shift = 10;
-			break;
-		case 'm':
-		case 'M':
-			shift = 20;
-			break;
-		case 'g':
-		case 'G':
-			shift = 30;
-			break;
-		default:
-			usage_error("%s: '%s' has an unknown suffix '%s' (use %s)", opt, s, end,
-				    hint);
-		}
-		end++;
-	}
-	if (*end)
-		usage_error("%s: '%s' is not a number (use %s)", opt, s, hint);
-	if (errno == ERANGE || (shift && v > (UINT64_MAX >> shift)))
-		usage_error("%s: '%s' is too large (use %" PRIu64 " at most)", opt, s, max);
-	v <<= shift;
-	if (v < min || v > max)
+	if (r == NUM_BAD_SUFFIX)
+		usage_error("%s: '%s' has an unknown suffix (use %s)", opt, s, hint);
+	if (r == NUM_RANGE)
 		usage_error("%s: '%s' is out of range (use %" PRIu64 " to %" PRIu64 ")", opt, s,
 			    min, max);
+	if (r)
+		usage_error("%s: '%s' is not a number (use %s)", opt, s, hint);
 	return v;
 }
 
 static double parse_seconds(const char *opt, const char *s)
 {
-	char *end;
-	double v;
+	double v = 0;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end || errno || !(v > 0) || v > DURATION_MAX)
+	if (num_double(s, 0, DURATION_MAX, &v) || !(v > 0))
 		usage_error("%s: '%s' is not a duration (use seconds greater than 0, e.g. 2.5)",
 			    opt, s);
 	return v;
@@ -626,8 +599,8 @@ static void split_target(const char *target, char *host, size_t hostlen, const c
 	memcpy(host, s, n);
 	host[n] = '\0';
 	*port = colon + 1;
-	if (strspn(*port, "0123456789") != strlen(*port) || !**port || strlen(*port) > 5 ||
-	    atoi(*port) < 1 || atoi(*port) > 65535)
+	uint64_t pn;
+	if (num_u64(*port, 1, 65535, &pn))
 		usage_error("'%s': the port '%s' is not a number from 1 to 65535 (use ADDR:PORT)",
 			    target, *port);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "num.h"
 #include "reader.h"
 
 static volatile sig_atomic_t stop;
@@ -49,21 +50,6 @@ static void usage(FILE *f)
 		"backoff) until Ctrl-C. Exit status: 0 the trace was read to its end (or Ctrl-C),\n"
 		"1 it could not be read (the reason on stderr), 2 bad usage.\n",
 		OTR_READER_DEFAULT_QUEUE);
-}
-
-static const char *source_state_name(enum otr_source_state s)
-{
-	switch (s) {
-	case OTR_SRC_CONNECTED:
-		return "connected";
-	case OTR_SRC_LOST:
-		return "lost";
-	case OTR_SRC_END:
-		return "end";
-	case OTR_SRC_ERROR:
-		return "error";
-	}
-	return "?";
 }
 
 static void print_event(FILE *f, const struct otr_event *e)
@@ -155,7 +141,7 @@ static void print_event(FILE *f, const struct otr_event *e)
 			e->u.discarded.to_ns);
 		break;
 	case OTR_SOURCE:
-		fprintf(f, " state=%s msg=\"%s\"", source_state_name(e->u.source.state),
+		fprintf(f, " state=%s msg=\"%s\"", otr_source_state_name(e->u.source.state),
 			e->u.source.msg);
 		break;
 	case OTR_SEGMENT_PAYLOAD:
@@ -206,7 +192,7 @@ int main(int argc, char **argv)
 	struct otr_event ev;
 	uint64_t counts[OTR_KIND__COUNT] = { 0 };
 	bool count = false, list = false;
-	char err[1024], *end;
+	char err[1024];
 	int c, rc = 0, status = 0;
 
 	while ((c = getopt_long(argc, argv, "clw:q:vh", lo, NULL)) != -1) {
@@ -218,8 +204,8 @@ int main(int argc, char **argv)
 			list = true;
 			break;
 		case 'w': {
-			long s = strtol(optarg, &end, 10);
-			if (*end || s < 0 || s > 86400) {
+			int64_t s;
+			if (num_i64(optarg, 0, 86400, &s)) {
 				fprintf(stderr,
 					"offrx-trace-dump: --wait %s: give seconds, 0 to 86400\n",
 					optarg);
@@ -232,8 +218,8 @@ int main(int argc, char **argv)
 			o.no_live_reconnect = true;
 			break;
 		case 'q': {
-			unsigned long q = strtoul(optarg, &end, 10);
-			if (*end || !q || q > (1u << 24)) {
+			uint64_t q;
+			if (num_u64(optarg, 1, 1u << 24, &q)) {
 				fprintf(stderr,
 					"offrx-trace-dump: --queue %s: give events, 1 to "
 					"16777216\n",
@@ -286,7 +272,7 @@ int main(int argc, char **argv)
 		/* An error comes back whole from otr_reader_error() below. */
 		if (ev.kind == OTR_SOURCE && ev.u.source.state != OTR_SRC_ERROR)
 			fprintf(stderr, "offrx-trace-dump: %s: %s\n",
-				source_state_name(ev.u.source.state), ev.u.source.msg);
+				otr_source_state_name(ev.u.source.state), ev.u.source.msg);
 		if (!count)
 			print_event(stdout, &ev);
 	}

@@ -750,3 +750,18 @@ void otr_free_sessions(char **urls, size_t n)
 {
 	otr_paths_free(urls, n);
 }
+
+const char *otr_source_state_name(enum otr_source_state s)
+{
+	switch (s) {
+	case OTR_SRC_CONNECTED:
+		return "connected";
+	case OTR_SRC_LOST:
+		return "lost";
+	case OTR_SRC_END:
+		return "end";
+	case OTR_SRC_ERROR:
+		return "error";
+	}
+	return "?";
+}

@@ -73,6 +73,9 @@ int otr_reader_open(const struct otr_reader_opts *o, struct otr_reader **out, ch
  * of the last event before them (0 before any).
  */
 int otr_reader_next(struct otr_reader *r, struct otr_event *ev, int timeout_ms);
+/* An OTR_SOURCE event's state for people and for JSON: "connected", "lost", "end", "error"
+ * ("?" for another value). */
+const char *otr_source_state_name(enum otr_source_state s);
 
 /* Why the reader stopped (empty while it runs). Valid until otr_reader_close(). */
 const char *otr_reader_error(const struct otr_reader *r);

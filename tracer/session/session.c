@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -935,4 +936,30 @@ int offrx_session_list(struct offrx_session_info **list, char *err, size_t errle
 		fill_summary(&all[i], &(*list)[i]);
 	free(all);
 	return n;
+}
+
+int offrx_session_reap(const char *prefix, void (*stopped)(const char *name, void *ctx), void *ctx)
+{
+	struct offrx_session_info *list = NULL;
+	char err[512];
+	size_t plen = strlen(prefix);
+	int n = offrx_session_list(&list, err, sizeof(err)), count = 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *name = list[i].name;
+		int pid = 0;
+		char rest = 0;
+		if (strncmp(name, prefix, plen) || name[plen] != '-' ||
+		    sscanf(name + plen + 1, "%d%c", &pid, &rest) != 1 || pid <= 0)
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue; /* alive, or someone else's */
+		if (offrx_session_stop(name, false, NULL, err, sizeof(err)) == 0) {
+			count++;
+			if (stopped)
+				stopped(name, ctx);
+		}
+	}
+	free(list);
+	return count;
 }

@@ -96,6 +96,14 @@ int offrx_session_status(const char *name, struct offrx_session_info *info, char
  */
 int offrx_session_list(struct offrx_session_info **list, char *err, size_t errlen);
 
+/*
+ * Stop the sessions a run killed outright left recording: those named PREFIX-PID (as
+ * "offrx-recv-1234") whose process is gone. A per-UID session records every later engine of
+ * the user too. Calls stopped(name, ctx) for each one stopped (NULL: none). Returns how many
+ * were stopped; starts no session daemon.
+ */
+int offrx_session_reap(const char *prefix, void (*stopped)(const char *name, void *ctx), void *ctx);
+
 /* The URL babeltrace2 reads a live session from: net://localhost/host/HOSTNAME/NAME */
 int offrx_session_live_url(const char *name, char *url, size_t len);
 

@@ -2,6 +2,7 @@
  * A thin command line over offrx_session (session.h). Exit status: 0 ok, 1 failure, 2 usage.
  */
 #define _GNU_SOURCE /* nftw */
+#include "num.h"
 #include "session.h"
 
 #include <errno.h>
@@ -54,57 +55,6 @@ static void fmt_size(uint64_t v, char *buf, size_t len)
 		snprintf(buf, len, "%llu KiB", (unsigned long long)(v >> 10));
 	else
 		snprintf(buf, len, "%llu bytes", (unsigned long long)v);
-}
-
-/* "4194304", "4M", "4MiB", "512k": bytes, or -1 when it is not a size. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-	int shift = 0;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	}
-	if (shift && *end == 'i')
-		end++;
-	if (*end == 'B' || (shift && *end == 'b'))
-		end++;
-	if (*end || v > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno || *end || *out > max ? -1 : 0;
 }
 
 static void print_note(void *arg, const char *msg)
@@ -232,14 +182,14 @@ static int cmd_start(int argc, char *argv[])
 	};
 	struct offrx_session_opts o = { .size = sizeof(o), .note = print_note };
 	char where[4096], err[1024], sz[32];
-	unsigned long long v;
+	uint64_t v;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, ":l::n:o:s:N:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			o.live = true;
-			if (optarg && (parse_uint(optarg, 4294967295ULL, &v) || v == 0)) {
+			if (optarg && num_u64(optarg, 1, UINT32_MAX, &v)) {
 				usage_error("start",
 					    "--live timer '%s' is not a number of microseconds "
 					    "above 0: e.g. --live=100000 (100 ms)",
@@ -256,7 +206,7 @@ static int cmd_start(int argc, char *argv[])
 			o.output = optarg;
 			break;
 		case 's':
-			if (parse_size(optarg, &o.subbuf_size) || !o.subbuf_size) {
+			if (num_size(optarg, 1, UINT64_MAX, &o.subbuf_size)) {
 				usage_error("start",
 					    "--subbuf-size '%s' is not a size: e.g. 4M, 256k or "
 					    "4194304",
@@ -265,7 +215,7 @@ static int cmd_start(int argc, char *argv[])
 			}
 			break;
 		case 'N':
-			if (parse_uint(optarg, UINT32_MAX, &v) || !v) {
+			if (num_u64(optarg, 1, UINT32_MAX, &v)) {
 				usage_error(
 					"start",
 					"--num-subbuf '%s' is not a count above 0: e.g. 8 or 16",

@@ -1,0 +1,42 @@
+#!/bin/bash
+# offrx-view builds from a copy of the source tree that has no exporters/ directory: the viewer
+# includes nothing from exporters/ and links nothing defined there (issue 14). The what-if it
+# shows replays through whatif/ over the engine's offrx_core.
+#
+# Usage: test_view_without_exporters.sh HAVE_CORE   (1 when the build defines offrx_core)
+# The copy leaves out tests/ (its suites test the exporters, and the fuzz and name tests compile
+# exporters/ sources on purpose) and the build directories. Exit 77: skipped.
+set -euo pipefail
+SRC=${OFFRX_SRC:?OFFRX_SRC: the source tree}
+if [ "${1:-0}" != 1 ]; then
+	echo "SKIP: this build defines no offrx_core: without exporters/ the what-if has no replay core"
+	exit 77
+fi
+for tool in cmake tar; do
+	command -v $tool >/dev/null || { echo "SKIP: no $tool"; exit 77; }
+done
+work=$(mktemp -d /tmp/offrx-noexp.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/src"
+tar -C "$SRC" --exclude=./exporters --exclude='./build*' --exclude=./.git --exclude=./tests \
+	-cf - . | tar -C "$work/src" -xf -
+mkdir -p "$work/src/tests/fuzz"
+: >"$work/src/tests/CMakeLists.txt"
+: >"$work/src/tests/fuzz/CMakeLists.txt"
+test ! -e "$work/src/exporters" || { echo "FAIL: the copy has exporters/"; exit 1; }
+
+fail=0
+check() { # check NAME COMMAND...
+	if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
+}
+check "configure without exporters/" \
+	cmake -S "$work/src" -B "$work/b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -Wno-dev \
+	>"$work/cfg.log" 2>&1 || { tail -20 "$work/cfg.log"; exit 1; }
+check "offrx-view builds" \
+	cmake --build "$work/b" --target offrx-view -j2 >"$work/build.log" 2>&1 ||
+	{ grep -E 'error|Error' "$work/build.log" | head -20; exit 1; }
+check "it runs (--version)" "$work/b/viewer/offrx-view" --version
+# Nothing of exporters/ on any compile or link line of the viewer and what it links.
+check "no exporters/ path in the viewer's build" \
+	bash -c "! grep -rl 'exporters' '$work/b/viewer' '$work/b/whatif' '$work/b/util' --include=flags.make --include=link.txt --include='*.d'"
+exit $fail
