@@ -1,41 +1,19 @@
 # shellcheck shell=bash disable=SC2034 # (the variables are for the scripts that source this)
-# Shared by the offrx-demo tests (sourced): where the programs are, check/finish, and what
-# "nothing left behind" means: no namespace of the run, its XDP program on no interface of any
-# namespace, no session, no process, and the LTTng daemons as they were before.
+# Shared by the offrx-demo tests (sourced): where the programs are, check/finish/skip
+# (support/checks.sh), and what "nothing left behind" means: no namespace of the run, its XDP
+# program on no interface of any namespace, no session, no process, and the LTTng daemons as
+# they were before.
 set -euo pipefail
 BIN=${OFFRX_BIN:?OFFRX_BIN is the build directory}
 SRC=${OFFRX_SRC:?OFFRX_SRC is the source directory}
 DEMO=$BIN/samples/demo/offrx-demo
 VIEW=$BIN/viewer/offrx-view
 EXPORT=$BIN/exporters/offrx-export
-PASSED=0
-FAILED=0
 WORK=$(mktemp -d /tmp/offrx-demo-test.XXXXXX)
 DEMO_PIDS=()    # demos this test started (killed by pid at exit if still running)
 TRACES=()       # trace directories the demos left; removed at exit with their JSON
 EXTRA_CLEANUP=()
-
-check() { # check NAME COMMAND...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $name"
-		FAILED=$((FAILED + 1))
-	fi
-}
-
-finish() {
-	echo "$PASSED passed, $FAILED failed"
-	[[ $FAILED -eq 0 ]]
-}
-
-skip() {
-	echo "skip: $*"
-	exit 77
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 
 need_root_tools() {
 	[[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces, XDP, AF_XDP)"

@@ -8,19 +8,7 @@ SRC=${OFFRX_SRC:?OFFRX_SRC is the source directory}
 VIEW=$BIN/viewer/offrx-view
 EXPORT=$BIN/exporters/offrx-export
 SAMPLE=$SRC/samples/traces/demo-mix
-PASSED=0
-FAILED=0
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $name"
-		FAILED=$((FAILED + 1))
-	fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 [[ -x "$VIEW" ]] || { echo "skip: $VIEW is not built"; exit 77; }
 [[ -d "$SAMPLE" ]] || { echo "FAIL the sample trace $SAMPLE is missing"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -92,5 +80,4 @@ assert sum(1 for d in ls if d[\"event\"] == \"conn_open\") >= 20"'
 else
 	echo "note: $EXPORT is not built: the export checks are skipped"
 fi
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+finish

@@ -2,7 +2,7 @@
 # A kernel sender whose veth still has tx checksum offload on sends partial TCP checksums. The
 # engine must not drop them in silence: it counts them under their own reason and tells the
 # user to run `ethtool -K <dev> tx off` on the sending side.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../support/e2e.sh"
 
 ip netns exec "$NS-peer" ethtool -K peer0 tx on >/dev/null
 start_recv --duration 5

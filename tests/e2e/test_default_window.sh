@@ -8,7 +8,7 @@
 # machine whose scheduler puts it there): with the window of depth x buf-size + 256 KiB the
 # engine advertised before it chose one, those runs dropped hundreds to thousands of frames
 # per 256 MiB here.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../support/e2e.sh"
 
 VETH_RING=256
 MIN_PAYLOAD=1428 # a full segment at MTU 1500, IPv6 headers and timestamps: the least it carries

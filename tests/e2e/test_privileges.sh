@@ -5,7 +5,7 @@
 # dispatcher); it still receives byte-exact; SIGTERM
 # detaches its XDP program and it exits 0. Setup works with only the four documented
 # capabilities, a setup without one of them fails cleanly, and --keep-caps keeps them all.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../support/e2e.sh"
 
 CAP_NET_ADMIN=12
 CAP_SYS_ADMIN=21

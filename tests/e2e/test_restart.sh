@@ -3,7 +3,7 @@
 # socket's queue asynchronously, and every start must still attach (the engine waits for the
 # release) and receive a whole stream, byte-exact. Some rounds also start and Ctrl-C a
 # receiver that got nothing, right before the one that receives.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../support/e2e.sh"
 
 ROUNDS=20
 

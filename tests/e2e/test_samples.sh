@@ -2,7 +2,7 @@
 # The API samples do what their comments say, on the wire: offrx-minimal prints each
 # completion, offrx-indicate accounts for every byte across offers, posted requests and the
 # disconnect, offrx-layer's layer sees exactly what the application gets.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../support/e2e.sh"
 
 run_sample() { # run_sample NAME ARGS... ; the sender command follows in $SENDER
 	local name=$1; shift

@@ -2,7 +2,7 @@
 # Streams from real kernel senders through the engine over AF_XDP, byte-exact (SHA-256 on both
 # sides): bulk into 64 KiB push requests and into 1500-byte no-push requests, eight concurrent
 # connections, a socat stream, and a stream through a lossy, reordering link.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../support/e2e.sh"
 
 bulk() { # bulk NAME BYTES CONNS RECV-ARGS...
 	local name=$1 bytes=$2 conns=$3; shift 3

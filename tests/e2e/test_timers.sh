@@ -3,7 +3,7 @@
 # leaves (R10, within the timer + 20 ms), messages with PSH complete push requests at once while
 # no-push requests wait until full (R10, R11), and a FIN or RST completes what is outstanding
 # with posts afterwards getting INVALID_STATE (R25).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../support/e2e.sh"
 
 conn() { rj "d['connections'][0]$1"; }
 

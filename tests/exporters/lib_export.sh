@@ -1,4 +1,4 @@
-# Shared by the offrx-export tests that record traces (sourced after tests/e2e/lib.sh): the
+# Shared by the offrx-export tests that record traces (sourced after tests/support/e2e.sh): the
 # tools, the session daemon, a sender that retries while the receiver comes up, and the cleanup
 # of what the tests start and record (processes by id, sessions, trace directories).
 EXPORT=$BIN/exporters/offrx-export
@@ -8,7 +8,7 @@ SCHEMA=$SRC/exporters/schema
 for tool in lttng lttng-sessiond lttng-relayd babeltrace2 python3; do
 	command -v "$tool" >/dev/null || { echo "skip: $tool missing"; exit 77; }
 done
-. "$SRC/tests/trace/lib_trace.sh"
+. "$SRC/tests/support/trace.sh"
 
 # wait_for SECONDS COMMAND...: poll COMMAND every 50 ms
 wait_for() {

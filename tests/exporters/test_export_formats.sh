@@ -16,20 +16,7 @@ WORK=$(mktemp -d /tmp/offrx-export-formats.XXXXXX)
 . "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
 on_exit 'rm -rf "$WORK"'
 cd "$WORK"
-PASSED=0
-FAILED=0
-
-check() { # check NAME COMMAND...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $name"
-		FAILED=$((FAILED + 1))
-	fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 
 # py EXPR [FILE]: a Python expression over the JSON document in FILE (as d), true or not
 py() {
@@ -221,5 +208,4 @@ if command -v groff >/dev/null; then
 		eval '[[ -z "$(groff -man -Tutf8 -ww -z "$SRC/docs/offrx-export.1" 2>&1)" ]]'
 fi
 
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+finish

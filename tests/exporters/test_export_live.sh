@@ -5,7 +5,7 @@
 # daemon at all, fail with a clear message; (3) a relay daemon of our own killed mid-stream ends
 # the jsonl, summary and chrome exports (one live session each: a relay daemon serves one viewer
 # per session) with status 1 and output valid up to the loss and marked incomplete.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 . "$OFFRX_SRC/tests/exporters/lib_export.sh"
 
 # --- (1) live against offline ------------------------------------------------------------

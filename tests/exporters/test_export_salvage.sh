@@ -7,7 +7,7 @@
 # summary and chrome "complete": false, all valid against their schemas) and exits 1.
 # offrx-view --batch replays the same events, shows the damage, exits 1. A file cut exactly at
 # a packet boundary is a whole trace: exit 0. No trimmed copy is left behind.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 . "$OFFRX_SRC/tests/exporters/lib_export.sh"
 VIEW=$BIN/viewer/offrx-view
 PACKETS=$SRC/tests/reader/ctf_packets.py

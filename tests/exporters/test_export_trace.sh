@@ -5,7 +5,7 @@
 # follows Perfetto's rules; the summary's counts equal counts computed independently from
 # babeltrace2's text; --verify passes. Then the same trace damaged, and a trace of another
 # provider: clear messages, status 1, output valid and marked incomplete.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 . "$OFFRX_SRC/tests/exporters/lib_export.sh"
 
 start_recv --trace --max-conns 3 --push-timer-ms 100 --buf-size 65536 --depth 4

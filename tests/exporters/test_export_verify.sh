@@ -12,20 +12,7 @@ command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-export-verify.XXXXXX)
 . "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
 on_exit 'rm -rf "$WORK"'
-PASSED=0
-FAILED=0
-
-check() { # check NAME COMMAND...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $name"
-		FAILED=$((FAILED + 1))
-	fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 
 # verify SCENARIO: run --verify on it; the report in $WORK/SCENARIO.txt, the status in $RC
 verify() {
@@ -139,5 +126,4 @@ rc=0
 check "--conn 1000:2 judges only that connection (exit $rc, no violation)" \
 	eval '[[ $rc -eq 0 ]] && grep -q "connections 1 (1 closed)" "$WORK/two.txt"'
 
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+finish

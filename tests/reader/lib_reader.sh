@@ -1,4 +1,4 @@
-# Shared by the tracer/reader tests (sourced after tests/e2e/lib.sh): the tool, the session
+# Shared by the tracer/reader tests (sourced after tests/support/e2e.sh): the tool, the session
 # daemon, a sender that retries while the receiver comes up, and the cleanup of what the tests
 # record (offrx-recv --trace writes under ~/lttng-traces).
 DUMP=$BIN/tracer/reader/offrx-trace-dump
@@ -10,4 +10,4 @@ fi
 for tool in lttng lttng-sessiond lttng-relayd babeltrace2; do
 	command -v "$tool" >/dev/null || { echo "skip: $tool missing"; exit 77; }
 done
-. "$SRC/tests/trace/lib_trace.sh"
+. "$SRC/tests/support/trace.sh"

@@ -3,7 +3,7 @@
 # a crash, not a hang, not exit 0): a missing directory, an empty one, a file, damaged
 # metadata, truncated or scrambled stream files, a trace without streams, and a real trace of
 # another provider (lttng-ust's libc wrapper). Usage errors exit 2.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 . "$OFFRX_SRC/tests/reader/lib_reader.sh"
 
 # expect_error NAME PHRASE ARGS...: offrx-trace-dump ARGS exits 1 and stderr holds PHRASE

@@ -2,7 +2,7 @@
 # tracer/reader live through a real lttng-relayd: offrx-recv --trace-live starts a live session,
 # offrx-trace-dump follows its URL, a message sent afterwards shows up decoded within one
 # second, and when offrx-recv ends its session the tool sees the end and exits 0 by itself.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 . "$OFFRX_SRC/tests/reader/lib_reader.sh"
 
 start_recv --trace-live --max-conns 1 --duration 30

@@ -2,7 +2,7 @@
 # tracer/reader offline: a trace recorded here (offrx-recv --trace over the namespace topology,
 # messages and a bulk transfer) decodes to the same events as babeltrace2 reads, kind by kind,
 # with values that add up: the fill bytes are the bytes sent, the timestamps babeltrace2's.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 . "$OFFRX_SRC/tests/reader/lib_reader.sh"
 
 # Two runs, two trace directories under one parent: the reader finds both and merges them.

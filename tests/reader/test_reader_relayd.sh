@@ -5,39 +5,13 @@
 # relayd comes back, the session is created again (lttng 2.13's consumer daemon does not
 # reconnect a session's streams to a new relayd), the tool attaches again and the events after
 # the restart appear. Also: a session that never appears, and no relayd at all.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 . "$OFFRX_SRC/tests/reader/lib_reader.sh"
 
-port_free() { [[ -z "$(ss -Hltn "sport = :$1")" ]]; }
-P=
-for _ in $(seq 20); do
-	p=$((20000 + RANDOM % 9000))
-	if port_free "$p" && port_free $((p + 1)) && port_free $((p + 2)); then P=$p; break; fi
-done
-[[ -n "$P" ]] || { echo "skip: no three free ports"; exit 77; }
-LIVE=$((P + 2))
-RELAYD=
-relayd_start() {
-	lttng-relayd -C "tcp://127.0.0.1:$P" -D "tcp://127.0.0.1:$((P + 1))" -L "tcp://127.0.0.1:$LIVE" \
-		-o "$WORK/relayd" >>"$WORK/relayd.log" 2>&1 &
-	RELAYD=$!
-	PIDS+=("$RELAYD")
-	for _ in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$LIVE") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+. "$SRC/tests/support/relayd.sh"
 S=offrxrd$$
 S2=offrxrd2$$ # followed by the --no-reconnect tool: the relayd serves one viewer per session
 SESSIONS+=("$S" "$S2")
-session_start() { # session_start NAME
-	lttng create "$1" --live 100000 --set-url "net://127.0.0.1:$P:$((P + 1))" >/dev/null &&
-		lttng enable-channel -u -s "$1" --buffers-uid offrx >/dev/null &&
-		lttng enable-event -u -s "$1" -c offrx 'offrx:*' >/dev/null &&
-		lttng add-context -u -s "$1" -c offrx -t vpid >/dev/null &&
-		lttng start "$1" >/dev/null
-}
 # our_completes: complete events of this test's receiver in the tool's output
 our_completes() { awk -v v="$vpid" '$3 == v && $2 == "complete"' "$WORK/dump.txt" | wc -l; }
 completes_above() { test "$(our_completes)" -gt "$1"; }

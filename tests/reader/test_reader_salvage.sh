@@ -16,18 +16,7 @@ WORK=$(mktemp -d /tmp/offrx-salvage-test.XXXXXX)
 on_exit 'rm -rf "$WORK"'
 export TMPDIR=$WORK/tmp
 mkdir "$TMPDIR"
-PASSED=0 FAILED=0
-check() { # check NAME CONDITION-COMMAND...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $name"
-		FAILED=$((FAILED + 1))
-	fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 
 python3 "$SRC/tests/reader/mk_ctf.py" "$WORK/good"
 check "babeltrace2 reads the hand-made trace: 9 events" test "$(babeltrace2 "$WORK/good" | wc -l)" -eq 9
@@ -77,5 +66,4 @@ expect cut-at-boundary "$d" 1 6 "no offrx events in"
 check "cut-at-boundary: ... not called damaged" eval '! grep -q damaged "$WORK/cut-at-boundary.err"'
 check "no trimmed copy is left in TMPDIR" test -z "$(ls -A "$TMPDIR")"
 
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+finish

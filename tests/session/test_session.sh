@@ -21,8 +21,7 @@ NAME=t$$
 LIVE=tl$$
 HOST=$(hostname)
 WORK=$(mktemp -d /tmp/offrx-session.XXXXXX)
-PASSED=0
-FAILED=0
+. "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 TRACES=()
 
 cleanup() {
@@ -39,15 +38,6 @@ cleanup() {
 }
 . "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
 on_exit 'cleanup'
-
-check() { # check NAME COMMAND...
-	local name=$1; shift
-	if "$@"; then
-		echo "ok   $name"; PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $name"; FAILED=$((FAILED + 1))
-	fi
-}
 
 # run ARGS...: offrx-trace ARGS, stdout in $WORK/out, stderr in $WORK/err, status in $RC
 run() {
@@ -175,5 +165,4 @@ started=()
 if [[ ${#started[@]} -gt 0 ]]; then
 	echo "# note: this test started ${started[*]} (through offrx-trace) and leaves them running"
 fi
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+finish

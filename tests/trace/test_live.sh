@@ -2,7 +2,7 @@
 # Live tracing through lttng-relayd: offrx-recv --trace-live starts a live session, babeltrace2
 # attaches to it by its net:// URL, and a message sent afterwards shows up as offrx events in
 # babeltrace2's output within one second.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 command -v stdbuf >/dev/null || { echo "skip: stdbuf (coreutils) missing"; exit 77; }
 BT_PID=
 # The daemons belong in the machine's namespace, not the engine's: start the session daemon
@@ -10,12 +10,7 @@ BT_PID=
 pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize
 
 start_recv --trace-live --max-conns 1 --duration 30
-url=
-for _ in $(seq 100); do
-	url=$(sed -n 's/^offrx-recv: tracing to \(net:[^ ]*\).*/\1/p' "$WORK/recv.err")
-	[[ -n "$url" ]] && break
-	sleep 0.1
-done
+url=$(recv_location)
 check "offrx-recv --trace-live names its live URL (${url:-none})" test -n "$url"
 
 stdbuf -oL babeltrace2 --input-format=lttng-live "$url" >"$WORK/live.txt" 2>"$WORK/live.err" &

@@ -3,7 +3,7 @@
 # and MSG_MORE patterns (plus a run with nothing posted, for indicate and return, and one with
 # partial checksums, for drops), recorded by lttng-sessiond with per-UID buffers, read back
 # with babeltrace2 and checked by check_trace.py.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 
 TRACE=$WORK/trace
 SESSION=offrxtest$$

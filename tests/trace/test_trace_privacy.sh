@@ -7,11 +7,11 @@
 # - the freshly recorded traces, copied where anyone may read them, are replayed by
 #   offrx-view --batch and exported in every format and verified by offrx-export as user
 #   nobody: reading a trace needs no privilege.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 for t in lttng lttng-sessiond babeltrace2 socat; do
 	command -v "$t" >/dev/null || { echo "skip: $t is missing"; exit 77; }
 done
-. "$OFFRX_SRC/tests/trace/lib_trace.sh"
+. "$OFFRX_SRC/tests/support/trace.sh"
 VIEW=$BIN/viewer/offrx-view
 EXPORT=$BIN/exporters/offrx-export
 

@@ -3,7 +3,7 @@
 # connection as it runs; with no argument, the viewer finds the offrx session on the local
 # relayd by itself and shows the next connection live, with the lag and the live timer; pause
 # freezes the screen while the model runs on; errors (no relayd, no session) are clear.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 . "$OFFRX_SRC/tests/viewer/lib_view.sh"
 command -v lttng-relayd >/dev/null || { echo "skip: lttng-relayd missing"; exit 77; }
 
@@ -14,12 +14,7 @@ check "no relayd at the URL: status 1 ($rc)" test "$rc" -eq 1
 check "... and the message says so" grep -q 'offrx-view: .*5999' "$WORK/e1.txt"
 
 start_recv --trace-live --max-conns 2 --push-timer-ms 100 --duration 60
-url=
-for _ in $(seq 100); do
-	url=$(sed -n 's/^offrx-recv: tracing to \(net:[^ ]*\).*/\1/p' "$WORK/recv.err")
-	[[ -n "$url" ]] && break
-	sleep 0.1
-done
+url=$(recv_location)
 check "offrx-recv --trace-live names its URL (${url:-none})" test -n "$url"
 session=${url##*/}
 LIVE_SESSION=$session # lib_view.sh removes what the relayd kept of it

@@ -5,15 +5,15 @@
 # the new relayd, so the viewer must say the session ended and mark the connection it fed
 # stale ("stale since HH:MM:SS"), not go on showing it open with frozen figures. When the
 # session is created again, a new connection shows live next to the stale one.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 VIEW=$BIN/viewer/offrx-view
 [[ -x "$VIEW" ]] || { echo "skip: $VIEW is not built"; exit 77; }
 for tool in lttng lttng-sessiond lttng-relayd tmux ss; do
 	command -v "$tool" >/dev/null || { echo "skip: $tool missing"; exit 77; }
 done
-. "$SRC/tests/trace/lib_trace.sh"
+. "$SRC/tests/support/trace.sh"
 TMUX_SESSION=offrxrelayd$$
-. "$SRC/tests/viewer/lib_tmux.sh"
+. "$SRC/tests/support/tmux.sh"
 view_relayd_cleanup() {
 	tmux kill-session -t "$TMUX_SESSION" 2>/dev/null || true
 	trace_cleanup
@@ -21,41 +21,15 @@ view_relayd_cleanup() {
 . "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
 on_exit 'view_relayd_cleanup'
 
-port_free() { [[ -z "$(ss -Hltn "sport = :$1")" ]]; }
-P=
-for _ in $(seq 20); do
-	p=$((20000 + RANDOM % 9000))
-	if port_free "$p" && port_free $((p + 1)) && port_free $((p + 2)); then P=$p; break; fi
-done
-[[ -n "$P" ]] || { echo "skip: no three free ports"; exit 77; }
-LIVE=$((P + 2))
-RELAYD=
-relayd_start() {
-	lttng-relayd -C "tcp://127.0.0.1:$P" -D "tcp://127.0.0.1:$((P + 1))" -L "tcp://127.0.0.1:$LIVE" \
-		-o "$WORK/relayd" >>"$WORK/relayd.log" 2>&1 &
-	RELAYD=$!
-	PIDS+=("$RELAYD")
-	for _ in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$LIVE") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+. "$SRC/tests/support/relayd.sh"
 S=offrxvr$$
 SESSIONS+=("$S")
-session_start() {
-	lttng create "$S" --live 100000 --set-url "net://127.0.0.1:$P:$((P + 1))" >/dev/null &&
-		lttng enable-channel -u -s "$S" --buffers-uid offrx >/dev/null &&
-		lttng enable-event -u -s "$S" -c offrx 'offrx:*' >/dev/null &&
-		lttng add-context -u -s "$S" -c offrx -t vpid >/dev/null &&
-		lttng start "$S" >/dev/null
-}
 show() { screen | sed 's/^/  | /'; }
 # our_rows STATE: rows of this test's receiver (its pid) in that state on screen
 our_rows() { screen | grep -Ec "^ +$vpid +[0-9]+\\?? +10\\.77\\.0\\.2:[0-9]+ +10\\.77\\.0\\.1:5201 +$1 "; }
 
 check "a relayd of our own listens on 127.0.0.1:$P-$LIVE" relayd_start
-check "a live session streams to it" session_start
+check "a live session streams to it" session_start "$S"
 start_recv --duration 80
 vpid=$RECV_PID
 url=net://localhost:$LIVE/host/$(hostname)/$S
@@ -95,7 +69,7 @@ keys Escape
 # The session created again: the viewer (it names the session) attaches to it; the trickle,
 # still sending, reaches it: its row is live again (the gap makes it suspect).
 lttng destroy "$S" >/dev/null 2>&1 || true # the old one streams nowhere now
-check "the session is created again" session_start
+check "the session is created again" session_start "$S"
 check "the viewer attaches again" wait_screen "\\[live\\] $url" 20
 check "the trickle's row is live again: open" wait_screen " 10\\.77\\.0\\.1:5201 +open " 15
 check "... none stale" test "$(our_rows stale)" -eq 0

@@ -3,7 +3,7 @@
 # trickle at once, push timer 100 ms): --batch agrees line by line with offrx-recv's own JSON;
 # driven through tmux, the list shows the connections and their queues, Enter the queue boxes,
 # sorting, filtering, pause, stepping, help, export and resizing work, and q exits cleanly.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 . "$OFFRX_SRC/tests/viewer/lib_view.sh"
 
 record_three

@@ -17,20 +17,8 @@ WORK=$(mktemp -d /tmp/offrx-view-sample.XXXXXX)
 TMUX_SESSION=offrxsample$$
 . "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
 on_exit 'tmux kill-session -t "$TMUX_SESSION" 2>/dev/null || true; rm -rf "$WORK"'
-. "$SRC/tests/viewer/lib_tmux.sh"
-PASSED=0
-FAILED=0
-check() { # check NAME CONDITION-COMMAND...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $name"
-		FAILED=$((FAILED + 1))
-	fi
-}
+. "$SRC/tests/support/tmux.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 show() { screen | sed 's/^/  | /'; }
 VPID=12665 # the sample's engine; 27 connections, two of them (port 5203) timer-bound
 
@@ -125,5 +113,4 @@ else
 fi
 keys q
 check "q quits" wait_exit 5
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+finish

@@ -3,7 +3,7 @@
 # reproduces every recorded completion (bulk, messages, trickle, no-push); a 50 ms prediction
 # made from a 200 ms trickle agrees with a live 50 ms run within 10 %; a trace with discarded
 # events and a trace with no posts are refused with the reason.
-. "$OFFRX_SRC/tests/e2e/lib.sh"
+. "$OFFRX_SRC/tests/support/e2e.sh"
 . "$OFFRX_SRC/tests/exporters/lib_export.sh"
 
 # record NAME RECV-ARGS... : run offrx-recv --trace; the senders come from $SENDS (one per line)

@@ -19,19 +19,7 @@ command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-whatif-view.XXXXXX)
 . "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
 on_exit 'rm -rf "$WORK"'
-PASSED=0
-FAILED=0
-check() { # check NAME CONDITION-COMMAND...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $name"
-		FAILED=$((FAILED + 1))
-	fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 
 # The two trickle connections of the sample (port 5203): conn 4 and 6 of engine 12665.
 VPID=12665
@@ -108,5 +96,4 @@ check "... 10 completions or more in the window ($COMPS)" test "${COMPS:-0}" -ge
 agree "the last 2 s or 3 completions, at +5.5 s, conn 6" 6 --to 5.5s --what-if-history 2s,3
 check "... 3 completions or more in the window ($COMPS)" test "${COMPS:-0}" -ge 3
 
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+finish

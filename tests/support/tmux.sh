@@ -1,4 +1,6 @@
-# The viewer driven through tmux (sourced): needs $VIEW, $WORK and $TMUX_SESSION.
+# shellcheck shell=bash
+# offrx-view driven through tmux (sourced by the viewer, what-if and demo tests): needs $VIEW,
+# $WORK and $TMUX_SESSION; the caller kills the session at exit.
 # tmux: the viewer in a detached 160x50 terminal
 view_start() { # view_start ARGS...
 	tmux kill-session -t "$TMUX_SESSION" 2>/dev/null || true

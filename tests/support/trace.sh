@@ -1,7 +1,9 @@
-# Shared by the tests that record traces with offrx-recv --trace (sourced after
-# tests/e2e/lib.sh): the session daemon, the bookkeeping and cleanup of what a test starts and
-# records (processes by id, sessions, trace directories), a sender that retries while the
-# receiver comes up, and the trace's location.
+# shellcheck shell=bash
+# For the tests that record traces with offrx-recv --trace (sourced after tests/support/e2e.sh):
+# the session daemon, the bookkeeping and cleanup of what a test starts and records (PIDS:
+# processes, killed by id; SESSIONS: lttng sessions, destroyed; TRACE_DIRS, TRACE_GLOBS: trace
+# directories, removed), a sender that retries while the receiver comes up, and a recorded
+# trace's location.
 # The daemons belong in the machine's namespace, not the engine's; they may stay running.
 pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize >/dev/null
 
@@ -25,31 +27,21 @@ trace_cleanup() {
 	done
 	cleanup
 }
-. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/on_exit.sh"
 on_exit 'trace_cleanup'
 
 # send ARGS...: offrx-send --quiet from the peer namespace; tried again while the receiver
-# refuses connections (it answers once its socket is up, a moment after XDP attaches).
+# refuses connections (it answers once its socket is up, a moment after XDP attaches). Several
+# may run at once in the background: each has its own error file.
 send() {
 	local i
-	for i in 1 2 3 4 5; do
-		peer "$SEND" --quiet "$@" 2>"$WORK/send.err" && return 0
-		grep -q 'Connection refused' "$WORK/send.err" || break
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		peer "$SEND" --quiet "$@" 2>"$WORK/send.$BASHPID.err" && return 0
+		grep -q 'Connection refused' "$WORK/send.$BASHPID.err" || break
 		sleep 0.2
 	done
-	cat "$WORK/send.err"
+	cat "$WORK/send.$BASHPID.err"
 	return 1
-}
-
-# recv_location: the trace directory or live URL offrx-recv --trace(-live) announced.
-recv_location() {
-	local where= i
-	for i in $(seq 100); do
-		where=$(sed -n 's/^offrx-recv: tracing to \([^ ]*\) .*/\1/p' "$WORK/recv.err")
-		[[ -n "$where" ]] && break
-		sleep 0.05
-	done
-	echo "$where"
 }
 
 # record_trace RECV-ARGS...: start offrx-recv --trace; the trace directory is removed at exit.

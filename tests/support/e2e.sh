@@ -1,5 +1,9 @@
-# Shared helpers for the end-to-end tests (sourced). Each test gets its own namespace pair,
-# an offrx-recv in the engine namespace, and kernel senders in the peer namespace.
+# shellcheck shell=bash
+# A namespace pair of the test's own with offrx-recv in it (sourced by every test that runs the
+# engine on real parts: tests/e2e, trace, reader, exporters, viewer, whatif). Root only (77
+# otherwise). The engine namespace $NS-eng (eng0, 10.77.0.1), the peer $NS-peer (kernel
+# senders: peer CMD...), a work directory $WORK, and check/finish (checks.sh); at exit the
+# receiver is stopped, the namespaces and $WORK removed (OFFRX_KEEP=1 keeps $WORK).
 set -euo pipefail
 BIN=${OFFRX_BIN:?OFFRX_BIN is the build directory}
 SRC=${OFFRX_SRC:?OFFRX_SRC is the source directory}
@@ -12,15 +16,14 @@ fi
 NS=offrxe$$
 WORK=$(mktemp -d /tmp/offrx-e2e.XXXXXX)
 RECV_PID=
-PASSED=0
-FAILED=0
 
 cleanup() {
 	[[ -n "$RECV_PID" ]] && kill "$RECV_PID" 2>/dev/null && wait "$RECV_PID" 2>/dev/null
 	"$SRC/scripts/netns" down --name "$NS" >/dev/null 2>&1 || true
 	if [[ -n "${OFFRX_KEEP:-}" ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
-. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/on_exit.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 on_exit 'cleanup'
 "$SRC/scripts/netns" up --name "$NS" >/dev/null
 
@@ -49,6 +52,18 @@ start_recv() {
 	echo "offrx-recv did not attach within 5 s"; cat "$WORK/recv.err"; return 1
 }
 
+# recv_location: the trace directory or live URL offrx-recv --trace(-live) announced (waits up to
+# 10 s for it; empty if it did not say).
+recv_location() {
+	local where= i
+	for i in $(seq 200); do
+		where=$(sed -n 's/^offrx-recv: tracing to \([^ ]*\) .*/\1/p' "$WORK/recv.err")
+		[[ -n "$where" ]] && break
+		sleep 0.05
+	done
+	echo "$where"
+}
+
 # wait_recv: wait for offrx-recv to exit on its own (--max-conns), at most 120 s
 wait_recv() {
 	local rc=0
@@ -68,20 +83,6 @@ wait_recv() {
 
 # jq-like queries on the receiver's JSON, in python3
 rj() { python3 -c "import json,sys; d=json.load(open('$WORK/recv.json')); print($1)"; }
-
-check() { # check NAME CONDITION-COMMAND...
-	local name=$1; shift
-	if "$@"; then
-		echo "ok   $name"; PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $name"; FAILED=$((FAILED + 1))
-	fi
-}
-
-finish() {
-	echo "$PASSED passed, $FAILED failed"
-	[[ $FAILED -eq 0 ]]
-}
 
 # The SHA-256 values of the sender's connections (one per line), and of the receiver's.
 send_shas() { python3 -c "

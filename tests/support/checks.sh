@@ -1,0 +1,28 @@
+# shellcheck shell=bash
+# check, finish and skip for the test scripts (sourced): each check prints "ok   NAME" or
+# "FAIL NAME" and is counted; finish prints "P passed, F failed" and fails when any check did
+# (the script's last command, so its status); skip exits 77, which CTest reports as skipped.
+PASSED=0
+FAILED=0
+
+check() { # check NAME COMMAND...: COMMAND's status is the check's outcome
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok   $name"
+		PASSED=$((PASSED + 1))
+	else
+		echo "FAIL $name"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[[ $FAILED -eq 0 ]]
+}
+
+skip() { # skip WHY...
+	echo "skip: $*"
+	exit 77
+}
