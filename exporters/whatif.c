@@ -172,8 +172,35 @@ static void wi_table_row(struct jw_out *o, const char *label, const struct wi_st
 
 struct wi_mismatch {
 	uint64_t vpid, conn, req;
-	const struct wi_comp *rec, *rep; /* rep NULL: not completed in the replay */
+	struct wi_comp rec, rep;
+	bool replayed; /* false: not completed in the replay */
 };
+
+/* The whole report, built connection by connection. */
+struct wi_report {
+	unsigned nv;			  /* [0] the recorded value, then the what-if values */
+	uint64_t vals[WI_MAX_VALUES + 1]; /* ms */
+	const char *source;		  /* where vals[0] comes from */
+	struct wi_stats tot[WI_MAX_VALUES + 1], rec_tot;
+	struct wi_mismatch mm[WI_MISMATCH_LIST];
+	uint64_t compared, matched, nmm, nconns;
+	json_t *jconns;
+};
+
+/* One connection replayed with every value. */
+struct wi_conn_result {
+	double secs;
+	struct wi_stats rec;			 /* recorded */
+	struct wi_stats pred[WI_MAX_VALUES + 1]; /* predicted, as rep->vals */
+	uint64_t ms[WI_MAX_VALUES + 1];		 /* the value each ran with */
+};
+
+static void wi_conn_result_free(struct wi_conn_result *cr)
+{
+	wi_stats_free(&cr->rec);
+	for (unsigned v = 0; v <= WI_MAX_VALUES; v++)
+		wi_stats_free(&cr->pred[v]);
+}
 
 static const struct wi_comp *wi_find(const struct wi_replay *r, uint64_t req)
 {
@@ -213,237 +240,265 @@ static const char *wi_refusal(const struct wi_priv *p, const struct oex_run *run
 	return buf;
 }
 
+/* The values to replay: the recorded one first (the option, the trace, or R13's default). */
+static void wi_values(const struct wi_priv *p, struct wi_report *rep)
+{
+	rep->source = "trace";
+	if (p->recorded_ms >= 0) {
+		rep->vals[0] = (uint64_t)p->recorded_ms;
+		rep->source = "option";
+	} else if (p->trace_ms >= 0) {
+		rep->vals[0] = (uint64_t)p->trace_ms;
+	} else {
+		rep->vals[0] = WI_DEFAULT_MS;
+		rep->source = "default (the trace started no push timer; give "
+			      "--recorded-push-timer-ms)";
+	}
+	memcpy(rep->vals + 1, p->values_ms, p->nvalues * sizeof(*rep->vals));
+	rep->nv = p->nvalues + 1;
+}
+
+/* --- score: the fidelity run against the recording ---------------------------------------- */
+
+/* Each recorded completion against the replay's of the same request: same reason, bytes and
+ * status, time within WI_TOL_NS (a push-timer expiry may run up to WI_LATE_NS late). */
+static void wi_score(struct wi_report *rep, const struct wi_conn *c, const struct wi_replay *r)
+{
+	for (size_t i = 0; i < c->ncomps; i++) {
+		const struct wi_comp *a = &c->comps[i], *b = wi_find(r, a->req);
+		int64_t dt = b ? b->t - a->t : 0;
+
+		rep->compared++;
+		if (b && a->reason == b->reason && a->bytes == b->bytes && a->status == b->status &&
+		    (llabs(dt) <= WI_TOL_NS ||
+		     (a->reason == OTR_CR_PUSH_TIMER && dt < 0 && -dt <= WI_LATE_NS))) {
+			rep->matched++;
+			continue;
+		}
+		if (rep->nmm++ < WI_MISMATCH_LIST)
+			rep->mm[rep->nmm - 1] = (struct wi_mismatch){
+				c->k.vpid, c->k.conn, a->req, *a, b ? *b : (struct wi_comp){ 0 },
+				b != NULL,
+			};
+	}
+}
+
+/* --- replay: one connection with every value ---------------------------------------------- */
+
+static int wi_replay_all(const struct wi_priv *p, struct wi_report *rep, const struct wi_conn *c,
+			 struct wi_conn_result *cr)
+{
+	cr->secs = (double)(c->t_last - c->t_first) / 1e9;
+	if (wi_stats_add(&cr->rec, c->comps, c->ncomps, c->calls, cr->secs) ||
+	    wi_stats_add(&rep->rec_tot, c->comps, c->ncomps, c->calls, cr->secs))
+		return -ENOMEM;
+	for (unsigned v = 0; v < rep->nv; v++) {
+		/* A connection replays with its own recorded value when the trace shows one
+		 * (several engines may run with different timers). */
+		uint64_t ms = v == 0 && p->recorded_ms < 0 && c->timer_ms >= 0
+				      ? (uint64_t)c->timer_ms
+				      : rep->vals[v];
+		struct wi_replay r;
+		int ret = wi_replay_conn(c, ms * 1000000ull, &r);
+
+		if (!ret && v == 0)
+			wi_score(rep, c, &r);
+		if (!ret && (wi_stats_add(&cr->pred[v], r.comps, r.ncomps, r.calls, cr->secs) ||
+			     wi_stats_add(&rep->tot[v], r.comps, r.ncomps, r.calls, cr->secs)))
+			ret = -ENOMEM;
+		free(r.comps);
+		if (ret)
+			return ret;
+		cr->ms[v] = ms;
+	}
+	return 0;
+}
+
+/* --- render -------------------------------------------------------------------------------- */
+
+static void wi_table_head(struct jw_out *o, const char *title)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s\n  %-22s %6s %6s %6s %6s  %8s %8s %8s  %8s %8s  %8s\n",
+		 title, "run", "done", "filled", "psh", "timer", "p50 ms", "p99 ms", "max ms",
+		 "lf p50", "lf p99", "calls/s");
+	jw_puts(o, line);
+}
+
+/* The recorded row and one row per value, under the given title. */
+static void wi_table(struct jw_out *o, const char *title, const struct wi_stats *rec,
+		     const struct wi_stats *pred, const uint64_t *ms, unsigned nv)
+{
+	char label[64];
+
+	wi_table_head(o, title);
+	wi_table_row(o, "recorded", rec, NULL);
+	for (unsigned v = 0; v < nv; v++) {
+		if (v == 0)
+			snprintf(label, sizeof(label), "replay %" PRIu64 " ms (rec.)", ms[0]);
+		else
+			snprintf(label, sizeof(label), "what if %" PRIu64 " ms", ms[v]);
+		wi_table_row(o, label, &pred[v], v ? rec : NULL);
+	}
+}
+
+static void wi_render_conn(const struct wi_priv *p, struct wi_report *rep, struct jw_out *o,
+			   const struct wi_conn *c, const struct wi_conn_result *cr)
+{
+	json_t *jp = json_array();
+
+	for (unsigned v = 0; v < rep->nv; v++) {
+		json_t *pj = wi_stats_json(&cr->pred[v], &cr->rec);
+		json_object_set_new(pj, "push_timer_ms", json_integer((json_int_t)cr->ms[v]));
+		json_object_set_new(pj, "fidelity_run", json_boolean(v == 0));
+		json_array_append_new(jp, pj);
+	}
+	json_array_append_new(rep->jconns,
+			      json_pack("{s:I,s:I,s:f,s:o,s:o}", "vpid", (json_int_t)c->k.vpid,
+					"conn", (json_int_t)c->k.conn, "seconds",
+					round(cr->secs * 1e6) / 1e6, "recorded",
+					wi_stats_json(&cr->rec, NULL), "predictions", jp));
+	if (!p->json) {
+		char title[128];
+		snprintf(title, sizeof(title), "conn %" PRIu64 ":%" PRIu64 " (%.3f s)", c->k.vpid,
+			 c->k.conn, cr->secs);
+		wi_table(o, title, &cr->rec, cr->pred, cr->ms, rep->nv);
+	}
+}
+
+static json_t *wi_comp_json(const struct wi_comp *cp)
+{
+	return json_pack("{s:s,s:i,s:I,s:f}", "reason", otr_complete_reason_name(cp->reason),
+			 "status", cp->status, "bytes", (json_int_t)cp->bytes, "t_ms",
+			 (double)cp->t / 1e6);
+}
+
+static void wi_render_json(const struct wi_report *rep, const struct oex_run *run, struct jw_out *o,
+			   double fid)
+{
+	json_t *doc = json_object(), *jt = json_array(), *jm = json_array();
+
+	for (unsigned v = 0; v < rep->nv; v++) {
+		json_t *t = wi_stats_json(&rep->tot[v], &rep->rec_tot);
+		json_object_set_new(t, "push_timer_ms", json_integer((json_int_t)rep->vals[v]));
+		json_object_set_new(t, "fidelity_run", json_boolean(v == 0));
+		json_array_append_new(jt, t);
+	}
+	for (uint64_t i = 0; i < rep->nmm && i < WI_MISMATCH_LIST; i++) {
+		const struct wi_mismatch *m = &rep->mm[i];
+		json_t *x = json_pack("{s:I,s:I,s:I,s:o}", "vpid", (json_int_t)m->vpid, "conn",
+				      (json_int_t)m->conn, "req", (json_int_t)m->req, "recorded",
+				      wi_comp_json(&m->rec));
+		json_object_set_new(x, "replay", m->replayed ? wi_comp_json(&m->rep) : json_null());
+		json_array_append_new(jm, x);
+	}
+	json_object_set_new(doc, "schema", json_string("offrx-whatif/1"));
+	json_object_set_new(doc, "input", json_string(run->input));
+	json_object_set_new(doc, "recorded_push_timer_ms", json_integer((json_int_t)rep->vals[0]));
+	json_object_set_new(doc, "recorded_push_timer_source", json_string(rep->source));
+	json_object_set_new(doc, "fidelity", json_real(fid));
+	json_object_set_new(doc, "fidelity_detail",
+			    json_pack("{s:I,s:I,s:I,s:o}", "compared", (json_int_t)rep->compared,
+				      "matched", (json_int_t)rep->matched, "tolerance_ms",
+				      (json_int_t)(WI_TOL_NS / 1000000), "mismatches", jm));
+	json_object_set_new(doc, "caveat", json_string(wi_caveat));
+	json_object_set_new(doc, "recorded", wi_stats_json(&rep->rec_tot, NULL));
+	json_object_set_new(doc, "totals", jt);
+	json_object_set(doc, "connections", rep->jconns);
+	oex_put_json(o, doc);
+	jw_putc(o, '\n');
+	json_decref(doc);
+}
+
+static void wi_render_text(const struct wi_report *rep, struct jw_out *o, double fid)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "\nall %" PRIu64 " connection(s)", rep->nconns);
+	wi_table(o, line, &rep->rec_tot, rep->tot, rep->vals, rep->nv);
+	snprintf(line, sizeof(line),
+		 "\nrecorded push timer: %" PRIu64 " ms (%s)\n"
+		 "fidelity: %.4f (%" PRIu64 " of %" PRIu64
+		 " recorded completions reproduced: same request, reason, status, bytes, "
+		 "time within %lld ms; a recorded push-timer expiry\n  may run up to 10 ms "
+		 "after "
+		 "the replay's exact deadline: a poll tick plus scheduling delay)\n",
+		 rep->vals[0], rep->source, fid, rep->matched, rep->compared, WI_TOL_NS / 1000000);
+	jw_puts(o, line);
+	for (uint64_t i = 0; i < rep->nmm && i < WI_MISMATCH_LIST; i++) {
+		const struct wi_mismatch *m = &rep->mm[i];
+		snprintf(line, sizeof(line),
+			 "  mismatch %" PRIu64 ":%" PRIu64 " req %" PRIu64
+			 ": recorded %s %u bytes at %.3f ms, replay ",
+			 m->vpid, m->conn, m->req, otr_complete_reason_name(m->rec.reason),
+			 m->rec.bytes, (double)m->rec.t / 1e6);
+		jw_puts(o, line);
+		if (m->replayed)
+			snprintf(line, sizeof(line), "%s %u bytes at %.3f ms (%+.3f ms)\n",
+				 otr_complete_reason_name(m->rep.reason), m->rep.bytes,
+				 (double)m->rep.t / 1e6, (double)(m->rep.t - m->rec.t) / 1e6);
+		else
+			snprintf(line, sizeof(line), "did not complete it\n");
+		jw_puts(o, line);
+	}
+	jw_puts(o, "caveat: ");
+	jw_puts(o, wi_caveat);
+	jw_puts(o, ".\n(lf: last fill to complete; calls/s: completion calls per second, "
+		   "the cost side)\n");
+}
+
+/* The report: refuse an input it cannot trust; else replay every connection with every
+ * value, score the recorded value's run, and render JSON or the tables. */
 static int wi_end(struct oex_writer *w)
 {
 	struct wi_priv *p = w->priv;
 	struct oex_run *run = w->run;
 	struct jw_out *o = run->out;
-	unsigned nv = p->nvalues + 1; /* [0] the recorded value */
-	uint64_t vals[WI_MAX_VALUES + 1];
-	struct wi_stats *tot = NULL, rec_tot = { 0 };
-	struct wi_mismatch mm[WI_MISMATCH_LIST];
-	uint64_t compared = 0, matched = 0, nmm = 0, nconns = 0;
-	const char *source = "trace";
-	char why[1024], line[1024];
-	json_t *doc = NULL, *jconns = NULL;
+	struct wi_report *rep = calloc(1, sizeof(*rep));
+	struct wi_conn_result *cr = calloc(1, sizeof(*cr));
 	size_t pos = 0;
 	struct wi_conn *c;
+	char why[1024];
 	int ret = OEX_EXIT_INPUT;
 
 	if (wi_refusal(p, run, why, sizeof(why))) {
 		fprintf(stderr, "offrx-export: --what-if refused: %s\n", why);
-		return OEX_EXIT_INPUT;
+		goto out;
 	}
-	if (p->recorded_ms >= 0) {
-		vals[0] = (uint64_t)p->recorded_ms;
-		source = "option";
-	} else if (p->trace_ms >= 0) {
-		vals[0] = (uint64_t)p->trace_ms;
-	} else {
-		vals[0] = WI_DEFAULT_MS;
-		source = "default (the trace started no push timer; give --recorded-push-timer-ms)";
-	}
-	memcpy(vals + 1, p->values_ms, p->nvalues * sizeof(*vals));
-	tot = calloc(nv, sizeof(*tot));
-	doc = json_object();
-	jconns = json_array();
-	if (!tot || !doc || !jconns)
+	if (!rep || !cr || !(rep->jconns = json_array()))
 		goto oom;
-
+	wi_values(p, rep);
 	while ((c = oex_ctab_next(&p->conns, &pos))) {
-		double secs = (double)(c->t_last - c->t_first) / 1e9;
-		struct wi_stats rs = { 0 };
-		json_t *jc, *jp;
-
 		if (!c->nposts)
 			continue;
-		nconns++;
-		if (wi_stats_add(&rs, c->comps, c->ncomps, c->calls, secs) ||
-		    wi_stats_add(&rec_tot, c->comps, c->ncomps, c->calls, secs))
+		rep->nconns++;
+		memset(cr, 0, sizeof(*cr));
+		if (wi_replay_all(p, rep, c, cr)) {
+			wi_conn_result_free(cr);
 			goto oom;
-		jp = json_array();
-		jc = json_pack("{s:I,s:I,s:f,s:o,s:o}", "vpid", (json_int_t)c->k.vpid, "conn",
-			       (json_int_t)c->k.conn, "seconds", round(secs * 1e6) / 1e6,
-			       "recorded", wi_stats_json(&rs, NULL), "predictions", jp);
-		for (unsigned v = 0; v < nv; v++) {
-			/* A connection replays with its own recorded value when the trace shows
-			 * one (several engines may run with different timers). */
-			uint64_t ms = v == 0 && p->recorded_ms < 0 && c->timer_ms >= 0
-					      ? (uint64_t)c->timer_ms
-					      : vals[v];
-			struct wi_replay r;
-			struct wi_stats s = { 0 };
-
-			if (wi_replay_conn(c, ms * 1000000ull, &r)) {
-				free(r.comps);
-				wi_stats_free(&rs);
-				goto oom;
-			}
-			if (v == 0) {
-				for (size_t i = 0; i < c->ncomps; i++) {
-					const struct wi_comp *a = &c->comps[i],
-							     *b = wi_find(&r, a->req);
-					int64_t dt = b ? b->t - a->t : 0;
-					compared++;
-					if (b && a->reason == b->reason && a->bytes == b->bytes &&
-					    a->status == b->status &&
-					    (llabs(dt) <= WI_TOL_NS ||
-					     (a->reason == OTR_CR_PUSH_TIMER && dt < 0 &&
-					      -dt <= WI_LATE_NS))) {
-						matched++;
-						continue;
-					}
-					if (nmm++ < WI_MISMATCH_LIST)
-						mm[nmm - 1] =
-							(struct wi_mismatch){ c->k.vpid, c->k.conn,
-									      a->req, a, NULL };
-					if (b && nmm <= WI_MISMATCH_LIST) {
-						/* copy: r.comps is freed below */
-						static struct wi_comp keep[WI_MISMATCH_LIST];
-						keep[nmm - 1] = *b;
-						mm[nmm - 1].rep = &keep[nmm - 1];
-					}
-				}
-			}
-			if (wi_stats_add(&s, r.comps, r.ncomps, r.calls, secs) ||
-			    wi_stats_add(&tot[v], r.comps, r.ncomps, r.calls, secs)) {
-				free(r.comps);
-				wi_stats_free(&rs);
-				wi_stats_free(&s);
-				goto oom;
-			}
-			free(r.comps);
-			json_t *pj = wi_stats_json(&s, &rs);
-			json_object_set_new(pj, "push_timer_ms", json_integer((json_int_t)ms));
-			json_object_set_new(pj, "fidelity_run", json_boolean(v == 0));
-			json_array_append_new(jp, pj);
-			if (!p->json) {
-				if (v == 0) {
-					snprintf(line, sizeof(line),
-						 "conn %" PRIu64 ":%" PRIu64
-						 " (%.3f s)\n  %-22s %6s %6s %6s %6s  %8s %8s %8s  "
-						 "%8s "
-						 "%8s  %8s\n",
-						 c->k.vpid, c->k.conn, secs, "run", "done",
-						 "filled", "psh", "timer", "p50 ms", "p99 ms",
-						 "max ms", "lf p50", "lf p99", "calls/s");
-					jw_puts(o, line);
-					wi_table_row(o, "recorded", &rs, NULL);
-					snprintf(line, sizeof(line), "replay %" PRIu64 " ms (rec.)",
-						 ms);
-				} else {
-					snprintf(line, sizeof(line), "what if %" PRIu64 " ms", ms);
-				}
-				wi_table_row(o, line, &s, v ? &rs : NULL);
-			}
-			wi_stats_free(&s);
 		}
-		json_array_append_new(jconns, jc);
-		wi_stats_free(&rs);
+		wi_render_conn(p, rep, o, c, cr);
+		wi_conn_result_free(cr);
 	}
-
-	double fid = compared ? (double)matched / (double)compared : 1.0;
-	if (p->json) {
-		json_t *jt = json_array(), *jm = json_array();
-		for (unsigned v = 0; v < nv; v++) {
-			json_t *t = wi_stats_json(&tot[v], &rec_tot);
-			json_object_set_new(t, "push_timer_ms", json_integer((json_int_t)vals[v]));
-			json_object_set_new(t, "fidelity_run", json_boolean(v == 0));
-			json_array_append_new(jt, t);
-		}
-		for (uint64_t i = 0; i < nmm && i < WI_MISMATCH_LIST; i++) {
-			const struct wi_mismatch *m = &mm[i];
-			json_t *x = json_pack("{s:I,s:I,s:I,s:{s:s,s:i,s:I,s:f}}", "vpid",
-					      (json_int_t)m->vpid, "conn", (json_int_t)m->conn,
-					      "req", (json_int_t)m->req, "recorded", "reason",
-					      otr_complete_reason_name(m->rec->reason), "status",
-					      m->rec->status, "bytes", (json_int_t)m->rec->bytes,
-					      "t_ms", (double)m->rec->t / 1e6);
-			json_object_set_new(
-				x, "replay",
-				m->rep ? json_pack("{s:s,s:i,s:I,s:f}", "reason",
-						   otr_complete_reason_name(m->rep->reason),
-						   "status", m->rep->status, "bytes",
-						   (json_int_t)m->rep->bytes, "t_ms",
-						   (double)m->rep->t / 1e6)
-				       : json_null());
-			json_array_append_new(jm, x);
-		}
-		json_object_set_new(doc, "schema", json_string("offrx-whatif/1"));
-		json_object_set_new(doc, "input", json_string(run->input));
-		json_object_set_new(doc, "recorded_push_timer_ms",
-				    json_integer((json_int_t)vals[0]));
-		json_object_set_new(doc, "recorded_push_timer_source", json_string(source));
-		json_object_set_new(doc, "fidelity", json_real(fid));
-		json_object_set_new(doc, "fidelity_detail",
-				    json_pack("{s:I,s:I,s:I,s:o}", "compared", (json_int_t)compared,
-					      "matched", (json_int_t)matched, "tolerance_ms",
-					      (json_int_t)(WI_TOL_NS / 1000000), "mismatches", jm));
-		json_object_set_new(doc, "caveat", json_string(wi_caveat));
-		json_object_set_new(doc, "recorded", wi_stats_json(&rec_tot, NULL));
-		json_object_set_new(doc, "totals", jt);
-		json_object_set(doc, "connections", jconns);
-		oex_put_json(o, doc);
-		jw_putc(o, '\n');
-	} else {
-		snprintf(line, sizeof(line),
-			 "\nall %" PRIu64
-			 " connection(s)\n  %-22s %6s %6s %6s %6s  %8s %8s %8s  %8s "
-			 "%8s  %8s\n",
-			 nconns, "run", "done", "filled", "psh", "timer", "p50 ms", "p99 ms",
-			 "max ms", "lf p50", "lf p99", "calls/s");
-		jw_puts(o, line);
-		wi_table_row(o, "recorded", &rec_tot, NULL);
-		for (unsigned v = 0; v < nv; v++) {
-			if (v == 0)
-				snprintf(line, sizeof(line), "replay %" PRIu64 " ms (rec.)",
-					 vals[0]);
-			else
-				snprintf(line, sizeof(line), "what if %" PRIu64 " ms", vals[v]);
-			wi_table_row(o, line, &tot[v], v ? &rec_tot : NULL);
-		}
-		snprintf(line, sizeof(line),
-			 "\nrecorded push timer: %" PRIu64 " ms (%s)\n"
-			 "fidelity: %.4f (%" PRIu64 " of %" PRIu64
-			 " recorded completions reproduced: same request, reason, status, bytes, "
-			 "time within %lld ms; a recorded push-timer expiry\n  may run up to 10 ms "
-			 "after "
-			 "the replay's exact deadline: a poll tick plus scheduling delay)\n",
-			 vals[0], source, fid, matched, compared, WI_TOL_NS / 1000000);
-		jw_puts(o, line);
-		for (uint64_t i = 0; i < nmm && i < WI_MISMATCH_LIST; i++) {
-			const struct wi_mismatch *m = &mm[i];
-			snprintf(line, sizeof(line),
-				 "  mismatch %" PRIu64 ":%" PRIu64 " req %" PRIu64
-				 ": recorded %s %u bytes at %.3f ms, replay ",
-				 m->vpid, m->conn, m->req, otr_complete_reason_name(m->rec->reason),
-				 m->rec->bytes, (double)m->rec->t / 1e6);
-			jw_puts(o, line);
-			if (m->rep)
-				snprintf(line, sizeof(line), "%s %u bytes at %.3f ms (%+.3f ms)\n",
-					 otr_complete_reason_name(m->rep->reason), m->rep->bytes,
-					 (double)m->rep->t / 1e6,
-					 (double)(m->rep->t - m->rec->t) / 1e6);
-			else
-				snprintf(line, sizeof(line), "did not complete it\n");
-			jw_puts(o, line);
-		}
-		jw_puts(o, "caveat: ");
-		jw_puts(o, wi_caveat);
-		jw_puts(o, ".\n(lf: last fill to complete; calls/s: completion calls per second, "
-			   "the cost side)\n");
-	}
+	double fid = rep->compared ? (double)rep->matched / (double)rep->compared : 1.0;
+	if (p->json)
+		wi_render_json(rep, run, o, fid);
+	else
+		wi_render_text(rep, o, fid);
 	ret = OEX_EXIT_OK;
 	goto out;
 oom:
 	fprintf(stderr, "offrx-export: --what-if: out of memory\n");
 out:
-	for (unsigned v = 0; tot && v < nv; v++)
-		wi_stats_free(&tot[v]);
-	free(tot);
-	wi_stats_free(&rec_tot);
-	json_decref(jconns);
-	json_decref(doc);
+	if (rep) {
+		for (unsigned v = 0; v <= WI_MAX_VALUES; v++)
+			wi_stats_free(&rep->tot[v]);
+		wi_stats_free(&rep->rec_tot);
+		json_decref(rep->jconns);
+	}
+	free(rep);
+	free(cr);
 	return ret;
 }
 
