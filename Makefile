@@ -9,6 +9,7 @@ CTEST_FLAGS ?= --output-on-failure
 .PHONY: soak test-repeat check-readme
 .PHONY: fuzz fuzz-ci fuzz-build
 .PHONY: verify-soak
+.PHONY: install
 
 all: build
 
@@ -102,6 +103,12 @@ VERIFY_SOAK_ARGS ?= # e.g. --lock /tmp/offrx-itest.lock: hold it per session onl
 verify-soak: build
 	OFFRX_BIN=$(abspath $(BUILD_DIR)) OFFRX_SRC=$(CURDIR) \
 		tests/verify/run_scenarios.sh --count $(VERIFY_SOAK) --seed $(VERIFY_SEED) $(VERIFY_SOAK_ARGS)
+
+# liboffrx (shared and static), its headers, offrx.pc, the tools and their man pages under
+# PREFIX (docs/LIBRARY.md). DESTDIR is honoured, for packaging.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -4,6 +4,9 @@
  *
  *   ip netns exec offrx-eng offrx-minimal eng0 5201
  *   ip netns exec offrx-peer offrx-send -p messages -c 3 10.77.0.1:5201
+ *
+ * offrx-minimal --mem runs the same callbacks on the in-memory link (no root, no network): the
+ * build of an application against an installed liboffrx is checked with it (tests/install).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 
 #include <offrx/offrx.h>
+#include <offrx/offrx_mem.h>
 
 #define DEPTH 2
 #define SIZE  16384
@@ -80,9 +84,33 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: offrx-minimal IFACE PORT   (as root; Ctrl-C stops)\n"
+		   "       offrx-minimal --mem\n"
 		   "Receive on TCP port PORT of IFACE with the offrx engine, two 16 KiB requests\n"
 		   "posted per connection, and print each completion: request, status, bytes.\n"
+		   "  --mem        the same on the in-memory link: one connection, three 700-byte\n"
+		   "               messages with PSH, then the peer closes (no root, no network)\n"
 		   "  -h, --help   this text\n");
+}
+
+/* --mem: the callbacks above, driven by the in-memory link instead of a network. */
+static int run_mem(const struct offrx_callbacks *cbs)
+{
+	static const char msg[700];
+	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = cbs };
+	struct offrx_engine *eng;
+	struct offrx_conn *conn;
+	if (offrx_mem_engine_create(&o, &eng) != OFFRX_SUCCESS)
+		return 1;
+	printf("receiving on the in-memory link\n");
+	if (offrx_mem_conn_open(eng, 1000, &conn) != OFFRX_SUCCESS) {
+		offrx_engine_destroy(eng, NULL);
+		return 1;
+	}
+	for (int i = 0; i < 3; i++)
+		offrx_mem_deliver(conn, msg, sizeof(msg), OFFRX_MEM_PSH);
+	offrx_mem_fin(conn);
+	offrx_mem_conn_close(conn);
+	return offrx_engine_destroy(eng, NULL) == OFFRX_SUCCESS ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -91,16 +119,18 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (argc != 3) {
-		usage(stderr);
-		return 2;
-	}
-	uint16_t port = (uint16_t)atoi(argv[2]);
 	static const struct offrx_callbacks cbs = {
 		.conn_new = on_new,
 		.recv_complete = on_complete,
 		.conn_event = on_event,
 	};
+	if (argc == 2 && !strcmp(argv[1], "--mem"))
+		return run_mem(&cbs);
+	if (argc != 3) {
+		usage(stderr);
+		return 2;
+	}
+	uint16_t port = (uint16_t)atoi(argv[2]);
 	struct offrx_engine_opts o = { .sz = sizeof(o), .cb = &cbs };
 	o.ifname = argv[1];
 	o.ports = &port;
