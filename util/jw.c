@@ -201,3 +201,13 @@ void jw_put_str(struct jw_out *o, const char *s)
 	}
 	jw_putc(o, '"');
 }
+
+void jw_fput_str(FILE *f, const char *s)
+{
+	char buf[256]; /* no single item is longer: grow only writes it out */
+	struct jw_out o = { .f = f, .path = "-", .buf = buf, .cap = sizeof(buf) };
+
+	jw_put_str(&o, s);
+	if (o.len)
+		fwrite(o.buf, 1, o.len, f);
+}

@@ -55,4 +55,8 @@ void jw_put_str(struct jw_out *o, const char *s);	  /* a JSON string, quoted, es
 void jw_put_us(struct jw_out *o, int64_t ns);		  /* ns as microseconds: 12.345 */
 void jw_put_double(struct jw_out *o, double v, int prec); /* finite, fixed decimals */
 
+/* The same JSON string straight to a FILE, for programs that print a line now and then
+ * (offrx-send --json): no buffer to open. */
+void jw_fput_str(FILE *f, const char *s);
+
 #endif /* OFFRX_JW_H */

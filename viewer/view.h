@@ -95,7 +95,7 @@ bool vs_finished(const struct vsource *s);
 
 /* What if: the watched connection's recent history (vs_opts.whatif_window_ns or whatif_comps
  * completions, whichever holds more) replayed in the background, every second, through the
- * engine's core (exporters/whatif.h, as offrx-export --what-if does) with half and double the
+ * engine's core (whatif/whatif.h, as offrx-export --what-if does) with half and double the
  * push timer it runs with; the recorded arrivals are held fixed. */
 struct vs_whatif_run {
 	int64_t timer_ns;

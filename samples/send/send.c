@@ -32,6 +32,7 @@
 
 #include <openssl/evp.h>
 
+#include "jw.h"
 #include "num.h"
 
 #ifndef OFFRX_VERSION
@@ -967,22 +968,6 @@ static void *conn_thread(void *arg)
 
 /* --- output ------------------------------------------------------------------------------- */
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void print_conn(const struct opts *o, const struct conn *c)
 {
 	uint64_t ns = c->t1 - c->t0;
@@ -990,9 +975,9 @@ static void print_conn(const struct opts *o, const struct conn *c)
 
 	if (o->json) {
 		printf("{\"conn\":%u,\"peer\":", c->id);
-		json_string(stdout, c->peer);
+		jw_fput_str(stdout, c->peer);
 		printf(",\"local\":");
-		json_string(stdout, c->local);
+		jw_fput_str(stdout, c->local);
 		printf(",\"pattern\":\"%s\",\"seed\":%" PRIu64 ",\"bytes\":%" PRIu64
 		       ",\"writes\":%" PRIu64 ",\"seconds\":%.6f,\"bits_per_second\":%.0f"
 		       ",\"mss\":%d,\"close\":\"%s\",\"sha256\":\"%s\",\"error\":",
@@ -1000,7 +985,7 @@ static void print_conn(const struct opts *o, const struct conn *c)
 		       (double)ns / SEC, rate_of(c->sent, ns), c->mss, o->rst ? "rst" : "fin",
 		       c->sha256);
 		if (c->failed)
-			json_string(stdout, c->err);
+			jw_fput_str(stdout, c->err);
 		else
 			fputs("null", stdout);
 		fputs("}\n", stdout);

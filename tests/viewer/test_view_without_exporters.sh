@@ -29,12 +29,17 @@ fail=0
 check() { # check NAME COMMAND...
 	if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
 }
-check "configure without exporters/" \
-	cmake -S "$work/src" -B "$work/b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -Wno-dev \
-	>"$work/cfg.log" 2>&1 || { tail -20 "$work/cfg.log"; exit 1; }
-check "offrx-view builds" \
-	cmake --build "$work/b" --target offrx-view -j2 >"$work/build.log" 2>&1 ||
-	{ grep -E 'error|Error' "$work/build.log" | head -20; exit 1; }
+if cmake -S "$work/src" -B "$work/b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -Wno-dev \
+	>"$work/cfg.log" 2>&1; then
+	echo "ok   configure without exporters/"
+else
+	echo "FAIL configure without exporters/:"; tail -20 "$work/cfg.log"; exit 1
+fi
+if cmake --build "$work/b" --target offrx-view -j2 >"$work/build.log" 2>&1; then
+	echo "ok   offrx-view builds"
+else
+	echo "FAIL offrx-view builds:"; grep -E -A3 'error|Error' "$work/build.log" | head -30; exit 1
+fi
 check "it runs (--version)" "$work/b/viewer/offrx-view" --version
 # Nothing of exporters/ on any compile or link line of the viewer and what it links.
 check "no exporters/ path in the viewer's build" \
