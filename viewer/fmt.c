@@ -146,11 +146,7 @@ const char *row_state_name(const struct vrow *r)
 	case OTR_CS_OPEN:
 		return "open";
 	case OTR_CS_DISCONNECTED:
-		/* the disconnect's close reason: rst or upload; fin stands for any other */
-		return otr_close_reason_name(r->disc_reason == OFFRX_CLOSE_RST ||
-							     r->disc_reason == OFFRX_CLOSE_UPLOAD
-						     ? r->disc_reason
-						     : OFFRX_CLOSE_FIN);
+		return r->disc_reason == 2 ? "rst" : r->disc_reason == 4 ? "upload" : "fin";
 	case OTR_CS_CLOSED:
 		return "closed";
 	}
