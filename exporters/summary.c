@@ -16,18 +16,21 @@ struct summary {
 	uint64_t rows;
 };
 
-/* completed_by keys, in the order of enum otr_complete_reason */
-static const char *const reasons[OTR_REASONS] = {
-	NULL, "filled", "psh", "push_timer", "abort", "disconnect", "upload", "invalid_state",
-};
-
+/* The CSV header: the complete reasons' columns are named by offrx_names.h, in value order. */
+#define CSV_REASON_(id, name, v) name ","
+/* clang-format off */
 static const char csv_header[] =
 	"vpid,id,local,remote,state,close_reason,posted,completed,outstanding,bytes,"
-	"filled,psh,push_timer,abort,disconnect,upload,invalid_state,other,"
+	OFFRX_COMPLETE_REASON_LIST(CSV_REASON_) "other,"
 	"post_to_complete_p50_us,post_to_complete_p90_us,post_to_complete_p99_us,"
 	"post_to_complete_max_us,last_fill_to_complete_p50_us,last_fill_to_complete_p90_us,"
 	"last_fill_to_complete_p99_us,last_fill_to_complete_max_us,push_timer_expiries,"
 	"push_timer_wait_us_total,push_timer_share_of_completions\n";
+/* clang-format on */
+_Static_assert(
+	OFFRX_NAMES_COUNT(OFFRX_COMPLETE_REASON_LIST) == OTR_REASONS - 1,
+	"the CSV has a column for each value 1 .. OTR_REASONS - 1: the complete reasons must "
+	"be 1, 2, ... with no gap, in value order");
 
 struct lat {
 	uint64_t count;
@@ -148,7 +151,8 @@ static int row(struct oex_writer *w, const struct otr_conn *c)
 
 	by = json_object();
 	for (int i = 1; i < OTR_REASONS; i++)
-		json_object_set_new(by, reasons[i], json_integer((json_int_t)c->completed_by[i]));
+		json_object_set_new(by, otr_complete_reason_name(i),
+				    json_integer((json_int_t)c->completed_by[i]));
 	json_object_set_new(by, "other", json_integer((json_int_t)c->completed_by[0]));
 	lat = json_pack("{s:o,s:o}", "post_to_complete", lat_json(&post), "last_fill_to_complete",
 			lat_json(&last));

@@ -145,8 +145,13 @@ const char *row_state_name(const struct vrow *r)
 	switch (r->state) {
 	case OTR_CS_OPEN:
 		return "open";
-	case OTR_CS_DISCONNECTED:
-		return r->disc_reason == 2 ? "rst" : r->disc_reason == 4 ? "upload" : "fin";
+	case OTR_CS_DISCONNECTED: {
+		/* the disconnect's close reason: rst or upload; any other shows as fin */
+		bool kept =
+			r->disc_reason == OFFRX_CLOSE_RST || r->disc_reason == OFFRX_CLOSE_UPLOAD;
+
+		return otr_close_reason_name(kept ? r->disc_reason : OFFRX_CLOSE_FIN);
+	}
 	case OTR_CS_CLOSED:
 		return "closed";
 	}

@@ -404,7 +404,7 @@ int wi_stats_add(struct wi_stats *s, const struct wi_comp *cp, size_t n, uint64_
 	if (!s->lf2c && !(s->lf2c = otr_hist_new()))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if ((unsigned)cp[i].reason < 8)
+		if ((unsigned)cp[i].reason < OFFRX_COMPLETE_REASONS)
 			s->by[cp[i].reason]++;
 		s->completed++;
 		if (otr_hist_record(s->p2c, cp[i].p2c > 0 ? (uint64_t)cp[i].p2c : 0, false))

@@ -98,7 +98,7 @@ int wi_replay_conn(const struct wi_conn *c, uint64_t timer_ns, struct wi_replay 
 /* Completions summed up: counts by reason, latency histograms (the exporter's table and JSON,
  * and the viewer's line, read their percentiles from these, so both say the same). */
 struct wi_stats {
-	uint64_t by[8]; /* by reason (enum otr_complete_reason) */
+	uint64_t by[OFFRX_COMPLETE_REASONS]; /* by reason (enum otr_complete_reason) */
 	uint64_t completed, calls;
 	struct otr_hist *p2c, *lf2c; /* post -> complete; last fill -> complete */
 	double seconds;

@@ -43,7 +43,7 @@ extern const struct demo_pattern_cfg demo_patterns[P_COUNT];
  * after the last byte (what the push timer added). */
 struct demo_agg {
 	uint64_t conns, bytes;
-	uint64_t completed_by[8];
+	uint64_t completed_by[OFFRX_COMPLETE_REASONS];
 	uint64_t lat_n, lat_sum_ns, lat_max_ns;
 	uint64_t timer_n, timer_sum_ns, timer_max_ns;
 };
@@ -52,7 +52,7 @@ struct demo_agg {
 struct demo_result {
 	uint64_t id;
 	enum demo_pattern pattern;
-	uint64_t bytes, completed, completed_by[8];
+	uint64_t bytes, completed, completed_by[OFFRX_COMPLETE_REASONS];
 	char sha[65], local[80], remote[80], closed_by[16];
 	const char *match; /* report: "ok", "MISMATCH", or NULL (not compared) */
 	struct demo_result *next;

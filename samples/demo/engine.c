@@ -213,9 +213,16 @@ static void hex(const unsigned char *md, unsigned n, char *out)
 		sprintf(out + 2 * i, "%02x", md[i]);
 }
 
+/* How a connection ended, for the report: a close reason's name (offrx_names.h), "-" for none. */
+static const char *closed_by(enum offrx_close_reason reason)
+{
+	const char *name = offrx_close_reason_name((int)reason);
+
+	return reason == OFFRX_CLOSE_NONE ? "-" : name ? name : "?";
+}
+
 static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev, void *ctx)
 {
-	static const char *why[] = { "-", "fin", "rst", "idle", "upload" };
 	struct dconn *c = ctx;
 
 	if (!c)
@@ -247,14 +254,13 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 		memcpy(r->completed_by, st.completed_by, sizeof(r->completed_by));
 		snprintf(r->local, sizeof(r->local), "%s", c->local);
 		snprintf(r->remote, sizeof(r->remote), "%s", c->remote);
-		snprintf(r->closed_by, sizeof(r->closed_by), "%s",
-			 ev->reason <= OFFRX_CLOSE_UPLOAD ? why[ev->reason] : "?");
+		snprintf(r->closed_by, sizeof(r->closed_by), "%s", closed_by(ev->reason));
 	}
 	pthread_mutex_lock(&d->lock);
 	struct demo_agg *a = &d->agg[c->pattern];
 	a->conns++;
 	a->bytes += c->bytes;
-	for (int k = 0; k < 8; k++)
+	for (int k = 0; k < OFFRX_COMPLETE_REASONS; k++)
 		a->completed_by[k] += st.completed_by[k];
 	if (r) {
 		*d->results_tail = r;

@@ -8,8 +8,13 @@
 
 #include "demo.h"
 
-static const char *reason_names[8] = { "-",	"filled",     "psh",	"push_timer",
-				       "abort", "disconnect", "upload", "invalid_state" };
+/* A complete reason's name (offrx_names.h); "-" for a slot with none. */
+static const char *reason_name(int k)
+{
+	const char *name = offrx_complete_reason_name(k);
+
+	return name ? name : "-";
+}
 
 /* offrx-send --json: one object per line; we need bytes, sha256 and error of each stream. */
 static bool json_field(const char *line, const char *key, char *out, size_t len)
@@ -68,13 +73,13 @@ static int read_streams(struct demo *d, struct demo_stream **out)
 	return n;
 }
 
-static void reasons(FILE *f, const uint64_t by[8])
+static void reasons(FILE *f, const uint64_t by[OFFRX_COMPLETE_REASONS])
 {
 	const char *sep = "";
 
-	for (int k = 1; k < 8; k++)
+	for (int k = 1; k < OFFRX_COMPLETE_REASONS; k++)
 		if (by[k]) {
-			fprintf(f, "%s%s %" PRIu64, sep, reason_names[k], by[k]);
+			fprintf(f, "%s%s %" PRIu64, sep, reason_name(k), by[k]);
 			sep = ", ";
 		}
 	if (!*sep)
@@ -117,8 +122,8 @@ static void write_json(struct demo *d, const char *path, bool compare, uint64_t 
 			: strcmp(r->match, "ok") ? "false"
 						 : "true",
 			r->closed_by, r->completed);
-		for (int k = 1; k < 8; k++)
-			fprintf(f, "%s\"%s\":%" PRIu64, k > 1 ? "," : "", reason_names[k],
+		for (int k = 1; k < OFFRX_COMPLETE_REASONS; k++)
+			fprintf(f, "%s\"%s\":%" PRIu64, k > 1 ? "," : "", reason_name(k),
 				r->completed_by[k]);
 		fprintf(f, "}}");
 		sep = ",";
@@ -133,8 +138,8 @@ static void write_json(struct demo *d, const char *path, bool compare, uint64_t 
 			"%s\"%s\":{\"port\":%u,\"connections\":%" PRIu64 ",\"bytes\":%" PRIu64
 			",\"completed_by\":{",
 			sep, demo_patterns[p].name, demo_patterns[p].port, a->conns, a->bytes);
-		for (int k = 1; k < 8; k++)
-			fprintf(f, "%s\"%s\":%" PRIu64, k > 1 ? "," : "", reason_names[k],
+		for (int k = 1; k < OFFRX_COMPLETE_REASONS; k++)
+			fprintf(f, "%s\"%s\":%" PRIu64, k > 1 ? "," : "", reason_name(k),
 				a->completed_by[k]);
 		fprintf(f,
 			"},\"latency_ms\":{\"count\":%" PRIu64 ",\"mean\":%.3f,\"max\":%.3f},"
@@ -156,11 +161,12 @@ int demo_report(struct demo *d, bool compare)
 {
 	struct demo_stream *streams = NULL;
 	int nstreams = compare ? read_streams(d, &streams) : 0;
-	uint64_t nconns = 0, matched = 0, unmatched = 0, failed = 0, by[8] = { 0 };
+	uint64_t nconns = 0, matched = 0, unmatched = 0, failed = 0,
+		 by[OFFRX_COMPLETE_REASONS] = { 0 };
 
 	for (struct demo_result *r = d->results; r; r = r->next) {
 		nconns++;
-		for (int k = 0; k < 8; k++)
+		for (int k = 0; k < OFFRX_COMPLETE_REASONS; k++)
 			by[k] += r->completed_by[k];
 		if (!compare)
 			continue;

@@ -25,8 +25,20 @@
 #define MAX_DEPTH 256
 #define MAX_PORTS 16
 
-static const char *reason_names[8] = { "-",	"filled",     "psh",	"push_timer",
-				       "abort", "disconnect", "upload", "invalid_state" };
+/* The names of a complete reason and of a close reason (offrx_names.h); "-" for none. */
+static const char *reason_name(int k)
+{
+	const char *name = offrx_complete_reason_name(k);
+
+	return name ? name : "-";
+}
+
+static const char *closed_by(enum offrx_close_reason reason)
+{
+	const char *name = offrx_close_reason_name((int)reason);
+
+	return reason == OFFRX_CLOSE_NONE ? "-" : name ? name : "?";
+}
 
 /* What the observer measured for one connection: how long push-timer completions waited after
  * their last byte (the latency the push timer adds), and post-to-complete. */
@@ -104,7 +116,7 @@ struct rconn {
 
 struct result {
 	struct lat lat;
-	uint64_t id, bytes, completed, by[8];
+	uint64_t id, bytes, completed, by[OFFRX_COMPLETE_REASONS];
 	double seconds;
 	char sha[65], local[80], remote[80], close_reason[16];
 	struct result *next;
@@ -295,9 +307,7 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 	res->lat = *lat_of(rc->id);
 	snprintf(res->local, sizeof(res->local), "%s", rc->local);
 	snprintf(res->remote, sizeof(res->remote), "%s", rc->remote);
-	static const char *why[] = { "-", "fin", "rst", "idle", "upload" };
-	snprintf(res->close_reason, sizeof(res->close_reason), "%s",
-		 ev->reason <= OFFRX_CLOSE_UPLOAD ? why[ev->reason] : "?");
+	snprintf(res->close_reason, sizeof(res->close_reason), "%s", closed_by(ev->reason));
 	if (cfg.json) { /* kept for the summary; otherwise a long run would grow without bound */
 		*results_tail = res;
 		results_tail = &res->next;
@@ -309,9 +319,9 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 		       res->seconds > 0 ? res->bytes * 8 / res->seconds / 1e9 : 0.0,
 		       res->completed);
 		const char *sep = "";
-		for (int r = 1; r < 8; r++)
+		for (int r = 1; r < OFFRX_COMPLETE_REASONS; r++)
 			if (res->by[r]) {
-				printf("%s%s %" PRIu64, sep, reason_names[r], res->by[r]);
+				printf("%s%s %" PRIu64, sep, reason_name(r), res->by[r]);
 				sep = ", ";
 			}
 		printf("), closed by %s, sha256 %s\n", res->close_reason, res->sha);
@@ -365,8 +375,8 @@ static void print_json(double seconds)
 		       "%" PRIu64 ",\"completed_by\":{",
 		       sep, r->id, r->local, r->remote, r->bytes, r->seconds, r->sha,
 		       r->close_reason, r->completed);
-		for (int k = 1; k < 8; k++)
-			printf("%s\"%s\":%" PRIu64, k > 1 ? "," : "", reason_names[k], r->by[k]);
+		for (int k = 1; k < OFFRX_COMPLETE_REASONS; k++)
+			printf("%s\"%s\":%" PRIu64, k > 1 ? "," : "", reason_name(k), r->by[k]);
 		const struct lat *l = &r->lat;
 		printf("},\"push_timer_wait_ms\":{\"count\":%" PRIu64
 		       ",\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f}",

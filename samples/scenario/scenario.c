@@ -22,7 +22,7 @@ static bool color;
 static uint64_t push_timer_ms = 500;
 
 /* Totals over a run, for the closing summary. */
-static uint64_t by_reason[8];
+static uint64_t by_reason[OFFRX_COMPLETE_REASONS];
 static uint64_t timer_wait_ns; /* time requests spent waiting for the push timer */
 
 static const char *C(const char *code)
@@ -37,11 +37,12 @@ static const char *C(const char *code)
 #define RED    C("\033[31m")
 #define CYAN   C("\033[36m")
 
+/* A complete reason's name (offrx_names.h), "?" for a value with none. */
 static const char *reason_name(uint32_t r)
 {
-	static const char *names[] = { "?",	"filled",     "psh",	"push_timer",
-				       "abort", "disconnect", "upload", "invalid_state" };
-	return r < 8 ? names[r] : "?";
+	const char *name = offrx_complete_reason_name((int)r);
+
+	return name ? name : "?";
 }
 
 static void stamp(uint64_t ns, uint64_t conn)
@@ -95,7 +96,7 @@ static void show(const struct offrx_event *ev, void *ctx)
 			       RESET);
 		}
 		printf("\n");
-		if (ev->reason < 8)
+		if (ev->reason < OFFRX_COMPLETE_REASONS)
 			by_reason[ev->reason]++;
 		break;
 	}
@@ -436,7 +437,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("\n%sCompletions by reason:%s", BOLD, RESET);
-	for (uint32_t r = 1; r < 8; r++)
+	for (uint32_t r = 1; r < OFFRX_COMPLETE_REASONS; r++)
 		if (by_reason[r])
 			printf("  %s %llu", reason_name(r), (unsigned long long)by_reason[r]);
 	printf("\n%sTime requests spent waiting for the push timer after their last byte:%s "

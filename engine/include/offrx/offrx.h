@@ -362,11 +362,16 @@ uint64_t offrx_conn_id(const struct offrx_conn *conn);
  * what its engine-buffer budget allows. The advertised TCP window never exceeds it (R24). */
 uint64_t offrx_conn_space(const struct offrx_conn *conn);
 
+/* Slots of offrx_conn_stats.completed_by[], one per value of enum offrx_complete_reason (and
+ * slot 0, unused): fixed by the ABI, so a complete reason added to the table must stay below it
+ * (status.c checks). */
+#define OFFRX_COMPLETE_REASONS 8
+
 /* Per-connection counters, readable at any time from the engine thread. */
 struct offrx_conn_stats {
 	uint64_t posted, completed, complete_calls;
 	uint64_t bytes_received, bytes_completed, bytes_indicated, bytes_consumed;
-	uint64_t completed_by[8]; /* indexed by enum offrx_complete_reason */
+	uint64_t completed_by[OFFRX_COMPLETE_REASONS]; /* indexed by enum offrx_complete_reason */
 	uint64_t indications;
 	uint32_t queue_depth;
 	uint32_t indicated_out;
