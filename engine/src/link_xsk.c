@@ -837,6 +837,14 @@ static void socket_delete(struct xsk_link *l)
  * the kernel gives its queue back, so "none" while a bind is refused means a closed socket
  * whose release is still under way.
  */
+/* NLMSG_OK with the types spelt out: the macro compares the header's __u32 length with an
+ * int, which clang's -Wsign-compare rejects (make fuzz-build compiles this file with clang). */
+static int nlmsg_fits(const struct nlmsghdr *nh, int left)
+{
+	return left >= (int)sizeof(*nh) && nh->nlmsg_len >= sizeof(*nh) &&
+	       nh->nlmsg_len <= (unsigned int)left;
+}
+
 static int queue_live_socket(int ifindex, uint32_t queue, uint32_t *ino)
 {
 	struct {
@@ -871,7 +879,7 @@ static int queue_live_socket(int ifindex, uint32_t queue, uint32_t *ino)
 			ret = n < 0 ? -errno : -EIO;
 			goto out;
 		}
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, left);
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; nlmsg_fits(nh, left);
 		     nh = NLMSG_NEXT(nh, left)) {
 			const struct xdp_diag_msg *m = NLMSG_DATA(nh);
 			int alen = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
