@@ -115,7 +115,8 @@ static json_t *wi_stats_json(const struct wi_stats *s, const struct wi_stats *ba
 {
 	json_t *by = json_object(), *j;
 
-	for (int r = OTR_CR_FILLED; r <= OTR_CR_INVALID_STATE; r++)
+	/* every complete reason of offrx_names.h (1, 2, ...: exporters/summary.c checks) */
+	for (int r = 1; r <= OFFRX_NAMES_MAX(OFFRX_COMPLETE_REASON_LIST); r++)
 		json_object_set_new(by, otr_complete_reason_name(r),
 				    json_integer((json_int_t)s->by[r]));
 	j = json_pack("{s:I,s:o,s:o,s:o,s:I,s:f}", "completed", (json_int_t)s->completed,

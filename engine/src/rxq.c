@@ -796,7 +796,7 @@ static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch
 		}
 		c->st.completed++;
 		c->st.bytes_completed += r->bytes_placed;
-		if (p->reason < 8)
+		if (p->reason < OFFRX_COMPLETE_REASONS)
 			c->st.completed_by[p->reason]++;
 		p->state = REQ_IDLE; /* the application's again: it may post it from the callback */
 	}
