@@ -8,6 +8,7 @@ set -u
 : "${OFFRX_BIN:?set OFFRX_BIN to the build directory}" "${OFFRX_SRC:?set OFFRX_SRC}"
 LIBDIR=${OFFRX_LIBDIR:-lib}
 CC=${CC:-cc}
+APP_CFLAGS=${OFFRX_APP_CFLAGS:-} # -fsanitize=... when liboffrx is built with the sanitizers
 command -v pkg-config >/dev/null || { echo "SKIP: pkg-config missing (scripts/install-deps installs it)"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-install.XXXXXX)
 [[ -n "${OFFRX_KEEP:-}" ]] || trap 'rm -rf "$WORK"' EXIT
@@ -63,7 +64,7 @@ expect_output() { # expect_output OUTFILE: what minimal --mem prints
 	[[ $(grep -c 'SUCCESS, 700 bytes' "$1") == 3 ]] && grep -q 'peer closed after 2100 bytes' "$1"
 }
 check "shared: cc minimal.c \$(pkg-config --cflags --libs offrx)" \
-	bash -c "$CC -o minimal minimal.c \$(pkg-config --cflags --libs offrx)"
+	bash -c "$CC $APP_CFLAGS -o minimal minimal.c \$(pkg-config --cflags --libs offrx)"
 check "shared: the program needs liboffrx.so.0" \
 	bash -c "readelf -d minimal | grep -q 'NEEDED.*\[liboffrx.so.0\]'"
 LD_LIBRARY_PATH=$L ./minimal --mem >shared.out 2>&1
@@ -86,7 +87,7 @@ check "cmake --install --prefix $PS" install_to "$PS"
 rm -f "$PS/$LIBDIR"/liboffrx.so*
 export PKG_CONFIG_PATH=$PS/$LIBDIR/pkgconfig
 check "static: cc minimal.c \$(pkg-config --static --cflags --libs offrx)" \
-	bash -c "$CC -o minimal-static minimal.c \$(pkg-config --static --cflags --libs offrx)"
+	bash -c "$CC $APP_CFLAGS -o minimal-static minimal.c \$(pkg-config --static --cflags --libs offrx)"
 check "static: the program needs no liboffrx.so" \
 	bash -c "! readelf -d minimal-static | grep -q 'NEEDED.*liboffrx'"
 ./minimal-static --mem >static.out 2>&1
