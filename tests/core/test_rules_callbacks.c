@@ -284,6 +284,16 @@ static void check_no_invalid_state_before_event(int ev_type)
 			fail_msg("upcall %u: INVALID_STATE before the event (upcall %u)", i, ev);
 }
 
+/* a completed before the disconnect was indicated, the repost made in its completion after it,
+ * and no INVALID_STATE came before it. */
+static void check_first_repost_after_the_disconnect(const struct offrx_recv_req *a)
+{
+	check_no_invalid_state_before_event(OFFRX_EV_DISCONNECT);
+	uint32_t ev = upcall_index(UP_EVENT, NULL, OFFRX_EV_DISCONNECT);
+	assert_true(upcall_index(UP_COMPLETE, a, 0) < ev);
+	assert_true(upcall_index(UP_COMPLETE, reposts[0], 0) > ev);
+}
+
 static void test_R25_repost_in_fin_completion_comes_back_after_the_event(void **state)
 {
 	struct one *f = *state;
@@ -298,10 +308,7 @@ static void test_R25_repost_in_fin_completion_comes_back_after_the_event(void **
 	 * completes INVALID_STATE (R25). */
 	assert_int_equal(sc_done_of(s, a)->status, OFFRX_SUCCESS);
 	assert_int_equal(a->bytes_transferred, 300);
-	check_no_invalid_state_before_event(OFFRX_EV_DISCONNECT);
-	uint32_t ev = upcall_index(UP_EVENT, NULL, OFFRX_EV_DISCONNECT);
-	assert_true(upcall_index(UP_COMPLETE, a, 0) < ev);
-	assert_true(upcall_index(UP_COMPLETE, reposts[0], 0) > ev);
+	check_first_repost_after_the_disconnect(a);
 	assert_int_equal(sc_done_of(s, reposts[0])->status, OFFRX_SUCCESS);
 	assert_int_equal(sc_done_of(s, reposts[0])->reason, OFFRX_CR_DISCONNECT);
 	assert_int_equal(reposts[0]->bytes_transferred, 0);
@@ -329,10 +336,7 @@ static void test_R25_repost_in_rst_completion_comes_back_aborted_after_the_event
 	assert_int_equal(deliver(c, 10, 0), 10);
 	assert_int_equal(offrx_mem_rst(c->conn), OFFRX_SUCCESS);
 	advance_ms(s, 0);
-	check_no_invalid_state_before_event(OFFRX_EV_DISCONNECT);
-	uint32_t ev = upcall_index(UP_EVENT, NULL, OFFRX_EV_DISCONNECT);
-	assert_true(upcall_index(UP_COMPLETE, a, 0) < ev);
-	assert_true(upcall_index(UP_COMPLETE, reposts[0], 0) > ev);
+	check_first_repost_after_the_disconnect(a);
 	assert_int_equal(sc_done_of(s, reposts[0])->status, OFFRX_REQUEST_ABORTED);
 }
 

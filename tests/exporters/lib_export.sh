@@ -26,25 +26,4 @@ has_event() {
 	grep -q "\"event\":\"$3\",\"vpid\":$2[,}]" "$1" 2>/dev/null
 }
 
-# subcheck NAME ARGS...: a check_export.py run, its lines shown when it fails
-subcheck() {
-	local name=$1
-	shift
-	if python3 "$CHECK" "$@" >"$WORK/sub.txt" 2>&1; then
-		check "$name" true
-	else
-		sed 's/^/    /' "$WORK/sub.txt"
-		check "$name" false
-	fi
-}
-
-# py EXPR FILE: a Python expression over the JSON document in FILE (as d)
-py() {
-	python3 -c "
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except ValueError:
-    d = None
-sys.exit(0 if ($1) else 1)" "${@:2}"
-}
+. "$SRC/tests/exporters/lib_check.sh"

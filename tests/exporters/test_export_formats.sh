@@ -18,28 +18,7 @@ on_exit 'rm -rf "$WORK"'
 cd "$WORK"
 . "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 
-# py EXPR [FILE]: a Python expression over the JSON document in FILE (as d), true or not
-py() {
-	python3 -c "
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except ValueError:
-    d = None  # JSON lines: the expression reads the file itself
-sys.exit(0 if ($1) else 1)" "${@:2}"
-}
-
-# subcheck NAME COMMAND...: a check_export.py run, its lines shown when it fails
-subcheck() {
-	local name=$1
-	shift
-	if python3 "$CHECK" "$@" >"$WORK/sub.txt" 2>&1; then
-		check "$name" true
-	else
-		sed 's/^/    /' "$WORK/sub.txt"
-		check "$name" false
-	fi
-}
+. "$SRC/tests/exporters/lib_check.sh"
 
 for s in good open_at_end loss attached_late; do
 	python3 "$SCEN" "$s" >"$s.in"

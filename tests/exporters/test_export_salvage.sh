@@ -15,12 +15,7 @@ PACKETS=$SRC/tests/reader/ctf_packets.py
 
 # Small sub-buffers, so each stream file holds many packets.
 s=offrxsalv$$
-SESSIONS+=("$s")
-lttng create "$s" --output="$WORK/rec" >/dev/null
-lttng enable-channel -u -s "$s" --buffers-uid --subbuf-size=16384 --num-subbuf=32 offrx >/dev/null
-lttng enable-event -u -s "$s" -c offrx 'offrx:*' >/dev/null
-lttng add-context -u -s "$s" -c offrx -t vpid >/dev/null
-lttng start "$s" >/dev/null
+record_session "$s" "$WORK/rec" --subbuf-size=16384 --num-subbuf=32
 start_recv --max-conns 2 --push-timer-ms 100 --depth 4
 send -p messages -s 1000 -i 5 -c 60 10.77.0.1:5201
 send -n 2M 10.77.0.1:5201

@@ -130,16 +130,7 @@ check "... summary: valid, complete: false, with the error" \
 	py 'd["complete"] is False and "cannot read on" in d["error"]' "$WORK/corrupt.summary.json"
 
 # --- a trace of another provider ---------------------------------------------------------
-wrapper=$(ls /usr/lib/*/liblttng-ust-libc-wrapper.so* 2>/dev/null | head -1 || true)
-if [[ -n "$wrapper" ]]; then
-	s=offrxexp$$
-	SESSIONS+=("$s")
-	lttng create "$s" --output="$WORK/other" >/dev/null
-	lttng enable-event -u -s "$s" 'lttng_ust_libc:*' >/dev/null
-	lttng start "$s" >/dev/null
-	LD_PRELOAD=$wrapper ls / >/dev/null
-	lttng stop "$s" >/dev/null
-	lttng destroy "$s" >/dev/null
+if other_provider_trace offrxexp$$ "$WORK/other"; then
 	rc=0
 	"$EXPORT" "$WORK/other" >"$WORK/other.jsonl" 2>"$WORK/other.err" || rc=$?
 	check "a trace of another provider (libc wrapper): exit 1 ($rc), \"no offrx events\"" \

@@ -75,15 +75,7 @@ rm -rf "$t/$CH"/offrx_* "$t/$CH/index"
 expect_error "a trace with metadata and no stream" "the trace holds no event at all" "$t"
 
 # A real trace of another provider: lttng-ust's libc wrapper records malloc and free.
-wrapper=$(ldconfig -p | awk '/liblttng-ust-libc-wrapper\.so/ && !f { print $NF; f = 1 }')
-if [[ -n "$wrapper" ]]; then
-	s=offrxbad$$
-	SESSIONS+=("$s")
-	lttng create "$s" --output="$WORK/libc" >/dev/null
-	lttng enable-event -u -s "$s" 'lttng_ust_libc:*' >/dev/null
-	lttng start "$s" >/dev/null
-	LD_PRELOAD=$wrapper ls / >/dev/null
-	lttng destroy "$s" >/dev/null
+if other_provider_trace offrxbad$$ "$WORK/libc"; then
 	expect_error "a trace of another provider" "no offrx events in .*lttng_ust_libc:" "$WORK/libc"
 	check "... after reading it all (its events counted as other)" \
 		grep -Eq '\(0 offrx, [1-9][0-9]* other\)' "$WORK/err.txt"

@@ -112,12 +112,7 @@ check "the API and the tool decode the same fill bytes ($api_fills)" test "$api_
 # babeltrace2 writes "discarded 1 event" for a single one: that singular once made this test
 # flake (it read 9167 where the trace held 9168).
 s=offrxdisc$$
-SESSIONS+=("$s")
-lttng create "$s" --output="$WORK/disc" >/dev/null
-lttng enable-channel -u -s "$s" --buffers-uid --subbuf-size=4096 --num-subbuf=2 offrx >/dev/null
-lttng enable-event -u -s "$s" -c offrx 'offrx:*' >/dev/null
-lttng add-context -u -s "$s" -c offrx -t vpid >/dev/null
-lttng start "$s" >/dev/null
+record_session "$s" "$WORK/disc" --subbuf-size=4096 --num-subbuf=2
 start_recv --max-conns 1
 send -n 20M 10.77.0.1:5201
 wait_recv >/dev/null || true

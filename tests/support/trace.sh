@@ -51,6 +51,35 @@ record_trace() {
 	[[ "$TRACE_SRC" == /* ]] && TRACE_DIRS+=("$TRACE_SRC")
 }
 
+# record_session NAME DIR [ENABLE-CHANNEL-OPTIONS...]: a session of the test's own writing to
+# DIR (destroyed at exit): channel offrx (per-user buffers, with the options given), the offrx
+# events with vpid, started.
+record_session() {
+	local s=$1 dir=$2
+	shift 2
+	SESSIONS+=("$s")
+	lttng create "$s" --output="$dir" >/dev/null &&
+		lttng enable-channel -u -s "$s" --buffers-uid "$@" offrx >/dev/null &&
+		lttng enable-event -u -s "$s" -c offrx 'offrx:*' >/dev/null &&
+		lttng add-context -u -s "$s" -c offrx -t vpid >/dev/null &&
+		lttng start "$s" >/dev/null
+}
+
+# other_provider_trace NAME DIR: a trace in DIR with no offrx event: lttng-ust's libc wrapper
+# records the mallocs and frees of `ls /`. 1 when the wrapper library is not installed.
+other_provider_trace() {
+	local s=$1 dir=$2 wrapper
+	wrapper=$(ldconfig -p | awk '/liblttng-ust-libc-wrapper\.so/ && !f { print $NF; f = 1 }')
+	[[ -n "$wrapper" ]] || return 1
+	SESSIONS+=("$s")
+	lttng create "$s" --output="$dir" >/dev/null
+	lttng enable-event -u -s "$s" 'lttng_ust_libc:*' >/dev/null
+	lttng start "$s" >/dev/null
+	LD_PRELOAD=$wrapper ls / >/dev/null
+	lttng stop "$s" >/dev/null
+	lttng destroy "$s" >/dev/null
+}
+
 # exited_within SECONDS PID: wait for PID to exit; its status is in $EXIT_RC
 exited_within() {
 	local i
