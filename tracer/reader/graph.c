@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "num.h"
 #include "reader_int.h"
 
 #define TRACE_DEPTH_MAX 16 /* directories deep under the input; stops symlink loops */
@@ -244,7 +245,6 @@ int otr_live_url_parse(const char *url, struct otr_live_url *u, bool need_sessio
 		       size_t errlen)
 {
 	const char *p, *scheme_end, *host_end;
-	char *end;
 	size_t hl;
 
 	memset(u, 0, sizeof(*u));
@@ -259,11 +259,17 @@ int otr_live_url_parse(const char *url, struct otr_live_url *u, bool need_sessio
 	memcpy(u->host, scheme_end, hl);
 	p = host_end;
 	if (*p == ':') {
-		unsigned long port = strtoul(p + 1, &end, 10);
-		if (end == p + 1 || port == 0 || port > 65535)
+		size_t nd = strspn(p + 1, "0123456789");
+		char digits[8];
+		uint64_t port;
+		if (!nd || nd >= sizeof(digits))
+			goto bad;
+		memcpy(digits, p + 1, nd);
+		digits[nd] = 0;
+		if (num_u64(digits, 1, 65535, &port))
 			goto bad;
 		u->port = (unsigned)port;
-		p = end;
+		p += 1 + nd;
 	}
 	snprintf(u->relay, sizeof(u->relay), "%.*s%s:%u", (int)(scheme_end - url), url, u->host,
 		 u->port);
