@@ -14,14 +14,7 @@ daemons_before
 # --name: a test must not take the namespaces of a demo someone runs by hand
 tmux new-session -d -s "$TMUX_SESSION" -x 180 -y 50 \
 	"env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 $DEMO --name $PREFIX; echo \"exit=\$?\" >$WORK/exit; sleep 60"
-screen() { tmux capture-pane -p -t "$TMUX_SESSION"; }
-wait_screen() { # PATTERN [SECONDS]
-	for _ in $(seq $((${2:-10} * 10))); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+. "$SRC/tests/support/tmux.sh" # screen, wait_screen, keys
 pid=
 for _ in $(seq 100); do
 	pid=$(tmux list-panes -t "$TMUX_SESSION" -F '#{pane_pid}' 2>/dev/null | head -1)
@@ -49,7 +42,7 @@ moved=$(join "$WORK/d1.txt" "$WORK/d2.txt" | awk '$2 != $3' | wc -l)
 check "the counters move: $moved connections completed more requests in 3 s" test "$moved" -ge 4
 [[ $moved -ge 4 ]] || { screen | head -30 | sed 's/^/  | /'; paste "$WORK/d1.txt" "$WORK/d2.txt" | sed 's/^/  d /'; }
 
-tmux send-keys -t "$TMUX_SESSION" q
+keys q
 check "q: the demo tears down and exits" wait_for "$WORK/exit" 'exit=' 60
 check "... with status 0 ($(cat "$WORK/exit" 2>/dev/null))" grep -qx 'exit=0' "$WORK/exit"
 screen >"$WORK/final.txt"

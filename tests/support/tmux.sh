@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# offrx-view driven through tmux (sourced by the viewer, what-if and demo tests): needs $VIEW,
+# offrx-view driven through tmux (sourced by the viewer and demo tests): needs $VIEW,
 # $WORK and $TMUX_SESSION; the caller kills the session at exit.
 # tmux: the viewer in a detached 160x50 terminal
 view_start() { # view_start ARGS...
