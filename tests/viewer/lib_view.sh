@@ -47,6 +47,16 @@ record_three() {
 	SEND_PIDS+=($!)
 	send -p messages -s 1000 -i 20 -c 40 10.77.0.1:5201 &
 	SEND_PIDS+=($!)
+	# The bulk stream lasts tens of milliseconds: start it once the other two are connected,
+	# so that the trace has a time when all three are open however late a loaded machine
+	# starts the senders (the trickle lasts 1.6 s, the messages 0.8 s).
+	local n=0
+	for _ in $(seq 500); do
+		n=$(peer ss -Htn state established '( dport = :5201 )' | wc -l)
+		((n >= 2)) && break
+		sleep 0.02
+	done
+	((n >= 2)) || echo "record_three: the trickle and the messages did not connect within 10 s"
 	send -n 16M 10.77.0.1:5201 &
 	SEND_PIDS+=($!)
 	wait "${SEND_PIDS[@]}" || true

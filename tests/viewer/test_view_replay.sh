@@ -80,17 +80,36 @@ to_total=$(sed -n 's/^events total=\([0-9]*\) .*/\1/p' "$WORK/to.txt")
 check "--to 100ms stops the replay there (trace_time=+0.100s, $to_total of $total events)" \
 	test "$rc" -eq 0 -a -n "$(grep 'trace_time=+0.100s' "$WORK/to.txt")"
 check "... with fewer events" test "${to_total:-0}" -lt "$total" -a "${to_total:-0}" -gt 0
-mid=
-for t in 10 20 30 40 50 60 80 100 150 200; do
-	"$VIEW" --batch --speed 0 --to ${t}ms --sort id $F "$TRACE" >"$WORK/mid.txt" 2>/dev/null || true
-	if grep -q '^table rows=3 ' "$WORK/mid.txt" &&
-		[[ $(awk '$5 == "open" && $6 == 4' "$WORK/mid.txt" | wc -l) -eq 3 ]]; then
-		mid=$t
-		break
-	fi
-done
-check "at +${mid:-?}ms all three are open with 4 requests queued (--depth 4)" test -n "$mid"
+# The time to look at comes from the trace (offrx-export's jsonl, offsets from its first event,
+# which is where the viewer's --to counts from): halfway between the third connection's open
+# and the first disconnect of ours, when all three are open and each has its 4 requests.
+mid=$("$BIN/exporters/offrx-export" -f jsonl "$TRACE" 2>/dev/null | python3 -c "
+import json, sys
+start, opens, ends = None, [], []
+for line in sys.stdin:
+    e = json.loads(line)
+    if 'ts_ns' not in e:
+        continue
+    if start is None:
+        start = e['ts_ns']
+    if e.get('vpid') != $vpid:
+        continue
+    if e['event'] == 'conn_open':
+        opens.append(e['ts_ns'])
+    elif e['event'] == 'disconnect':
+        ends.append(e['ts_ns'])
+if len(opens) == 3 and ends and min(ends) - max(opens) > 4000000:
+    print((max(opens) + min(ends)) // 2 // 1000000 - start // 1000000)
+")
+check "the trace has a time when all three connections are open (+${mid:-?}ms)" test -n "$mid"
+"$VIEW" --batch --speed 0 --to "${mid:-0}ms" --sort id $F "$TRACE" >"$WORK/mid.txt" 2>/dev/null || true
+check "at +${mid:-?}ms the view shows all three open with 4 requests queued (--depth 4)" \
+	bash -c "grep -q '^table rows=3 ' '$WORK/mid.txt' &&
+		[[ \$(awk '\$5 == \"open\" && \$6 == 4' '$WORK/mid.txt' | wc -l) -eq 3 ]]"
 mid=${mid:-50}
+# The header's trace time as offrx-view prints it (+S.mmms), at mid and 1 s later.
+at_mid=$(printf '%d\\.%03d' $((mid / 1000)) $((mid % 1000)))
+at_mid1=$(printf '%d\\.%03d' $((mid / 1000 + 1)) $((mid % 1000)))
 check "... and the busiest one's queue is listed request by request" \
 	test "$(grep -c '^req id=[0-9]* len=65536 fill=[0-9]* mode=push timer_ms=' "$WORK/mid.txt")" -eq 4
 
@@ -124,7 +143,7 @@ check "bad usage: status 2" test "$rc" -eq 2
 
 # ---- on screen, through tmux ----
 view_start --paused --speed 0 --from ${mid}ms --sort id --export-dir "$WORK" $F "$TRACE"
-check "the screen comes up paused at +0.${mid}s" wait_screen "replay max, paused\\] .*trace time \\+0\\.0*${mid}"
+check "the screen comes up paused at +${mid}ms" wait_screen "replay max, paused\\] .*trace time \\+${at_mid}s"
 screen >"$WORK/s1.txt"
 for i in 0 1 2; do
 	remote=$(rj "d['connections'][$i]['remote']")
@@ -172,9 +191,9 @@ keys x
 check "any key closes it" bash -c "sleep 0.3; ! tmux capture-pane -p -t $TMUX_SESSION | grep -q 'Press any key'"
 before=$(screen | sed -n 1p)
 keys Right
-check "Right moves the paused replay clock 1 s on" wait_screen "paused\\] .*trace time \\+1\\.0*${mid}"
+check "Right moves the paused replay clock 1 s on" wait_screen "paused\\] .*trace time \\+${at_mid1}s"
 keys Left
-check "Left moves it back (replaying from the start)" wait_screen "paused\\] .*trace time \\+0\\.0*${mid}"
+check "Left moves it back (replaying from the start)" wait_screen "paused\\] .*trace time \\+${at_mid}s"
 keys e
 check "e exports what is on screen" wait_screen 'exported [0-9]+ completions of 3 connections to '
 [[ -z "$(screen | grep exported)" ]] && screen | sed 's/^/  | /'
