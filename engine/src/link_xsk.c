@@ -251,7 +251,10 @@ int xsk_link_burst(const struct xsk_link_opts *opts, struct xsk_link_burst *out)
 	if (ret)
 		return ret;
 	ring = o.frames / 2; /* the RX half: the socket's RX and fill rings are this large */
-	if (!ethtool_get(o.ifname, &di) && !strcmp(di.driver, "veth")) {
+	out->driver[0] = '\0';
+	if (!ethtool_get(o.ifname, &di))
+		snprintf(out->driver, sizeof(out->driver), "%s", di.driver);
+	if (!strcmp(out->driver, "veth")) {
 		/* Native XDP runs in the veth's NAPI behind its ring; generic XDP does too when
 		 * the veth has NAPI for GRO, and the ring is the smaller bound either way.
 		 */

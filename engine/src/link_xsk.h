@@ -58,7 +58,8 @@ int xsk_link_open(const struct xsk_link_opts *o, struct xsk_link **out, char *er
  */
 struct xsk_link_burst {
 	uint32_t frames;
-	char what[128]; /* where the figure comes from, in words, for a log line */
+	char what[128];	 /* where the figure comes from, in words, for a log line */
+	char driver[32]; /* the interface's driver (ethtool -i), "" when it did not say */
 };
 
 /* Work out the burst for the link these options would open (nothing is opened). Returns 0, or

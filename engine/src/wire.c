@@ -36,6 +36,7 @@ struct wire {
 	void (*log)(int level, const char *msg, void *user);
 	void *log_user;
 	bool warned_partial;
+	char driver[32];	       /* ethtool -i's driver name, "" when unknown */
 	uint64_t wscale_clamped;       /* SYNs that offered a window scale above 14 */
 	struct privs privs;	       /* offrx_engine_drop_privileges() */
 	struct offrx_engine_info info; /* offrx_engine_info() */
@@ -123,30 +124,92 @@ static void check_partial_csum(struct wire *w)
 
 static const struct link_ops wire_link_ops;
 
-/* offrx_engine_opts.napi_threaded. Only after the XDP program is attached: a veth runs NAPI
- * only then, and refuses the setting before. A failure costs speed, not correctness: warn. */
-static void napi_threaded_on(struct wire *w)
+#define NAPI_PATH_MAX (32 + IF_NAMESIZE)
+
+static void napi_path(const struct wire *w, char path[NAPI_PATH_MAX])
 {
-	char path[64 + IF_NAMESIZE];
-	snprintf(path, sizeof(path), "/sys/class/net/%s/threaded", w->ifname);
-	FILE *f = fopen(path, "w");
-	int err = 0;
+	snprintf(path, NAPI_PATH_MAX, "/sys/class/net/%s/threaded", w->ifname);
+}
+
+/* The interface's NAPI threading, napi_path(): read into *on (0 or 1); 0 or a negative
+ * errno. */
+static int napi_threaded_get(const struct wire *w, int *on)
+{
+	char path[NAPI_PATH_MAX], buf[8] = "";
+	napi_path(w, path);
+	FILE *f = fopen(path, "r");
 	if (!f)
-		err = errno;
-	else {
-		if (fputs("1\n", f) == EOF)
-			err = errno;
-		if (fclose(f) && !err)
-			err = errno;
+		return -errno;
+	int err = fgets(buf, sizeof(buf), f) ? 0 : -EIO;
+	fclose(f);
+	if (!err)
+		*on = buf[0] == '1';
+	return err;
+}
+
+static int napi_threaded_set(const struct wire *w, int on)
+{
+	char path[NAPI_PATH_MAX];
+	napi_path(w, path);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	int err = fputs(on ? "1\n" : "0\n", f) == EOF ? -errno : 0;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+/* offrx_engine_opts.napi_threaded, after the XDP program is attached: a veth runs NAPI only
+ * then, and refuses the setting before. A failure costs speed, not correctness: warn. */
+static void napi_setup(struct wire *w, uint32_t mode)
+{
+	struct offrx_engine_info *in = &w->info;
+	char path[NAPI_PATH_MAX];
+	int was = 0, err = napi_threaded_get(w, &was);
+	bool veth = !strcmp(w->driver, "veth");
+
+	napi_path(w, path);
+	in->napi_threaded = !err && was;
+	if (mode == OFFRX_NAPI_LEAVE || (mode == OFFRX_NAPI_AUTO && (!veth || was))) {
+		snprintf(in->napi_why, sizeof(in->napi_why), "%s, as the interface has it (%s)",
+			 in->napi_threaded ? "in a kernel thread" : "in softirq",
+			 mode == OFFRX_NAPI_LEAVE ? "left as it is"
+			 : veth			  ? "already threaded"
+						  : "not a veth: left as it is");
+	} else {
+		err = napi_threaded_set(w, 1);
+		if (err) {
+			logf_(w, 1,
+			      "could not run %s's NAPI threaded (%s: %s); receiving anyway, with "
+			      "the "
+			      "driver's receive work on the sender's CPU",
+			      w->ifname, path, strerror(-err));
+			snprintf(in->napi_why, sizeof(in->napi_why),
+				 "in softirq (setting %s failed: %s)", path, strerror(-err));
+			return;
+		}
+		in->napi_threaded = 1;
+		in->napi_restore = mode == OFFRX_NAPI_AUTO;
+		snprintf(in->napi_why, sizeof(in->napi_why), "in a kernel thread (%s = 1%s)", path,
+			 in->napi_restore ? ", put back to 0 when the engine is destroyed" : "");
 	}
+	logf_(w, 2, "%s: NAPI runs %s", w->ifname, in->napi_why);
+}
+
+/* Put back what napi_setup() changed for the engine's lifetime only (OFFRX_NAPI_AUTO); before
+ * the XDP program is detached, while the NAPI it set up still exists. */
+static void napi_restore(struct wire *w)
+{
+	if (!w->info.napi_restore)
+		return;
+	char path[NAPI_PATH_MAX];
+	int err = napi_threaded_set(w, 0);
+	napi_path(w, path);
 	if (err)
-		logf_(w, 1,
-		      "could not run %s's NAPI threaded (%s: %s); receiving anyway, with the "
-		      "driver's receive work on the sender's CPU",
-		      w->ifname, path, strerror(err));
-	else
-		logf_(w, 2, "%s: NAPI runs in a kernel thread of its own (%s = 1)", w->ifname,
-		      path);
+		logf_(w, 1, "could not put %s's NAPI back in softirq (%s: %s)", w->ifname, path,
+		      strerror(-err));
+	w->info.napi_restore = 0;
 }
 
 int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
@@ -239,6 +302,8 @@ static void wire_destroy(struct offrx_engine *eng)
 	tcp_rx_destroy(w->tcp);
 	/* Detaching the XDP program needs the capabilities a dropped thread kept permitted. */
 	uint64_t eff = privs_raise(&w->privs);
+	if (w->link)
+		napi_restore(w);
 	xsk_link_close(w->link);
 	privs_restore(eff);
 	free(w);
@@ -365,6 +430,7 @@ static void window_choose(struct wire *w, uint32_t rcv_wnd_max, const struct xsk
 	if (xsk_link_burst(lo, &b))
 		return;
 	in->burst_frames = b.frames;
+	snprintf(w->driver, sizeof(w->driver), "%s", b.driver);
 	if (rcv_wnd_max) {
 		in->rcv_wnd_max = rcv_wnd_max;
 		snprintf(in->rcv_wnd_why, sizeof(in->rcv_wnd_why),
@@ -418,6 +484,13 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 	if (!opts->ports || !opts->nports || opts->nports > MAX_PORTS) {
 		logf_(w, 0, "give between 1 and %d local ports to accept connections on (got %u)",
 		      MAX_PORTS, opts->nports);
+		goto out_w;
+	}
+	if (later.napi_threaded > OFFRX_NAPI_LEAVE) {
+		logf_(w, 0,
+		      "napi_threaded is %u; use OFFRX_NAPI_AUTO (0), OFFRX_NAPI_THREADED (1) or "
+		      "OFFRX_NAPI_LEAVE (2)",
+		      later.napi_threaded);
 		goto out_w;
 	}
 	snprintf(w->ifname, sizeof(w->ifname), "%s", opts->ifname);
@@ -489,8 +562,7 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 		logf_(w, 0, "%s", why[0] ? why : strerror(-err));
 		goto out_eng;
 	}
-	if (later.napi_threaded)
-		napi_threaded_on(w);
+	napi_setup(w, later.napi_threaded);
 	*out = eng;
 	return OFFRX_SUCCESS;
 

@@ -401,8 +401,10 @@ static void print_json(double seconds)
 	printf("\"max\":%.3f},", late_max_ns == INT64_MIN ? 0.0 : late_max_ns / 1e6);
 	struct offrx_engine_info info = { .sz = sizeof(info) };
 	if (offrx_engine_info(eng, &info) == OFFRX_SUCCESS)
-		printf("\"rcv_wnd_max\":%u,\"rcv_wnd_auto\":%s,\"burst_frames\":%u,",
-		       info.rcv_wnd_max, info.rcv_wnd_auto ? "true" : "false", info.burst_frames);
+		printf("\"rcv_wnd_max\":%u,\"rcv_wnd_auto\":%s,\"burst_frames\":%u,"
+		       "\"napi_threaded\":%s,\"napi_restore\":%s,",
+		       info.rcv_wnd_max, info.rcv_wnd_auto ? "true" : "false", info.burst_frames,
+		       info.napi_threaded ? "true" : "false", info.napi_restore ? "true" : "false");
 	printf("\"drops\":");
 	print_drop_object();
 	printf("}\n");
@@ -455,8 +457,12 @@ static void usage(FILE *f)
 		"                          segments) and says so on stderr; larger windows let\n"
 		"                          the sender overrun the link, which drops frames\n"
 		"      --napi-threaded     run the interface's NAPI in a kernel thread once the\n"
-		"                          XDP program is attached (/sys/class/net/IF/threaded;\n"
-		"                          it stays set): on a veth, frees the sender's CPU\n"
+		"                          XDP program is attached (/sys/class/net/IF/threaded),\n"
+		"                          on any driver, and leave it so. Without it, on a\n"
+		"                          veth only (whose NAPI exists only for the XDP\n"
+		"                          program), the engine does so while it runs, freeing\n"
+		"                          the sender's CPU, and puts the setting back at exit\n"
+		"      --no-napi-threaded  leave the interface's NAPI as it is, veth too\n"
 		"      --nopush-port P     requests on connections to local port P are no-push,\n"
 		"                          whatever --mode says (repeatable)\n"
 		"      --json              print a JSON summary on stdout at the end\n"
@@ -539,7 +545,7 @@ static int parse_args(int argc, char **argv, struct recv_args *a)
 		O_NOPUSH_PORT
 	};
 	enum { O_KEEP_CAPS = 512, O_TRACE_PAYLOAD };
-	enum { O_STALL_PORT = 600, O_WINDOW, O_NAPI_THREADED };
+	enum { O_STALL_PORT = 600, O_WINDOW, O_NAPI_THREADED, O_NO_NAPI_THREADED };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "port", required_argument, NULL, 'p' },
@@ -567,6 +573,7 @@ static int parse_args(int argc, char **argv, struct recv_args *a)
 		{ "stall-port", required_argument, NULL, O_STALL_PORT },
 		{ "window", required_argument, NULL, O_WINDOW },
 		{ "napi-threaded", no_argument, NULL, O_NAPI_THREADED },
+		{ "no-napi-threaded", no_argument, NULL, O_NO_NAPI_THREADED },
 		{ "trace-payload", required_argument, NULL, O_TRACE_PAYLOAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -672,7 +679,10 @@ static int parse_args(int argc, char **argv, struct recv_args *a)
 				parse_u32("--trace-payload", optarg, 0, OFFRX_TRACE_PAYLOAD_MAX);
 			break;
 		case O_NAPI_THREADED:
-			a->o.napi_threaded = 1;
+			a->o.napi_threaded = OFFRX_NAPI_THREADED;
+			break;
+		case O_NO_NAPI_THREADED:
+			a->o.napi_threaded = OFFRX_NAPI_LEAVE;
 			break;
 		case O_WINDOW:
 			a->o.rcv_wnd_max = parse_u32("--window", optarg, 0, 1u << 30);

@@ -256,13 +256,22 @@ struct offrx_engine_opts {
 	 * frames are dropped before the engine sees them (on a veth the sending side counts
 	 * them: `ip -s link`, TX dropped). Never more than the connection can store (R24). */
 	uint32_t rcv_wnd_max;
-	/* 1: once the XDP program is attached, run the interface's NAPI in a kernel thread of its
-	 * own (/sys/class/net/IF/threaded), so the scheduler can put the driver's receive work
-	 * (for a veth: running the XDP program and copying each frame into the socket) on
-	 * another CPU than the sender's. The setting stays after the engine exits, as an ethtool
-	 * setting would. 0 (the default): the interface is left as it is. */
+	/* Where the interface's receive work (NAPI: for a veth, running the XDP program and
+	 * copying each frame into the socket) runs, /sys/class/net/IF/threaded:
+	 * OFFRX_NAPI_AUTO (0, the default): on a veth, whose NAPI exists only while an XDP
+	 * program is attached, in a kernel thread of its own while the engine is attached, so
+	 * the scheduler can move it off the sender's CPU; the engine puts the interface's
+	 * previous setting back when it is destroyed. Any other driver is left as it is.
+	 * OFFRX_NAPI_THREADED (1): in a kernel thread, on any driver; the setting stays after
+	 * the engine exits, as an ethtool setting would.
+	 * OFFRX_NAPI_LEAVE (2): the interface is left as it is.
+	 * offrx_engine_info() says what the engine found and did. */
 	uint32_t napi_threaded;
 };
+
+#define OFFRX_NAPI_AUTO	    0
+#define OFFRX_NAPI_THREADED 1
+#define OFFRX_NAPI_LEAVE    2
 
 #define OFFRX_TRACE_PAYLOAD_MAX 256
 
@@ -279,11 +288,15 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 
 /* What the engine on the wire chose by itself, for reports. */
 struct offrx_engine_info {
-	size_t sz;	       /* sizeof(struct offrx_engine_info) */
-	uint32_t rcv_wnd_max;  /* the receive window cap in force, in bytes */
-	uint32_t rcv_wnd_auto; /* 1: the engine chose it (opts.rcv_wnd_max was 0) */
-	uint32_t burst_frames; /* frames the link holds in one burst, the choice's basis */
-	char rcv_wnd_why[256]; /* the choice in words, as the engine logged it */
+	size_t sz;		/* sizeof(struct offrx_engine_info) */
+	uint32_t rcv_wnd_max;	/* the receive window cap in force, in bytes */
+	uint32_t rcv_wnd_auto;	/* 1: the engine chose it (opts.rcv_wnd_max was 0) */
+	uint32_t burst_frames;	/* frames the link holds in one burst, the choice's basis */
+	char rcv_wnd_why[256];	/* the choice in words, as the engine logged it */
+	uint32_t napi_threaded; /* 1: the interface's NAPI runs in a kernel thread (see
+				 * opts.napi_threaded), 0: in softirq, on the CPU that raised it */
+	uint32_t napi_restore;	/* 1: the engine turned it on and turns it off at destroy */
+	char napi_why[128];	/* the same in words, as the engine logged it */
 };
 
 /* Fill *out (set out->sz first; a smaller, older struct gets the fields it has). Returns
