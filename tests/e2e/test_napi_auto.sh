@@ -3,7 +3,7 @@
 # a kernel thread while it is attached and puts the interface's setting back when it exits;
 # --napi-threaded sets it for good, --no-napi-threaded leaves it alone, and a setting the
 # engine found on is never turned off. Each run receives a stream, byte-exact.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../support/e2e.sh"
 
 threaded() { ip netns exec "$NS-eng" cat /sys/class/net/eng0/threaded; }
 
