@@ -50,7 +50,8 @@ Measures, in one run and alternating A B C D X Y each round:
   (Y) X with offrx-bench-blast --gso 44: the kernel cuts 44-segment super-segments, as it
       does for the TCP sender in (a), so frames reach eng0 in bursts, as in (a)
 With --defaults, it compares the two receivers as a user runs them instead, alternating E K:
-  (E) offrx-recv with no tuning flag (--no-hash only: the kernel's sink does not hash either)
+  (E) offrx-recv with no tuning flag (--no-hash only: the kernel's sink does not hash either;
+      on a veth the engine runs eng0's NAPI in a kernel thread while attached, by itself)
   (K) offrx-bench-sink with no SO_RCVBUF (the kernel's autotuning)
   on the same veth pair, the peer's offloads as scripts/netns leaves them (tx checksum off),
   5 rounds by default; it prints medians, the peer's dropped frames, and the ratio E/K.
