@@ -775,6 +775,34 @@ static void on_complete(struct oex_writer *w, struct vconn *c, const struct otr_
 			  bytes, r.base, r.fills);
 }
 
+/* Buffers one connection is followed with at most: far past any real pool (1 GiB held in the
+ * default 4 KiB chunks), and a bound on what a damaged or hostile trace can make the verifier
+ * allocate (a count field of 4 billion would otherwise be followed buffer by buffer). */
+#define VERIFY_LENT_MAX (1u << 18)
+
+/* The engine lends n of its buffers, ids first on: follow each until it comes back (R22). A
+ * trace that names more than VERIFY_LENT_MAX out at once is not followed: the connection is
+ * no longer judged, as when events are missing. */
+static void lend(struct vconn *c, const struct otr_event *ev, uint64_t first, uint32_t n)
+{
+	if (n > VERIFY_LENT_MAX - c->bufs.n || c->bufs.n > VERIFY_LENT_MAX) {
+		if (!c->tainted) {
+			c->tainted = true;
+			c->tainted_since = ev->ts_ns;
+		}
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct vbuf b = { .id = first + i };
+		if (oex_fifo_push(&c->bufs, &b, sizeof(b))) {
+			c->tainted = true; /* out of memory: stop judging this connection */
+			c->tainted_since = ev->ts_ns;
+			return;
+		}
+	}
+	c->ind_out += n;
+}
+
 static void on_indicate_call(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
 {
 	struct verify *vf = w->priv;
@@ -810,12 +838,7 @@ static void on_indicate_call(struct oex_writer *w, struct vconn *c, const struct
 	if (c->ind_nbufs && ev->req + c->ind_nbufs - 1 > c->max_ind_id)
 		c->max_ind_id = ev->req + c->ind_nbufs - 1;
 	/* Lent now: a return inside the callback is a return of these (R22). */
-	for (uint32_t i = 0; i < c->ind_nbufs; i++) {
-		struct vbuf b = { .id = ev->req + i };
-		if (oex_fifo_push(&c->bufs, &b, sizeof(b)))
-			c->tainted = true;
-	}
-	c->ind_out += c->ind_nbufs;
+	lend(c, ev, ev->req, c->ind_nbufs);
 }
 
 static void on_indicate(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
@@ -848,12 +871,7 @@ static void on_indicate(struct oex_writer *w, struct vconn *c, const struct otr_
 	if (!icall && res != ST_NOT_ACCEPTED) {
 		/* An older trace: the buffers are known to be lent only now. Returns made inside
 		 * the callback came first: they settle against these. */
-		for (uint32_t i = 0; i < ev->u.indicate.nbufs; i++) {
-			struct vbuf b = { .id = ev->req + i };
-			if (oex_fifo_push(&c->bufs, &b, sizeof(b)))
-				c->tainted = true;
-		}
-		c->ind_out += ev->u.indicate.nbufs;
+		lend(c, ev, ev->req, ev->u.indicate.nbufs);
 	} else if (icall && res == ST_NOT_ACCEPTED) {
 		/* The engine took its buffers back. */
 		for (uint32_t i = 0; i < c->ind_nbufs; i++) {
