@@ -27,6 +27,10 @@ int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size)
 		pool_fini(p);
 		return -ENOMEM;
 	}
+	/* Touch every page now: the receive path then takes no page fault on a chunk's first use,
+	 * and the engine's memory is what it reserved from the start, not a high-water mark that
+	 * climbs with the load (which a leak check would read as growth). */
+	memset(p->mem, 0, (size_t)n * chunk_size);
 	for (uint32_t i = p->nchunks; i-- > 0;) {
 		p->chunks[i].data = p->mem + (size_t)i * chunk_size;
 		p->chunks[i].next = p->free;

@@ -212,7 +212,7 @@ struct offrx_engine_opts {
 	uint64_t push_timer_ns;	      /* R13: default 500 ms */
 	uint32_t max_conns;	      /* default 4096 */
 	uint32_t chunk_size;	      /* engine buffer size, default 4096 */
-	uint64_t pool_bytes;	      /* engine buffer pool, default 16 MiB */
+	uint64_t pool_bytes;	      /* engine buffer pool, default 16 MiB, resident at once */
 	uint64_t hold_bytes_per_conn; /* engine bytes one connection may hold, default 256 KiB */
 	uint64_t timer_tick_ns;	      /* timer wheel granularity, default 1 ms */
 	const struct offrx_callbacks *cb;
