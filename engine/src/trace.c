@@ -7,56 +7,9 @@
 
 #ifdef OFFRX_TRACING_LTTNG
 #include "offrx_tp.h"
-#define TP_ON(name)	 lttng_ust_tracepoint_enabled(offrx, name)
+/* The tracepoint's state word, which lttng_ust_tracepoint_enabled() reads. */
+#define TP_STATE(name)	 (&lttng_ust_tracepoint_offrx___##name.state)
 #define TP_DO(name, ...) lttng_ust_do_tracepoint(offrx, name, __VA_ARGS__)
-
-static bool lttng_on(int what)
-{
-	switch (what) {
-	case OFFRX_E_POST:
-		return TP_ON(post);
-	case OFFRX_E_FILL:
-		return TP_ON(fill);
-	case OFFRX_E_TIMER_START:
-		return TP_ON(push_timer_start);
-	case OFFRX_E_TIMER_RESTART:
-		return TP_ON(push_timer_restart);
-	case OFFRX_E_TIMER_CANCEL:
-		return TP_ON(push_timer_cancel);
-	case OFFRX_E_TIMER_EXPIRE:
-		return TP_ON(push_timer_expire);
-	case OFFRX_E_COMPLETE:
-		return TP_ON(complete);
-	case OFFRX_E_COMPLETE_CALL:
-		return TP_ON(complete_call);
-	case OFFRX_E_INDICATE:
-		return TP_ON(indicate);
-	case OFFRX_E_RETURN:
-		return TP_ON(return );
-	case OFFRX_E_DISCONNECT:
-	case OFFRX_E_UPLOAD:
-		return TP_ON(disconnect);
-	case OFFRX_E_CONN_CLOSE:
-		return TP_ON(conn_close);
-	case OFFRX_E_COMPLETE_END:
-		return TP_ON(complete_end);
-	case OFFRX_E_INDICATE_CALL:
-		return TP_ON(indicate_call);
-	case OFFRX_E_HANDBACK:
-		return TP_ON(handback);
-	case OFFRX_E_CONN_OPEN:
-		return TP_ON(conn_open);
-	case OFFRX_T_CONN_STATE:
-		return TP_ON(conn_state);
-	case OFFRX_T_DROP:
-		return TP_ON(drop);
-	case OFFRX_T_XSK_STATS:
-		return TP_ON(xsk_stats);
-	case OFFRX_T_SEGMENT_PAYLOAD:
-		return TP_ON(segment_payload);
-	}
-	return false;
-}
 
 static void lttng_event(const struct offrx_event *ev)
 {
@@ -153,7 +106,29 @@ static void lttng_segment_payload(uint64_t conn, uint32_t seq, uint32_t len, con
 }
 
 static const struct offrx_trace_sink lttng_sink = {
-	.on = lttng_on,
+	.on = {
+		[OFFRX_E_POST] = TP_STATE(post),
+		[OFFRX_E_FILL] = TP_STATE(fill),
+		[OFFRX_E_TIMER_START] = TP_STATE(push_timer_start),
+		[OFFRX_E_TIMER_RESTART] = TP_STATE(push_timer_restart),
+		[OFFRX_E_TIMER_CANCEL] = TP_STATE(push_timer_cancel),
+		[OFFRX_E_TIMER_EXPIRE] = TP_STATE(push_timer_expire),
+		[OFFRX_E_COMPLETE] = TP_STATE(complete),
+		[OFFRX_E_COMPLETE_CALL] = TP_STATE(complete_call),
+		[OFFRX_E_INDICATE] = TP_STATE(indicate),
+		[OFFRX_E_RETURN] = TP_STATE(return ),
+		[OFFRX_E_DISCONNECT] = TP_STATE(disconnect),
+		[OFFRX_E_UPLOAD] = TP_STATE(disconnect),
+		[OFFRX_E_CONN_CLOSE] = TP_STATE(conn_close),
+		[OFFRX_E_COMPLETE_END] = TP_STATE(complete_end),
+		[OFFRX_E_INDICATE_CALL] = TP_STATE(indicate_call),
+		[OFFRX_E_HANDBACK] = TP_STATE(handback),
+		[OFFRX_E_CONN_OPEN] = TP_STATE(conn_open),
+		[OFFRX_T_CONN_STATE] = TP_STATE(conn_state),
+		[OFFRX_T_DROP] = TP_STATE(drop),
+		[OFFRX_T_XSK_STATS] = TP_STATE(xsk_stats),
+		[OFFRX_T_SEGMENT_PAYLOAD] = TP_STATE(segment_payload),
+	},
 	.event = lttng_event,
 	.conn_open = lttng_conn_open,
 	.conn_state = lttng_conn_state,

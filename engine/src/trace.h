@@ -4,8 +4,9 @@
  * calls lttng-ust. A NULL sink traces nothing, so one build of the core serves the traced
  * engine and the replays that must not write made-up events into a user's session.
  *
- * sink->on(what) costs an indirect call and, in the LTTng sink, one load and a branch when no
- * session listens; only then does the caller build the event. */
+ * offrx_trace_on() costs one load and a branch when no one listens (the sink points at the
+ * LTTng tracepoints' own state words), as a direct tracepoint check does; only then does the
+ * caller build the event and make the sink's indirect call. */
 #ifndef OFFRX_TRACE_H
 #define OFFRX_TRACE_H
 
@@ -23,6 +24,7 @@ enum offrx_trace_what {
 	OFFRX_T_DROP,		 /* offrx:drop */
 	OFFRX_T_XSK_STATS,	 /* offrx:xsk_stats */
 	OFFRX_T_SEGMENT_PAYLOAD, /* offrx:segment_payload */
+	OFFRX_T_WHAT_MAX	 /* one past the last what, of either enum */
 };
 
 /* The AF_XDP link's counters, for offrx:xsk_stats. */
@@ -32,9 +34,11 @@ struct offrx_trace_xsk {
 };
 
 struct offrx_trace_sink {
-	/* Someone listens for what: an enum offrx_event_kind or an enum offrx_trace_what.
-	 * OFFRX_E_CONN_OPEN asks for conn_open (with the link's addresses). */
-	bool (*on)(int what);
+	/* Per what (an enum offrx_event_kind or an enum offrx_trace_what): a word that is
+	 * non-zero while someone listens (set by whoever enables the listening: for the LTTng
+	 * sink, lttng-ust), or NULL for never. OFFRX_E_CONN_OPEN asks for conn_open (with the
+	 * link's addresses). */
+	const int *on[OFFRX_T_WHAT_MAX];
 	/* One core event (never OFFRX_E_CONN_OPEN: that one goes through conn_open). */
 	void (*event)(const struct offrx_event *ev);
 	void (*conn_open)(uint64_t conn, const struct link_conn_info *ci);
@@ -47,7 +51,8 @@ struct offrx_trace_sink {
 
 static inline bool offrx_trace_on(const struct offrx_trace_sink *t, int what)
 {
-	return t && __builtin_expect(t->on(what), 0);
+	const int *w = t && (unsigned int)what < OFFRX_T_WHAT_MAX ? t->on[what] : NULL;
+	return w && __builtin_expect(__atomic_load_n(w, __ATOMIC_RELAXED) != 0, 0);
 }
 
 /* The sink engines created through the public calls (offrx_engine_create,
