@@ -785,7 +785,7 @@ static void on_complete(struct oex_writer *w, struct vconn *c, const struct otr_
  * no longer judged, as when events are missing. */
 static void lend(struct vconn *c, const struct otr_event *ev, uint64_t first, uint32_t n)
 {
-	if (n > VERIFY_LENT_MAX - c->bufs.n || c->bufs.n > VERIFY_LENT_MAX) {
+	if ((uint64_t)c->bufs.n + n > VERIFY_LENT_MAX) {
 		if (!c->tainted) {
 			c->tainted = true;
 			c->tainted_since = ev->ts_ns;
