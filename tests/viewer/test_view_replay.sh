@@ -80,26 +80,51 @@ to_total=$(sed -n 's/^events total=\([0-9]*\) .*/\1/p' "$WORK/to.txt")
 check "--to 100ms stops the replay there (trace_time=+0.100s, $to_total of $total events)" \
 	test "$rc" -eq 0 -a -n "$(grep 'trace_time=+0.100s' "$WORK/to.txt")"
 check "... with fewer events" test "${to_total:-0}" -lt "$total" -a "${to_total:-0}" -gt 0
-# The time to look at comes from the trace (offrx-export's jsonl, offsets from its first event,
-# which is where the viewer's --to counts from): halfway between the third connection's open
-# and the first disconnect of ours, when all three are open and each has its 4 requests.
+# The time to look at comes from the trace itself (offrx-export's jsonl; offsets in whole ms
+# from its first event, which is where the viewer's --to counts from): the queues rebuilt from
+# posts and completions, our three connections open and each with its 4 requests. An instant
+# picked from opens and disconnects alone can fall in the microseconds between a completion
+# and its re-post, so every whole ms is judged, with the events up to it (<= and <, as
+# either cutoff must agree), and the middle of the longest run of good ones is taken.
 mid=$("$BIN/exporters/offrx-export" -f jsonl "$TRACE" 2>/dev/null | python3 -c "
 import json, sys
-start, opens, ends = None, [], []
+start, evs = None, []
 for line in sys.stdin:
     e = json.loads(line)
     if 'ts_ns' not in e:
         continue
     if start is None:
         start = e['ts_ns']
-    if e.get('vpid') != $vpid:
-        continue
-    if e['event'] == 'conn_open':
-        opens.append(e['ts_ns'])
-    elif e['event'] == 'disconnect':
-        ends.append(e['ts_ns'])
-if len(opens) == 3 and ends and min(ends) - max(opens) > 4000000:
-    print((max(opens) + min(ends)) // 2 // 1000000 - start // 1000000)
+    if e.get('vpid') == $vpid and e['event'] in ('conn_open', 'conn_close', 'post', 'complete'):
+        evs.append((e['ts_ns'], e['event'], e['conn']))
+def good(depth, live):
+    return len(live) == 3 and all(depth.get(c) == 4 for c in live)
+depth, live, i, run, best = {}, set(), 0, [], []
+last_ms = (evs[-1][0] - start) // 1000000 + 1 if evs else 0
+for ms in range(last_ms):
+    cut = start + ms * 1000000
+    ok_before = None
+    while i < len(evs) and evs[i][0] <= cut:
+        if evs[i][0] == cut and ok_before is None:
+            ok_before = good(depth, live)
+        ts, kind, c = evs[i]
+        if kind == 'conn_open':
+            live.add(c); depth[c] = 0
+        elif kind == 'conn_close':
+            live.discard(c)
+        elif kind == 'post':
+            depth[c] = depth.get(c, 0) + 1
+        else:
+            depth[c] = depth.get(c, 0) - 1
+        i += 1
+    ok = good(depth, live) and ok_before is not False
+    run = run + [ms] if ok else []
+    if len(run) > len(best):
+        best = run
+if best:
+    print(best[len(best) // 2])
+else:
+    print('no whole ms with all three open at depth 4', file=sys.stderr)
 ")
 check "the trace has a time when all three connections are open (+${mid:-?}ms)" test -n "$mid"
 "$VIEW" --batch --speed 0 --to "${mid:-0}ms" --sort id $F "$TRACE" >"$WORK/mid.txt" 2>/dev/null || true
