@@ -177,17 +177,9 @@ int main(int argc, char **argv)
 		case 'l':
 			payload = parse_u32("--payload", optarg, 0, 9000);
 			break;
-		case 's': {
-			char *end;
-			seconds = strtod(optarg, &end);
-			if (end == optarg || *end || !(seconds > 0) || seconds > 3600) {
-				fprintf(stderr,
-					"offrx-bench-blast: --seconds wants (0, 3600], not '%s'\n",
-					optarg);
-				return 2;
-			}
+		case 's':
+			seconds = bench_parse_secs("offrx-bench-blast", "--seconds", optarg, 3600);
 			break;
-		}
 		case 'b':
 			batch = parse_u32("--batch", optarg, 1, MAX_BATCH);
 			break;

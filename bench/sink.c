@@ -51,26 +51,8 @@ static void usage(FILE *f)
 		"new connection to its close.\n");
 }
 
-static uint64_t parse_size(const char *opt, const char *v, uint64_t max)
-{
-	char *end;
-	uint64_t mul = 1;
-
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (*end == 'K' || *end == 'k')
-		mul = 1024, end++;
-	else if (*end == 'M' || *end == 'm')
-		mul = 1024 * 1024, end++;
-	if (errno || end == v || *end || x > max / mul) {
-		fprintf(stderr,
-			"offrx-bench-sink: %s wants a number up to %" PRIu64
-			" (K, M suffixes allowed), not '%s'\n",
-			opt, max, v);
-		exit(2);
-	}
-	return x * mul;
-}
+#define parse_u32(opt, v, min, max) bench_parse_u32("offrx-bench-sink", opt, v, min, max)
+#define parse_size(opt, v, max)	    bench_parse_size("offrx-bench-sink", opt, v, max)
 
 static int listen_on(const char *bind_addr, uint16_t port, int rcvbuf)
 {
@@ -154,13 +136,13 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "p:b:n:r:qh", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
-			port = (uint16_t)parse_size("--port", optarg, 65535);
+			port = (uint16_t)parse_u32("--port", optarg, 1, 65535);
 			break;
 		case 'b':
 			bind_addr = optarg;
 			break;
 		case 'n':
-			nconns = (uint32_t)parse_size("--conns", optarg, MAX_CONNS);
+			nconns = parse_u32("--conns", optarg, 1, MAX_CONNS);
 			break;
 		case 'r':
 			rcvbuf = (int)parse_size("--rcvbuf", optarg, 1u << 30);

@@ -60,18 +60,7 @@ static void usage(FILE *f)
 		"The rate is measured from the first frame to the last.\n");
 }
 
-static double parse_secs(const char *opt, const char *v)
-{
-	char *end;
-	double x = strtod(v, &end);
-
-	if (end == v || *end || !(x > 0) || x > 3600) {
-		fprintf(stderr, "offrx-bench-xsk: %s wants seconds in (0, 3600], not '%s'\n", opt,
-			v);
-		exit(2);
-	}
-	return x;
-}
+#define parse_secs(opt, v) bench_parse_secs("offrx-bench-xsk", opt, v, 3600)
 
 int main(int argc, char **argv)
 {
