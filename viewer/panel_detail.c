@@ -201,7 +201,7 @@ static void detail_draw(struct panel *p, struct ui *u)
 	x = ui_put(w, y, 1, u->st[S_LABEL] | A_BOLD, "Latency post>complete");
 	for (int k = 0; k < VD_NCLS; k++) {
 		x = ui_put_run(w, y, x + 2, ca[k], u->utf8 ? glyph_utf8[k] : glyph_ascii[k], 2);
-		x = ui_put(w, y, x + 1, u->st[S_NORMAL], "%s n=%" PRIu64, vd_cls_name[k], d->n[k]);
+		x = ui_put(w, y, x + 1, u->st[S_NORMAL], "%s n=%" PRIu64, vd_cls_name(k), d->n[k]);
 		if (d->n[k])
 			x = ui_put(w, y, x, u->st[S_DIM], " p50 %s p99 %s",
 				   fmt_dur(a, sizeof(a), (int64_t)d->p50[k]),

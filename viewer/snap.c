@@ -30,9 +30,17 @@ const char *const vd_bin_label[VD_NBINS] = {
 	"  <100us", "100-300us", "0.3-1ms", "  1-3ms", "  3-10ms", " 10-30ms",
 	"30-100ms", "0.1-0.3s",	 "0.3-1s",  "   1-3s", "  3-10s",  "   >=10s",
 };
-const char *const vd_cls_name[VD_NCLS] = { "filled", "psh", "push_timer" };
-
 static const enum otr_hclass cls_of[VD_NCLS] = { OTR_HC_FILLED, OTR_HC_PSH, OTR_HC_PUSH_TIMER };
+
+/* The model's latency classes are the completion reasons of the same value (model.c). */
+_Static_assert(OTR_HC_FILLED == OTR_CR_FILLED && OTR_HC_PSH == OTR_CR_PSH &&
+		       OTR_HC_PUSH_TIMER == OTR_CR_PUSH_TIMER,
+	       "the model's latency classes follow the completion reasons");
+
+const char *vd_cls_name(int k)
+{
+	return (unsigned)k < VD_NCLS ? otr_complete_reason_name(cls_of[k]) : "?";
+}
 
 void snap_init(struct vsnap *sn, int64_t horizon_ns)
 {

@@ -271,7 +271,8 @@ extern const char *const vcol_name[VC__COUNT]; /* column titles (batch and scree
 /* Latency bin edges (ns) of vdetail.bins: bin i holds [edge[i], edge[i + 1]). */
 extern const uint64_t vd_bin_edge[VD_NBINS + 1];
 extern const char *const vd_bin_label[VD_NBINS];
-extern const char *const vd_cls_name[VD_NCLS];
+/* A latency class's name: its completion reason's, from the name table ("filled", ...). */
+const char *vd_cls_name(int k);
 
 /* ---- fmt.c: numbers for people ---- */
 

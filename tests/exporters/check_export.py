@@ -13,8 +13,12 @@ when installed, else the small validator below (the subset the offrx schemas use
 enum, properties, required, additionalProperties, items, minItems, maxItems, minimum, maximum,
 oneOf, anyOf, $ref to #/$defs)."""
 import json
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import names  # noqa: E402  (the enum names, from engine/include/offrx/offrx_names.h)
 
 # --- JSON Schema ---------------------------------------------------------------------------
 
@@ -260,7 +264,7 @@ def cmd_summary_vs_bt(args):
     summ = json.load(open(args[0]))
     c = Checks()
     conns, kinds, total = {}, {}, 0
-    reasons = ["filled", "psh", "push_timer", "abort", "disconnect", "upload", "invalid_state"]
+    reasons = names.of("complete_reason")
     for kind, vpid, f in bt_events(args[1]):
         total += 1
         kinds[kind] = kinds.get(kind, 0) + 1

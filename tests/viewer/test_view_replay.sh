@@ -33,7 +33,7 @@ if grep -q '^conns total=3 ' "$WORK/batch.txt"; then
 	check "... and no other: 3 closed" grep -q '^conns total=3 open=0 closed=3 ' "$WORK/batch.txt"
 	json_bytes=$(rj "d['bytes']")
 	check "bytes placed: offrx-recv's $json_bytes" grep -q "^bytes placed=$json_bytes " "$WORK/batch.txt"
-	for reason in filled psh push_timer abort disconnect upload invalid_state; do
+	for reason in $("$OFFRX_SRC/tests/support/names.py" complete_reason); do
 		want=$(rj "sum(c['completed_by']['$reason'] for c in d['connections'])")
 		check "completions by $reason: offrx-recv's $want" \
 			grep -Eq "^completions total=[0-9]+ per_s=[0-9.]+ .*\\b$reason=$want\\b" "$WORK/batch.txt"
