@@ -164,6 +164,24 @@ int oex_whatif_parse(const char *spec, uint64_t *values_ms, unsigned *n, char *e
 int oex_whatif_new(struct oex_writer *w, const uint64_t *values_ms, unsigned n, bool json,
 		   int64_t recorded_ms);
 
+/* --listen HOST:PORT: Prometheus metrics at /metrics (exporters/metrics.c), per (vpid, local
+ * port), or per connection when per_conn > 0 (at most per_conn of them). Starts the HTTP thread
+ * now: 0, or a negative errno with a sentence in err (a port in use, a bad HOST:PORT). */
+#define OEX_PER_CONN_DEFAULT 100
+#define OEX_PER_CONN_MAX     4096
+int oex_metrics_new(struct oex_writer *w, const char *listen, unsigned per_conn, char *err,
+		    size_t errlen);
+
+/* The HTTP side (exporters/http.c): one libmicrohttpd thread answering GET /metrics with what
+ * render makes (called on that thread: text is malloc'd, 0 or -ENOMEM), / with a short page,
+ * 404 elsewhere. */
+typedef int (*oex_http_render_fn)(void *arg, bool openmetrics, char **text, size_t *len);
+struct oex_http;
+struct oex_http *oex_http_start(const char *hostport, oex_http_render_fn render, void *arg,
+				char *err, size_t errlen);
+const char *oex_http_where(const struct oex_http *h); /* "127.0.0.1:9464", the port bound */
+void oex_http_stop(struct oex_http *h);
+
 /* --- sources ------------------------------------------------------------------------------ */
 
 /* Open INPUT through tracer/reader, or a jsonl file (the hidden --input-jsonl mode). Returns 0

@@ -55,6 +55,13 @@ static void usage(FILE *f)
 		"      --recorded-push-timer-ms MS  the timer the trace was recorded with "
 		"(default:\n"
 		"                     read from its push_timer_start events)\n"
+		"      --listen HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
+		"                     (per engine and local port) instead of writing a format;\n"
+		"                     at the input's end, go on serving until Ctrl-C or SIGTERM;\n"
+		"                     PORT 0 picks a free port (printed on stderr)\n"
+		"      --per-conn[=N] --listen: series per connection too, for at most N\n"
+		"                     connections (default 100, at most 4096); the rest count\n"
+		"                     under conn=\"other\"\n"
 		"  -o, --output FILE  write there (default: standard output)\n"
 		"      --from TIME    only events at or after TIME from the trace start\n"
 		"      --to TIME      only events up to TIME from the trace start (then stop);\n"
@@ -227,6 +234,9 @@ static int feed(struct oex_writer *w, const struct otr_event *ev)
 struct oex_opts {
 	const char *format, *output, *jsonl_in;
 	bool verify, reconnect, whatif;
+	const char *listen; /* --listen HOST:PORT */
+	unsigned per_conn;  /* --per-conn: the cap; 0 without */
+	bool format_given;
 	uint64_t whatif_ms[16];
 	unsigned whatif_n;
 	int64_t recorded_ms;
@@ -247,7 +257,9 @@ static int parse_args(int argc, char **argv, struct oex_opts *o, struct oex_run 
 		O_RECONNECT,
 		O_INPUT_JSONL,
 		O_WHATIF,
-		O_RECORDED_TIMER
+		O_RECORDED_TIMER,
+		O_LISTEN,
+		O_PER_CONN
 	};
 	static const struct option lo[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -262,6 +274,8 @@ static int parse_args(int argc, char **argv, struct oex_opts *o, struct oex_run 
 		{ "recorded-push-timer-ms", required_argument, NULL, O_RECORDED_TIMER },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "reconnect", no_argument, NULL, O_RECONNECT },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "per-conn", optional_argument, NULL, O_PER_CONN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		/* Tests: events from offrx-export's own jsonl instead of a trace. */
@@ -278,6 +292,7 @@ static int parse_args(int argc, char **argv, struct oex_opts *o, struct oex_run 
 		switch (c) {
 		case 'f':
 			o->format = optarg;
+			o->format_given = true;
 			break;
 		case 'o':
 			o->output = optarg;
@@ -352,6 +367,20 @@ static int parse_args(int argc, char **argv, struct oex_opts *o, struct oex_run 
 		case O_RECONNECT:
 			o->reconnect = true;
 			break;
+		case O_LISTEN:
+			o->listen = optarg;
+			break;
+		case O_PER_CONN:
+			u = OEX_PER_CONN_DEFAULT;
+			if (optarg && num_u64(optarg, 1, OEX_PER_CONN_MAX, &u)) {
+				fprintf(stderr,
+					"offrx-export: --per-conn=%s: give the most connections "
+					"with series of their own, 1 to %d\n",
+					optarg, OEX_PER_CONN_MAX);
+				return OEX_EXIT_USAGE;
+			}
+			o->per_conn = (unsigned)u;
+			break;
 		case 'h':
 			usage(stdout);
 			return OEX_EXIT_OK;
@@ -381,6 +410,16 @@ static int parse_args(int argc, char **argv, struct oex_opts *o, struct oex_run 
 			"offrx-export: --what-if prints a table, or JSON with --format json\n");
 		return OEX_EXIT_USAGE;
 	}
+	if (o->listen && (o->verify || o->whatif || o->format_given || o->output)) {
+		fprintf(stderr, "offrx-export: --listen serves metrics over HTTP: it takes no "
+				"--format, --output, --verify or --what-if\n");
+		return OEX_EXIT_USAGE;
+	}
+	if (o->per_conn && !o->listen) {
+		fprintf(stderr, "offrx-export: --per-conn shapes --listen's metrics: give "
+				"--listen HOST:PORT too\n");
+		return OEX_EXIT_USAGE;
+	}
 	run->input = o->jsonl_in ? o->jsonl_in : argv[optind];
 	run->live = !o->jsonl_in && otr_input_is_live(run->input);
 	return -1;
@@ -392,6 +431,14 @@ static int make_writer(const struct oex_opts *o, struct oex_writer *w)
 	const char *f = o->format;
 	int ret;
 
+	if (o->listen) {
+		char err[1024];
+		if (oex_metrics_new(w, o->listen, o->per_conn, err, sizeof(err))) {
+			fprintf(stderr, "offrx-export: %s\n", err);
+			return OEX_EXIT_INPUT;
+		}
+		return -1;
+	}
 	if (o->whatif)
 		ret = oex_whatif_new(w, o->whatif_ms, o->whatif_n, !strcmp(f, "json"),
 				     o->recorded_ms);
@@ -540,6 +587,17 @@ static int report(const struct oex_opts *o, struct oex_writer *w, struct jw_out 
 	return status;
 }
 
+/* --listen: the input ended, the last values stay served until Ctrl-C or SIGTERM. */
+static void linger(const struct oex_run *run)
+{
+	if (stop || run->end == OEX_END_ERROR)
+		return;
+	fprintf(stderr, "offrx-export: %s: serving the final metrics until Ctrl-C or SIGTERM\n",
+		oex_end_name(run->end));
+	while (!stop)
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct oex_run run = {
@@ -570,6 +628,8 @@ int main(int argc, char **argv)
 		run_export(&w, src, ev);
 		oex_source_close(src);
 		status = report(&o, &w, &out);
+		if (o.listen)
+			linger(&run);
 	}
 	w.ops->free(&w);
 	oex_ctab_fini(&run.info, NULL);
