@@ -156,6 +156,7 @@ enum {
 
 int oex_jsonl_new(struct oex_writer *w);
 int oex_chrome_new(struct oex_writer *w);
+int oex_perfetto_new(struct oex_writer *w); /* Perfetto protobuf (exporters/perfetto.c) */
 int oex_summary_new(struct oex_writer *w, bool csv);
 int oex_verify_new(struct oex_writer *w);
 /* --what-if push-timer=MS,...: replay through the engine's core (exporters/whatif.c). */

@@ -38,6 +38,8 @@ static void usage(FILE *f)
 		"  -f, --format FMT   jsonl    one JSON object per event per line (default)\n"
 		"                     chrome   Chrome Trace Event JSON: open it in\n"
 		"                              ui.perfetto.dev or chrome://tracing\n"
+		"                     perfetto Perfetto's protobuf trace (.pftrace, TrackEvent):\n"
+		"                              a quarter of chrome's size; ui.perfetto.dev\n"
 		"                     summary  one JSON document: per-connection counts,\n"
 		"                              completions by reason, latency percentiles\n"
 		"                     csv      the summary's per-connection rows\n"
@@ -448,10 +450,13 @@ static int make_writer(const struct oex_opts *o, struct oex_writer *w)
 		ret = oex_jsonl_new(w);
 	else if (!strcmp(f, "chrome"))
 		ret = oex_chrome_new(w);
+	else if (!strcmp(f, "perfetto"))
+		ret = oex_perfetto_new(w);
 	else if (!strcmp(f, "summary") || !strcmp(f, "csv"))
 		ret = oex_summary_new(w, !strcmp(f, "csv"));
 	else {
-		fprintf(stderr, "offrx-export: --format %s: give jsonl, chrome, summary or csv\n",
+		fprintf(stderr,
+			"offrx-export: --format %s: give jsonl, chrome, perfetto, summary or csv\n",
 			f);
 		return OEX_EXIT_USAGE;
 	}
