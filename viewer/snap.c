@@ -33,8 +33,8 @@ const char *const vd_bin_label[VD_NBINS] = {
 static const enum otr_hclass cls_of[VD_NCLS] = { OTR_HC_FILLED, OTR_HC_PSH, OTR_HC_PUSH_TIMER };
 
 /* The model's latency classes are the completion reasons of the same value (model.c). */
-_Static_assert(OTR_HC_FILLED == OTR_CR_FILLED && OTR_HC_PSH == OTR_CR_PSH &&
-		       OTR_HC_PUSH_TIMER == OTR_CR_PUSH_TIMER,
+_Static_assert((int)OTR_HC_FILLED == (int)OTR_CR_FILLED && (int)OTR_HC_PSH == (int)OTR_CR_PSH &&
+		       (int)OTR_HC_PUSH_TIMER == (int)OTR_CR_PUSH_TIMER,
 	       "the model's latency classes follow the completion reasons");
 
 const char *vd_cls_name(int k)

@@ -12,17 +12,8 @@ APP_CFLAGS=${OFFRX_APP_CFLAGS:-} # -fsanitize=... when liboffrx is built with th
 command -v pkg-config >/dev/null || { echo "SKIP: pkg-config missing (scripts/install-deps installs it)"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-install.XXXXXX)
 [[ -n "${OFFRX_KEEP:-}" ]] || trap 'rm -rf "$WORK"' EXIT
-FAILS=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@" >>"$WORK/log" 2>&1; then
-		echo "ok   $what"
-	else
-		echo "FAIL $what"
-		FAILS=$((FAILS + 1))
-	fi
-}
+. "$OFFRX_SRC/tests/support/checks.sh"
+CHECK_OUT=$WORK/log
 # install PREFIX: the whole build, as `make install PREFIX=...` does
 install_to() { cmake --install "$OFFRX_BIN" --prefix "$1" >"$WORK/install-$(basename "$1").log" 2>&1; }
 
@@ -94,9 +85,5 @@ check "static: the program needs no liboffrx.so" \
 check "static: minimal --mem, three 700-byte completions, the close ($(tr '\n' '|' <static.out | head -c 300))" \
 	expect_output static.out
 
-if ((FAILS)); then
-	echo "$FAILS check(s) failed; log:"
-	tail -n 40 "$WORK/log"
-	exit 1
-fi
-echo "all install checks passed"
+((FAILED == 0)) || { echo "log:"; tail -n 40 "$WORK/log"; }
+finish

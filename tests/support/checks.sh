@@ -5,10 +5,11 @@
 PASSED=0
 FAILED=0
 
+# CHECK_OUT: where the commands' own output goes (unset: the test's output; /dev/null, a log).
 check() { # check NAME COMMAND...: COMMAND's status is the check's outcome
 	local name=$1
 	shift
-	if "$@"; then
+	if if [[ -n ${CHECK_OUT:-} ]]; then "$@" >>"$CHECK_OUT" 2>&1; else "$@"; fi; then
 		echo "ok   $name"
 		PASSED=$((PASSED + 1))
 	else

@@ -20,19 +20,8 @@ if [[ "${1:-}" != --inner ]]; then
 fi
 
 # ---- inside the private namespaces ----
-PASSED=0
-FAILED=0
-check() {
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		echo "ok   $what"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $what"
-		FAILED=$((FAILED + 1))
-	fi
-}
+. "$SRC/tests/support/checks.sh"
+CHECK_OUT=/dev/null
 WORK=$(mktemp -d /tmp/offrx-daemon-home.XXXXXX)
 NS=odh$$
 # The daemons started in here: those not running when the test began ('ip netns exec' gives
@@ -84,5 +73,4 @@ check "offrx-recv --trace-live ran in $NS-eng and exited 0 ($rc)" test "$rc" -eq
 check "with $NS removed, the relay daemon still accepts live viewers on 127.0.0.1:5344" \
 	bash -c 'exec 3<>/dev/tcp/127.0.0.1/5344'
 [[ $FAILED -eq 0 ]] || sed 's/^/  | /' "$WORK/recv.err"
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+finish

@@ -18,18 +18,13 @@ done
 pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize >/dev/null
 WORK=$(mktemp -d /tmp/offrx-untraced.XXXXXX)
 SESSION=offrxuntraced$$
-finish() {
+cleanup() {
 	lttng destroy "$SESSION" >/dev/null 2>&1
 	[[ -n ${OFFRX_KEEP:-} ]] || rm -rf "$WORK"
 }
 . "$SRC/tests/support/on_exit.sh"
-on_exit 'finish'
-FAILS=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; FAILS=$((FAILS + 1)); fi
-}
+on_exit 'cleanup'
+. "$SRC/tests/support/checks.sh"
 
 lttng create "$SESSION" --output="$WORK/trace" >/dev/null
 lttng enable-channel -u -s "$SESSION" --buffers-uid offrx >/dev/null
@@ -55,7 +50,5 @@ check "control: the session recorded offrx-minimal --mem's engine ($n_control ev
 	test "$n_control" -gt 0
 n_replay=$(grep -c "vpid = $replay\b" "$WORK/events.txt")
 check "the replay wrote no event ($n_replay events of vpid $replay)" test "$n_replay" -eq 0
-if ((FAILS)); then
-	grep -m5 "vpid = $replay\b" "$WORK/events.txt"
-	exit 1
-fi
+((FAILED == 0)) || grep -m5 "vpid = $replay\b" "$WORK/events.txt"
+finish

@@ -19,10 +19,7 @@ tar -C "$SRC" --exclude=./exporters --exclude='./build*' --exclude=./.git -cf - 
 find "$work/src/tests" -name CMakeLists.txt -exec truncate -s 0 {} +
 test ! -e "$work/src/exporters" || { echo "FAIL: the copy has exporters/"; exit 1; }
 
-fail=0
-check() { # check NAME COMMAND...
-	if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
-}
+. "$SRC/tests/support/checks.sh"
 if cmake -S "$work/src" -B "$work/b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOFFRX_EXPORTERS=OFF -Wno-dev \
 	>"$work/cfg.log" 2>&1; then
 	echo "ok   configure without exporters/"
@@ -38,4 +35,4 @@ check "it runs (--version)" "$work/b/viewer/offrx-view" --version
 # Nothing of exporters/ on any compile or link line of the viewer and what it links.
 check "no exporters/ path in the viewer's build" \
 	bash -c "! grep -rl 'exporters' '$work/b/viewer' '$work/b/whatif' '$work/b/util' --include=flags.make --include=link.txt --include='*.d'"
-exit $fail
+finish
