@@ -99,6 +99,8 @@ void batch_print(FILE *f, const struct vsnap *sn, const struct vview *v, unsigne
 			fmt_rel(rel, sizeof(rel), st->pos_ns - st->trace_start_ns));
 	if (st->live && st->session_ended)
 		fprintf(f, " session=ended");
+	if (st->live && st->fr_snap[0])
+		fprintf(f, " fr_snapshot=\"%s\"", st->fr_snap);
 	if (st->nmarks)
 		fprintf(f, " stale_since=%s",
 			fmt_clock(rel, sizeof(rel), st->marks[st->nmarks - 1].wall_ns));

@@ -26,6 +26,8 @@ static void header_draw(struct panel *p, struct ui *u)
 			    : u->st[S_TITLE];
 	x = ui_put(w, 0, x, sa | A_BOLD, "[%s]", state);
 	x = ui_put(w, 0, x + 1, u->st[S_TITLE], "%s", st->where);
+	if (st->live && st->fr_snap[0]) /* a flight recorder saved a snapshot: when and why */
+		x = ui_put(w, 0, x + 2, u->st[S_WARN] | A_BOLD, "snapshot %s", st->fr_snap);
 	char right[96] = "";
 	if (!st->live && st->trace_start_ns != OTR_TS_NONE && st->pos_ns != OTR_TS_NONE) {
 		fmt_rel(a, sizeof(a), st->pos_ns - st->trace_start_ns);

@@ -17,6 +17,7 @@
 #include "whatif.h"
 
 #ifdef OFFRX_VIEW_SESSION
+#include "flight.h"
 #include "session.h"
 #endif
 
@@ -72,7 +73,8 @@ struct vsource {
 	struct otr_model *m;
 	struct vs_opts o;
 	char input[512];
-	char relay[512]; /* auto pick: the relayd asked for its sessions */
+	char relay[512];       /* auto pick: the relayd asked for its sessions */
+	int64_t fr_checked_ns; /* live: when fr_snap_lookup last asked */
 	struct vs_status st;
 	uint64_t version; /* atomic */
 	bool stop;
@@ -803,6 +805,37 @@ back:
 
 /* ---- live ---- */
 
+/* The newest snapshot a local flight recorder saved, for the header; at most every 2 s. */
+static void fr_snap_lookup(struct vsource *s)
+{
+#ifdef OFFRX_VIEW_SESSION
+	static const int64_t every_ns = 2000000000LL;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t now = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (s->fr_checked_ns && now - s->fr_checked_ns < every_ns)
+		return;
+	s->fr_checked_ns = now;
+	struct offrx_fr_snapshot snap;
+	char name[256], line[sizeof(s->st.fr_snap)] = "";
+	if (offrx_fr_latest(&snap, name, sizeof(name)) == 1) {
+		struct tm tm;
+		char when[16];
+		localtime_r(&snap.when, &tm);
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		snprintf(line, sizeof(line), "%s %s", when, snap.cause);
+	}
+	pthread_mutex_lock(&s->lock);
+	if (strcmp(line, s->st.fr_snap)) {
+		snprintf(s->st.fr_snap, sizeof(s->st.fr_snap), "%s", line);
+		__atomic_add_fetch(&s->version, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&s->lock);
+#else
+	(void)s;
+#endif
+}
+
 static void live_timer_lookup(struct vsource *s)
 {
 #ifdef OFFRX_VIEW_SESSION
@@ -921,6 +954,8 @@ static void live(struct vsource *s)
 			int n = otr_reader_next(r, ev, POLL_MS);
 			if (stopping(s))
 				break;
+			if (n != 1 || !(s->nbatch & 1023))
+				fr_snap_lookup(s);
 			if (n == 1) {
 				s->nbatch++;
 				continue;

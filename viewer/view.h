@@ -69,6 +69,9 @@ struct vs_status {
 	uint32_t live_timer_us;		/* 0: unknown */
 	uint64_t fed;			/* events fed to the model */
 	struct otr_reader_stats rs;
+	/* live: the newest flight-recorder snapshot (offrx-trace start --flight-recorder), when
+	 * and why: "14:30:12 wait-gt-150ms"; "" none */
+	char fr_snap[192];
 };
 
 struct vsource;

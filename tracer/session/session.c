@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addclosefrom_np */
 #include "session.h"
+#include "flight.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -431,9 +432,15 @@ static void fill_summary(const struct lttng_session *s, struct offrx_session_inf
 	info->active = s->enabled;
 	info->live = s->live_timer_interval > 0;
 	info->live_timer_us = s->live_timer_interval;
+	info->snapshot = s->snapshot_mode;
 	snprintf(info->output, sizeof(info->output), "%s", s->path);
 	if (!info->live || offrx_session_live_url(s->name, info->location, sizeof(info->location)))
 		snprintf(info->location, sizeof(info->location), "%s", s->path);
+	/* A snapshot session writes nothing until a snapshot: where those go. */
+	if (info->snapshot &&
+	    !offrx_fr_dir(s->name, info->location, sizeof(info->location), NULL, 0) &&
+	    !info->output[0])
+		snprintf(info->output, sizeof(info->output), "%s", info->location);
 }
 
 static const char *domain_name(enum lttng_domain_type t)
@@ -619,6 +626,12 @@ static int check_opts(const struct offrx_session_opts *o, char *err, size_t errl
 		     o->output);
 		return -EINVAL;
 	}
+	if (o->live && o->snapshot) {
+		errf(err, errlen,
+		     "a session is live or a flight recorder (snapshot mode), not both: drop "
+		     "--live or --flight-recorder");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -644,17 +657,19 @@ static int setup_channel(const struct offrx_session_opts *o, char *err, size_t e
 		goto out;
 	}
 	snprintf(ch->name, sizeof(ch->name), "%s", OFFRX_SESSION_CHANNEL);
-	/* Discard mode: a full buffer drops new events and counts them, it never hides a loss. */
-	ch->attr.overwrite = 0;
+	/* Discard mode: a full buffer drops new events and counts them, it never hides a loss.
+	 * A flight recorder is a ring: the newest events overwrite the oldest. */
+	ch->attr.overwrite = o->snapshot ? 1 : 0;
 	ch->attr.subbuf_size = o->subbuf_size;
 	ch->attr.num_subbuf = o->num_subbuf;
 	ret = lttng_enable_channel(h, ch);
 	if (ret < 0) {
 		errf(err, errlen,
-		     "cannot create channel '%s' (%llu sub-buffers of %llu bytes, per-UID) in "
+		     "cannot create channel '%s' (%llu sub-buffers of %llu bytes, per-UID%s) in "
 		     "session '%s': %s%s",
 		     OFFRX_SESSION_CHANNEL, (unsigned long long)o->num_subbuf,
-		     (unsigned long long)o->subbuf_size, o->name, lttng_msg(ret),
+		     (unsigned long long)o->subbuf_size, o->snapshot ? ", overwrite" : "", o->name,
+		     lttng_msg(ret),
 		     ret == -LTTNG_ERR_NOMEM ? ": that much per CPU does not fit: lower "
 					       "--subbuf-size or --num-subbuf"
 					     : "");
@@ -816,6 +831,8 @@ int offrx_session_start(const struct offrx_session_opts *opts, char *location, s
 		snprintf(ctrl_url, sizeof(ctrl_url), "net://%s", OFFRX_SESSION_RELAYD_HOST);
 		desc = lttng_session_descriptor_live_network_create(o.name, ctrl_url, NULL,
 								    o.live_timer_us);
+	} else if (o.snapshot) {
+		desc = lttng_session_descriptor_snapshot_local_create(o.name, o.output);
 	} else {
 		desc = lttng_session_descriptor_local_create(o.name, o.output);
 	}
@@ -844,6 +861,10 @@ int offrx_session_start(const struct offrx_session_opts *opts, char *location, s
 		goto out_destroy;
 	if (o.live) {
 		ret = offrx_session_live_url(o.name, location, len);
+	} else if (o.snapshot) {
+		ret = offrx_fr_dir(o.name, location, len, err, errlen);
+		if (ret)
+			goto out_destroy;
 	} else {
 		ret = find_session(o.name, &s, err, errlen);
 		if (!ret)

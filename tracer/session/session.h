@@ -37,6 +37,9 @@ struct offrx_session_opts {
 	/* Told each daemon that was started, in a sentence; NULL: not told. */
 	void (*note)(void *arg, const char *msg);
 	void *note_arg;
+	/* Flight recorder (flight.h): a snapshot-mode session, its channel in overwrite mode (an
+	 * in-memory ring); output is where the snapshots go. Not with live. */
+	bool snapshot;
 };
 
 struct offrx_session_channel {
@@ -55,6 +58,7 @@ struct offrx_session_info {
 	char name[256];
 	bool active; /* tracing started */
 	bool live;
+	bool snapshot; /* flight recorder: location is where its snapshots go */
 	unsigned int live_timer_us;
 	char output[4096];   /* what the session daemon says: a path or tcp4://HOST:PORT/... */
 	char location[4096]; /* where to read it: the trace directory, or the lttng-live URL */
@@ -72,9 +76,10 @@ struct offrx_session_info {
  */
 
 /*
- * Create and start a session: UST channel "offrx" with per-UID buffers in discard mode,
- * events "offrx:*". Starts lttng-sessiond (and lttng-relayd for live) when none answers.
- * location gets the trace directory (normal) or the lttng-live URL (live).
+ * Create and start a session: UST channel "offrx" with per-UID buffers in discard mode (overwrite
+ * for a snapshot session), events "offrx:*". Starts lttng-sessiond (and lttng-relayd for live)
+ * when none answers. location gets the trace directory (normal), the lttng-live URL (live) or
+ * the directory snapshots are saved to (snapshot).
  */
 int offrx_session_start(const struct offrx_session_opts *o, char *location, size_t len, char *err,
 			size_t errlen);

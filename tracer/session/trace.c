@@ -1,17 +1,26 @@
 /* offrx-trace: start, stop, inspect and list the LTTng sessions that record offrx runs.
  * A thin command line over offrx_session (session.h). Exit status: 0 ok, 1 failure, 2 usage.
  */
-#define _GNU_SOURCE /* nftw */
+#define _GNU_SOURCE /* nftw, posix_spawn_file_actions_addclosefrom_np */
+#include "flight.h"
 #include "num.h"
 #include "session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 #ifndef OFFRX_VERSION
 #define OFFRX_VERSION "unknown"
@@ -117,10 +126,36 @@ static int is_metadata(const char *path, const struct stat *st, int type, struct
 	return type == FTW_F && strcmp(base, "metadata") == 0;
 }
 
+/* The snapshots a flight recorder saved, oldest first, with their time and cause. */
+static void print_snapshots(const char *dir)
+{
+	struct offrx_fr_snapshot *l = NULL;
+	int n = offrx_fr_snapshots(dir, &l);
+
+	if (n < 0)
+		fprintf(stderr, "%s: warning: cannot read snapshot directory %s: %s\n", prog, dir,
+			strerror(-n));
+	else if (n == 0)
+		printf("no snapshots yet\n");
+	for (int i = 0; i < n; i++) {
+		char when[32];
+		struct tm tm;
+		localtime_r(&l[i].when, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		printf("snapshot: %s  %s  %s\n", when, l[i].cause, l[i].path);
+	}
+	free(l);
+}
+
 static void print_location(const struct offrx_session_info *info)
 {
 	int found;
 
+	if (info->snapshot) {
+		printf("snapshots: %s\n", info->location);
+		print_snapshots(info->location);
+		return;
+	}
 	if (info->live) {
 		printf("live: %s\n", info->location);
 		return;
@@ -141,6 +176,10 @@ static void start_help(void)
 {
 	printf("Usage: %s start [--live[=TIMER_US]] [--name NAME] [--output DIR]\n"
 	       "                         [--subbuf-size SIZE] [--num-subbuf N]\n"
+	       "       offrx-trace start --flight-recorder [--keep DURATION] [--rate "
+	       "EVENTS_PER_S]\n"
+	       "                         [--trigger COND]... [--interval DURATION] [--name NAME]\n"
+	       "                         [--output DIR]\n"
 	       "\n"
 	       "Create and start an LTTng session recording the engine's events (offrx:*) in a\n"
 	       "user-space channel 'offrx' with per-UID buffers. Starts lttng-sessiond (and, for\n"
@@ -155,6 +194,20 @@ static void start_help(void)
 	       "  -s, --subbuf-size SIZE bytes per sub-buffer, a power of two: 4096, 256k, 4M\n"
 	       "                         (default 4M)\n"
 	       "  -N, --num-subbuf N     sub-buffers per CPU, a power of two (default %llu)\n"
+	       "  -F, --flight-recorder  snapshot mode: the events stay in an in-memory ring\n"
+	       "                         (overwrite mode) and are saved only as snapshots, to\n"
+	       "                         --output (default $HOME/lttng-traces/NAME-DATE-TIME)\n"
+	       "  -k, --keep DURATION    what the ring holds (default 30s), sized at --rate\n"
+	       "  -r, --rate EVENTS_PER_S the offrx event rate to size for (default %llu)\n"
+	       "  -t, --trigger COND     save a snapshot when an offrx:complete matches COND:\n"
+	       "                         FIELD OP VALUE [&& ...], OP one of > >= < <= == !=;\n"
+	       "                         wait (post to complete), idle (last byte to\n"
+	       "                         complete), reason, status, bytes, placed, conn, req;\n"
+	       "                         e.g. 'wait > 150ms', 'reason == push_timer && idle > "
+	       "50ms'\n"
+	       "                         (up to %d; each names its snapshots)\n"
+	       "  -i, --interval DURATION at most one snapshot per trigger per DURATION\n"
+	       "                         (default: --keep)\n"
 	       "  -h, --help             this text\n"
 	       "\n"
 	       "Why 8 x 4 MiB per CPU: at full rate the engine writes a few events per segment,\n"
@@ -164,9 +217,98 @@ static void start_help(void)
 	       "rides out a consumer stall of about 0.3 s (disk flush, relay network) at that\n"
 	       "rate, and 4 MiB sub-buffers keep the consumer's per-packet cost low. It costs\n"
 	       "32 MiB of memory per CPU for each user that runs traced programs. If stop or\n"
-	       "status reports discarded events, raise --num-subbuf first.\n",
+	       "status reports discarded events, raise --num-subbuf first.\n"
+	       "\n"
+	       "Flight recorder: each CPU's ring is sized to hold --keep x --rate x %llu bytes\n"
+	       "(the measured size of an offrx event, context included) in its sub-buffers but\n"
+	       "one; start prints the sizes. Snapshots land in DIR/CAUSE-YYYYMMDD-HHMMSS-N\n"
+	       "('wait > 150ms' is the cause wait-gt-150ms); 'status' lists them. A trigger saves\n"
+	       "once (LTTng rate policy 'once after 1'), then a watcher process arms it again\n"
+	       "after --interval. 'stop' removes the triggers. See offrx-trace(1).\n",
 	       prog, OFFRX_SESSION_DEFAULT_LIVE_TIMER_US, OFFRX_SESSION_DEFAULT_NAME,
-	       (unsigned long long)OFFRX_SESSION_DEFAULT_NUM_SUBBUF);
+	       (unsigned long long)OFFRX_SESSION_DEFAULT_NUM_SUBBUF,
+	       (unsigned long long)OFFRX_FR_DEFAULT_RATE, OFFRX_FR_MAX_TRIGGERS,
+	       (unsigned long long)OFFRX_FR_EVENT_BYTES);
+}
+
+/* The watcher (offrx_fr_watch) as a process of its own, in a session of its own, that outlives
+ * this command: this program again, "_fr-watch SESSION DIR INTERVAL_NS COND...". */
+static int spawn_watcher(const char *name, const char *dir, int64_t interval_ns,
+			 const struct offrx_fr_cond *c, int n, pid_t *pid, char *err, size_t errlen)
+{
+	char self[PATH_MAX], interval[32];
+	char *argv[5 + OFFRX_FR_MAX_TRIGGERS + 1];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	ssize_t len;
+	int ret, a = 0;
+
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0) {
+		snprintf(err, errlen, "cannot find this program (/proc/self/exe): %s",
+			 strerror(errno));
+		return -errno;
+	}
+	self[len] = '\0';
+	snprintf(interval, sizeof(interval), "%lld", (long long)interval_ns);
+	argv[a++] = (char *)prog;
+	argv[a++] = (char *)"_fr-watch";
+	argv[a++] = (char *)name;
+	argv[a++] = (char *)dir;
+	argv[a++] = interval;
+	for (int i = 0; i < n; i++)
+		argv[a++] = (char *)c[i].text;
+	argv[a] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+	ret = posix_spawn(pid, self, &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	if (ret) {
+		snprintf(err, errlen, "cannot start the watcher (%.200s _fr-watch): %s", self,
+			 strerror(ret));
+		return -ret;
+	}
+	return 0;
+}
+
+/* Stop the watchers of a session's triggers (checked to be ours by their command line), and
+ * wait a little for them to go so that none arms a trigger again behind our back. */
+static void stop_watchers(const char *name)
+{
+	struct offrx_fr_trigger *t = NULL;
+	char err[512];
+	int n = offrx_fr_triggers(name, &t, err, sizeof(err));
+
+	for (int i = 0; i < n; i++) {
+		long pid = t[i].watcher_pid;
+		if (!offrx_fr_is_watcher(pid, name))
+			continue;
+		kill((pid_t)pid, SIGTERM);
+		for (int w = 0; w < 100 && offrx_fr_is_watcher(pid, name); w++) {
+			struct timespec ts = { 0, 20000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	free(t);
+}
+
+/* Remove a flight recorder's triggers and its watchers: how many triggers, or -errno. */
+static int disarm(const char *name, char *err, size_t errlen)
+{
+	int n = offrx_fr_disarm(name, err, errlen), m;
+
+	if (n < 0)
+		return n;
+	stop_watchers(name);
+	/* A watcher killed while it armed a trigger again may have left one: sweep. */
+	m = offrx_fr_disarm(name, err, errlen);
+	return m < 0 ? m : n + m;
 }
 
 static int cmd_start(int argc, char *argv[])
@@ -177,15 +319,26 @@ static int cmd_start(int argc, char *argv[])
 		{ "output", required_argument, NULL, 'o' },
 		{ "subbuf-size", required_argument, NULL, 's' },
 		{ "num-subbuf", required_argument, NULL, 'N' },
+		{ "flight-recorder", no_argument, NULL, 'F' },
+		{ "keep", required_argument, NULL, 'k' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "trigger", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct offrx_session_opts o = { .size = sizeof(o), .note = print_note };
+	struct offrx_fr_cond conds[OFFRX_FR_MAX_TRIGGERS];
+	int64_t keep_ns = OFFRX_FR_DEFAULT_KEEP_NS, interval_ns = 0;
+	uint64_t rate = OFFRX_FR_DEFAULT_RATE;
+	const char *fr_only = NULL; /* a flight-recorder option given */
 	char where[4096], err[1024], sz[32];
+	struct offrx_fr_ring ring;
+	bool fr = false, sized = false;
+	int c, ret, nconds = 0;
 	uint64_t v;
-	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":l::n:o:s:N:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l::n:o:s:N:Fk:r:t:i:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			o.live = true;
@@ -206,6 +359,7 @@ static int cmd_start(int argc, char *argv[])
 			o.output = optarg;
 			break;
 		case 's':
+			sized = true;
 			if (num_size(optarg, 1, UINT64_MAX, &o.subbuf_size)) {
 				usage_error("start",
 					    "--subbuf-size '%s' is not a size: e.g. 4M, 256k or "
@@ -215,6 +369,7 @@ static int cmd_start(int argc, char *argv[])
 			}
 			break;
 		case 'N':
+			sized = true;
 			if (num_u64(optarg, 1, UINT32_MAX, &v)) {
 				usage_error(
 					"start",
@@ -223,6 +378,60 @@ static int cmd_start(int argc, char *argv[])
 				return EXIT_USAGE;
 			}
 			o.num_subbuf = v;
+			break;
+		case 'F':
+			fr = true;
+			break;
+		case 'k':
+			fr_only = "--keep";
+			if (num_duration(optarg, &keep_ns) || keep_ns < 1000000) {
+				usage_error("start",
+					    "--keep '%s' is not a duration of at least 1ms: e.g. "
+					    "30s, 2m or 500ms",
+					    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			fr_only = "--rate";
+			if (num_u64(optarg, 1, 100000000, &rate)) {
+				usage_error("start",
+					    "--rate '%s' is not a number of events per second from "
+					    "1 to 100000000: e.g. 20000",
+					    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			fr_only = "--trigger";
+			if (nconds == OFFRX_FR_MAX_TRIGGERS) {
+				usage_error("start",
+					    "more than %s --trigger options: join terms "
+					    "with && instead",
+					    "8");
+				return EXIT_USAGE;
+			}
+			if (offrx_fr_parse(optarg, &conds[nconds], err, sizeof(err))) {
+				usage_error("start", "%s", err);
+				return EXIT_USAGE;
+			}
+			for (int i = 0; i < nconds; i++)
+				if (!strcmp(conds[i].cause, conds[nconds].cause)) {
+					usage_error("start", "--trigger '%s' is given twice",
+						    conds[nconds].text);
+					return EXIT_USAGE;
+				}
+			nconds++;
+			break;
+		case 'i':
+			fr_only = "--interval";
+			if (num_duration(optarg, &interval_ns) || interval_ns < 100000000) {
+				usage_error("start",
+					    "--interval '%s' is not a duration of at least 100ms: "
+					    "e.g. 30s or 5m",
+					    optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			start_help();
@@ -242,11 +451,81 @@ static int cmd_start(int argc, char *argv[])
 			    o.output);
 		return EXIT_USAGE;
 	}
+	if (fr_only && !fr) {
+		usage_error("start",
+			    "%s is an option of the flight recorder: add --flight-recorder",
+			    fr_only);
+		return EXIT_USAGE;
+	}
+	if (fr && o.live) {
+		usage_error("start", "%s",
+			    "--live does not go with --flight-recorder: a flight recorder keeps "
+			    "its events in memory until a snapshot");
+		return EXIT_USAGE;
+	}
+	if (fr && sized) {
+		usage_error("start", "%s",
+			    "--subbuf-size and --num-subbuf do not go with --flight-recorder: its "
+			    "ring is sized from --keep and --rate");
+		return EXIT_USAGE;
+	}
+	if (fr) {
+		if (offrx_fr_ring(keep_ns, rate, &ring, err, sizeof(err))) {
+			usage_error("start", "%s", err);
+			return EXIT_USAGE;
+		}
+		o.snapshot = true;
+		o.subbuf_size = ring.subbuf_size;
+		o.num_subbuf = ring.num_subbuf;
+		if (!interval_ns)
+			interval_ns = keep_ns;
+	}
 
 	ret = offrx_session_start(&o, where, sizeof(where), err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "%s start: %s\n", prog, err);
 		return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
+	}
+	if (fr) {
+		const char *name = o.name ? o.name : OFFRX_SESSION_DEFAULT_NAME;
+		pid_t pid = 0;
+		if (nconds)
+			ret = spawn_watcher(name, where, interval_ns, conds, nconds, &pid, err,
+					    sizeof(err));
+		for (int i = 0; i < nconds && !ret; i++)
+			ret = offrx_fr_arm(name, (long)pid, where, &conds[i], false, err,
+					   sizeof(err));
+		if (ret) {
+			char e2[512];
+			fprintf(stderr, "%s start: %s\n", prog, err);
+			disarm(name, e2, sizeof(e2));
+			if (pid > 0)
+				kill(pid, SIGTERM);
+			offrx_session_stop(name, false, NULL, e2, sizeof(e2));
+			fprintf(stderr, "%s start: session '%s' destroyed again\n", prog, name);
+			return EXIT_FAILURE;
+		}
+		fmt_size(ring.subbuf_size, sz, sizeof(sz));
+		printf("flight recorder '%s' started: channel %s (ust, per-uid, overwrite, %llu x "
+		       "%s per CPU), events %s\n",
+		       name, OFFRX_SESSION_CHANNEL, (unsigned long long)ring.num_subbuf, sz,
+		       OFFRX_SESSION_EVENTS);
+		printf("ring: keeps about %.1f s at %llu events/s (%llu bytes an event; asked "
+		       "%.1f s)\n",
+		       ring.held_s, (unsigned long long)rate,
+		       (unsigned long long)OFFRX_FR_EVENT_BYTES, (double)keep_ns / 1e9);
+		printf("snapshots: %s\n", where);
+		for (int i = 0; i < nconds; i++)
+			printf("trigger: %s -> snapshot %s-DATE-TIME-N, at most one per %.1f s\n",
+			       conds[i].text, conds[i].cause, (double)interval_ns / 1e9);
+		if (nconds)
+			printf("watcher: pid %ld arms each trigger again after its interval\n",
+			       (long)pid);
+		else
+			printf("no --trigger: save a snapshot by hand with 'lttng snapshot record "
+			       "%s'\n",
+			       name);
+		return 0;
 	}
 	fmt_size(o.subbuf_size ? o.subbuf_size : OFFRX_SESSION_DEFAULT_SUBBUF_SIZE, sz, sizeof(sz));
 	printf("%s session '%s' started: channel %s (ust, per-uid, %llu x %s per CPU), "
@@ -273,7 +552,8 @@ static void stop_help(void)
 	       "Stop a session and destroy it, then print where its trace is (a directory, or\n"
 	       "the live URL) and, per channel, the events discarded because the buffers were\n"
 	       "full and the packets lost on the way to the trace. Non-zero counts are flagged:\n"
-	       "the trace has gaps.\n"
+	       "the trace has gaps. A flight recorder's triggers and watcher are removed first,\n"
+	       "and its snapshots listed.\n"
 	       "\n"
 	       "  -n, --name NAME  session name (default '%s')\n"
 	       "  -k, --keep       stop only: keep the session (restart it with 'lttng start')\n"
@@ -314,12 +594,20 @@ static int cmd_stop(int argc, char *argv[])
 		usage_error("stop", "unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	/* No snapshot after stop: the triggers go first (they outlive a session otherwise). */
+	int removed = offrx_session_status(name, &info, err, sizeof(err)) == 0 && info.snapshot
+			      ? disarm(info.name, err, sizeof(err))
+			      : 0;
+	if (removed < 0)
+		fprintf(stderr, "%s stop: warning: %s\n", prog, err);
 	ret = offrx_session_stop(name, keep, &info, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "%s stop: %s\n", prog, err);
 		return EXIT_FAILURE;
 	}
 	printf("session '%s' stopped%s\n", info.name, keep ? " (kept)" : " and destroyed");
+	if (removed > 0)
+		printf("removed %d flight-recorder trigger%s\n", removed, removed > 1 ? "s" : "");
 	print_location(&info);
 	print_channels(&info, false);
 	return 0;
@@ -376,12 +664,31 @@ static int cmd_status(int argc, char *argv[])
 	printf("state: %s\n", info.active ? "active" : "inactive");
 	if (info.live)
 		printf("mode: live (timer %u us)\n", info.live_timer_us);
+	else if (info.snapshot)
+		printf("mode: flight recorder (snapshot)\n");
 	else
 		printf("mode: normal\n");
 	printf("output: %s\n", info.output);
 	if (info.live)
 		printf("live: %s\n", info.location);
 	print_channels(&info, true);
+	if (info.snapshot) {
+		struct offrx_fr_trigger *t = NULL;
+		int n = offrx_fr_triggers(info.name, &t, err, sizeof(err));
+		if (n < 0)
+			fprintf(stderr, "%s status: warning: %s\n", prog, err);
+		else if (n == 0)
+			printf("no triggers: save a snapshot with 'lttng snapshot record %s'\n",
+			       info.name);
+		for (int i = 0; i < n; i++)
+			printf("trigger: %s (watcher pid %ld %s)\n", t[i].cond, t[i].watcher_pid,
+			       offrx_fr_is_watcher(t[i].watcher_pid, info.name)
+				       ? "running"
+				       : "gone: the trigger saves no more snapshot once it fired");
+		free(t);
+		printf("snapshots: %s\n", info.location);
+		print_snapshots(info.location);
+	}
 	return 0;
 }
 
@@ -434,7 +741,10 @@ static int cmd_list(int argc, char *argv[])
 	}
 	for (i = 0; i < n; i++) {
 		printf("%-16s %-8s %-6s %s\n", list[i].name, list[i].active ? "active" : "inactive",
-		       list[i].live ? "live" : "normal", list[i].location);
+		       list[i].live	  ? "live"
+		       : list[i].snapshot ? "flight"
+					  : "normal",
+		       list[i].location);
 		any_live |= list[i].live;
 	}
 	if (any_live)
@@ -442,6 +752,27 @@ static int cmd_list(int argc, char *argv[])
 		       "net://localhost/host/HOSTNAME/SESSION\n");
 	free(list);
 	return 0;
+}
+
+/* --- _fr-watch (hidden): the flight recorder's watcher, started by start ---------------- */
+
+static int cmd_fr_watch(int argc, char *argv[])
+{
+	struct offrx_fr_cond conds[OFFRX_FR_MAX_TRIGGERS];
+	char err[512];
+	int64_t interval_ns;
+	int n = 0;
+
+	if (argc < 5 || num_i64(argv[3], 1, INT64_MAX, &interval_ns)) {
+		usage_error("_fr-watch", "%s", "usage: _fr-watch SESSION DIR INTERVAL_NS COND...");
+		return EXIT_USAGE;
+	}
+	for (int i = 4; i < argc && n < OFFRX_FR_MAX_TRIGGERS; i++)
+		if (offrx_fr_parse(argv[i], &conds[n++], err, sizeof(err))) {
+			fprintf(stderr, "%s _fr-watch: %s\n", prog, err);
+			return EXIT_USAGE;
+		}
+	return offrx_fr_watch(argv[1], argv[2], interval_ns, conds, (size_t)n) ? EXIT_FAILURE : 0;
 }
 
 /* --- main ---------------------------------------------------------------------------- */
@@ -453,9 +784,10 @@ static void main_help(void)
 	       "Record offrx engine events (offrx:*) with LTTng.\n"
 	       "\n"
 	       "Commands:\n"
-	       "  start   create and start a session (normal, or --live)\n"
+	       "  start   create and start a session (normal, --live or --flight-recorder)\n"
 	       "  stop    stop and destroy a session; report lost events\n"
-	       "  status  show a session and its channels' loss counters\n"
+	       "  status  show a session and its channels' loss counters (a flight\n"
+	       "          recorder's triggers and snapshots too)\n"
 	       "  list    list the sessions and how to read live ones\n"
 	       "\n"
 	       "  -h, --help     this text\n"
@@ -472,10 +804,8 @@ int main(int argc, char *argv[])
 		const char *name;
 		int (*run)(int argc, char *argv[]);
 	} cmds[] = {
-		{ "start", cmd_start },
-		{ "stop", cmd_stop },
-		{ "status", cmd_status },
-		{ "list", cmd_list },
+		{ "start", cmd_start }, { "stop", cmd_stop },	       { "status", cmd_status },
+		{ "list", cmd_list },	{ "_fr-watch", cmd_fr_watch },
 	};
 	size_t i;
 
