@@ -277,15 +277,18 @@ static int spawn_watcher(const char *name, const char *dir, int64_t interval_ns,
 	return 0;
 }
 
-/* Stop the watchers of a session's triggers (checked to be ours by their command line), and
- * wait a little for them to go so that none arms a trigger again behind our back. */
-static void stop_watchers(const char *name)
+/* Remove a flight recorder's triggers, then stop their watchers (checked to be ours by their
+ * command line) and wait a little for them to go, then remove what a watcher killed while it
+ * armed a trigger again may have left. How many triggers, or -errno. */
+static int disarm(const char *name, char *err, size_t errlen)
 {
 	struct offrx_fr_trigger *t = NULL;
-	char err[512];
-	int n = offrx_fr_triggers(name, &t, err, sizeof(err));
+	int k = offrx_fr_triggers(name, &t, err, errlen), n, m;
 
-	for (int i = 0; i < n; i++) {
+	if (k < 0)
+		return k;
+	n = offrx_fr_disarm(name, err, errlen);
+	for (int i = 0; i < k && n >= 0; i++) {
 		long pid = t[i].watcher_pid;
 		if (!offrx_fr_is_watcher(pid, name))
 			continue;
@@ -296,17 +299,8 @@ static void stop_watchers(const char *name)
 		}
 	}
 	free(t);
-}
-
-/* Remove a flight recorder's triggers and its watchers: how many triggers, or -errno. */
-static int disarm(const char *name, char *err, size_t errlen)
-{
-	int n = offrx_fr_disarm(name, err, errlen), m;
-
 	if (n < 0)
 		return n;
-	stop_watchers(name);
-	/* A watcher killed while it armed a trigger again may have left one: sweep. */
 	m = offrx_fr_disarm(name, err, errlen);
 	return m < 0 ? m : n + m;
 }
