@@ -5,9 +5,11 @@
 # 250 ms). The first trigger saves a snapshot holding a matching completion and the fills of
 # its request before it, and at most one per --interval however many completions match; the
 # trigger above the timer saves none. The snapshot opens with babeltrace2, offrx-export and
-# offrx-view; status lists it; stop removes the triggers and the watcher.
+# offrx-view; offrx-view --batch on a live session of its own shows it (fr_snapshot=); status
+# lists it; stop removes the triggers and the watcher.
 . "$(dirname "$0")/../support/e2e.sh"
 . "$(dirname "$0")/../support/trace.sh"
+. "$(dirname "$0")/../support/relayd.sh"
 set +e
 T=$BIN/tracer/session/offrx-trace
 EXPORT=$BIN/exporters/offrx-export
@@ -62,6 +64,14 @@ check "lttng list-triggers: offrx:complete filtered, a snapshot of $NAME, once a
 # after its last byte and about 250 ms after its post; 4 s of it, so a --interval of 2 s lets
 # the trigger save again once.
 start_recv --max-conns 1 --push-timer-ms 200 --buf-size 65536 --depth 1
+# offrx-view watching a live session (of a relayd of the test's own) while it happens.
+LS=offrx-frlive$$
+SESSIONS+=("$LS")
+relayd_start && session_start "$LS"
+"$VIEW" --batch --interval 1000 --iterations 7 "net://127.0.0.1:$LIVE/host/$(hostname)/$LS" \
+	>"$WORK/live.txt" 2>&1 &
+VIEW_PID=$!
+PIDS+=("$VIEW_PID")
 send --json -p trickle -s 1482 -i 250 -c 16 --mss 1000 10.77.0.1:5201 >"$WORK/send.json"
 wait_recv
 check "the trickle arrived byte-exact" test "$(send_shas "$WORK/send.json")" = "$(recv_shas)"
@@ -108,6 +118,10 @@ timeout 60 "$VIEW" --batch --speed 0 "$SNAP" >"$WORK/view.out" 2>&1
 check "offrx-view reads the snapshot (the connection, its push-timer completions)" \
 	eval 'grep -q "^source .*state=ended" "$WORK/view.out" && grep -q "10.77.0.1:5201" "$WORK/view.out" &&
 	 grep -Eq "^completions total=[0-9]+ .*push_timer=[1-9]" "$WORK/view.out"'
+
+exited_within 30 "$VIEW_PID"
+check "offrx-view live shows the snapshot saved and why (its source line)" \
+	grep -qE '^source .*kind=live.* fr_snapshot="[0-9]{2}:[0-9]{2}:[0-9]{2} wait-gt-150ms"' "$WORK/live.txt"
 
 # The rate limit: about 16 completions matched; one snapshot per 2 s interval.
 N150=$(snaps wait-gt-150ms | wc -l)
