@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure
 
-.PHONY: all deps configure build test test-variants test-asan demo bench clean distclean format format-check
+.PHONY: all deps configure build test test-variants test-notrace test-asan demo bench clean distclean format format-check
 .PHONY: soak test-repeat check-readme
 .PHONY: fuzz fuzz-ci fuzz-build
 .PHONY: verify-soak
@@ -40,15 +40,17 @@ check-readme: build
 	scripts/check-readme --build $(BUILD_DIR)
 
 # The other configurations CI keeps honest:
-# - tracing compiled out (the trace calls must still type-check), with its core suites, and the
-#   core and model suites under valgrind (scripts/valgrind-tests: no memory errors, no leaks);
-# - ASan+UBSan over the whole suite, integration tests included (test-asan).
-test-variants: deps
+# - test-notrace: tracing compiled out (the trace calls must still type-check), with its core
+#   suites, and the core and model suites under valgrind (scripts/valgrind-tests: no memory
+#   errors, no leaks);
+# - test-asan: ASan+UBSan over the whole suite, integration tests included.
+test-variants: test-notrace test-asan
+
+test-notrace: deps
 	cmake -S . -B build-notrace -DOFFRX_TRACING=NONE
 	cmake --build build-notrace -j $(JOBS)
 	cd build-notrace && ctest $(CTEST_FLAGS) -j $(JOBS) -L core
 	scripts/valgrind-tests build-notrace
-	$(MAKE) test-asan
 
 # Every test, built with AddressSanitizer and UndefinedBehaviorSanitizer (-O1 keeps the
 # integration tests' streams near real speed). Leaks fail too. Two suites are left to make test:
@@ -98,7 +100,7 @@ fuzz: fuzz-build
 	tests/fuzz/run_fuzz.sh --build $(FUZZ_DIR) --seconds $(FUZZ_SECONDS)
 
 fuzz-ci: fuzz-build
-	tests/fuzz/run_fuzz.sh --build $(FUZZ_DIR) --seconds 60
+	tests/fuzz/run_fuzz.sh --build $(FUZZ_DIR) --seconds 60 $(if $(FUZZ_JOBS),--jobs $(FUZZ_JOBS),)
 
 # The verifier raises no false alarm (root: lttng-sessiond; bench/RESULTS.md "Verifier"):
 # VERIFY_SOAK random engine scenarios (tests/verify/gen_scenarios.c) recorded under LTTng, 500
