@@ -13,20 +13,22 @@ rounds=5
 bytes=1G
 base=HEAD~1
 head_build=
+head_rev=
 traced=1
 
 usage()
 {
 	cat <<EOF
-Usage: $prog [--base REV] [--build DIR] [--rounds N] [--bytes N] [--no-traced]
+Usage: $prog [--base REV] [--head REV | --build DIR] [--rounds N] [--bytes N] [--no-traced]
 
 Builds REV (a git revision of this repository) in a worktree under /tmp (kept between runs,
-rebuilt when REV moves) and compares its offrx-recv with this tree's, side by side:
+one per commit) and compares its offrx-recv with this tree's (or --head REV's), side by side:
 bulk of N bytes from offrx-send, offrx-recv --napi-threaded --no-hash --max-conns 1, the
 receiver's CPU from /usr/bin/time. Untraced runs hide the session daemon from the receiver (a
 private mount namespace), so a session someone left recording cannot count.
 
   --base REV    the commit to compare against (default $base)
+  --head REV    compare against this commit (built the same way) instead of this tree
   --build DIR   this tree's build directory (default: \$OFFRX_BIN, else build)
   --rounds N    rounds (default $rounds); medians are printed
   --bytes N     bytes per run, K/M/G suffixes (default $bytes)
@@ -41,6 +43,7 @@ while [[ $# -gt 0 ]]; do
 	case $1 in
 	--base) base=$2; shift 2 ;;
 	--build) head_build=$2; shift 2 ;;
+	--head) head_rev=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--bytes) bytes=$2; shift 2 ;;
 	--no-traced) traced=0; shift ;;
@@ -52,29 +55,42 @@ done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "$prog: --rounds '$rounds': want a count >= 1" >&2; exit 2; }
 
 cd "$root"
-bin=$(realpath "${head_build:-${OFFRX_BIN:-build}}")
+# worktree_build REV: a detached worktree of REV under /tmp, built with the default
+# configuration (offrx-recv, offrx-send, offrx-trace); prints its build directory.
+worktree_build()
+{
+	local rev wt
+	rev=$(git rev-parse --verify --quiet "$1^{commit}") ||
+		{ echo "$prog: '$1' is not a commit of $root" >&2; return 2; }
+	wt=/tmp/offrx-bench-${rev:0:12}
+	if [[ "$(git -C "$wt" rev-parse HEAD 2>/dev/null)" != "$rev" ]]; then
+		echo "$prog: checking out ${rev:0:12} in $wt" >&2
+		git worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
+		git worktree prune
+		git worktree add --detach "$wt" "$rev" >/dev/null 2>&1 ||
+			{ echo "$prog: cannot make a worktree of $rev in $wt" >&2; return 1; }
+	fi
+	if [[ ! -x $wt/build/samples/offrx-recv || ! -x $wt/build/samples/send/offrx-send ||
+		! -x $wt/build/tracer/session/offrx-trace ]]; then
+		echo "$prog: building ${rev:0:12} in $wt/build (a few minutes)" >&2
+		cmake -S "$wt" -B "$wt/build" >"$wt/build.log" 2>&1 &&
+			cmake --build "$wt/build" -j "$(nproc)" --target offrx-recv offrx-send \
+				offrx-trace >>"$wt/build.log" 2>&1 ||
+			{ echo "$prog: the build of ${rev:0:12} failed: $wt/build.log" >&2; return 1; }
+	fi
+	echo "$wt/build"
+}
 rev=$(git rev-parse --verify --quiet "$base^{commit}") ||
 	{ echo "$prog: --base '$base' is not a commit of $root" >&2; exit 2; }
+base_bin=$(worktree_build "$base") || exit
+if [[ -n $head_rev ]]; then
+	bin=$(worktree_build "$head_rev") || exit
+else
+	bin=$(realpath "${head_build:-${OFFRX_BIN:-build}}")
+fi
 for b in "$bin/samples/offrx-recv" "$bin/samples/send/offrx-send" "$bin/tracer/session/offrx-trace"; do
 	[[ -x $b ]] || { echo "$prog: $b is missing: run make first" >&2; exit 1; }
 done
-
-# The base build: a detached worktree of REV, built with the default configuration.
-wt=/tmp/offrx-bench-base
-if [[ "$(git -C "$wt" rev-parse HEAD 2>/dev/null)" != "$rev" ]]; then
-	echo "$prog: checking out ${rev:0:12} in $wt" >&2
-	git worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
-	git worktree prune
-	git worktree add --detach "$wt" "$rev" >/dev/null 2>&1 ||
-		{ echo "$prog: cannot make a worktree of $rev in $wt" >&2; exit 1; }
-fi
-if [[ ! -x $wt/build/samples/offrx-recv || ! -x $wt/build/samples/send/offrx-send ]]; then
-	echo "$prog: building ${rev:0:12} in $wt/build (a few minutes)" >&2
-	cmake -S "$wt" -B "$wt/build" >"$wt/build.log" 2>&1 &&
-		cmake --build "$wt/build" -j "$(nproc)" --target offrx-recv offrx-send >>"$wt/build.log" 2>&1 ||
-		{ echo "$prog: the base build failed: $wt/build.log" >&2; exit 1; }
-fi
-base_bin=$wt/build
 
 ns=offrxbc$$
 work=$(mktemp -d /tmp/offrx-bench-commits.XXXXXX)
