@@ -117,6 +117,12 @@ int wi_conn_event(struct wi_conn *c, const struct otr_event *ev)
 		if (c->timer_ms < 0)
 			c->timer_ms = wi_timer_ms(ev);
 		break;
+	case OTR_TIMER_EXPIRE:
+		c->expire_req = ev->req;
+		c->expire_late = ev->ts_raw > ev->u.timer.deadline_ns
+					 ? (int64_t)(ev->ts_raw - ev->u.timer.deadline_ns)
+					 : 0;
+		break;
 	case OTR_COMPLETE_CALL:
 		c->calls++;
 		break;
@@ -129,6 +135,10 @@ int wi_conn_event(struct wi_conn *c, const struct otr_event *ev)
 			.bytes = ev->u.complete.bytes,
 			.p2c = (int64_t)ev->u.complete.post_to_complete_ns,
 			.lf2c = ev->u.complete.last_fill_to_complete_ns,
+			.late = ev->u.complete.reason == OTR_CR_PUSH_TIMER &&
+						c->expire_req == ev->req
+					? c->expire_late
+					: -1,
 		};
 		c->in_callback = true;
 		c->last_comp_t = t;

@@ -41,6 +41,9 @@ struct wi_comp {
 	int reason, status;
 	uint32_t bytes;
 	int64_t p2c, lf2c; /* lf2c -1: nothing placed */
+	/* A recorded push-timer completion: how late its expiry ran (the push_timer_expire
+	 * event's time past the deadline it carries); -1 when the trace has no such event. */
+	int64_t late;
 };
 
 struct wi_conn {
@@ -58,7 +61,9 @@ struct wi_conn {
 	int64_t last_comp_t; /* for telling callback posts */
 	uint64_t last_comp_req;
 	bool in_callback;
-	int64_t timer_ms; /* from its push_timer_start events; -1 if none */
+	int64_t timer_ms;    /* from its push_timer_start events; -1 if none */
+	uint64_t expire_req; /* the last push_timer_expire: its request and lateness */
+	int64_t expire_late;
 	uint64_t indicated;
 };
 

@@ -253,6 +253,23 @@ def s_r10_early(t):
     t.close(1)
 
 
+def s_timer_late(t):
+    """A push-timer expiry that ran 30 ms past its deadline (a busy machine): by the rules, and
+    what-if's replay of the recorded timer completes it at the deadline the expiry names."""
+    t.at(0).open(1)
+    t.post(1, 1, buf_len=1000, depth=1)
+    t.post(1, 2, buf_len=1000, depth=2)
+    t.at(1).fill(1, 1, 10)
+    t.timer("start", 1, 1, 101)
+    t.at(131).timer("expire", 1, 1, 101)            # 30 ms late
+    t.call(1, 1)
+    t.complete(1, 1, "push_timer")
+    t.at(140).fill(1, 2, 1000)
+    t.call(1, 1)
+    t.complete(1, 2, "filled")
+    t.close(1)
+
+
 def s_r10_no_expiry(t):
     t.at(0).open(1)
     t.post(1, 1, depth=1)

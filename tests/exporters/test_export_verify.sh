@@ -118,6 +118,17 @@ check "a violation names its time from the trace start, ts_ns and ts_raw" \
 	grep -qE '^violation R15 conn 1000:1 req 1 at \+0\.001000000 s \(ts_ns 1700000000001000000, ts_raw 42001000000\): reports 90 bytes' \
 	"$WORK/r15_bytes.txt"
 
+# A push-timer expiry that ran 30 ms late (a busy machine) breaks no rule, and --what-if's replay
+# of the recorded timer reproduces it: compared at the deadline its expiry event carries, not
+# with a fixed allowance for lateness (10 ms once: a loaded CI run recorded 19 ms).
+verify timer_late
+check "a push-timer expiry 30 ms late breaks no rule (exit $RC)" test "$RC" -eq 0
+rc=0
+"$EXPORT" --input-jsonl "$WORK/timer_late.jsonl" --what-if push-timer=100 -f json \
+	>"$WORK/late.json" 2>&1 || rc=$?
+check "... and --what-if reproduces it: fidelity 1.0 (exit $rc)" \
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(d['fidelity'] != 1.0 or d['fidelity_detail']['compared'] != 2)" "$WORK/late.json"
+
 # --conn limits the verdict to one connection.
 python3 "$SCEN" r17_never_completed >"$WORK/two.jsonl"
 python3 "$SCEN" good | grep -v '"conn": 1,' >>"$WORK/two.jsonl" || true
