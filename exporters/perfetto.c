@@ -86,6 +86,8 @@ struct pkt {
 	Perfetto__Protos__CounterDescriptor cd;
 	Perfetto__Protos__InternedData idata;
 	Annotation ann[MAX_ANN], *annp[MAX_ANN];
+	int64_t ts; /* in CLK_DELTA: the clock's value once the packet is out */
+	bool delta;
 	uint64_t cat, flow, tflow, xuuid[2];
 	int64_t xval[2];
 	Perfetto__Protos__EventName names[MAX_NEW], *namesp[MAX_NEW];
@@ -130,6 +132,7 @@ static Packet *pkt_new(struct perfetto *pf)
 	k->p.has_sequence_flags = 1;
 	k->p.sequence_flags = SEQ_NEEDS; /* the clock default and interned names */
 	k->idata = (Perfetto__Protos__InternedData)PERFETTO__PROTOS__INTERNED_DATA__INIT;
+	k->delta = false;
 	return &k->p;
 }
 
@@ -142,7 +145,8 @@ static void pkt_ts(struct perfetto *pf, Packet *p, int64_t ts)
 	p->has_timestamp = 1;
 	if (ts >= pf->clk_last) {
 		p->timestamp = (uint64_t)(ts - pf->clk_last);
-		pf->clk_last = ts;
+		pf->k.ts = ts;
+		pf->k.delta = true;
 	} else {
 		p->timestamp = (uint64_t)ts;
 		p->has_timestamp_clock_id = 1;
@@ -167,6 +171,8 @@ static void pkt_emit(struct perfetto *pf, struct jw_out *o)
 	h = 1 + put_varint(b + 1, n);
 	protobuf_c_message_pack(&k->p.base, b + h);
 	o->len += h + n;
+	if (k->delta)
+		pf->clk_last = k->ts;
 	pf->packets++;
 }
 
