@@ -82,9 +82,9 @@ EOF
 }
 
 prom_wait_value() { # prom_wait_value SECONDS EXPR EXPECTED
-	local i
+	local end=$((SECONDS + $1))
 	PROM_LAST=
-	for i in $(seq $(($1 * 4))); do
+	while ((SECONDS < end)); do
 		PROM_LAST=$(prom_value "$2" 2>&1) || true
 		[[ -n "$PROM_LAST" ]] && python3 -c 'import sys; sys.exit(float(sys.argv[1]) != float(sys.argv[2]))' \
 			"$PROM_LAST" "$3" 2>/dev/null && return 0
