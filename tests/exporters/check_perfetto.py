@@ -225,7 +225,8 @@ def model(proto, path):
 # --- what the jsonl export of the same input says the trace must hold ----------------------
 
 def events(jsonl):
-    return [e for e in map(json.loads, open(jsonl)) if 'ts_ns' in e]
+    """The events, and the end line (its end_ns is the trace's last time)."""
+    return [e for e in map(json.loads, open(jsonl)) if 'ts_ns' in e or e.get('event') == 'end']
 
 
 def key(e):
@@ -236,14 +237,17 @@ def expected_slices(evs):
     """Each request's slice as the writer must draw it: from its post (or, posted before the
     trace, post_to_complete_ns before its completion) to its completion, named by the reason;
     still queued at conn_close "not completed", at the end "open at end"."""
-    t0, last = evs[0]['ts_ns'], max(e['ts_ns'] for e in evs)
+    timed = [e for e in evs if 'ts_ns' in e]
+    t0 = timed[0]['ts_ns']
+    last = next((e['end_ns'] for e in evs if e['event'] == 'end' and 'end_ns' in e),
+                max(e['ts_ns'] for e in timed))
     queues, out = {}, []
 
     def close(q, name, ts):
         for req, (post, fill) in q.items():
             out.append((k, req, name, post, max(ts, post), fill, 'PENDING'))
         q.clear()
-    for e in evs:
+    for e in timed:
         k, q = key(e), queues.setdefault(key(e), {})
         if e['event'] == 'post':
             q[e['req']] = (e['ts_ns'], e.get('prefill', 0))
