@@ -352,7 +352,7 @@ static bool parse_trigger_name(const char *name, struct offrx_fr_trigger *t)
 	if (strncmp(name, OFFRX_FR_TRIGGER_PREFIX, pl))
 		return false;
 	s = name + pl;
-	/* The condition may hold ':' but no session name or pid field has one after it. */
+	/* The first ":DIGITS:" ends the session's name (one with such a part is cut there). */
 	end = strrchr(s, ':');
 	for (colon = s; (colon = strchr(colon, ':')) && colon < end; colon++) {
 		errno = 0;
