@@ -14,8 +14,9 @@
 #
 # Recording needs root (namespaces, XDP) and lttng-sessiond (started if missing). Prints, for
 # babeltrace2 and each format, events/s, the ratio to babeltrace2 (targets: jsonl >= 1.0x,
-# chrome >= 0.8x), and peak RSS (target < 64 MiB, flat in the trace's length). Figures only,
-# no verdict.
+# chrome >= 0.8x), and peak RSS (target < 64 MiB, flat in the trace's length); then perfetto
+# against chrome side by side: output sizes (target: perfetto <= 1/4 of chrome's) and speed
+# (target: perfetto >= 1.0x chrome's events/s). Figures only, no verdict.
 set -euo pipefail
 prog=${0##*/}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -111,11 +112,11 @@ run() {
 	cat "$WORK/time.txt" >>"$WORK/$name"
 }
 
-FORMATS="jsonl chrome summary csv verify"
+FORMATS="jsonl chrome perfetto summary csv verify"
 echo "timing $ROUNDS rounds (babeltrace2, then each format, order alternating) ..."
 for r in $(seq "$ROUNDS"); do
 	order="bt $FORMATS"
-	((r % 2)) || order="verify csv summary chrome jsonl bt"
+	((r % 2)) || order="verify csv summary perfetto chrome jsonl bt"
 	for t in $order; do
 		case $t in
 		bt) run bt babeltrace2 "$TRACE" ;;
@@ -160,6 +161,7 @@ for t in $FORMATS; do
 	target=
 	[[ $t == jsonl ]] && target=">=1.0x"
 	[[ $t == chrome ]] && target=">=0.8x"
+	[[ $t == perfetto ]] && target=">=chrome"
 	name="offrx-export -f $t"
 	[[ $t == verify ]] && name="offrx-export --verify"
 	printf '%-28s %8.2f %12.0f %7.2fx %8s %11.1f MiB %10.1f MiB\n' "$name" "$s" \
@@ -171,3 +173,19 @@ done
 echo "(ratio: offrx-export's events/s over babeltrace2's. RSS target < 64 MiB, flat: the 1/4"
 echo " column is the same run stopped a quarter of the way in (--to; babeltrace2 --end). What"
 echo " babeltrace2 itself maps of the trace's packets moves both columns alike.)"
+
+# perfetto against chrome: the same trace written to files, for the sizes; the speeds are the
+# timed runs' medians above.
+"$EXPORT" -f chrome -o "$WORK/out.json" "$TRACE"
+"$EXPORT" -f perfetto -o "$WORK/out.pftrace" "$TRACE"
+ch_b=$(stat -c %s "$WORK/out.json")
+pf_b=$(stat -c %s "$WORK/out.pftrace")
+rm -f "$WORK/out.json" "$WORK/out.pftrace"
+echo
+printf '%-28s %14s %14s %10s %8s\n' "perfetto against chrome" "chrome" "perfetto" "ratio" "target"
+printf '%-28s %14s %14s %9.3fx %8s\n' "output size (bytes)" "$ch_b" "$pf_b" \
+	"$(awk -v p="$pf_b" -v c="$ch_b" 'BEGIN { print p / c }')" "<=0.25x"
+printf '%-28s %14.2f %14.2f %9.2fx %8s\n' "export time (s, median)" "$(secs chrome)" \
+	"$(secs perfetto)" "$(awk -v c="$(secs chrome)" -v p="$(secs perfetto)" 'BEGIN { print c / p }')" \
+	">=1.0x"
+echo "(size ratio: perfetto's bytes over chrome's; speed ratio: chrome's seconds over perfetto's)"
