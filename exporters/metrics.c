@@ -324,6 +324,7 @@ static int metrics_event(struct oex_writer *w, const struct otr_event *ev)
 {
 	struct metrics *s = w->priv;
 	int ret = otr_model_feed(s->m, ev);
+	uint16_t port;
 
 	pthread_mutex_lock(&s->lock);
 	s->g.events++;
@@ -343,10 +344,13 @@ static int metrics_event(struct oex_writer *w, const struct otr_event *ev)
 			ret |= conn_event(s, w->run, ev);
 			break;
 		}
-		/* Tied to no connection we follow: the engine's row for port "". */
+		/* Tied to no connection we follow: its port's row if the main loop knows the
+		 * connection, else the engine's row for port "" (most often: a cache). */
+		port = ev->conn ? port_of(w->run, NULL, ev->vpid, ev->conn) : 0;
 		if (s->last_drop_row >= s->nrows || s->rows[s->last_drop_row].vpid != ev->vpid ||
-		    s->rows[s->last_drop_row].port || s->rows[s->last_drop_row].kind != ROW_PORT)
-			s->last_drop_row = port_row(s, ev->vpid, 0);
+		    s->rows[s->last_drop_row].port != port ||
+		    s->rows[s->last_drop_row].kind != ROW_PORT)
+			s->last_drop_row = port_row(s, ev->vpid, port);
 		s->rows[s->last_drop_row].drops[drop_index(ev->u.drop.reason)]++;
 		break;
 	default:

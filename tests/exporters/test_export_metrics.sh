@@ -45,6 +45,7 @@ t.ev("conn_state", conn=3, depth=2, req_ids=[1, 2], req_lens=[4096, 4096], req_f
      remote_port=40003)
 t.ev("drop", conn=3, reason="out_of_window", frame_len=100)
 t.at(302).ev("drop", conn=0, reason="not_our_port", frame_len=60)
+t.ev("drop", conn=1, reason="duplicate", frame_len=60)  # connection 1 closed: port ""
 t.ev("drop", conn=0, reason="tcp_bad_csum", frame_len=60)
 t.at(310).call(9, 1)
 t.complete(9, 41, "psh", placed=5, bytes=5)
