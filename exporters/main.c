@@ -29,7 +29,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: offrx-export [OPTIONS] INPUT\n"
 		"       offrx-export --verify [OPTIONS] INPUT\n"
-		"Export an offrx trace as JSON, or check it against the receive rules.\n"
+		"       offrx-export --listen HOST:PORT [--per-conn[=N]] [OPTIONS] INPUT\n"
+		"Export an offrx trace as JSON, check it against the receive rules, or serve\n"
+		"its metrics to Prometheus.\n"
 		"INPUT is a trace directory (the one 'offrx-recv --trace' or 'offrx-trace stop'\n"
 		"printed; searched for CTF traces) or a live session,\n"
 		"net://HOST[:PORT]/host/HOSTNAME/SESSION, followed until the session ends or\n"
