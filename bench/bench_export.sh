@@ -5,12 +5,17 @@
 # grow with the trace's length.
 #
 #   bench/bench_export.sh [--build DIR] [--trace DIR] [--bytes N] [--rounds N] [--keep]
+#   bench/bench_export.sh --length-minutes M [--build DIR]
 #
 #   --build DIR   the build directory (default: $OFFRX_BIN, else build)
 #   --trace DIR   use this recorded trace instead of recording one (no root needed then)
 #   --bytes N     bulk bytes to record (default 4G: some 6 million events)
 #   --rounds N    timed runs of each tool, alternating; the median counts (default 3)
 #   --keep        keep the recorded trace (its path is printed)
+#   --length-minutes M  instead: memory against the trace's length, with no trace and no root:
+#                 M/10 and M minutes of soak-like events (2 bulk streams of 4 MiB/s, 100 short
+#                 connections a second) made up as jsonl and exported with chrome and perfetto
+#                 (--input-jsonl); prints events, output sizes and peak RSS of each
 #
 # Recording needs root (namespaces, XDP) and lttng-sessiond (started if missing). Prints, for
 # babeltrace2 and each format, events/s, the ratio to babeltrace2 (targets: jsonl >= 1.0x,
@@ -25,6 +30,7 @@ TRACE=
 BYTES=4G
 ROUNDS=3
 KEEP=
+LENGTH=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--build) BUILD=$(cd "$2" && pwd); shift 2 ;;
@@ -32,7 +38,8 @@ while [[ $# -gt 0 ]]; do
 	--bytes) BYTES=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
-	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--length-minutes) LENGTH=$2; shift 2 ;;
+	-h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "$prog: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -44,8 +51,80 @@ SEND=$BUILD/samples/send/offrx-send
 command -v babeltrace2 >/dev/null || { echo "$prog: babeltrace2 missing" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "$prog: GNU time (/usr/bin/time) missing: apt-get install time" >&2; exit 1; }
 
-NS=offrxbx$$
 WORK=$(mktemp -d /tmp/offrx-bench-export.XXXXXX)
+
+# --length-minutes: made-up events, so the length is the only thing that changes.
+if [[ -n $LENGTH ]]; then
+	[[ $LENGTH =~ ^[1-9][0-9]*$ ]] || { echo "$prog: --length-minutes $LENGTH: give whole minutes" >&2; exit 2; }
+	trap 'rm -rf "$WORK"' EXIT
+	cat >"$WORK/synth.py" <<'EOF'
+import sys
+secs = int(float(sys.argv[1]) * 60)
+T0 = 1_700_000_000 * 10**9
+w = sys.stdout.write
+def post(t, c, r, d):
+    w('{"ts_ns":%d,"event":"post","vpid":1,"conn":%d,"req":%d,"buf_len":65536,"depth":%d}\n' % (t, c, r, d))
+def fill(t, c, r, b, tot):
+    w('{"ts_ns":%d,"event":"fill","vpid":1,"conn":%d,"req":%d,"bytes":%d,"total":%d}\n' % (t, c, r, b, tot))
+def complete(t, c, r, b, reason, p2c):
+    w('{"ts_ns":%d,"event":"complete","vpid":1,"conn":%d,"req":%d,"status":"SUCCESS","bytes":%d,"placed":%d,"reason":"%s","post_to_complete_ns":%d,"last_fill_to_complete_ns":1000}\n' % (t, c, r, b, b, reason, p2c))
+def conn(t, c, ev, port=0):
+    if ev == "conn_open":
+        w('{"ts_ns":%d,"event":"conn_open","vpid":1,"conn":%d,"local_addr":"10.77.0.1","local_port":%d,"remote_addr":"10.77.0.2","remote_port":%d}\n' % (t, c, port, 40000 + c % 20000))
+    else:
+        w('{"ts_ns":%d,"event":"%s","vpid":1,"conn":%d,"reason":"fin"}\n' % (t, ev, c))
+nreq = {1: 0, 2: 0}
+conn(T0, 1, "conn_open", 5201)
+conn(T0, 2, "conn_open", 5201)
+for c in (1, 2):
+    for d in range(1, 9):
+        nreq[c] += 1
+        post(T0, c, nreq[c], d)
+done = {1: 0, 2: 0}
+cid = 2
+for s in range(secs):
+    base = T0 + s * 10**9
+    for i in range(64):  # 64 requests of 64 KiB a second per bulk stream: 4 MiB/s
+        t = base + i * 15_000_000
+        for c in (1, 2):
+            done[c] += 1
+            tot = 0
+            for k in range(45):
+                b = 1448 if k < 44 else 65536 - 44 * 1448
+                tot += b
+                fill(t + k * 300_000 + c, c, done[c], b, tot)
+            complete(t + 14_000_000 + c, c, done[c], 65536, "filled", 14_000_000)
+            nreq[c] += 1
+            post(t + 14_000_100 + c, c, nreq[c], 8)
+    for i in range(100):  # 100 short connections a second
+        cid += 1
+        t = base + i * 10_000_000 + 3
+        conn(t, cid, "conn_open", 5205)
+        post(t + 10, cid, 1, 1)
+        for k in range(3):
+            fill(t + 100 + k * 100, cid, 1, 1448 if k < 2 else 1200, 1448 * min(k + 1, 2) + (1200 if k == 2 else 0))
+        complete(t + 500, cid, 1, 4096, "psh", 490)
+        conn(t + 600, cid, "disconnect")
+        conn(t + 700, cid, "conn_close")
+EOF
+	printf '%-10s %10s %16s %16s %14s %14s\n' "length" "events" "chrome bytes" "perfetto bytes" "chrome RSS" "perfetto RSS"
+	for min in $(awk -v m="$LENGTH" 'BEGIN { print m / 10, m }'); do
+		python3 "$WORK/synth.py" "$min" >"$WORK/in.jsonl"
+		n=$(wc -l <"$WORK/in.jsonl")
+		for f in chrome perfetto; do
+			/usr/bin/time -f "%M" -o "$WORK/rss.$f" "$EXPORT" -f "$f" -o "$WORK/out.$f" \
+				--input-jsonl "$WORK/in.jsonl"
+		done
+		printf '%-10s %10d %16d %16d %10.1f MiB %10.1f MiB\n' "$min min" "$n" \
+			"$(stat -c %s "$WORK/out.chrome")" "$(stat -c %s "$WORK/out.perfetto")" \
+			"$(awk '{ print $1 / 1024 }' "$WORK/rss.chrome")" \
+			"$(awk '{ print $1 / 1024 }' "$WORK/rss.perfetto")"
+		rm -f "$WORK/in.jsonl" "$WORK/out.chrome" "$WORK/out.perfetto"
+	done
+	exit 0
+fi
+
+NS=offrxbx$$
 RECV_PID=
 NS_UP=
 RECORDED=
