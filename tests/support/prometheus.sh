@@ -19,7 +19,7 @@ PROM_PID=
 PROM_LAST=
 
 prom_start() {
-	local dir=$WORK/prom t targets= port i try
+	local dir=$WORK/prom t targets='' port end
 	mkdir -p "$dir"
 	for t in "$@"; do targets+="${targets:+, }'$t'"; done
 	cat >"$dir/prometheus.yml" <<EOF
@@ -33,13 +33,14 @@ scrape_configs:
       - targets: [$targets]
 EOF
 	# A port picked at random can be taken by the time prometheus binds it: try again.
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		port=$((30000 + RANDOM % 20000))
 		prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
 			--web.listen-address="127.0.0.1:$port" >>"$dir/log" 2>&1 &
 		PROM_PID=$!
 		PROM_URL=http://127.0.0.1:$port
-		for i in $(seq 300); do # 30 s: its first start on a loaded machine is slow
+		end=$((SECONDS + 30)) # its first start on a loaded machine is slow
+		while ((SECONDS < end)); do
 			kill -0 "$PROM_PID" 2>/dev/null || break
 			if prom_get "$PROM_URL/-/ready" >/dev/null 2>&1; then
 				declare -p PIDS >/dev/null 2>&1 && PIDS+=("$PROM_PID")
