@@ -41,7 +41,7 @@ static void usage(FILE *f)
 		"                     chrome   Chrome Trace Event JSON: open it in\n"
 		"                              ui.perfetto.dev or chrome://tracing\n"
 		"                     perfetto Perfetto's protobuf trace (.pftrace, TrackEvent):\n"
-		"                              a quarter of chrome's size; ui.perfetto.dev\n"
+		"                              a quarter of chrome's size at most\n"
 		"                     summary  one JSON document: per-connection counts,\n"
 		"                              completions by reason, latency percentiles\n"
 		"                     csv      the summary's per-connection rows\n"
