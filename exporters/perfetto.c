@@ -735,16 +735,6 @@ static int perfetto_event(struct oex_writer *w, const struct otr_event *ev)
 	if (!pf->started)
 		start(pf, run);
 	switch (ev->kind) {
-	case OTR_SEGMENT_PAYLOAD: /* stream bytes (opt-in): not part of the timeline */
-	case OTR_RETURN:	  /* not drawn (the jsonl format has them) */
-	case OTR_COMPLETE_CALL:
-	case OTR_COMPLETE_END:
-	case OTR_INDICATE_CALL:
-	case OTR_HANDBACK:
-	case OTR_TIMER_START:
-	case OTR_TIMER_RESTART:
-	case OTR_TIMER_CANCEL:
-		return 0;
 	case OTR_DISCARDED:
 		/* Where the trace has holes. */
 		instant(pf, UUID_TRACE, "trace", "events discarded", ev->ts_ns);
@@ -766,8 +756,21 @@ static int perfetto_event(struct oex_writer *w, const struct otr_event *ev)
 		if (!ev->conn)
 			return engine_event(w, ev);
 		break;
+	case OTR_CONN_OPEN:
+	case OTR_CONN_CLOSE:
+	case OTR_DISCONNECT:
+	case OTR_POST:
+	case OTR_FILL:
+	case OTR_TIMER_EXPIRE:
+	case OTR_COMPLETE:
+	case OTR_INDICATE:
+	case OTR_CONN_STATE:
+		break; /* on the connection's tracks */
 	default:
-		break;
+		/* Not drawn (the jsonl format has them): stream bytes, returns, the completion and
+		 * indication calls, handbacks, timer starts, restarts and cancels. Returns may even
+		 * follow conn_close: a track for them would be a connection reborn. */
+		return 0;
 	}
 	if (!(c = conn_get(w, ev)))
 		return -ENOMEM;
