@@ -149,11 +149,14 @@ static void put_field(struct jw_out *o, const struct otr_event *ev, const struct
 	const char *name;
 	int v;
 
+	if (f->type == OTR_F_UZ && !get_u(ev, f))
+		return; /* absent, as in a trace of an older event set */
 	jw_lit(o, ",\"");
 	jw_puts(o, f->name);
 	jw_lit(o, "\":");
 	switch (f->type) {
 	case OTR_F_U:
+	case OTR_F_UZ:
 		jw_put_u64(o, get_u(ev, f));
 		break;
 	case OTR_F_I:
@@ -466,6 +469,7 @@ int oex_jsonl_parse(const char *line, struct otr_event *ev, char *err, size_t er
 			continue; /* absent: 0, as in a trace that lacks the field */
 		switch (f->type) {
 		case OTR_F_U:
+		case OTR_F_UZ:
 		case OTR_F_I:
 			if (!json_is_integer(v)) {
 				snprintf(err, errlen, "\"%s\" is not an integer", f->name);
@@ -507,6 +511,17 @@ int oex_jsonl_parse(const char *line, struct otr_event *ev, char *err, size_t er
 			set_u(ev, f, (uint64_t)(int64_t)e);
 			break;
 		}
+	}
+	/* As the trace reader does (decode.c): a newer event set may mean other things. */
+	if ((ev->kind == OTR_CONN_OPEN && ev->u.open.event_set > OTR_EVENT_SET) ||
+	    (ev->kind == OTR_CONN_STATE && ev->u.state.event_set > OTR_EVENT_SET)) {
+		snprintf(
+			err, errlen,
+			"written by an engine with trace event set %u; this offrx reads event sets "
+			"1 to %d: read it with the offrx of that engine or a newer one",
+			ev->kind == OTR_CONN_OPEN ? ev->u.open.event_set : ev->u.state.event_set,
+			OTR_EVENT_SET);
+		ret = -EPROTO;
 	}
 end:
 	json_decref(obj);

@@ -85,7 +85,9 @@ struct vconn {
 	int64_t arr_ns;
 	enum otr_kind last_op; /* the last event that was not a fill or a timer event */
 	uint64_t pend_r07;     /* a prefilled push request posted with the timer stopped */
-	bool expect_call;      /* an arrival or expiry finished requests: their call is next */
+	/* the last event was a set-2 fill's restart, and that fill filled its request */
+	bool fold_full;
+	bool expect_call; /* an arrival or expiry finished requests: their call is next */
 	/* upcalls */
 	bool call_known, call_open, call_partial;
 	uint32_t call_count, call_seen;
@@ -472,6 +474,9 @@ static void on_fill(struct oex_writer *w, struct vconn *c, const struct otr_even
 	int64_t at;
 	struct vreq *r;
 
+	if (c->arr == ARR_SETTLING && c->fold_full && c->pos_known && ev->u.fill.seq == c->pos)
+		c->arr = ARR_FILLING; /* the same batch, on into the next request (on_timer) */
+	c->fold_full = false;
 	if (c->arr == ARR_SETTLING)
 		settle(w, c, ev);
 	if (c->arr == ARR_NONE) {
@@ -549,13 +554,18 @@ static void on_fill(struct oex_writer *w, struct vconn *c, const struct otr_even
 		finish_pushed(w, c, OTR_CR_PSH, ev);
 }
 
-static void on_timer(struct oex_writer *w, struct vconn *c, const struct otr_event *ev)
+/* folded: a restart a fill of event set 2 carried (see on_fill for what may follow it). */
+static void on_timer(struct oex_writer *w, struct vconn *c, const struct otr_event *ev, bool folded)
 {
 	struct verify *vf = w->priv;
 	const char *name = otr_kind_name(ev->kind);
 
 	if (c->arr == ARR_FILLING)
 		c->arr = ARR_SETTLING;
+	/* A set-2 fill sums a request's segments of one receive batch and carries the last
+	 * restart among them: when those bytes filled the request, the segment that did so may
+	 * have gone on into the next request, whose fill then follows in the same arrival. */
+	c->fold_full = folded && oex_fifo_find(&c->q, ev->req) < 0;
 	if (ev->kind != OTR_TIMER_CANCEL && c->disconnected && !c->teardown)
 		violation(w, c, ev, c->disc_reason == CL_UPLOAD ? "R26" : "R25", ev->req,
 			  "%s after the connection was %s", name,
@@ -574,7 +584,13 @@ static void on_timer(struct oex_writer *w, struct vconn *c, const struct otr_eve
 		c->deadline = ev->u.timer.deadline_ns;
 		break;
 	case OTR_TIMER_RESTART:
-		if (!c->timer_on)
+		if (!c->timer_on && c->arr != ARR_NONE && c->arr_first_push && !c->arr_was_running)
+			/* the engine restarts only a running timer: the start is what is missing */
+			violation(w, c, ev, "R08", ev->req,
+				  "the first byte was placed in a push-mode request but the push "
+				  "timer "
+				  "did not start (a restart follows with none running)");
+		else if (!c->timer_on)
 			violation(w, c, ev, "R12", ev->req,
 				  "push_timer_restart while no push timer runs");
 		c->timer_on = true;
@@ -1181,14 +1197,18 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 	case OTR_POST:
 		on_post(w, c, ev);
 		break;
-	case OTR_FILL:
+	case OTR_FILL: {
+		struct otr_event rs;
 		on_fill(w, c, ev);
+		if (otr_fill_restart(ev, &rs)) /* event set 2: the restart rides on the fill */
+			on_timer(w, c, &rs, true);
 		break;
+	}
 	case OTR_TIMER_START:
 	case OTR_TIMER_RESTART:
 	case OTR_TIMER_CANCEL:
 	case OTR_TIMER_EXPIRE:
-		on_timer(w, c, ev);
+		on_timer(w, c, ev, false);
 		break;
 	case OTR_COMPLETE_CALL:
 		on_call(w, c, ev);
@@ -1223,6 +1243,8 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 	default:
 		break;
 	}
+	if (ev->kind != OTR_FILL)
+		c->fold_full = false;
 	c->just_cancelled = ev->kind == OTR_TIMER_CANCEL;
 	c->just_expired = ev->kind == OTR_TIMER_EXPIRE;
 	if (ev->kind != OTR_FILL && ev->kind != OTR_TIMER_START && ev->kind != OTR_TIMER_RESTART &&

@@ -77,6 +77,18 @@ static inline bool listening(const struct rxq *q, enum offrx_event_kind kind)
 	return unlikely(observed(q, kind)) || offrx_trace_on(q->cfg.trace, kind);
 }
 
+/* The trace sink's pending fill of c goes out (c locked): before any other traced event of
+ * c, so the trace stays in causal order, and at the end of the receive batch. */
+static void fill_flush(struct rxq_conn *c)
+{
+	if (!c->fill_on)
+		return;
+	c->fill_on = false;
+	c->q->cfg.trace->fill(&c->fill);
+}
+
+/* An event from a context that holds no connection lock (no fill can be pending for it: see
+ * rxq_flush and rxq_return). */
 static void emit(struct rxq *q, struct offrx_event *ev)
 {
 	if (observed(q, ev->kind))
@@ -85,11 +97,24 @@ static void emit(struct rxq *q, struct offrx_event *ev)
 		q->cfg.trace->event(ev);
 }
 
-/* Timer events name the request the timer guards: r, or else the head. */
-static void emit_timer(struct rxq_conn *c, enum offrx_event_kind kind, uint64_t now,
-		       uint64_t deadline, struct offrx_recv_req *r)
+/* An event of connection c, c locked: its pending fill goes first. */
+static void emit_c(struct rxq_conn *c, struct offrx_event *ev, bool to_sink)
 {
-	if (!listening(c->q, kind))
+	struct rxq *q = c->q;
+	if (observed(q, ev->kind))
+		q->cfg.observer(ev, q->cfg.observer_ctx);
+	if (to_sink && ev->kind != OFFRX_E_CONN_OPEN && offrx_trace_on(q->cfg.trace, ev->kind)) {
+		fill_flush(c);
+		q->cfg.trace->event(ev);
+	}
+}
+
+/* Timer events name the request the timer guards: r, or else the head. to_sink false: the
+ * sink's pending fill carries this one (a restart). */
+static void emit_timer(struct rxq_conn *c, enum offrx_event_kind kind, uint64_t now,
+		       uint64_t deadline, struct offrx_recv_req *r, bool to_sink)
+{
+	if (to_sink ? !listening(c->q, kind) : !observed(c->q, kind))
 		return;
 	struct offrx_event ev = { .kind = kind, .ts_ns = now, .conn_id = c->id };
 	ev.deadline_ns = deadline;
@@ -101,7 +126,7 @@ static void emit_timer(struct rxq_conn *c, enum offrx_event_kind kind, uint64_t 
 		ev.bytes = p->prefill + p->placed;
 		ev.buf_len = p->buf_len;
 	}
-	emit(c->q, &ev);
+	emit_c(c, &ev, to_sink);
 }
 
 /* --- the push timer (R07, R08, R10, R12, R13) --------------------------------------------- */
@@ -113,13 +138,18 @@ static void timer_start(struct rxq_conn *c, uint64_t now, struct offrx_recv_req 
 	 * deadline, so it will be looked at in time and refiled. */
 	if (!c->timer.in_wheel)
 		tw_insert(&c->q->tw, &c->timer, c->deadline);
-	emit_timer(c, OFFRX_E_TIMER_START, now, c->deadline, r);
+	emit_timer(c, OFFRX_E_TIMER_START, now, c->deadline, r, true);
 }
 
 static void timer_restart(struct rxq_conn *c, uint64_t now)
 {
 	c->deadline = now + c->q->cfg.push_timer_ns;
-	emit_timer(c, OFFRX_E_TIMER_RESTART, now, c->deadline, NULL);
+	/* R12 after bytes placed in the request the timer guards: the sink's pending fill of
+	 * those bytes carries the restart, so the trace needs no event of its own for it. */
+	bool folded = c->fill_on && c->head && c->fill.req == priv(c->head)->id;
+	if (folded)
+		c->fill.deadline_ns = c->deadline;
+	emit_timer(c, OFFRX_E_TIMER_RESTART, now, c->deadline, NULL, !folded);
 }
 
 static void timer_cancel(struct rxq_conn *c, uint64_t now)
@@ -128,7 +158,7 @@ static void timer_cancel(struct rxq_conn *c, uint64_t now)
 		return;
 	uint64_t d = c->deadline;
 	c->deadline = 0;
-	emit_timer(c, OFFRX_E_TIMER_CANCEL, now, d, NULL);
+	emit_timer(c, OFFRX_E_TIMER_CANCEL, now, d, NULL, true);
 }
 
 /* --- the request queue ------------------------------------------------------------------- */
@@ -239,20 +269,41 @@ static uint32_t req_place(struct offrx_recv_req *r, const uint8_t *src, uint64_t
 	return done;
 }
 
+/* The observer gets every placement; the trace sink one fill per request per receive batch,
+ * summed in c->fill until it goes out (fill_flush). A PSH ends a fill. */
 static void emit_fill(struct rxq_conn *c, struct offrx_recv_req *r, uint32_t n, uint32_t seq,
 		      bool psh, uint64_t now)
 {
-	if (!listening(c->q, OFFRX_E_FILL))
-		return;
+	struct rxq *q = c->q;
 	struct rxq_req_priv *p = priv(r);
-	struct offrx_event ev = { .kind = OFFRX_E_FILL, .ts_ns = now, .conn_id = c->id };
-	ev.req_id = p->id;
-	ev.bytes = n;
-	ev.total = p->prefill + p->placed;
-	ev.buf_len = p->buf_len;
-	ev.seq = seq;
-	ev.flags = psh;
-	emit(c->q, &ev);
+	if (unlikely(observed(q, OFFRX_E_FILL))) {
+		struct offrx_event ev = { .kind = OFFRX_E_FILL, .ts_ns = now, .conn_id = c->id };
+		ev.req_id = p->id;
+		ev.bytes = n;
+		ev.total = p->prefill + p->placed;
+		ev.buf_len = p->buf_len;
+		ev.seq = seq;
+		ev.flags = psh;
+		q->cfg.observer(&ev, q->cfg.observer_ctx);
+	}
+	if (!offrx_trace_on(q->cfg.trace, OFFRX_E_FILL))
+		return;
+	struct offrx_trace_fill *f = &c->fill;
+	if (c->fill_on && (f->req != p->id || f->psh || f->seq + f->bytes != seq))
+		fill_flush(c);
+	if (!c->fill_on) {
+		c->fill_on = true;
+		f->conn = c->id;
+		f->req = p->id;
+		f->buf_len = p->buf_len;
+		f->seq = seq;
+		f->bytes = f->segs = 0;
+		f->deadline_ns = 0;
+	}
+	f->bytes += n;
+	f->total = p->prefill + p->placed;
+	f->segs++;
+	f->psh = psh;
 }
 
 /* Place bytes into the queued requests, completing the ones that fill. Returns the bytes
@@ -583,7 +634,7 @@ static void emit_post(struct rxq_conn *c, struct offrx_recv_req *r, uint64_t now
 	ev.bytes = p->prefill;
 	ev.count = c->depth;
 	ev.flags = r->flags;
-	emit(c->q, &ev);
+	emit_c(c, &ev, true);
 }
 
 int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
@@ -642,6 +693,7 @@ int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
 			timer_cancel(c, now);
 		resv_settle(c); /* room in requests now backs part of the promise */
 	}
+	fill_flush(c); /* held data drained here: a post is no receive batch */
 	bool work = c->done_head || c->held_bytes;
 	pthread_mutex_unlock(&c->lock);
 	if (work && OFFRX_MUTANT(11) && c->in_upcall) {
@@ -656,7 +708,7 @@ int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
 
 static void timer_expire(struct rxq_conn *c, uint64_t now)
 {
-	emit_timer(c, OFFRX_E_TIMER_EXPIRE, now, c->deadline, NULL);
+	emit_timer(c, OFFRX_E_TIMER_EXPIRE, now, c->deadline, NULL, true);
 	c->deadline = 0;
 	c->q->timers_fired++;
 	complete_pushed(c, OFFRX_CR_PUSH_TIMER);
@@ -709,11 +761,53 @@ uint64_t rxq_deliver(struct rxq_conn *c, const uint8_t *data, uint64_t len, bool
 	if (stored)
 		timer_settle(c, now, was_running);
 	resv_settle(c);
+	if (c->fill_on) {
+		if (!c->q->batching) {
+			fill_flush(c); /* a batch of its own */
+		} else if (!c->fill_listed) {
+			c->fill_listed = true; /* rxq_batch_end emits it */
+			c->fill_next = c->q->fill_head;
+			c->q->fill_head = c;
+		}
+	}
 	bool work = c->done_head || c->held_bytes;
 	pthread_mutex_unlock(&c->lock);
 	if (work)
 		rxq_flush(c);
 	return stored;
+}
+
+void rxq_batch_begin(struct rxq *q)
+{
+	q->batching = true;
+}
+
+void rxq_batch_end(struct rxq *q)
+{
+	q->batching = false;
+	while (q->fill_head) {
+		struct rxq_conn *c = q->fill_head;
+		q->fill_head = c->fill_next;
+		c->fill_next = NULL;
+		c->fill_listed = false;
+		pthread_mutex_lock(&c->lock);
+		fill_flush(c);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+/* Take c off the batch's list of pending fills (it is going away). */
+static void fill_unlist(struct rxq_conn *c)
+{
+	if (!c->fill_listed)
+		return;
+	for (struct rxq_conn **pp = &c->q->fill_head; *pp; pp = &(*pp)->fill_next)
+		if (*pp == c) {
+			*pp = c->fill_next;
+			break;
+		}
+	c->fill_listed = false;
+	c->fill_next = NULL;
 }
 
 void rxq_advance(struct rxq *q)
@@ -889,7 +983,7 @@ static void indicate_held(struct rxq_conn *c)
 		ev.req_id = ind_id;
 		ev.bytes = total;
 		ev.count = n;
-		emit(q, &ev);
+		emit_c(c, &ev, true);
 	}
 	c->indicating = true;
 	c->posted_during_indicate = false;
@@ -933,12 +1027,13 @@ static void indicate_held(struct rxq_conn *c)
 		ev.total = consumed;
 		ev.status = res;
 		ev.count = n;
-		emit(q, &ev);
+		emit_c(c, &ev, true);
 	}
 	if (c->head && c->state == RXQ_OPEN) {
 		drain_held(c, now);
 		complete_filled(c);
 	}
+	fill_flush(c); /* the drain's fills: an indication is no receive batch */
 	resv_settle(c);
 }
 
@@ -975,7 +1070,7 @@ static void hand_up_event(struct rxq_conn *c)
 		hb.conn_id = c->id;
 		hb.reason = ev.reason;
 		hb.bytes = ev.held_bytes;
-		emit(c->q, &hb);
+		emit_c(c, &hb, true);
 	}
 	pthread_mutex_unlock(&c->lock);
 	c->q->cfg.ops->event(c, &ev);
@@ -995,6 +1090,7 @@ void rxq_flush(struct rxq_conn *c)
 	for (;;) {
 		if (c->done_head) {
 			uint32_t n;
+			fill_flush(c); /* the fills that finished them come first */
 			struct offrx_recv_req *batch = take_batch(c, &n);
 			pthread_mutex_unlock(&c->lock);
 			hand_up_completions(c, batch, n);
@@ -1053,13 +1149,14 @@ static void emit_conn(struct rxq_conn *c, enum offrx_event_kind kind, uint32_t r
 	struct offrx_event ev = { .kind = kind, .ts_ns = now, .conn_id = c->id };
 	ev.reason = reason;
 	ev.bytes = c->rcv_bytes;
-	emit(c->q, &ev);
+	emit_c(c, &ev, true);
 }
 
 void rxq_snapshot(struct rxq_conn *c, struct rxq_snap *s, uint64_t *ids, uint32_t *lens,
 		  uint32_t *fills, uint8_t *no_push, uint32_t max)
 {
 	pthread_mutex_lock(&c->lock);
+	fill_flush(c); /* the snapshot shows the fills: they come before it */
 	s->depth = c->depth;
 	s->listed = 0;
 	for (struct offrx_recv_req *r = c->head; r && s->listed < max; r = priv(r)->qnext) {
@@ -1230,7 +1327,9 @@ void rxq_conn_fini(struct rxq_conn *c)
 	if (c->state == RXQ_OPEN)
 		rxq_disconnect(c, true);
 	uint64_t now = rxq_now(c->q);
+	fill_unlist(c);
 	pthread_mutex_lock(&c->lock);
+	fill_flush(c);
 	timer_cancel(c, now); /* with its event, like any other stop */
 	if (c->timer.in_wheel)
 		tw_remove(&c->q->tw, &c->timer);

@@ -15,6 +15,7 @@
 
 #include "pool.h"
 #include "timer_wheel.h"
+#include "trace.h"
 
 struct rxq;
 struct rxq_conn;
@@ -58,6 +59,10 @@ struct rxq {
 	pthread_mutex_t defer_lock;
 	struct rxq_conn *defer_head;
 	struct rxq_conn *starved_head; /* waiting for a lent buffer to come back */
+	/* A receive batch is open (rxq_batch_begin): fills wait for its end to reach the trace
+	 * sink, and connections holding one are listed from fill_head. Engine thread only. */
+	bool batching;
+	struct rxq_conn *fill_head;
 	uint64_t timers_fired;
 	uint32_t indicated_out;
 };
@@ -120,6 +125,14 @@ struct rxq_conn {
 
 	uint32_t indicated_out;
 	struct offrx_conn_stats st;
+
+	/* The trace sink's fill not yet emitted: this request's placements of the current
+	 * receive batch, summed, with the push timer restart they caused (trace.h). Emitted
+	 * before any other traced event of the connection and at the batch end. */
+	struct offrx_trace_fill fill;
+	bool fill_on;
+	bool fill_listed; /* on q->fill_head's list (engine thread) */
+	struct rxq_conn *fill_next;
 };
 
 int rxq_init(struct rxq *q, const struct rxq_cfg *cfg);
@@ -149,6 +162,12 @@ uint64_t rxq_space(const struct rxq_conn *c);
  * data inside the window is stored (R24). Windows never shrink: an edge left of an earlier one
  * changes nothing. Returns the window promised now (edge - receive-next). */
 uint32_t rxq_promise(struct rxq_conn *c, uint32_t edge);
+
+/* A receive batch: the link delivers a burst of segments between these two calls, and the
+ * trace sink gets one fill per request for the whole burst (rxq_deliver outside a batch is a
+ * batch of its own). Engine thread. */
+void rxq_batch_begin(struct rxq *q);
+void rxq_batch_end(struct rxq *q);
 
 /* Run due push timers (R10). Engine thread. */
 void rxq_advance(struct rxq *q);

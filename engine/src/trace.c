@@ -19,9 +19,7 @@ static void lttng_event(const struct offrx_event *ev)
 		      (uint8_t)(ev->flags & OFFRX_REQ_NO_PUSH), ev->count);
 		break;
 	case OFFRX_E_FILL:
-		TP_DO(fill, ev->conn_id, ev->req_id, (uint32_t)ev->bytes, (uint32_t)ev->total,
-		      ev->buf_len, ev->seq, (uint8_t)ev->flags);
-		break;
+		break; /* summed per receive batch by the core: lttng_fill */
 	case OFFRX_E_TIMER_START:
 		TP_DO(push_timer_start, ev->conn_id, ev->req_id, ev->deadline_ns,
 		      (uint32_t)ev->bytes);
@@ -74,6 +72,11 @@ static void lttng_event(const struct offrx_event *ev)
 	case OFFRX_E_CONN_OPEN:
 		break; /* conn_open, with the link's addresses */
 	}
+}
+
+static void lttng_fill(const struct offrx_trace_fill *f)
+{
+	TP_DO(fill, f);
 }
 
 static void lttng_conn_open(uint64_t conn, const struct link_conn_info *ci)
@@ -130,6 +133,7 @@ static const struct offrx_trace_sink lttng_sink = {
 		[OFFRX_T_SEGMENT_PAYLOAD] = TP_STATE(segment_payload),
 	},
 	.event = lttng_event,
+	.fill = lttng_fill,
 	.conn_open = lttng_conn_open,
 	.conn_state = lttng_conn_state,
 	.drop = lttng_drop,

@@ -13,7 +13,7 @@
 #include <offrx/offrx.h>
 #include <stdbool.h>
 
-/* The snapshot struct of offrx:conn_state: plain C, no lttng-ust header. */
+/* The argument structs of offrx:conn_state and offrx:fill: plain C, no lttng-ust header. */
 #include "../../tracer/provider/offrx_tp_state.h"
 
 struct link_conn_info;
@@ -39,8 +39,10 @@ struct offrx_trace_sink {
 	 * sink, lttng-ust), or NULL for never. OFFRX_E_CONN_OPEN asks for conn_open (with the
 	 * link's addresses). */
 	const int *on[OFFRX_T_WHAT_MAX];
-	/* One core event (never OFFRX_E_CONN_OPEN: that one goes through conn_open). */
+	/* One core event (never OFFRX_E_CONN_OPEN: that one goes through conn_open, nor
+	 * OFFRX_E_FILL: the core sums a batch's fills and hands them to fill). */
 	void (*event)(const struct offrx_event *ev);
+	void (*fill)(const struct offrx_trace_fill *f);
 	void (*conn_open)(uint64_t conn, const struct link_conn_info *ci);
 	void (*conn_state)(const struct offrx_tp_state *st);
 	void (*drop)(int reason, uint64_t conn, uint32_t frame_len);

@@ -229,6 +229,8 @@ int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
 		n = xsk_link_rx(w->link, f, XSK_LINK_BATCH);
 	}
 	while (n) {
+		/* One receive batch: the trace gets one fill per request for the burst. */
+		rxq_batch_begin(&eng->q);
 		for (uint32_t i = 0; i < n; i++) {
 			struct pkt_info seg;
 			enum pkt_drop d = pkt_parse(f[i].data, f[i].len, w->parse_flags, &seg);
@@ -243,6 +245,7 @@ int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms)
 			if (d == PKT_DROP_TCP_PARTIAL_CSUM)
 				check_partial_csum(w);
 		}
+		rxq_batch_end(&eng->q);
 		xsk_link_rx_done(w->link, f, n);
 		tcp_rx_batch_end(w->tcp);
 		handled += (int)n;

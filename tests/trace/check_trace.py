@@ -76,6 +76,10 @@ def main():
     c = Checks()
     c.check("the trace has events (%d)" % len(events), len(events) > 0)
     seen = {e[1] for e in events}
+    # Event set 2: a restart (R12) rides on the fill it followed (deadline_ns), and is an event
+    # of its own only when no fill carries it.
+    if any(k == "fill" and fl.get("deadline_ns") for _, k, fl in events):
+        seen.add("push_timer_restart")
     for k in kinds.split(","):
         c.check("event kind offrx:%s appears" % k, k in seen)
 

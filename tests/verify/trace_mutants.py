@@ -233,6 +233,7 @@ def m_r11_nopush_timer(ev):
     i = find(ev, lambda i, e: e["event"] == "post" and e["no_push"] and e["prefill"] == 0 and
              first_fill(i) is not None and
              ev[last_fill(i)]["total"] < ev[last_fill(i)]["buf_len"] and
+             not ev[last_fill(i)].get("deadline_ns") and  # (set 2) no timer runs for another
              next_of(ev, last_fill(i), lambda x: x.get("event") != "fill") is not None and
              ev[next_of(ev, last_fill(i), lambda x: x.get("event") != "fill")]["event"]
              in ("complete_call", "conn_state"))
@@ -240,19 +241,40 @@ def m_r11_nopush_timer(ev):
         return None
     f = last_fill(i)
     t = dict(ev[f])
-    t.update(event="push_timer_start", deadline_ns=t["ts_raw"] + 10**9, bytes=t["total"])
-    for k in ("total", "buf_len", "seq", "psh"):
-        t.pop(k)
+    total = t["total"]
+    for k in ("total", "buf_len", "seq", "psh", "segs", "deadline_ns"):
+        t.pop(k, None)
+    t.update(event="push_timer_start", deadline_ns=t["ts_raw"] + 10**9, bytes=total)
     nxt = next_of(ev, f, lambda x: x.get("event") not in ("fill",))
     return ev[:nxt] + [t] + ev[nxt:]
 
 
 def m_r12_drop_restart(ev):
+    """A restart dropped: in event set 2 it rides on the fill (deadline_ns), in set 1 it is the
+    push_timer_restart event after the fill."""
+    def after_arrival(i):
+        """not what may be a drain of held data into new requests (--verify lets those
+        settle the timer without a restart)"""
+        p = prev_of(ev, i, lambda x: x.get("event") != "fill" and
+                    not x.get("event", "").startswith("push_timer"))
+        return p is not None and ev[p]["event"] not in ("post", "indicate")
+    def set2_site(i, e):
+        """a fill carrying a restart that is a whole arrival (no fill of the connection just
+        before or after it), its request still partial and the timer still running at the
+        connection's next step"""
+        if e["event"] != "fill" or not e.get("deadline_ns") or e["total"] >= e["buf_len"]:
+            return False
+        p, n = prev_of(ev, i, lambda x: True), next_of(ev, i, lambda x: True)
+        return after_arrival(i) and p is not None and ev[p]["event"] != "fill" and \
+            n is not None and \
+            ev[n]["event"] not in ("fill", "disconnect") and \
+            not ev[n]["event"].startswith("push_timer")
+    i = find(ev, set2_site)
+    if i is not None:
+        del ev[i]["deadline_ns"]
+        return ev
     i = find(ev, lambda i, e: e["event"] == "push_timer_restart" and i > 0 and
-             ev[i - 1].get("event") == "fill" and
-             prev_of(ev, i, lambda x: x.get("event") not in ("fill",)) is not None and
-             ev[prev_of(ev, i, lambda x: x.get("event") not in ("fill",))]["event"]
-             not in ("post", "indicate"))
+             ev[i - 1].get("event") == "fill" and after_arrival(i))
     if i is None:
         return None
     return ev[:i] + ev[i + 1:]

@@ -776,9 +776,13 @@ static int on_conn_event(struct otr_model *m, const struct otr_event *ev)
 	case OTR_POST:
 		err = on_post(m, c, ev);
 		break;
-	case OTR_FILL:
+	case OTR_FILL: {
+		struct otr_event rs;
 		on_fill(m, c, ev);
+		if (otr_fill_restart(ev, &rs)) /* event set 2: the restart rides on the fill */
+			on_timer(m, c, &rs);
 		break;
+	}
 	case OTR_TIMER_START:
 	case OTR_TIMER_RESTART:
 	case OTR_TIMER_CANCEL:

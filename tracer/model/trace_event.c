@@ -47,6 +47,7 @@ static const struct otr_field f_open[] = {
 	F("isn", u.open.isn, OTR_F_U),
 	F("mss", u.open.mss, OTR_F_U),
 	F("wscale", u.open.wscale, OTR_F_U),
+	F("event_set", u.open.event_set, OTR_F_UZ),
 };
 static const struct otr_field f_close[] = {
 	F("conn", conn, OTR_F_U),
@@ -69,6 +70,8 @@ static const struct otr_field f_fill[] = {
 	F("buf_len", u.fill.buf_len, OTR_F_U),
 	F("seq", u.fill.seq, OTR_F_U),
 	F("psh", u.fill.psh, OTR_F_BOOL),
+	F("segs", u.fill.segs, OTR_F_UZ),
+	F("deadline_ns", u.fill.deadline_ns, OTR_F_UZ),
 };
 static const struct otr_field f_timer[] = {
 	F("conn", conn, OTR_F_U),
@@ -126,6 +129,7 @@ static const struct otr_field f_state[] = {
 	F("local_port", u.state.local_port, OTR_F_U),
 	F("remote_addr", u.state.remote_addr, OTR_F_STR),
 	F("remote_port", u.state.remote_port, OTR_F_U),
+	F("event_set", u.state.event_set, OTR_F_UZ),
 };
 static const struct otr_field f_drop[] = {
 	F("reason", u.drop.reason, OTR_F_DROP),
@@ -187,6 +191,22 @@ static const struct {
 	[OTR_HANDBACK] = FIELDS(f_close),
 	[OTR_DISCARDED] = FIELDS(f_discarded),
 };
+
+bool otr_fill_restart(const struct otr_event *fill, struct otr_event *restart)
+{
+	if (fill->kind != OTR_FILL || !fill->u.fill.deadline_ns)
+		return false;
+	memset(restart, 0, offsetof(struct otr_event, u) + sizeof(restart->u.timer));
+	restart->kind = OTR_TIMER_RESTART;
+	restart->ts_ns = fill->ts_ns;
+	restart->ts_raw = fill->ts_raw;
+	restart->vpid = fill->vpid;
+	restart->conn = fill->conn;
+	restart->req = fill->req;
+	restart->u.timer.deadline_ns = fill->u.fill.deadline_ns;
+	restart->u.timer.bytes = fill->u.fill.total;
+	return true;
+}
 
 const struct otr_field *otr_event_fields(enum otr_kind k, size_t *n)
 {

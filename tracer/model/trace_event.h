@@ -13,6 +13,9 @@
 
 #define OTR_STATE_MAX	OFFRX_TP_STATE_MAX	/* requests a conn_state lists */
 #define OTR_PAYLOAD_MAX OFFRX_TRACE_PAYLOAD_MAX /* bytes a segment_payload carries */
+/* The newest trace event set this reader knows (docs/TRACEPOINTS.md "Event sets"): set 1 (a
+ * fill and a push_timer_restart per segment; no event_set field) and set 2 are both read. */
+#define OTR_EVENT_SET OFFRX_TRACE_EVENT_SET
 
 enum otr_kind {
 	OTR_UNKNOWN = 0,
@@ -77,6 +80,7 @@ struct otr_event {
 			uint16_t local_port, remote_port, mss;
 			uint32_t isn;
 			uint8_t wscale;
+			uint8_t event_set; /* 0: set 1 (the field came with set 2) */
 		} open;
 		struct {
 			int reason; /* close_reason (OFFRX_CLOSE_REASON_LIST) */
@@ -89,6 +93,10 @@ struct otr_event {
 		struct {
 			uint32_t bytes, total, buf_len, seq;
 			bool psh;
+			uint32_t segs; /* placements summed (set 2; 0 in set 1: one segment) */
+			/* set 2: the push timer's restart (R12) these bytes caused, raw clock, or 0
+			 * (set 1 traces have push_timer_restart events instead) */
+			uint64_t deadline_ns;
 		} fill;
 		struct {
 			uint64_t deadline_ns; /* raw clock, like ts_raw */
@@ -118,6 +126,7 @@ struct otr_event {
 			/* empty in traces of engines before the 4-tuple was added */
 			char local_addr[48], remote_addr[48];
 			uint16_t local_port, remote_port;
+			uint8_t event_set; /* 0: set 1 */
 			struct otr_state_req reqs[OTR_STATE_MAX];
 		} state;
 		struct {
@@ -150,6 +159,8 @@ struct otr_event {
  * JSON exporter and its parser walk the same table, so a field added here reaches all three. */
 enum otr_field_type {
 	OTR_F_U,     /* unsigned integer of size 1, 2, 4 or 8 */
+	OTR_F_UZ,    /* the same, from a later event set: 0 stands for absent (older traces), so
+		      * JSON leaves it out when 0 */
 	OTR_F_I,     /* signed integer of size 4 or 8 */
 	OTR_F_BOOL,  /* bool */
 	OTR_F_STR,   /* char[size], NUL-terminated */
@@ -169,11 +180,16 @@ struct otr_field {
 	uint8_t size, type; /* type: enum otr_field_type */
 };
 
-#define OTR_FIELDS_MAX 16 /* most fields of one kind */
+#define OTR_FIELDS_MAX 18 /* most fields of one kind */
 
 /* The fields of kind k in the tracepoint's order, *n of them (0 for kinds with no payload
  * fields: unknown, source). */
 const struct otr_field *otr_event_fields(enum otr_kind k, size_t *n);
+
+/* The push_timer_restart a fill of event set 2 implies (its deadline_ns, the request it
+ * guards, its time): true with *restart set, false when the fill restarted nothing. Apply it
+ * right after the fill: it stands for the restart event set 1 traced there. */
+bool otr_fill_restart(const struct otr_event *fill, struct otr_event *restart);
 
 /* Stable names: "post", "push_timer_expire", ... (the event names without "offrx:"). */
 const char *otr_kind_name(enum otr_kind k);

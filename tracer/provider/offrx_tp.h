@@ -52,7 +52,8 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_open,
 		lttng_ust_field_integer(uint16_t, remote_port, remote_port)
 		lttng_ust_field_integer(uint32_t, isn, isn)
 		lttng_ust_field_integer(uint16_t, mss, mss)
-		lttng_ust_field_integer(uint8_t, wscale, wscale)))
+		lttng_ust_field_integer(uint8_t, wscale, wscale)
+		lttng_ust_field_integer(uint8_t, event_set, OFFRX_TRACE_EVENT_SET)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_close,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, int, reason, uint64_t, bytes),
@@ -80,17 +81,20 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, post,
 		lttng_ust_field_integer(uint8_t, no_push, no_push)
 		lttng_ust_field_integer(uint32_t, depth, depth)))
 
+/* One request's placements of one receive batch, summed (event set 2): a PSH ends it, and
+ * deadline_ns, when not 0, is the push timer's restart (R12) these bytes caused. */
 LTTNG_UST_TRACEPOINT_EVENT(offrx, fill,
-	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint32_t, bytes, uint32_t, total,
-			  uint32_t, buf_len, uint32_t, seq, uint8_t, psh),
+	LTTNG_UST_TP_ARGS(const struct offrx_trace_fill *, f),
 	LTTNG_UST_TP_FIELDS(
-		lttng_ust_field_integer(uint64_t, conn, conn)
-		lttng_ust_field_integer(uint64_t, req, req)
-		lttng_ust_field_integer(uint32_t, bytes, bytes)
-		lttng_ust_field_integer(uint32_t, total, total)
-		lttng_ust_field_integer(uint32_t, buf_len, buf_len)
-		lttng_ust_field_integer(uint32_t, seq, seq)
-		lttng_ust_field_integer(uint8_t, psh, psh)))
+		lttng_ust_field_integer(uint64_t, conn, f->conn)
+		lttng_ust_field_integer(uint64_t, req, f->req)
+		lttng_ust_field_integer(uint32_t, bytes, f->bytes)
+		lttng_ust_field_integer(uint32_t, total, f->total)
+		lttng_ust_field_integer(uint32_t, buf_len, f->buf_len)
+		lttng_ust_field_integer(uint32_t, seq, f->seq)
+		lttng_ust_field_integer(uint8_t, psh, f->psh)
+		lttng_ust_field_integer(uint32_t, segs, f->segs)
+		lttng_ust_field_integer(uint64_t, deadline_ns, f->deadline_ns)))
 
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(offrx, push_timer,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes),
@@ -197,7 +201,8 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_state,
 		lttng_ust_field_string(local_addr, st->local_addr)
 		lttng_ust_field_integer(uint16_t, local_port, st->local_port)
 		lttng_ust_field_string(remote_addr, st->remote_addr)
-		lttng_ust_field_integer(uint16_t, remote_port, st->remote_port)))
+		lttng_ust_field_integer(uint16_t, remote_port, st->remote_port)
+		lttng_ust_field_integer(uint8_t, event_set, OFFRX_TRACE_EVENT_SET)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, drop,
 	LTTNG_UST_TP_ARGS(int, reason, uint64_t, conn, uint32_t, frame_len),

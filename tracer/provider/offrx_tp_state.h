@@ -1,10 +1,15 @@
-/* The argument of offrx:conn_state: one connection's queue at a moment (a tracepoint takes
- * too few arguments to pass these one by one). Plain C with no lttng-ust header, so the engine
- * fills the same struct whether tracing is compiled in or out. */
+/* The arguments of offrx:conn_state (one connection's queue at a moment: a tracepoint takes
+ * too few arguments to pass these one by one) and offrx:fill. Plain C with no lttng-ust
+ * header, so the engine fills the same structs whether tracing is compiled in or out. */
 #ifndef OFFRX_TP_STATE_H
 #define OFFRX_TP_STATE_H
 
 #include <stdint.h>
+
+/* The trace's event set (docs/TRACEPOINTS.md "Event sets"), in conn_open and conn_state:
+ * 2 since fills are summed per receive batch and carry the push timer restart they caused.
+ * Traces without the field are set 1 (a fill and a push_timer_restart per segment). */
+#define OFFRX_TRACE_EVENT_SET 2
 
 /* Most requests a conn_state snapshot lists (depth says how many are queued in all). */
 #define OFFRX_TP_STATE_MAX 64
@@ -21,6 +26,18 @@ struct offrx_tp_state {
 	/* The 4-tuple again, so a reader that attached after conn_open can name the connection. */
 	const char *local_addr, *remote_addr;
 	uint16_t local_port, remote_port;
+};
+
+/* The argument of offrx:fill: a request's placements of one receive batch, summed. */
+struct offrx_trace_fill {
+	uint64_t conn, req;
+	uint32_t bytes;	      /* placed by this fill */
+	uint32_t total;	      /* in the request after it (prefill included) */
+	uint32_t buf_len;     /* the request's data_len at post */
+	uint32_t seq;	      /* TCP sequence of the first byte */
+	uint32_t segs;	      /* placements summed: segments, or held chunks drained */
+	uint8_t psh;	      /* the last byte carried PSH (a PSH ends a fill) */
+	uint64_t deadline_ns; /* the push timer restarted after these bytes (R12), to this; or 0 */
 };
 
 #endif

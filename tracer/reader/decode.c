@@ -320,6 +320,13 @@ static enum otr_decode_status decode_event(struct otr_decoder *d, const bt_messa
 	payload = bt_event_borrow_payload_field_const(e);
 	if (payload)
 		decode_fields(ci, payload, ev);
+	/* The events of a newer set may not mean what this reader thinks: refuse the trace. */
+	if ((ci->kind == OTR_CONN_OPEN && ev->u.open.event_set > OTR_EVENT_SET) ||
+	    (ci->kind == OTR_CONN_STATE && ev->u.state.event_set > OTR_EVENT_SET)) {
+		d->newer_set =
+			ci->kind == OTR_CONN_OPEN ? ev->u.open.event_set : ev->u.state.event_set;
+		return OTR_DECODE_NEWER;
+	}
 	stat_add(&d->st->offrx_events, 1);
 	return OTR_DECODE_OK;
 }

@@ -133,6 +133,8 @@ static int push_source(struct otr_reader *r, enum otr_source_state state, const 
 /* The worker is done: a last OTR_SOURCE event, then status for otr_reader_next(). */
 static void finish(struct otr_reader *r, int status, enum otr_source_state state, const char *msg)
 {
+	if (__atomic_load_n(&r->done, __ATOMIC_ACQUIRE))
+		return; /* said already (a refused trace stops the worker from inside a batch) */
 	if (!stopping(r))
 		push_source(r, state, msg);
 	pthread_mutex_lock(&r->mu);
@@ -207,6 +209,15 @@ static bt_graph_simple_sink_component_consume_func_status consume(bt_message_ite
 			case OTR_DECODE_NOMEM:
 				status =
 					BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_MEMORY_ERROR;
+				break;
+			case OTR_DECODE_NEWER:
+				finishf(r, -EPROTO, OTR_SRC_ERROR,
+					"%s was written by an engine with trace event set %u; this "
+					"offrx reads event sets 1 to %d: read it with the offrx of "
+					"that engine or a newer one",
+					r->input, r->dec.newer_set, OTR_EVENT_SET);
+				__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
+				status = BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_END;
 				break;
 			}
 		}

@@ -25,6 +25,7 @@ struct otr_decoder {
 	size_t cap, used;
 	struct otr_reader_stats *st; /* counted into */
 	uint64_t offrx_unknown;	     /* offrx:* events this reader does not know (newer engine) */
+	uint32_t newer_set;	     /* the event set of a trace newer than OTR_EVENT_SET, or 0 */
 	char other_name[128];	     /* the first event of another provider, for error messages */
 };
 
@@ -32,6 +33,7 @@ enum otr_decode_status {
 	OTR_DECODE_OK = 0,   /* *ev is an event to hand out */
 	OTR_DECODE_SKIP = 1, /* nothing to hand out (other provider, packet, stream...) */
 	OTR_DECODE_NOMEM = -ENOMEM,
+	OTR_DECODE_NEWER = -EPROTO, /* an engine's event set this reader cannot read: newer_set */
 };
 
 /* The bytes of a struct otr_event of kind k that matter: the common fields and the u member

@@ -1,0 +1,534 @@
+/* Event set 2 against the engine (issue 15): the core traces one fill per request per receive
+ * batch, with the push timer restart it caused folded in, and the model rebuilt from those
+ * events must hold every request's fill level, the timer's deadline and every completion
+ * exactly as the engine does, at the end of every batch and after every other call.
+ *
+ * The engine is the in-memory one with a trace sink of this test's own in place of LTTng: it
+ * turns what the core hands the sink into decoded events (struct otr_event) as the reader
+ * would, field for field as engine/src/trace.c passes them to the tracepoints, and feeds the
+ * model at once. Batches are opened and closed around several deliveries as the wire does
+ * around a burst of frames (rxq_batch_begin/end). The engine's own state is read with
+ * rxq_snapshot (the conn_state snapshot's source) and the completions the application got.
+ *
+ *   test_batch_trace                      the unit tests
+ *   test_batch_trace --jsonl FILE N       also writes the events of N random scenarios as
+ *                                         offrx-events/1 lines (vpid = seed), for
+ *                                         offrx-export --verify --input-jsonl
+ *                                         (tests/verify/run_batched.sh) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <offrx/offrx.h>
+#include <offrx/offrx_mem.h>
+
+#include "engine.h"
+#include "model.h"
+
+#define MS	   1000000ull
+#define PUSH_NS	   (50 * MS)
+#define VPID	   7
+#define MAX_REQS   64
+#define MAX_COMPL  4096
+#define STREAM_LEN 4096
+
+/* --- the test's trace sink: the core's calls as decoded events, into the model ------------- */
+
+struct world {
+	struct offrx_engine *eng;
+	struct offrx_conn *conn;
+	struct otr_model *m;
+	uint64_t sink_events[OTR_KIND__COUNT];
+	uint64_t obs_fills, obs_restarts;
+	/* what the application got back, in order */
+	struct {
+		uint64_t req;
+		uint32_t bytes;
+		int status;
+	} done[MAX_COMPL];
+	uint32_t ndone;
+	/* the application's requests and their buffers */
+	struct offrx_recv_req reqs[MAX_REQS];
+	struct offrx_seg segs[MAX_REQS];
+	uint8_t *bufs[MAX_REQS];
+	bool busy[MAX_REQS];
+	uint32_t ind_held;
+	struct offrx_ind_buf *held[256];
+	uint64_t rng;
+	uint8_t stream[STREAM_LEN];
+};
+
+static struct world *W; /* the sink has no context argument */
+static const int on = 1;
+static FILE *jsonl;	  /* --jsonl: where the events go too */
+static uint64_t seed_now; /* the vpid of the scenario's lines */
+
+/* One event as offrx-export's jsonl writes it: the field table, enums by name, the set-2
+ * fields left out when 0. */
+static void put_jsonl(const struct otr_event *e)
+{
+	size_t n;
+	const struct otr_field *f = otr_event_fields(e->kind, &n);
+	fprintf(jsonl, "{\"ts_ns\":%lld,\"ts_raw\":%llu,\"event\":\"%s\",\"vpid\":%llu",
+		(long long)e->ts_ns, (unsigned long long)e->ts_raw, otr_kind_name(e->kind),
+		(unsigned long long)seed_now);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = (const char *)e + f[i].off;
+		uint64_t u = 0;
+		int64_t v = 0;
+		if (f[i].type == OTR_F_STR) {
+			fprintf(jsonl, ",\"%s\":\"%s\"", f[i].name, p);
+			continue;
+		}
+		if (f[i].type == OTR_F_SEQ || f[i].type == OTR_F_BYTES)
+			continue;	  /* conn_state and segment_payload: not traced here */
+		memcpy(&u, p, f[i].size); /* little-endian: the low bytes */
+		if (f[i].type == OTR_F_I || f[i].type >= OTR_F_STATUS)
+			v = f[i].size == 4 ? (int64_t)(int32_t)u : (int64_t)u;
+		if (f[i].type == OTR_F_UZ && !u)
+			continue;
+		fprintf(jsonl, ",\"%s\":", f[i].name);
+		switch (f[i].type) {
+		case OTR_F_BOOL:
+			fputs(u & 0xff ? "true" : "false", jsonl);
+			break;
+		case OTR_F_I:
+			fprintf(jsonl, "%lld", (long long)v);
+			break;
+		case OTR_F_STATUS:
+			fprintf(jsonl, "\"%s\"", otr_status_name((int)v));
+			break;
+		case OTR_F_CREASON:
+			fprintf(jsonl, "\"%s\"", otr_complete_reason_name((int)v));
+			break;
+		case OTR_F_CLOSE:
+			fprintf(jsonl, "\"%s\"", otr_close_reason_name((int)v));
+			break;
+		case OTR_F_DROP:
+			fprintf(jsonl, "\"%s\"", otr_drop_reason_name((int)v));
+			break;
+		default:
+			fprintf(jsonl, "%llu", (unsigned long long)u);
+			break;
+		}
+	}
+	fputs("}\n", jsonl);
+}
+
+static void feed(struct otr_event *e)
+{
+	e->vpid = VPID;
+	e->ts_raw = offrx_mem_now(W->eng);
+	e->ts_ns = (int64_t)e->ts_raw;
+	W->sink_events[e->kind]++;
+	if (jsonl)
+		put_jsonl(e);
+	assert_int_equal(otr_model_feed(W->m, e), 0);
+}
+
+static void sink_event(const struct offrx_event *ev)
+{
+	struct otr_event e;
+	memset(&e, 0, sizeof(e));
+	e.conn = ev->conn_id;
+	e.req = ev->req_id;
+	switch (ev->kind) {
+	case OFFRX_E_POST:
+		e.kind = OTR_POST;
+		e.u.post.buf_len = ev->buf_len;
+		e.u.post.prefill = (uint32_t)ev->bytes;
+		e.u.post.no_push = (ev->flags & OFFRX_REQ_NO_PUSH) != 0;
+		e.u.post.depth = ev->count;
+		break;
+	case OFFRX_E_TIMER_START:
+	case OFFRX_E_TIMER_RESTART:
+	case OFFRX_E_TIMER_CANCEL:
+	case OFFRX_E_TIMER_EXPIRE:
+		e.kind = ev->kind == OFFRX_E_TIMER_START     ? OTR_TIMER_START
+			 : ev->kind == OFFRX_E_TIMER_RESTART ? OTR_TIMER_RESTART
+			 : ev->kind == OFFRX_E_TIMER_CANCEL  ? OTR_TIMER_CANCEL
+							     : OTR_TIMER_EXPIRE;
+		e.u.timer.deadline_ns = ev->deadline_ns;
+		e.u.timer.bytes = (uint32_t)ev->bytes;
+		break;
+	case OFFRX_E_COMPLETE:
+		e.kind = OTR_COMPLETE;
+		e.u.complete.status = ev->status;
+		e.u.complete.bytes = (uint32_t)ev->bytes;
+		e.u.complete.placed = (uint32_t)ev->total;
+		e.u.complete.reason = (int)ev->reason;
+		e.u.complete.post_to_complete_ns = ev->ts_ns - ev->t_post_ns;
+		e.u.complete.last_fill_to_complete_ns =
+			ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1;
+		break;
+	case OFFRX_E_COMPLETE_CALL:
+	case OFFRX_E_COMPLETE_END:
+		e.kind = ev->kind == OFFRX_E_COMPLETE_CALL ? OTR_COMPLETE_CALL : OTR_COMPLETE_END;
+		e.u.call.count = ev->count;
+		break;
+	case OFFRX_E_INDICATE:
+	case OFFRX_E_INDICATE_CALL:
+		e.kind = ev->kind == OFFRX_E_INDICATE ? OTR_INDICATE : OTR_INDICATE_CALL;
+		e.u.indicate.offered = ev->bytes;
+		e.u.indicate.consumed = ev->kind == OFFRX_E_INDICATE ? ev->total : 0;
+		e.u.indicate.result = ev->kind == OFFRX_E_INDICATE ? ev->status : 0;
+		e.u.indicate.nbufs = ev->count;
+		break;
+	case OFFRX_E_RETURN:
+		e.kind = OTR_RETURN;
+		e.u.ret.bytes = (uint32_t)ev->total;
+		break;
+	case OFFRX_E_DISCONNECT:
+	case OFFRX_E_UPLOAD:
+	case OFFRX_E_CONN_CLOSE:
+	case OFFRX_E_HANDBACK:
+		e.kind = ev->kind == OFFRX_E_CONN_CLOSE ? OTR_CONN_CLOSE
+			 : ev->kind == OFFRX_E_HANDBACK ? OTR_HANDBACK
+							: OTR_DISCONNECT;
+		e.u.close.reason = (int)ev->reason;
+		e.u.close.bytes = ev->bytes;
+		break;
+	case OFFRX_E_FILL:
+		fail_msg(
+			"the core handed the sink a fill through event(): fills go through fill()");
+		return;
+	default:
+		return;
+	}
+	feed(&e);
+}
+
+static void sink_fill(const struct offrx_trace_fill *f)
+{
+	struct otr_event e;
+	memset(&e, 0, sizeof(e));
+	e.kind = OTR_FILL;
+	e.conn = f->conn;
+	e.req = f->req;
+	e.u.fill.bytes = f->bytes;
+	e.u.fill.total = f->total;
+	e.u.fill.buf_len = f->buf_len;
+	e.u.fill.seq = f->seq;
+	e.u.fill.psh = f->psh;
+	e.u.fill.segs = f->segs;
+	e.u.fill.deadline_ns = f->deadline_ns;
+	assert_true(f->segs >= 1);
+	feed(&e);
+}
+
+static void sink_conn_open(uint64_t conn, const struct link_conn_info *ci)
+{
+	struct otr_event e;
+	(void)ci;
+	memset(&e, 0, sizeof(e));
+	e.kind = OTR_CONN_OPEN;
+	e.conn = conn;
+	e.u.open.event_set = OFFRX_TRACE_EVENT_SET;
+	feed(&e);
+}
+
+static void sink_conn_state(const struct offrx_tp_state *st)
+{
+	(void)st; /* the test reads the engine through rxq_snapshot itself */
+}
+
+static const struct offrx_trace_sink test_sink = {
+	.on = {
+		[OFFRX_E_POST] = &on, [OFFRX_E_FILL] = &on, [OFFRX_E_TIMER_START] = &on,
+		[OFFRX_E_TIMER_RESTART] = &on, [OFFRX_E_TIMER_CANCEL] = &on,
+		[OFFRX_E_TIMER_EXPIRE] = &on, [OFFRX_E_COMPLETE] = &on,
+		[OFFRX_E_COMPLETE_CALL] = &on, [OFFRX_E_INDICATE] = &on, [OFFRX_E_RETURN] = &on,
+		[OFFRX_E_DISCONNECT] = &on, [OFFRX_E_UPLOAD] = &on, [OFFRX_E_CONN_CLOSE] = &on,
+		[OFFRX_E_COMPLETE_END] = &on, [OFFRX_E_INDICATE_CALL] = &on,
+		[OFFRX_E_HANDBACK] = &on, [OFFRX_E_CONN_OPEN] = &on,
+	},
+	.event = sink_event,
+	.fill = sink_fill,
+	.conn_open = sink_conn_open,
+	.conn_state = sink_conn_state,
+};
+
+/* The observer sees every placement and restart (per segment): counted to show the saving. */
+static void observer(const struct offrx_event *ev, void *ctx)
+{
+	(void)ctx;
+	W->obs_fills += ev->kind == OFFRX_E_FILL;
+	W->obs_restarts += ev->kind == OFFRX_E_TIMER_RESTART;
+}
+
+/* --- the application ------------------------------------------------------------------------ */
+
+static void on_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, void *ctx)
+{
+	(void)conn;
+	(void)ctx;
+	for (struct offrx_recv_req *r = reqs; r; r = r->next) {
+		assert_true(W->ndone < MAX_COMPL);
+		W->done[W->ndone].req = offrx_req_id(r);
+		W->done[W->ndone].bytes = r->bytes_transferred;
+		W->done[W->ndone].status = r->status;
+		W->ndone++;
+		W->busy[r - W->reqs] = false;
+	}
+}
+
+static int on_indicate(struct offrx_conn *conn, struct offrx_ind_buf *bufs, uint64_t total,
+		       uint64_t *consumed, void *ctx)
+{
+	(void)conn;
+	(void)ctx;
+	if (W->ind_held + 16 > 256 || (W->rng & 3) == 0)
+		return OFFRX_NOT_ACCEPTED;
+	*consumed = total;
+	for (struct offrx_ind_buf *b = bufs; b; b = b->next)
+		W->held[W->ind_held++] = b;
+	return OFFRX_SUCCESS;
+}
+
+static uint64_t rnd(void)
+{
+	W->rng ^= W->rng >> 12;
+	W->rng ^= W->rng << 25;
+	W->rng ^= W->rng >> 27;
+	return W->rng * 0x2545F4914F6CDD1Dull;
+}
+
+static uint32_t below(uint32_t n)
+{
+	return n ? (uint32_t)(rnd() % n) : 0;
+}
+
+static void world_new(struct world *w, uint64_t seed)
+{
+	static const struct offrx_callbacks cb = {
+		.recv_complete = on_complete,
+		.recv_indicate = on_indicate,
+	};
+	memset(w, 0, sizeof(*w));
+	W = w;
+	w->rng = seed * 0x9E3779B97F4A7C15ull + 1;
+	for (uint32_t i = 0; i < STREAM_LEN; i++)
+		w->stream[i] = (uint8_t)i;
+	struct offrx_engine_opts o = { .sz = sizeof(o) };
+	o.push_timer_ns = PUSH_NS;
+	o.cb = &cb;
+	o.observer = observer;
+	o.observer_mask = OFFRX_EVENT_BIT(OFFRX_E_FILL) | OFFRX_EVENT_BIT(OFFRX_E_TIMER_RESTART);
+	assert_int_equal(offrx_mem_engine_create(&o, &w->eng), OFFRX_SUCCESS);
+	w->eng->q.cfg.trace = &test_sink; /* in place of LTTng: before any connection */
+	w->m = otr_model_new(NULL);
+	assert_non_null(w->m);
+	assert_int_equal(offrx_mem_conn_open(w->eng, 1000, &w->conn), OFFRX_SUCCESS);
+}
+
+static void world_free(struct world *w)
+{
+	if (w->ind_held) {
+		for (uint32_t i = 0; i + 1 < w->ind_held; i++)
+			w->held[i]->next = w->held[i + 1];
+		w->held[w->ind_held - 1]->next = NULL;
+		offrx_return_indicated(w->eng, w->held[0]);
+	}
+	offrx_engine_destroy(w->eng, NULL);
+	otr_model_free(w->m);
+	for (int i = 0; i < MAX_REQS; i++)
+		free(w->bufs[i]);
+}
+
+/* The model's queue, timer and completions against the engine's, now. */
+static void check(struct world *w, const char *when)
+{
+	static uint64_t ids[MAX_REQS];
+	static uint32_t lens[MAX_REQS], fills[MAX_REQS];
+	static uint8_t no_push[MAX_REQS];
+	struct rxq_snap sn;
+	rxq_snapshot(&w->conn->rc, &sn, ids, lens, fills, no_push, MAX_REQS);
+	const struct otr_conn *mc = otr_model_conn(w->m, VPID, offrx_conn_id(w->conn));
+	assert_non_null(mc);
+	if (mc->depth != sn.depth)
+		fail_msg("%s: the model queues %u requests, the engine %u", when, mc->depth,
+			 sn.depth);
+	for (uint32_t i = 0; i < sn.listed; i++) {
+		const struct otr_req *r = otr_conn_req(mc, i);
+		if (r->id != ids[i] || r->len != lens[i] || r->fill != fills[i])
+			fail_msg("%s: queue slot %u: the model has req %llu holding %u of %u, the "
+				 "engine req %llu holding %u of %u",
+				 when, i, (unsigned long long)r->id, r->fill, r->len,
+				 (unsigned long long)ids[i], fills[i], lens[i]);
+	}
+	if (mc->timer_deadline_ns != sn.deadline)
+		fail_msg("%s: the model's push timer deadline is %llu, the engine's %llu", when,
+			 (unsigned long long)mc->timer_deadline_ns,
+			 (unsigned long long)sn.deadline);
+	if (mc->completed != w->ndone)
+		fail_msg("%s: the model saw %llu completions, the application got %u", when,
+			 (unsigned long long)mc->completed, w->ndone);
+	for (uint32_t i = 0; i < mc->recent_count && i < w->ndone; i++) {
+		const struct otr_completion *c = otr_conn_recent(mc, i);
+		uint32_t k = w->ndone - 1 - i;
+		if (c->req != w->done[k].req || c->bytes != w->done[k].bytes ||
+		    c->status != w->done[k].status || c->unknown)
+			fail_msg("%s: completion %u: the model has req %llu (%u bytes, status %d), "
+				 "the application got req %llu (%u bytes, status %d)",
+				 when, k, (unsigned long long)c->req, c->bytes, c->status,
+				 (unsigned long long)w->done[k].req, w->done[k].bytes,
+				 w->done[k].status);
+	}
+}
+
+static int post_one(struct world *w, uint32_t len, uint32_t prefill, bool no_push)
+{
+	int i = 0;
+	while (i < MAX_REQS && w->busy[i])
+		i++;
+	if (i == MAX_REQS)
+		return -1;
+	free(w->bufs[i]);
+	w->bufs[i] = calloc(1, len);
+	w->segs[i] = (struct offrx_seg){ .base = w->bufs[i], .len = len };
+	assert_int_equal(offrx_req_init(&w->reqs[i], &w->segs[i], 1, (uint64_t)i), OFFRX_SUCCESS);
+	w->reqs[i].bytes_transferred = prefill;
+	w->reqs[i].flags = no_push ? OFFRX_REQ_NO_PUSH : 0;
+	w->busy[i] = true;
+	assert_int_equal(offrx_post_recv(w->conn, &w->reqs[i]), OFFRX_PENDING);
+	rxq_run_deferred(
+		&w->eng->q); /* the engine thread's turn: what the post left is handed up */
+	return i;
+}
+
+/* One receive batch of n segments, the last (or any) with PSH as asked. */
+static void batch(struct world *w, uint32_t n, uint32_t seg, uint32_t psh_pct)
+{
+	rxq_batch_begin(&w->eng->q);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t len = 1 + below(seg);
+		uint32_t flags = below(100) < psh_pct ? OFFRX_MEM_PSH : 0;
+		offrx_mem_deliver(w->conn, w->stream, len, flags);
+		/* a segment's time within the burst: the clock moves a little */
+		offrx_mem_set_time(w->eng, offrx_mem_now(w->eng) + below(3000));
+	}
+	rxq_batch_end(&w->eng->q);
+}
+
+/* --- the tests ------------------------------------------------------------------------------- */
+
+/* A bulk burst into one large request: one fill for the whole batch, the restarts it caused
+ * folded into it (no push_timer_restart event), the queue and deadline exact. */
+static void bulk_batch_is_one_fill(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof(*w));
+	world_new(w, 1);
+	post_one(w, 1 << 20, 0, false);
+	check(w, "after the post");
+	rxq_batch_begin(&w->eng->q);
+	for (int i = 0; i < 32; i++) {
+		offrx_mem_deliver(w->conn, w->stream, 1448, 0);
+		offrx_mem_set_time(w->eng, offrx_mem_now(w->eng) + 2000);
+	}
+	rxq_batch_end(&w->eng->q);
+	check(w, "after the first batch");
+	rxq_batch_begin(&w->eng->q);
+	for (int i = 0; i < 32; i++) {
+		offrx_mem_deliver(w->conn, w->stream, 1448, 0);
+		offrx_mem_set_time(w->eng, offrx_mem_now(w->eng) + 2000);
+	}
+	rxq_batch_end(&w->eng->q);
+	check(w, "after the second batch");
+	/* first batch: a fill, the timer's start, a fill with the rest; second batch: one fill */
+	assert_int_equal(w->sink_events[OTR_FILL], 3);
+	assert_int_equal(w->sink_events[OTR_TIMER_START], 1);
+	assert_int_equal(w->sink_events[OTR_TIMER_RESTART], 0);
+	assert_int_equal(w->obs_fills, 64);
+	assert_int_equal(w->obs_restarts, 63);
+	const struct otr_conn *mc = otr_model_conn(w->m, VPID, offrx_conn_id(w->conn));
+	assert_int_equal(mc->timer_restarts, 2); /* one per batch: the last one's deadline */
+	/* the timer expires: a push_timer completion the model sees as the application does */
+	offrx_mem_advance(w->eng, PUSH_NS + MS);
+	check(w, "after the expiry");
+	assert_int_equal(w->ndone, 1);
+	world_free(w);
+	free(w);
+}
+
+/* Random scenarios: posts of every kind, batches of 1..40 segments with and without PSH,
+ * time passing (expiries), indications, FIN: the model equals the engine after each step. */
+static uint64_t nseeds = 60;
+
+static void random_batches_rebuild_exactly(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof(*w));
+	char when[128];
+	for (uint64_t seed = 1; seed <= nseeds; seed++) {
+		seed_now = seed;
+		world_new(w, seed);
+		for (int step = 0; step < 200; step++) {
+			uint32_t op = below(100);
+			if (op < 30) {
+				uint32_t len = 1 + below(below(4) ? 6000 : 70000);
+				uint32_t pre = below(4) == 0 ? below(len) : 0;
+				post_one(w, len, pre, below(5) == 0);
+				snprintf(when, sizeof(when), "seed %llu step %d: post",
+					 (unsigned long long)seed, step);
+			} else if (op < 80) {
+				uint32_t n = 1 + below(below(3) ? 40 : 4);
+				batch(w, n, below(2) ? 1448 : 300, below(3) ? 3 : 30);
+				snprintf(when, sizeof(when), "seed %llu step %d: batch of %u",
+					 (unsigned long long)seed, step, n);
+			} else if (op < 97) {
+				offrx_mem_advance(w->eng, below(2 * PUSH_NS));
+				snprintf(when, sizeof(when), "seed %llu step %d: time",
+					 (unsigned long long)seed, step);
+			} else if (w->ind_held) {
+				for (uint32_t i = 0; i + 1 < w->ind_held; i++)
+					w->held[i]->next = w->held[i + 1];
+				w->held[w->ind_held - 1]->next = NULL;
+				offrx_return_indicated(w->eng, w->held[0]);
+				w->ind_held = 0;
+				snprintf(when, sizeof(when), "seed %llu step %d: return",
+					 (unsigned long long)seed, step);
+			} else {
+				continue;
+			}
+			check(w, when);
+		}
+		offrx_mem_fin(w->conn);
+		snprintf(when, sizeof(when), "seed %llu: FIN", (unsigned long long)seed);
+		check(w, when);
+		world_free(w);
+	}
+	free(w);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(bulk_batch_is_one_fill),
+		cmocka_unit_test(random_batches_rebuild_exactly),
+	};
+	if (argc == 4 && !strcmp(argv[1], "--jsonl")) {
+		const struct CMUnitTest one[] = { cmocka_unit_test(
+			random_batches_rebuild_exactly) };
+		jsonl = fopen(argv[2], "w");
+		if (!jsonl) {
+			perror(argv[2]);
+			return 2;
+		}
+		nseeds = strtoull(argv[3], NULL, 10);
+		fputs("{\"event\":\"header\",\"schema\":\"offrx-events/1\"}\n", jsonl);
+		int rc = cmocka_run_group_tests(one, NULL, NULL);
+		return fclose(jsonl) || rc ? 1 : 0;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: %s [--jsonl FILE SEEDS]\n", argv[0]);
+		return 2;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
