@@ -4,7 +4,9 @@
 #   (A) tracing compiled out (OFFRX_TRACING=NONE build),
 #   (B) compiled in, no session (each tracepoint a load and a branch),
 #   (C) compiled in, a session with every offrx event enabled (offrx-trace's default sizing).
-# Prints medians, the ratios B/A and C/A, and the discarded-event counts. Needs root.
+# Prints medians, the ratios B/A and C/A, and the discarded-event counts; under C also the
+# events recorded per GiB and lttng-consumerd's CPU (the whole cost of tracing: the engine
+# writes events into the ring buffers, the consumer daemon drains them to disk). Needs root.
 set -euo pipefail
 
 prog=${0##*/}
@@ -19,7 +21,9 @@ Usage: $prog [--rounds N] [--bytes N]
 
 Bulk from a kernel sender (offrx-send) into offrx-recv over AF_XDP, in three builds/modes:
 (A) OFFRX_TRACING=NONE, (B) tracing compiled in with no session, (C) a session with all
-offrx:* events (offrx-trace start, 8 x 4 MiB per CPU). Alternates A B C each round.
+offrx:* events (offrx-trace start, 8 x 4 MiB per CPU). Alternates A B C each round. Under C
+it also counts the events recorded per GiB (babeltrace2's counter) and lttng-consumerd's CPU
+(from /proc, across the session's start and stop).
 
   --rounds N   rounds (default $rounds)
   --bytes N    bytes per run, K/M/G suffixes (default $bytes)
@@ -74,15 +78,29 @@ untraced=(unshare --mount --propagation private env LTTNG_HOME="$work/lttng-home
 	'if [ -d /run/lttng ]; then mount -t tmpfs -o size=64k offrx-bench /run/lttng || exit 1; fi
 	exec "$@"' sh)
 
-# run MODE: one bulk transfer; prints "gbps discarded"
+# CPU seconds lttng-consumerd has used so far (every consumer daemon process, all threads).
+consumerd_cpu()
+{
+	local tck t=0 pid
+	tck=$(getconf CLK_TCK)
+	for pid in $(pgrep -x lttng-consumerd); do
+		# utime and stime are fields 14 and 15, after the ")" that ends the command name
+		t=$(($(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}') + t))
+	done
+	awk -v t="$t" -v h="$tck" 'BEGIN {printf "%.3f", t / h}'
+}
+
+# run MODE: one bulk transfer; prints "gbps cpu discarded events_per_gib consumerd_s_per_gib"
 run()
 {
 	local mode=$1 recv=$bin/samples/offrx-recv discarded=0 hide=("${untraced[@]}")
+	local trace=$work/trace-$RANDOM events=0 cd0=0 cd1=0
 	[[ $mode == A ]] && recv=$bin_none/samples/offrx-recv
 	[[ $mode == C ]] && hide=()
 	if [[ $mode == C ]]; then
 		"$bin/tracer/session/offrx-trace" start --name "$session" \
-			--output "$work/trace-$RANDOM" >/dev/null
+			--output "$trace" >/dev/null
+		cd0=$(consumerd_cpu)
 	fi
 	ip netns exec "$ns-eng" "${hide[@]}" /usr/bin/time -f "%U %S" -o "$work/cpu.txt" \
 		"$recv" --iface eng0 --port 5201 --max-conns 1 --json --quiet --no-hash \
@@ -96,27 +114,36 @@ run()
 		10.77.0.1:5201 >/dev/null
 	wait "$pid"
 	if [[ $mode == C ]]; then
+		# stop flushes the buffers: the consumer's work for this run is done after it
 		discarded=$("$bin/tracer/session/offrx-trace" stop --name "$session" 2>&1 |
 			sed -n 's/.*: \([0-9]*\) discarded events.*/\1/p' | head -1)
+		cd1=$(consumerd_cpu)
+		events=$(babeltrace2 "$trace" -c sink.utils.counter 2>/dev/null |
+			awk '/Event messages/ {n = $1} END {print n + 0}')
 		rm -rf "$work"/trace-*
 	fi
-	# goodput, the engine process's CPU seconds per GiB, and (C) the discarded events
+	# goodput, the engine process's CPU seconds per GiB; (C) the discarded events, the events
+	# recorded per GiB and the consumer daemon's CPU seconds per GiB
 	python3 -c "import json; c=json.load(open('$work/recv.json'))['connections'][0]; \
-u, s = map(float, open('$work/cpu.txt').read().split()[-2:]); \
-print('%.3f %.3f' % (c['bytes'] * 8 / c['seconds'] / 1e9, (u + s) / (c['bytes'] / 2**30)))" |
-		tr -d '\n'
-	echo " ${discarded:-0}"
+u, s = map(float, open('$work/cpu.txt').read().split()[-2:]); g = c['bytes'] / 2**30; \
+print('%.3f %.3f ${discarded:-0} %.0f %.3f' % (c['bytes'] * 8 / c['seconds'] / 1e9, \
+(u + s) / g, $events / g, ($cd1 - $cd0) / g))"
 }
 
 declare -A results
 for r in $(seq "$rounds"); do
 	for m in A B C; do
-		read -r gbps cpu disc < <(run "$m")
+		read -r gbps cpu disc evg cdg < <(run "$m")
 		results[$m]+="$gbps "
 		results[cpu$m]+="$cpu "
-		[[ $m == C ]] && results[D]+="$disc "
 		extra=""
-		[[ $m == C ]] && extra=", discarded $disc"
+		if [[ $m == C ]]; then
+			results[D]+="$disc "
+			results[evC]+="$evg "
+			results[cdC]+="$cdg "
+			results[allC]+="$(awk -v a="$cpu" -v b="$cdg" 'BEGIN {printf "%.3f", a + b}') "
+			extra=", discarded $disc, $evg events/GiB, lttng-consumerd $cdg s/GiB"
+		fi
 		echo "round $r/$rounds: $m ${gbps} Gbit/s, engine CPU ${cpu} s/GiB$extra" >&2
 	done
 done
@@ -137,4 +164,16 @@ printf '%-40s %8s %7s %16s %7s\n' "B: compiled in, no session" "$b" "$(ratio "$b
 	"$cb" "$(ratio "$cb" "$ca")"
 printf '%-40s %8s %7s %16s %7s\n' "C: session with all offrx events" "$c" "$(ratio "$c" "$a")" \
 	"$cc" "$(ratio "$cc" "$ca")"
+evc=$(echo "${results[evC]}" | median)
+cdc=$(echo "${results[cdC]}" | median)
+allc=$(echo "${results[allC]}" | median)
+printf '%-40s %8s %7s %16s %7s\n' "C: engine + lttng-consumerd" "" "" "$allc" \
+	"$(ratio "$allc" "$ca")"
+printf 'under C: %s events/GiB, lttng-consumerd %s CPU s/GiB (medians)\n' "$evc" "$cdc"
 printf 'discarded events under C, all rounds: %s\n' "$disc_total"
+# The goals of issue 15: C's engine CPU <= 1.10 x A's, engine + consumerd <= 1.20 x, throughput
+# >= 0.97 x; B within noise of A.
+awk -v c="$(ratio "$cc" "$ca")" -v all="$(ratio "$allc" "$ca")" -v g="$(ratio "$c" "$a")" 'BEGIN {
+	printf "goals: engine CPU C/A %.3f (<= 1.10: %s), engine+consumerd/A %.3f (<= 1.20: %s), " \
+	       "throughput C/A %.3f (>= 0.97: %s)\n", c, c <= 1.10 ? "met" : "NOT met", all,
+	       all <= 1.20 ? "met" : "NOT met", g, g >= 0.97 ? "met" : "NOT met" }'
