@@ -20,10 +20,10 @@ DEMO=$SRC/samples/traces/demo-mix
 command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 command -v protoc >/dev/null || { echo "skip: protoc missing (scripts/install-deps)"; exit 77; }
 WORK=$(mktemp -d /tmp/offrx-export-perfetto.XXXXXX)
-. "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
+. "$SRC/tests/support/on_exit.sh"
 on_exit 'rm -rf "$WORK"'
 cd "$WORK"
-. "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
+. "$SRC/tests/support/checks.sh"
 
 # m EXPR MODEL: a Python expression over the decoded trace (as m)
 m() {
