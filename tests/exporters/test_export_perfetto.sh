@@ -156,7 +156,7 @@ import resource, subprocess, sys
 subprocess.run([sys.argv[1], "-f", "perfetto", "-o", "/dev/null", "--input-jsonl", sys.argv[2]], check=True)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$EXPORT" "$1"
 }
-if ldd "$EXPORT" | grep -q libasan; then
+if grep -qa __asan_init "$EXPORT"; then
 	echo "skip the memory check: AddressSanitizer keeps freed memory in quarantine"
 else
 	r1=$(rss big1.in)
