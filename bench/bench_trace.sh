@@ -175,5 +175,5 @@ printf 'discarded events under C, all rounds: %s\n' "$disc_total"
 # >= 0.97 x; B within noise of A.
 awk -v c="$(ratio "$cc" "$ca")" -v all="$(ratio "$allc" "$ca")" -v g="$(ratio "$c" "$a")" 'BEGIN {
 	printf "goals: engine CPU C/A %.3f (<= 1.10: %s), engine+consumerd/A %.3f (<= 1.20: %s), " \
-	       "throughput C/A %.3f (>= 0.97: %s)\n", c, c <= 1.10 ? "met" : "NOT met", all,
-	       all <= 1.20 ? "met" : "NOT met", g, g >= 0.97 ? "met" : "NOT met" }'
+	       "throughput C/A %.3f (>= 0.97: %s)\n", c, (c <= 1.10 ? "met" : "NOT met"), all,
+	       (all <= 1.20 ? "met" : "NOT met"), g, (g >= 0.97 ? "met" : "NOT met") }'

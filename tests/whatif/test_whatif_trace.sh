@@ -86,7 +86,9 @@ lttng enable-channel -u --buffers-uid --subbuf-size=4096 --num-subbuf=2 offrx -s
 lttng enable-event -u -c offrx 'offrx:*' -s offrxwi$$ >/dev/null
 lttng add-context -u -c offrx -t vpid -s offrxwi$$ >/dev/null
 lttng start offrxwi$$ >/dev/null
-start_recv --max-conns 1 --push-timer-ms 200
+# With fills per receive batch (event set 2) the queue's events no longer fill even these
+# buffers: each segment's payload (segment_payload, 256 bytes) makes the loss.
+start_recv --max-conns 1 --push-timer-ms 200 --trace-payload 256
 send -n 32M 10.77.0.1:5201
 wait_recv >/dev/null || true
 lttng destroy offrxwi$$ >/dev/null
