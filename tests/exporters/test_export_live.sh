@@ -77,17 +77,12 @@ a, b = rows('$WORK/live.summary'), rows('$WORK/offline.summary')
 sys.exit(0 if a == b and len(a) == 2 else 1)"
 
 # --- (2) a relay daemon of our own: no such session, then killed mid-stream -------------
-base=$((20000 + $$ % 20000))
-ctrl=$base data=$((base + 1)) live=$((base + 2))
-lttng-relayd -C tcp://127.0.0.1:$ctrl -D tcp://127.0.0.1:$data -L tcp://127.0.0.1:$live \
-	-o "$WORK/relayd" >"$WORK/relayd.log" 2>&1 &
-relayd_pid=$!
-PIDS+=($relayd_pid)
-wait_for 5 eval "ss -ltn 2>/dev/null | grep -q ':$live '" || true
+. "$SRC/tests/support/relayd.sh"
+relayd_start || { check "our lttng-relayd listens on 127.0.0.1:$LIVE" false; finish; exit; }
 host=$(hostname)
 
 rc=0
-"$EXPORT" -w 2 -o "$WORK/nosuch.jsonl" "net://127.0.0.1:$live/host/$host/nosuch$$" \
+"$EXPORT" -w 2 -o "$WORK/nosuch.jsonl" "net://127.0.0.1:$LIVE/host/$host/nosuch$$" \
 	2>"$WORK/nosuch.err" || rc=$?
 check "a live URL with no such session: exit 1 ($rc) after --wait, naming it" \
 	eval '[[ $rc -eq 1 ]] && grep -q "no session '"'nosuch$$'"'" "$WORK/nosuch.err"'
@@ -101,7 +96,7 @@ check "no relay daemon at the URL: exit 1 ($rc), \"does not answer\", no output 
 for f in jsonl summary chrome; do
 	s=offrxexp$f$$
 	SESSIONS+=("$s")
-	lttng create "$s" --live=100000 --set-url="net://127.0.0.1:$ctrl:$data" >/dev/null
+	lttng create "$s" --live=100000 --set-url="net://127.0.0.1:$P:$((P + 1))" >/dev/null
 	lttng enable-channel -u -s "$s" --buffers-uid --subbuf-size=4M --num-subbuf=8 offrx >/dev/null
 	lttng enable-event -u -s "$s" -c offrx 'offrx:*' >/dev/null
 	lttng add-context -u -s "$s" -c offrx -t vpid -t procname >/dev/null
@@ -110,7 +105,7 @@ done
 start_recv --max-conns 1 --duration 60
 vpid=$RECV_PID
 for f in jsonl summary chrome; do
-	"$EXPORT" -f $f --vpid "$vpid" -o "$WORK/dies.$f" "net://127.0.0.1:$live/host/$host/offrxexp$f$$" \
+	"$EXPORT" -f $f --vpid "$vpid" -o "$WORK/dies.$f" "net://127.0.0.1:$LIVE/host/$host/offrxexp$f$$" \
 		2>"$WORK/dies.$f.err" &
 	PIDS+=($!)
 	eval "pid_$f=$!"
@@ -122,7 +117,7 @@ sender=$!
 PIDS+=($sender)
 wait_for 10 has_event "$WORK/dies.jsonl" "$vpid" complete
 check "the exports follow our relay daemon's session" has_event "$WORK/dies.jsonl" "$vpid" complete
-kill "$relayd_pid"
+kill "$RELAYD"
 for f in jsonl summary chrome; do
 	eval "p=\$pid_$f"
 	if exited_within 20 "$p"; then

@@ -4,7 +4,8 @@
 # ($P control, $P+1 data, $LIVE live), so the machine's relayd stays untouched; skips (77) when
 # no three ports are free.
 #   relayd_start: start it (again, after a kill) on those ports, writing under $WORK/relayd;
-#     its pid in $RELAYD. Fails if its live port does not answer within 5 s.
+#     its pid in $RELAYD. Fails, showing its log, if its live port does not answer within
+#     20 s (a loaded machine) or it exits first (a port taken since it was picked).
 #   session_start NAME: a live session NAME (100 ms live timer) streaming offrx:* with vpid
 #     to it, started.
 port_free() { [[ -z "$(ss -Hltn "sport = :$1")" ]]; }
@@ -21,10 +22,13 @@ relayd_start() {
 		-o "$WORK/relayd" >>"$WORK/relayd.log" 2>&1 &
 	RELAYD=$!
 	PIDS+=("$RELAYD")
-	for _ in $(seq 100); do
+	for _ in $(seq 400); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$LIVE") 2>/dev/null && return 0
+		kill -0 "$RELAYD" 2>/dev/null || break
 		sleep 0.05
 	done
+	echo "relayd_start: lttng-relayd (pid $RELAYD) does not listen on 127.0.0.1:$LIVE; its log:"
+	tail -5 "$WORK/relayd.log" | sed 's/^/  | /'
 	return 1
 }
 session_start() { # session_start NAME
