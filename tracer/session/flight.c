@@ -413,6 +413,7 @@ int offrx_fr_arm(const char *session, long watcher_pid, const char *dir,
 	struct lttng_action *snap = lttng_action_snapshot_session_create();
 	struct lttng_snapshot_output *out = lttng_snapshot_output_create();
 	struct lttng_rate_policy *policy = lttng_rate_policy_once_after_n_create(1);
+	struct lttng_action *list = lttng_action_list_create();
 	struct lttng_trigger *trigger = NULL;
 	char name[LTTNG_NAME_MAX];
 	enum lttng_error_code ec;
@@ -426,7 +427,7 @@ int offrx_fr_arm(const char *session, long watcher_pid, const char *dir,
 		ret = -EINVAL;
 		goto end;
 	}
-	if (!rule || !snap || !out || !policy) {
+	if (!rule || !snap || !out || !policy || !list) {
 		errf(err, errlen, "cannot build trigger '%s': out of memory", name);
 		goto end;
 	}
@@ -461,7 +462,13 @@ int offrx_fr_arm(const char *session, long watcher_pid, const char *dir,
 		errf(err, errlen, "cannot set the rate policy of trigger '%s'", name);
 		goto end;
 	}
-	trigger = lttng_trigger_create(cond, snap);
+	/* In a list, as 'lttng add-trigger' makes them: 'lttng list-triggers' 2.13.9 aborts on a
+	 * trigger whose action is not a list (its error query copies an empty action path). */
+	if (lttng_action_list_add_action(list, snap) != LTTNG_ACTION_STATUS_OK) {
+		errf(err, errlen, "cannot build the action list of trigger '%s'", name);
+		goto end;
+	}
+	trigger = lttng_trigger_create(cond, list);
 	if (!trigger) {
 		errf(err, errlen, "cannot build trigger '%s'", name);
 		goto end;
@@ -489,6 +496,7 @@ end:
 	lttng_trigger_destroy(trigger);
 	lttng_rate_policy_destroy(policy);
 	lttng_snapshot_output_destroy(out);
+	lttng_action_destroy(list);
 	lttng_action_destroy(snap);
 	lttng_condition_destroy(cond);
 	lttng_event_rule_destroy(rule);
