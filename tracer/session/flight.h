@@ -14,8 +14,10 @@
 /*
  * The ring's sizing: keep x rate x OFFRX_FR_EVENT_BYTES per CPU. 58 bytes per event were
  * measured on samples/traces/demo-mix (1,576,960 bytes of stream files for 27,184 events, vpid
- * and procname context included); 64 leaves room for the larger events. The default rate is
- * about one busy connection at 100 Mbit/s with an event or two per 1448-byte segment; measure
+ * and procname context included; event set 1, before fills were batched: set 2's fill is 12
+ * bytes longer, and rarer); 64 leaves room for the larger events. The default rate is
+ * about one connection at 100 Mbit/s whose segments arrive one at a time (an event or two per
+ * 1448-byte segment); bulk in large receive batches makes far fewer per byte. Measure
  * your own with a normal session and pass --rate (offrx-trace(1), "FLIGHT RECORDER").
  */
 #define OFFRX_FR_EVENT_BYTES	 64ULL
