@@ -113,7 +113,9 @@ check "the API and the tool decode the same fill bytes ($api_fills)" test "$api_
 # flake (it read 9167 where the trace held 9168).
 s=offrxdisc$$
 record_session "$s" "$WORK/disc" --subbuf-size=4096 --num-subbuf=2
-start_recv --max-conns 1
+# Fills come one per request per receive batch (event set 2), too few to fill even these
+# buffers: each segment's payload (segment_payload, 256 bytes) makes the loss.
+start_recv --max-conns 1 --trace-payload 256
 send -n 20M 10.77.0.1:5201
 wait_recv >/dev/null || true
 lttng stop "$s" >/dev/null
