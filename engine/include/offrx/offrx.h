@@ -149,8 +149,10 @@ struct offrx_callbacks {
 };
 
 /* What the engine does, as events for an in-process observer. The same events go to the
- * LTTng tracepoints (offrx:post, offrx:fill, ...); the observer is for tests, demos and
- * replays that want them without a tracing session. */
+ * LTTng tracepoints (offrx:post, offrx:fill, ...), but for fills: the observer gets every
+ * placement and every push timer restart, the trace one fill per request per receive batch
+ * with the restart in it (docs/TRACEPOINTS.md). The observer is for tests, demos and replays
+ * that want the events without a tracing session. */
 enum offrx_event_kind {
 	OFFRX_E_POST = 1,
 	OFFRX_E_FILL,
