@@ -18,7 +18,9 @@ s=offrxsalv$$
 record_session "$s" "$WORK/rec" --subbuf-size=16384 --num-subbuf=32
 start_recv --max-conns 2 --push-timer-ms 100 --depth 4
 send -p messages -s 1000 -i 5 -c 60 10.77.0.1:5201
-send -n 2M 10.77.0.1:5201
+# 24 MiB: fills come one per request per receive batch (event set 2), so a bulk this size
+# makes the packets 2 MiB made when they came per segment.
+send -n 24M 10.77.0.1:5201
 wait_recv >/dev/null || true
 lttng stop "$s" >/dev/null
 lttng destroy "$s" >/dev/null
