@@ -130,6 +130,16 @@ N150=$(snaps wait-gt-150ms | wc -l)
 check "a storm of matches saved one snapshot per interval: $N150 (at least 2, at most 3)" \
 	eval '[[ $N150 -ge 2 && $N150 -le 3 ]]'
 check "'wait > 400ms', above the timer, saved none" test -z "$(snaps wait-gt-400ms)"
+# The later snapshot (some 2 s in) holds a conn_state, which the engine writes every 500 ms
+# per connection: a reader of a ring that began mid-stream takes its queue from it.
+LAST=$(snaps wait-gt-150ms | tail -1)
+for _ in $(seq 50); do
+	"$EXPORT" -f jsonl "$LAST" >"$WORK/last.jsonl" 2>/dev/null &&
+		grep -q '"event":"conn_state"' "$WORK/last.jsonl" && break
+	sleep 0.1
+done
+check "the later snapshot holds the engine's periodic conn_state" \
+	grep -q '"event":"conn_state".*"local_port":5201' "$WORK/last.jsonl"
 
 run status --name "$NAME"
 check "status: flight recorder, the triggers with a running watcher" eval \
