@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* strptime */
 #include "flight.h"
+#include "errf.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -21,20 +22,6 @@
 #include <offrx/offrx_names.h>
 
 #include "num.h"
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* --- conditions ------------------------------------------------------------------------ */
 

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addclosefrom_np */
 #include "session.h"
+#include "errf.h"
 #include "flight.h"
 
 #include <arpa/inet.h>
@@ -29,20 +30,6 @@
 extern char **environ;
 
 #define DAEMON_READY_MS 10000 /* a --daemonize parent exits once its daemon is ready */
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void note(const struct offrx_session_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
