@@ -611,7 +611,15 @@ static void on_timer(struct oex_writer *w, struct vconn *c, const struct otr_eve
 				  "the push timer expired with deadline %" PRIu64
 				  " but the running one's was %" PRIu64,
 				  ev->u.timer.deadline_ns, c->deadline);
-		if (ev->ts_raw < ev->u.timer.deadline_ns)
+		/* By the engine's own clock when it expired the timer (set 2), which a delay
+		 * between the engine and the tracer cannot hide; else by the event's time. */
+		if (ev->u.timer.at_ns && ev->u.timer.at_ns < ev->u.timer.deadline_ns)
+			violation(w, c, ev, "R10", ev->req,
+				  "the engine expired the push timer %" PRIu64
+				  " ns before its deadline (its clock %" PRIu64 " < %" PRIu64 ")",
+				  ev->u.timer.deadline_ns - ev->u.timer.at_ns, ev->u.timer.at_ns,
+				  ev->u.timer.deadline_ns);
+		else if (ev->ts_raw < ev->u.timer.deadline_ns)
 			violation(w, c, ev, "R10", ev->req,
 				  "the push timer expired %" PRIu64
 				  " ns before its deadline (raw %" PRIu64 " < %" PRIu64 ")",

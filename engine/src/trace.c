@@ -22,19 +22,19 @@ static void lttng_event(const struct offrx_event *ev)
 		break; /* summed per receive batch by the core: lttng_fill */
 	case OFFRX_E_TIMER_START:
 		TP_DO(push_timer_start, ev->conn_id, ev->req_id, ev->deadline_ns,
-		      (uint32_t)ev->bytes);
+		      (uint32_t)ev->bytes, ev->ts_ns);
 		break;
 	case OFFRX_E_TIMER_RESTART:
 		TP_DO(push_timer_restart, ev->conn_id, ev->req_id, ev->deadline_ns,
-		      (uint32_t)ev->bytes);
+		      (uint32_t)ev->bytes, ev->ts_ns);
 		break;
 	case OFFRX_E_TIMER_CANCEL:
 		TP_DO(push_timer_cancel, ev->conn_id, ev->req_id, ev->deadline_ns,
-		      (uint32_t)ev->bytes);
+		      (uint32_t)ev->bytes, ev->ts_ns);
 		break;
 	case OFFRX_E_TIMER_EXPIRE:
 		TP_DO(push_timer_expire, ev->conn_id, ev->req_id, ev->deadline_ns,
-		      (uint32_t)ev->bytes);
+		      (uint32_t)ev->bytes, ev->ts_ns);
 		break;
 	case OFFRX_E_COMPLETE: {
 		/* last fill to complete: -1 when nothing was placed (then there is no last fill) */

@@ -78,6 +78,7 @@ static const struct otr_field f_timer[] = {
 	F("req", req, OTR_F_U),
 	F("deadline_ns", u.timer.deadline_ns, OTR_F_U),
 	F("bytes", u.timer.bytes, OTR_F_U),
+	F("at_ns", u.timer.at_ns, OTR_F_UZ),
 };
 static const struct otr_field f_complete[] = {
 	F("conn", conn, OTR_F_U),

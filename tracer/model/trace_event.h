@@ -101,6 +101,9 @@ struct otr_event {
 		struct {
 			uint64_t deadline_ns; /* raw clock, like ts_raw */
 			uint32_t bytes;
+			/* set 2: the engine's clock when it acted (raw clock), or 0; ts_raw is
+			 * when the tracer stamped the event, later by any delay in between */
+			uint64_t at_ns;
 		} timer;
 		struct {
 			int status; /* offrx status (OFFRX_STATUS_LIST) */

@@ -96,22 +96,30 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, fill,
 		lttng_ust_field_integer(uint32_t, segs, f->segs)
 		lttng_ust_field_integer(uint64_t, deadline_ns, f->deadline_ns)))
 
+/* at_ns: the engine's clock when it acted (set 2; the event's own time is when the tracer
+ * stamped it, later by whatever delayed the engine): R10 judges an expiry by both. */
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(offrx, push_timer,
-	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes),
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes,
+			  uint64_t, at_ns),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint64_t, conn, conn)
 		lttng_ust_field_integer(uint64_t, req, req)
 		lttng_ust_field_integer(uint64_t, deadline_ns, deadline_ns)
-		lttng_ust_field_integer(uint32_t, bytes, bytes)))
+		lttng_ust_field_integer(uint32_t, bytes, bytes)
+		lttng_ust_field_integer(uint64_t, at_ns, at_ns)))
 
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_start,
-	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes))
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes,
+			  uint64_t, at_ns))
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_restart,
-	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes))
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes,
+			  uint64_t, at_ns))
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_cancel,
-	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes))
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes,
+			  uint64_t, at_ns))
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_expire,
-	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes))
+	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes,
+			  uint64_t, at_ns))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, complete,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, int, status, uint32_t, bytes,
