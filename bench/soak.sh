@@ -10,6 +10,8 @@
 #   --minutes M      how long the senders run (default $SOAK_MINUTES, else 30); decimals work
 #   --build DIR      the build directory (default: build)
 #   --name PREFIX    namespace prefix (default offrxsoak<pid>)
+#   --keep-trace DIR move the trace lttng-relayd wrote of the engine's live session to DIR
+#                    (default: removed), e.g. to export it afterwards (bench/bench_export.sh)
 #   --out DIR        keep the logs, samples and soak.json there (default: a temporary dir,
 #                    removed unless the run failed)
 #   --bulk-rate MIB  MiB/s of each of the two bulk streams (default 4)
@@ -38,6 +40,7 @@ BUILD=$SRC/build
 MINUTES=${SOAK_MINUTES:-30}
 NS=offrxsoak$$
 OUT=
+KEEP_TRACE=
 CI=
 BULK_RATE=4
 CHURN_RATE=100
@@ -49,6 +52,7 @@ while [[ $# -gt 0 ]]; do
 	--build) BUILD=$(cd "$2" && pwd); shift 2 ;;
 	--name) NS=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
+	--keep-trace) KEEP_TRACE=$2; shift 2 ;;
 	--bulk-rate) BULK_RATE=$2; shift 2 ;;
 	--churn-rate) CHURN_RATE=$2; shift 2 ;;
 	--max-slope) MAX_SLOPE=$2; shift 2 ;;
@@ -104,7 +108,12 @@ cleanup() {
 	[[ -n "$NS_UP" ]] && "$SRC/scripts/netns" down --name "$NS" >/dev/null 2>&1
 	if [[ -n "$SESSION" ]]; then # what lttng-relayd wrote of the live session
 		for p in "$HOME"/lttng-traces/*/{"$SESSION","$EXPORT_SESSION"}-*; do
-			[[ -d "$p" ]] && rm -rf "$p"
+			[[ -d "$p" ]] || continue
+			if [[ -n "$KEEP_TRACE" && $p == */"$SESSION"-* && ! -e "$KEEP_TRACE" ]]; then
+				mv "$p" "$KEEP_TRACE" && echo "soak.sh: the engine's trace is in $KEEP_TRACE" >&2
+			else
+				rm -rf "$p"
+			fi
 		done
 	fi
 	if [[ -z "$OUT" && $FAILED == 0 ]]; then rm -rf "$WORK"; fi
