@@ -13,10 +13,12 @@ vpid=$RECV_PID
 TRACE_SRC=$(recv_location)
 [[ "$TRACE_SRC" == /* ]] && TRACE_DIRS+=("$TRACE_SRC")
 send -p messages -s 1000 -i 20 -c 20 10.77.0.1:5201
-send -n 8M 10.77.0.1:5201
+# 64 MiB of bulk: with a fill per request per receive batch (trace event set 2) 8 MiB left every
+# stream file under the 64 KiB the damage checks below cut into.
+send -n 64M 10.77.0.1:5201
 send -p trickle -s 1482 -i 400 -c 4 --mss 1000 10.77.0.1:5201
 wait_recv >/dev/null || true
-sent=$((20 * 1000 + 8 * 1048576 + 4 * 1482))
+sent=$((20 * 1000 + 64 * 1048576 + 4 * 1482))
 TRACE=$WORK/trace
 mv "$TRACE_SRC" "$TRACE"
 check "offrx-recv recorded a trace (${TRACE_SRC:-none})" test -f "$TRACE/ust/uid/0/64-bit/metadata"
@@ -91,7 +93,10 @@ check "... having checked this receiver's completions" \
 	grep -qE "connections [0-9]+ \([0-9]+ closed\), posts [1-9]" "$WORK/verify.txt"
 
 # --- damaged traces ----------------------------------------------------------------------
-stream=$(find "$TRACE" -name 'offrx_*' -type f -size +64k | head -1)
+# The largest stream file (the damage needs one of at least 64 KiB: several packets).
+stream=$(find "$TRACE" -name 'offrx_*' -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
+check "the trace has a stream file of at least 64 KiB to damage ($(stat -c %s "$stream" 2>/dev/null || echo none) bytes)" \
+	test "$(stat -c %s "$stream" 2>/dev/null || echo 0)" -ge 65536
 cp -r "$TRACE" "$WORK/trunc"
 f=$WORK/trunc/${stream#"$TRACE"/}
 truncate -s $(($(stat -c %s "$f") / 2 + 77)) "$f"
