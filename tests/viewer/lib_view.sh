@@ -57,7 +57,9 @@ record_three() {
 		sleep 0.02
 	done
 	((n >= 2)) || echo "record_three: the trickle and the messages did not connect within 10 s"
-	send -n 16M 10.77.0.1:5201 &
+	# 64 MiB: with a fill per request per receive batch (event set 2) a smaller bulk leaves
+	# the stream files too small for test_view_replay's corrupt-trace check.
+	send -n 64M 10.77.0.1:5201 &
 	SEND_PIDS+=($!)
 	wait "${SEND_PIDS[@]}" || true
 	SEND_PIDS=()

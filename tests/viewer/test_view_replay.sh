@@ -155,7 +155,10 @@ rc=0
 check "a directory with no trace: status 1 ($rc) and 'no CTF trace'" \
 	test "$rc" -eq 1 -a -n "$(grep 'no CTF trace' "$WORK/err2.txt")"
 cp -r "$TRACE" "$WORK/bad"
-stream=$(find "$WORK/bad" -name 'offrx_*' -size +100k | head -1)
+# The largest stream file, which the damage at 70,000..73,000 must fall inside.
+stream=$(find "$WORK/bad" -name 'offrx_*' -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
+check "the trace has a stream file of over 100 KiB to damage ($(stat -c %s "$stream" 2>/dev/null || echo none) bytes)" \
+	test "$(stat -c %s "$stream" 2>/dev/null || echo 0)" -gt 102400
 dd if=/dev/urandom of="$stream" bs=1 seek=70000 count=3000 conv=notrunc 2>/dev/null
 rc=0
 "$VIEW" --batch --speed 0 "$WORK/bad" >"$WORK/bad.txt" 2>"$WORK/err3.txt" || rc=$?
