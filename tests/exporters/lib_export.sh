@@ -21,6 +21,16 @@ wait_for() {
 	return 1
 }
 
+# check_ends_with_session PID: a live export ends by itself, status 0, within 20 s of the end
+# of the session it follows
+check_ends_with_session() {
+	if exited_within 20 "$1"; then
+		check "the export ends by itself when the session ends (exit $EXIT_RC)" test "$EXIT_RC" -eq 0
+	else
+		check "the export ends by itself when the session ends (still running)" false
+	fi
+}
+
 # has_event FILE VPID KIND: a jsonl export holds such an event
 has_event() {
 	grep -q "\"event\":\"$3\",\"vpid\":$2[,}]" "$1" 2>/dev/null
