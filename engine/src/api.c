@@ -149,8 +149,68 @@ int engine_create_traced(const struct offrx_engine_opts *opts, const struct link
 	eng->trace_payload = o.trace_payload_bytes < OFFRX_TRACE_PAYLOAD_MAX
 				     ? o.trace_payload_bytes
 				     : OFFRX_TRACE_PAYLOAD_MAX;
+	eng->id_stride = 1;
+	eng->nshards = 1;
+	pthread_mutex_init(&eng->turn_lock, NULL);
 	*out = eng;
 	return 0;
+}
+
+void engine_shard_init(struct offrx_engine *eng, uint32_t index, uint32_t n)
+{
+	eng->shard = index;
+	eng->id_stride = n;
+	eng->id_base = index;
+	eng->q.pool.next_desc_id = index;
+	eng->q.pool.desc_id_stride = n;
+}
+
+/* The shards of the engine the application holds: its array, or *one (set to eng) for an
+ * engine of one queue. */
+static struct offrx_engine **shards_of(const struct offrx_engine *eng, uint32_t *n,
+				       struct offrx_engine **one)
+{
+	if (eng->shards) {
+		*n = eng->nshards;
+		return eng->shards;
+	}
+	*one = (struct offrx_engine *)eng;
+	*n = 1;
+	return one;
+}
+
+static bool turn_mine(struct offrx_engine *s)
+{
+	return __atomic_load_n(&s->turn_owned, __ATOMIC_ACQUIRE) &&
+	       pthread_equal(s->turn_owner, pthread_self());
+}
+
+int engine_turn_enter(struct offrx_engine *s)
+{
+	if (s->nshards < 2)
+		return 0;
+	if (turn_mine(s)) {
+		s->turn_depth++;
+		return 0;
+	}
+	/* Holding another shard's turn (inside its callbacks) and waiting for this one could
+	 * wait forever for a thread that waits for ours: refuse instead. */
+	for (uint32_t i = 0; i < s->nshards; i++)
+		if (s->shards[i] != s && turn_mine(s->shards[i]))
+			return -EDEADLK;
+	pthread_mutex_lock(&s->turn_lock);
+	s->turn_owner = pthread_self();
+	__atomic_store_n(&s->turn_owned, true, __ATOMIC_RELEASE);
+	s->turn_depth = 1;
+	return 0;
+}
+
+void engine_turn_leave(struct offrx_engine *s)
+{
+	if (s->nshards < 2 || --s->turn_depth)
+		return;
+	__atomic_store_n(&s->turn_owned, false, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&s->turn_lock);
 }
 
 int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn **out,
@@ -161,7 +221,7 @@ int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn *
 	struct offrx_conn *conn = calloc(1, sizeof(*conn));
 	if (!conn)
 		return -ENOMEM;
-	rxq_conn_init(&eng->q, &conn->rc, ++eng->conns_total, irs);
+	rxq_conn_init(&eng->q, &conn->rc, eng->id_base + ++eng->conns_total * eng->id_stride, irs);
 	conn->eng = eng;
 	conn->link_priv = link_priv;
 	conn->next = eng->conns;
@@ -267,32 +327,60 @@ static void reset_open_conns(struct offrx_engine *eng)
 	}
 }
 
-int offrx_engine_destroy(struct offrx_engine *eng, uint32_t *out_indicated)
+static uint32_t indicated_sum(struct offrx_engine **sh, uint32_t n)
 {
-	if (!eng)
-		return OFFRX_INVALID_PARAMETER;
-	if (eng->upcall_depth) {
-		if (out_indicated)
-			*out_indicated = eng->q.indicated_out;
-		return OFFRX_INVALID_STATE; /* from inside a callback: nothing is touched */
-	}
-	/* First every held byte goes to the application: the link resets its connections (the
-	 * wire sends RSTs), the core the ones left. Then, R23: nothing is released while the
-	 * application holds engine buffers, those handed back just now included. */
-	if (eng->link->shutdown)
-		eng->link->shutdown(eng);
-	reset_open_conns(eng);
-	rxq_run_deferred(&eng->q);
-	if (out_indicated)
-		*out_indicated = eng->q.indicated_out;
-	if (eng->q.indicated_out)
-		return OFFRX_INVALID_STATE;
+	uint32_t out = 0;
+	for (uint32_t i = 0; i < n; i++)
+		out += sh[i]->q.indicated_out;
+	return out;
+}
+
+/* Free one engine (a shard of several, or the only one) once nothing is out. */
+static void engine_free(struct offrx_engine *eng)
+{
 	while (eng->conns)
 		engine_conn_close(eng->conns, OFFRX_CLOSE_NONE);
 	if (eng->link->destroy)
 		eng->link->destroy(eng);
 	rxq_fini(&eng->q);
+	pthread_mutex_destroy(&eng->turn_lock);
 	free(eng);
+}
+
+int offrx_engine_destroy(struct offrx_engine *eng, uint32_t *out_indicated)
+{
+	if (!eng)
+		return OFFRX_INVALID_PARAMETER;
+	struct offrx_engine *one, **sh;
+	uint32_t n;
+	sh = shards_of(eng, &n, &one);
+	for (uint32_t i = 0; i < n; i++) {
+		if (sh[i]->upcall_depth) {
+			if (out_indicated)
+				*out_indicated = indicated_sum(sh, n);
+			return OFFRX_INVALID_STATE; /* from inside a callback: nothing is touched */
+		}
+	}
+	/* First every held byte goes to the application: the link resets its connections (the
+	 * wire sends RSTs), the core the ones left. Then, R23: nothing is released while the
+	 * application holds engine buffers, those handed back just now included. The shards of
+	 * an engine of several queues do so on this thread, one after the other. */
+	for (uint32_t i = 0; i < n; i++) {
+		if (sh[i]->link->shutdown)
+			sh[i]->link->shutdown(sh[i]);
+		reset_open_conns(sh[i]);
+		rxq_run_deferred(&sh[i]->q);
+	}
+	uint32_t out = indicated_sum(sh, n);
+	if (out_indicated)
+		*out_indicated = out;
+	if (out)
+		return OFFRX_INVALID_STATE;
+	/* The last shard first: the first holds what the others share (the XDP program). */
+	struct offrx_engine **array = eng->shards;
+	for (uint32_t i = n; i-- > 0;)
+		engine_free(sh[i]);
+	free(array);
 	return OFFRX_SUCCESS;
 }
 
@@ -301,15 +389,34 @@ int offrx_engine_stats(const struct offrx_engine *eng, struct offrx_engine_stats
 	if (!eng || !out)
 		return OFFRX_INVALID_PARAMETER;
 	memset(out, 0, sizeof(*out));
-	out->conns = eng->nconns;
-	out->conns_total = (uint32_t)eng->conns_total;
-	out->pool_chunks = eng->q.pool.nchunks;
-	out->pool_free_chunks = __atomic_load_n(&eng->q.pool.nfree, __ATOMIC_RELAXED);
-	out->indicated_out = eng->q.indicated_out;
-	out->timers_fired = eng->q.timers_fired;
-	for (const struct offrx_conn *c = eng->conns; c; c = c->next)
-		out->bytes_received += c->rc.rcv_bytes;
+	struct offrx_engine *one, **sh;
+	uint32_t n;
+	sh = shards_of(eng, &n, &one);
+	for (uint32_t i = 0; i < n; i++) {
+		struct offrx_engine *s = sh[i];
+		/* The connection list changes on the shard's thread: walk it in no turn but ours
+		 * (inside another queue's callback, that shard's bytes are left out). */
+		bool walk = engine_turn_enter(s) == 0;
+		out->conns += s->nconns;
+		out->conns_total += (uint32_t)s->conns_total;
+		out->pool_chunks += s->q.pool.nchunks;
+		out->pool_free_chunks += __atomic_load_n(&s->q.pool.nfree, __ATOMIC_RELAXED);
+		out->indicated_out += s->q.indicated_out;
+		out->timers_fired += s->q.timers_fired;
+		for (const struct offrx_conn *c = walk ? s->conns : NULL; c; c = c->next)
+			out->bytes_received += c->rc.rcv_bytes;
+		if (walk)
+			engine_turn_leave(s);
+	}
 	return OFFRX_SUCCESS;
+}
+
+uint64_t engine_bytes_received(struct offrx_engine *s)
+{
+	uint64_t b = 0;
+	for (const struct offrx_conn *c = s->conns; c; c = c->next)
+		b += c->rc.rcv_bytes;
+	return b;
 }
 
 /* --- requests ---------------------------------------------------------------------------- */
@@ -347,18 +454,74 @@ int offrx_post_recv(struct offrx_conn *conn, struct offrx_recv_req *reqs)
 	return rxq_post(&conn->rc, reqs);
 }
 
+/* The shard whose pool lent b, or NULL: an address test only (rxq_return checks the rest). */
+static struct offrx_engine *shard_of_buf(struct offrx_engine **sh, uint32_t n,
+					 const struct offrx_ind_buf *b)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct rxq_pool *p = &sh[i]->q.pool;
+		uintptr_t a = (uintptr_t)b, lo = (uintptr_t)p->descs;
+		if (a >= lo && a < lo + (uintptr_t)p->ndescs * sizeof(struct rxq_desc))
+			return sh[i];
+	}
+	return NULL;
+}
+
+static int return_on(struct offrx_engine *s, struct offrx_ind_buf *bufs)
+{
+	if (engine_turn_enter(s))
+		return OFFRX_INVALID_STATE;
+	int rc = rxq_return(&s->q, bufs);
+	engine_turn_leave(s);
+	return rc;
+}
+
 int offrx_return_indicated(struct offrx_engine *eng, struct offrx_ind_buf *bufs)
 {
 	if (!eng || !bufs)
 		return OFFRX_INVALID_PARAMETER;
-	return rxq_return(&eng->q, bufs);
+	if (!eng->shards)
+		return rxq_return(&eng->q, bufs);
+	/* Each buffer goes back to the queue whose pool lent it: the whole list at once when it
+	 * is of one queue (all or nothing, as for one queue), else queue by queue. */
+	struct offrx_engine **sh = eng->shards, *first = shard_of_buf(sh, eng->nshards, bufs);
+	bool mixed = false;
+	for (struct offrx_ind_buf *b = bufs; b; b = b->next) {
+		struct offrx_engine *s = shard_of_buf(sh, eng->nshards, b);
+		if (!s)
+			return OFFRX_INVALID_PARAMETER;
+		mixed |= s != first;
+	}
+	if (!mixed)
+		return return_on(first, bufs);
+	struct offrx_ind_buf *head[OFFRX_MAX_QUEUES] = { 0 }, **tail[OFFRX_MAX_QUEUES];
+	for (uint32_t i = 0; i < eng->nshards; i++)
+		tail[i] = &head[i];
+	for (struct offrx_ind_buf *b = bufs, *nx; b; b = nx) {
+		nx = b->next;
+		uint32_t i = shard_of_buf(sh, eng->nshards, b)->shard;
+		*tail[i] = b;
+		tail[i] = &b->next;
+	}
+	int rc = OFFRX_SUCCESS;
+	for (uint32_t i = 0; i < eng->nshards; i++) {
+		*tail[i] = NULL;
+		int r = head[i] ? return_on(sh[i], head[i]) : OFFRX_SUCCESS;
+		if (r != OFFRX_SUCCESS)
+			rc = r;
+	}
+	return rc;
 }
 
 int offrx_conn_upload(struct offrx_conn *conn)
 {
 	if (!conn)
 		return OFFRX_INVALID_PARAMETER;
-	return rxq_upload(&conn->rc);
+	if (engine_turn_enter(conn->eng))
+		return OFFRX_INVALID_STATE;
+	int rc = rxq_upload(&conn->rc);
+	engine_turn_leave(conn->eng);
+	return rc;
 }
 
 void offrx_conn_set_context(struct offrx_conn *conn, void *ctx)
@@ -395,7 +558,37 @@ uint32_t offrx_engine_drops(const struct offrx_engine *eng, const char **names, 
 {
 	if (!eng || !eng->link->drops || (max && (!names || !counts)))
 		return 0;
-	return eng->link->drops(eng, names, counts, max);
+	if (!eng->shards)
+		return eng->link->drops(eng, names, counts, max);
+	/* Every shard lists the same reasons in the same order: sum them. */
+	uint64_t *one = max ? calloc(max, sizeof(*one)) : NULL;
+	const char **nm = max ? calloc(max, sizeof(*nm)) : NULL;
+	if (max && (!one || !nm)) {
+		free(one);
+		free(nm);
+		return 0;
+	}
+	uint32_t n = eng->link->drops(eng->shards[0], names, counts, max);
+	for (uint32_t i = 1; i < eng->nshards; i++) {
+		eng->link->drops(eng->shards[i], nm, one, max);
+		for (uint32_t k = 0; k < n && k < max; k++)
+			counts[k] += one[k];
+	}
+	free(one);
+	free(nm);
+	return n;
+}
+
+uint32_t offrx_engine_queue_drops(const struct offrx_engine *eng, uint32_t index,
+				  const char **names, uint64_t *counts, uint32_t max)
+{
+	if (!eng || !eng->link->drops || (max && (!names || !counts)))
+		return 0;
+	if (!eng->shards)
+		return index == 0 ? eng->link->drops(eng, names, counts, max) : 0;
+	if (index >= eng->nshards)
+		return 0;
+	return eng->link->drops(eng->shards[index], names, counts, max);
 }
 
 uint64_t offrx_conn_space(const struct offrx_conn *conn)

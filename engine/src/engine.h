@@ -60,7 +60,34 @@ struct offrx_engine {
 	uint64_t conns_total;
 	struct offrx_conn *conns;
 	uint32_t trace_payload; /* opts.trace_payload_bytes, capped: 0 = no payload traced */
+	/* Connection ids are id_base + n * id_stride (n = 1, 2, ...): unique over the queues
+	 * of an engine of several (1 and 0 for one). */
+	uint64_t id_stride, id_base;
+	/* An engine of several receive queues (link on the wire): the application holds
+	 * shards[0]; shards[i] runs queue i with its own link, connections and timers, on its
+	 * own thread. Every shard points at the one array (shards[0] frees it). NULL / 1 for an
+	 * engine of one queue, which takes no turn lock. */
+	struct offrx_engine **shards;
+	uint32_t nshards, shard;
+	/* The turn lock of a shard of several: held by the thread running the shard's turn
+	 * (callbacks included) and by an application call that needs the engine thread; owner
+	 * aware, so a callback may call the API on its own shard. engine_turn_enter(). */
+	pthread_mutex_t turn_lock;
+	pthread_t turn_owner;
+	uint32_t turn_depth;
+	bool turn_owned;
 };
+
+/* Take shard s's turn lock (nothing for an engine of one queue). Returns 0, or -EDEADLK when
+ * the calling thread is inside the turn of another shard of the engine (a callback of another
+ * queue), where waiting could deadlock. */
+int engine_turn_enter(struct offrx_engine *s);
+void engine_turn_leave(struct offrx_engine *s);
+/* Make eng (created by engine_create*) shard index of n, which share the application's
+ * callbacks; shards[0] holds the array. */
+void engine_shard_init(struct offrx_engine *eng, uint32_t index, uint32_t n);
+/* Bytes stored by the engine's open connections (its thread, or its turn held). */
+uint64_t engine_bytes_received(struct offrx_engine *s);
 
 /* Fill defaults into opts, check them, and create an engine on the given link and clock,
  * tracing through the given sink (trace.h; NULL: nothing traced). engine_create traces

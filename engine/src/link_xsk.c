@@ -64,12 +64,13 @@ extern const size_t offrx_xdp_obj_size;
 
 #define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 
-/* veth (the test topology) implements XDP but not zero-copy AF_XDP, so the socket is bound in
- * copy mode. NEED_WAKEUP lets the kernel say when it needs a syscall to go on, so the busy
- * path does not make one per batch. A driver with zero-copy support would want XDP_ZEROCOPY
- * here; that is a choice for when such a NIC is in the test plan, not an option today.
+/* A socket is bound in zero-copy mode where the driver supports it (the NIC's DMA lands in
+ * the UMEM: no copy per frame), else in copy mode: veth (the test topology) implements XDP but
+ * not zero-copy AF_XDP, and refuses XDP_ZEROCOPY with EOPNOTSUPP. NEED_WAKEUP lets the kernel
+ * say when it needs a syscall to go on, so the busy path does not make one per batch.
  */
-#define XSK_LINK_BIND_FLAGS (XDP_COPY | XDP_USE_NEED_WAKEUP)
+#define XSK_LINK_BIND_ZEROCOPY (XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP)
+#define XSK_LINK_BIND_COPY     (XDP_COPY | XDP_USE_NEED_WAKEUP)
 
 struct xsk_fault {
 	double drop_pct;
@@ -107,6 +108,9 @@ struct xsk_link {
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod tx;
 	int fd;
+	bool zerocopy;	 /* bound with XDP_ZEROCOPY */
+	bool try_copy;	 /* zero-copy was refused: bind in copy mode */
+	bool prog_owned; /* this link attached the program (not share_prog) */
 
 	uint64_t *rx_free; /* RX frames we own that are not in the fill ring */
 	uint32_t nr_rx_free;
@@ -681,6 +685,26 @@ static void prog_close(struct xsk_link *l)
 	l->obj = NULL;
 }
 
+/* A link on another queue of the interface whose program `from` attached: use its maps (the
+ * fds stay owned by from's object; from is closed last) and attach nothing. */
+static int prog_share(struct xsk_link *l, const struct xsk_link *from, char *err, size_t errlen)
+{
+	if (from->ifindex != l->ifindex || !from->prog_owned)
+		return fail(err, errlen, -EINVAL,
+			    "xsk_link_open: share_prog is a link on %s, not on %s, or one that "
+			    "shares itself: pass the link that attached the program on %s",
+			    from->ifname, l->ifname, l->ifname);
+	l->mode = from->mode;
+	l->xsks_map_fd = from->xsks_map_fd;
+	l->ports_map_fd = from->ports_map_fd;
+	l->stats_map_fd = from->stats_map_fd;
+	l->nr_cpus = from->nr_cpus;
+	l->cpu_vals = calloc((size_t)l->nr_cpus, sizeof(*l->cpu_vals));
+	if (!l->cpu_vals)
+		return fail(err, errlen, -ENOMEM, "xsk_link_open: out of memory");
+	return 0;
+}
+
 static int maps_find(struct xsk_link *l, char *err, size_t errlen)
 {
 	struct bpf_object *obj = xdp_program__bpf_obj(l->prog);
@@ -793,13 +817,16 @@ static int socket_create(struct xsk_link *l, char *err, size_t errlen)
 		.tx_size = l->ring_size,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD, /* ours is attached */
 		.xdp_flags = 0,
-		.bind_flags = XSK_LINK_BIND_FLAGS,
+		.bind_flags = l->try_copy || l->mode == XDP_MODE_SKB ? XSK_LINK_BIND_COPY
+								     : XSK_LINK_BIND_ZEROCOPY,
 	};
 	int ret;
 
 	ret = xsk_socket__create(&l->xsk, l->ifname, l->queue, l->umem, &l->rx, &l->tx, &cfg);
 	if (ret) {
 		l->xsk = NULL;
+		if (!(cfg.bind_flags & XDP_COPY) && (ret == -EOPNOTSUPP || ret == -EPROTONOSUPPORT))
+			return -EOPNOTSUPP; /* no zero-copy here: queue_bind() binds in copy mode */
 		if (ret == -EBUSY)
 			return fail(err, errlen, ret,
 				    "xsk_link_open: queue %u of %s already has an AF_XDP socket "
@@ -816,6 +843,7 @@ static int socket_create(struct xsk_link *l, char *err, size_t errlen)
 			    l->ifname, l->queue, strerror(-ret));
 	}
 	l->fd = xsk_socket__fd(l->xsk);
+	l->zerocopy = !(cfg.bind_flags & XDP_COPY);
 	fcntl(l->fd, F_SETFD, FD_CLOEXEC); /* see umem_create() */
 	ret = xsk_socket__update_xskmap(l->xsk, l->xsks_map_fd);
 	if (ret)
@@ -1089,6 +1117,13 @@ static int queue_bind(struct xsk_link *l, char *err, size_t errlen)
 		if (ret)
 			return ret;
 		ret = socket_create(l, err, errlen);
+		if (ret == -EOPNOTSUPP && !l->try_copy) {
+			/* A refused bind leaves libxdp unable to bind again: a fresh UMEM. */
+			socket_delete(l);
+			umem_delete(l);
+			l->try_copy = true;
+			continue;
+		}
 		if (ret != -EBUSY)
 			return ret;
 		socket_delete(l);
@@ -1199,6 +1234,17 @@ int xsk_link_open(const struct xsk_link_opts *opts, struct xsk_link **out, char 
 			   o.ifname);
 		goto out_free;
 	}
+	if (o.share_prog) {
+		ret = prog_share(l, o.share_prog, err, errlen);
+		if (ret)
+			goto out_free;
+		ret = queue_bind(l, err, errlen);
+		if (ret)
+			goto out_socket;
+		*out = l;
+		return 0;
+	}
+	l->prog_owned = true;
 	ret = bpffs_ensure(l, err, errlen);
 	if (ret)
 		goto out_free;
@@ -1242,10 +1288,17 @@ void xsk_link_close(struct xsk_link *l)
 		return;
 	socket_delete(l);
 	umem_delete(l);
-	prog_detach(l);
-	prog_close(l);
-	bpffs_tidy(l);
+	if (l->prog_owned) {
+		prog_detach(l);
+		prog_close(l);
+		bpffs_tidy(l);
+	}
 	link_free(l);
+}
+
+bool xsk_link_zerocopy(const struct xsk_link *l)
+{
+	return l && l->zerocopy;
 }
 
 /* splitmix64: any seed, 0 included, gives a full-period sequence. */

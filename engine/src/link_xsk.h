@@ -1,5 +1,6 @@
 /* The AF_XDP link: one XSK socket on one rx queue of one interface, with the offrx XDP program
- * (embedded in the library) attached to steer the engine's TCP ports to it. Frames come in
+ * (embedded in the library) attached to steer the engine's TCP ports to it (or sharing the
+ * program another link of the interface attached: xsk_link_opts.share_prog). Frames come in
  * and go out as raw Ethernet; parsing is the caller's (pkt.h). Not thread-safe: one thread
  * drives a link. link_xsk.c is the only file that includes <xdp/xsk.h>.
  */
@@ -28,6 +29,10 @@ struct xsk_link_opts {
 	double fault_drop_pct;	  /* RX fault injector: drop this % of frames */
 	double fault_reorder_pct; /* hold back this % of frames; deliver after the next one */
 	uint64_t fault_seed;	  /* same seed, same faults for the same arrivals */
+	/* Another queue of the same interface: this link binds its socket into that link's XDP
+	 * program (its xsks_map slot for o->queue) instead of attaching one; close it before
+	 * that link. NULL: attach the program. */
+	struct xsk_link *share_prog;
 };
 
 struct xsk_link;
@@ -90,6 +95,11 @@ int xsk_link_wait(struct xsk_link *l, int timeout_ms);
 
 /* The socket fd, for the caller's own epoll. */
 int xsk_link_fd(const struct xsk_link *l);
+
+/* Whether the socket is bound in zero-copy mode: the open binds with XDP_ZEROCOPY first and
+ * falls back to copy mode when the driver has no zero-copy support (veth has none), or
+ * always in copy mode for generic (skb) XDP. */
+bool xsk_link_zerocopy(const struct xsk_link *l);
 
 struct xsk_link_stats {
 	uint64_t rx_frames; /* handed to the caller */

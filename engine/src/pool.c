@@ -16,6 +16,7 @@ int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size)
 		return -EINVAL;
 	p->nchunks = (uint32_t)n;
 	p->chunk_size = chunk_size;
+	p->desc_id_stride = 1;
 	/* Lent descriptors outnumber chunks only through partial accepts; twice is plenty and
 	 * running out just delays an indication. */
 	p->ngeneral = p->nchunks * 2;
@@ -113,7 +114,7 @@ static void desc_lend(struct rxq_pool *p, struct rxq_desc *d, struct rxq_chunk *
 	d->pub.next = NULL;
 	d->pub.data = c->data + off;
 	d->pub.len = len;
-	d->pub.id = ++p->next_desc_id;
+	d->pub.id = p->next_desc_id += p->desc_id_stride;
 	d->chunk = c;
 	d->state = DESC_OUT;
 	c->refs++;

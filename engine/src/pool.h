@@ -50,7 +50,9 @@ struct rxq_pool {
 	struct rxq_desc *descs;
 	struct rxq_desc *dfree; /* through pub.next */
 	uint32_t ndescs, ngeneral, ndfree;
-	uint64_t next_desc_id;
+	/* Descriptor ids: next_desc_id + desc_id_stride each (the shards of an engine of several
+	 * queues start at their index and step by their number, so ids stay engine-unique). */
+	uint64_t next_desc_id, desc_id_stride;
 };
 
 int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size);

@@ -190,6 +190,9 @@ static void conn_release(struct tcp_conn *c)
 	ack_batch_unlink(c);
 	if (c->state == TCP_SYN_RCVD)
 		rx->nhalfopen--;
+	if (rx->cfg.flow)
+		rx->cfg.flow(rx->cfg.xmit_ctx, c->tmpl.dst_addr, c->tmpl.src_addr, c->tmpl.dst_port,
+			     c->tmpl.src_port, false);
 	rx->nconns--;
 	rx->st.conns_closed++;
 	ooo_free(c);
@@ -428,6 +431,9 @@ static void syn_received(struct tcp_rx *rx, const struct pkt_info *s)
 	rx->nconns++;
 	rx->nhalfopen++;
 	rx->st.halfopen++;
+	if (rx->cfg.flow)
+		rx->cfg.flow(rx->cfg.xmit_ctx, s->src_addr, s->dst_addr, s->src_port, s->dst_port,
+			     true);
 	send_seg(c, PKT_TCP_SYN | PKT_TCP_ACK, c->iss, false);
 	rx->st.synacks_out++;
 }
@@ -715,6 +721,14 @@ void tcp_rx_input(struct tcp_rx *rx, const struct pkt_info *s)
 		return;
 	}
 	struct tcp_conn *c = lookup(rx, s);
+	if (!c && rx->cfg.foreign) {
+		/* Another queue's flow (RSS moved it): its queue's thread takes it. */
+		int f = rx->cfg.foreign(rx->cfg.xmit_ctx, s);
+		if (f == TCP_FOREIGN_FULL)
+			count_drop(rx, TCP_DROP_MOVED_FULL);
+		if (f != TCP_FOREIGN_NONE)
+			return;
+	}
 	if (!c) {
 		if (s->flags & PKT_TCP_RST) {
 			count_drop(rx, TCP_DROP_NO_CONN);

@@ -52,6 +52,19 @@ struct tcp_rx_cfg {
 	/* Send one segment (header only). The build struct is valid during the call. */
 	void (*xmit)(void *ctx, const struct pkt_tcp_build *seg);
 	void *xmit_ctx;
+	/* One queue of an engine of several (NULL for one queue): flow() hears of every flow
+	 * this table takes (add) and lets go, so the queues share a directory of flows; a
+	 * segment of no flow here goes to foreign() first, before the SYN and RST handling, and
+	 * is done with unless it answers TCP_FOREIGN_NONE. Both get xmit_ctx. */
+	void (*flow)(void *ctx, const uint8_t *raddr, const uint8_t *laddr, uint16_t rport,
+		     uint16_t lport, bool add);
+	int (*foreign)(void *ctx, const struct pkt_info *seg);
+};
+
+enum {
+	TCP_FOREIGN_NONE = 0, /* no other queue has the flow: handle it here */
+	TCP_FOREIGN_MOVED,    /* handed to the queue that has it */
+	TCP_FOREIGN_FULL,     /* that queue takes no more now: dropped (TCP_DROP_MOVED_FULL) */
 };
 
 struct tcp_rx_stats {

@@ -4,10 +4,13 @@
  *
  *   offrx-recv --iface eng0 --port 5201 --out /tmp/rx --json
  */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +27,10 @@
 
 #define MAX_DEPTH 256
 #define MAX_PORTS 16
+
+/* With several queues the callbacks run on one engine thread per queue: what they share
+ * (the latency table, the buffers to return, the results) is taken under this lock. */
+static pthread_mutex_t app_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The names of a complete reason and of a close reason (offrx_names.h); "-" for none. */
 static const char *reason_name(int k)
@@ -74,6 +81,7 @@ static void observe(const struct offrx_event *ev, void *ctx)
 	(void)ctx;
 	if (ev->kind != OFFRX_E_COMPLETE)
 		return;
+	pthread_mutex_lock(&app_lock);
 	struct lat *l = lat_of(ev->conn_id);
 	uint64_t p2c = ev->ts_ns - ev->t_post_ns;
 	l->p2c_n++;
@@ -96,6 +104,7 @@ static void observe(const struct offrx_event *ev, void *ctx)
 		if (late > late_max_ns)
 			late_max_ns = late;
 	}
+	pthread_mutex_unlock(&app_lock);
 }
 
 struct rconn {
@@ -111,12 +120,14 @@ struct rconn {
 	bool ended;	/* the disconnect (or upload) is indicated: nothing more to post (R25) */
 	uint32_t flags; /* request flags: --mode, or no-push on a --nopush-port */
 	double t_open;
+	uint32_t queue; /* the receive queue it lives on */
 	char local[80], remote[80];
 };
 
 struct result {
 	struct lat lat;
 	uint64_t id, bytes, completed, by[OFFRX_COMPLETE_REASONS];
+	uint32_t queue;
 	double seconds;
 	char sha[65], local[80], remote[80], close_reason[16];
 	struct result *next;
@@ -206,6 +217,7 @@ static void on_new(struct offrx_conn *conn, void *user)
 	rc->sha = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(rc->sha, EVP_sha256(), NULL);
 	rc->t_open = now_s();
+	rc->queue = offrx_conn_queue(conn);
 	offrx_conn_names(conn, rc->local, rc->remote, sizeof(rc->local));
 	const char *lport = strrchr(rc->local, ':');
 	for (uint32_t i = 0; lport && i < cfg.n_stall; i++)
@@ -261,8 +273,10 @@ static int on_indicate(struct offrx_conn *conn, struct offrx_ind_buf *bufs, uint
 	}
 	rc->indicated += total;
 	*consumed = total;
+	pthread_mutex_lock(&app_lock);
 	last->next = to_return; /* ours until returned, after this callback (R22) */
 	to_return = bufs;
+	pthread_mutex_unlock(&app_lock);
 	return OFFRX_SUCCESS;
 }
 
@@ -283,8 +297,10 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 			take(rc, b->data, b->len);
 			last = b;
 		}
+		pthread_mutex_lock(&app_lock);
 		last->next = to_return;
 		to_return = ev->held;
+		pthread_mutex_unlock(&app_lock);
 	}
 	/* Posts after this would only come back INVALID_STATE (R25); the ones made before it, in
 	 * the disconnect's own completions, come back after it as the queue did. */
@@ -300,14 +316,18 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 	EVP_DigestFinal_ex(rc->sha, md, &mdlen);
 	hex(md, mdlen, res->sha);
 	res->id = rc->id;
+	res->queue = rc->queue;
 	res->bytes = rc->bytes;
 	res->completed = st.completed;
 	memcpy(res->by, st.completed_by, sizeof(res->by));
 	res->seconds = now_s() - rc->t_open;
+	pthread_mutex_lock(&app_lock);
 	res->lat = *lat_of(rc->id);
+	pthread_mutex_unlock(&app_lock);
 	snprintf(res->local, sizeof(res->local), "%s", rc->local);
 	snprintf(res->remote, sizeof(res->remote), "%s", rc->remote);
 	snprintf(res->close_reason, sizeof(res->close_reason), "%s", closed_by(ev->reason));
+	pthread_mutex_lock(&app_lock);
 	if (cfg.json) { /* kept for the summary; otherwise a long run would grow without bound */
 		*results_tail = res;
 		results_tail = &res->next;
@@ -343,6 +363,7 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 		free(res);
 	if (cfg.max_conns && ++closed >= cfg.max_conns)
 		stop = 1;
+	pthread_mutex_unlock(&app_lock);
 }
 
 static const struct offrx_callbacks cbs = {
@@ -364,16 +385,34 @@ static void print_drop_object(void)
 	printf("}");
 }
 
+/* "queues":[{...},...], one object per receive queue (offrx_engine_queue_stats). */
+static void print_queues_json(uint32_t n)
+{
+	printf("\"queues\":[");
+	for (uint32_t i = 0; i < n; i++) {
+		struct offrx_queue_stats q = { .sz = sizeof(q) };
+		if (offrx_engine_queue_stats(eng, i, &q) != OFFRX_SUCCESS)
+			break;
+		printf("%s{\"queue\":%u,\"mode\":\"%s\",\"cpu\":%d,\"conns_total\":%u,"
+		       "\"rx_frames\":%" PRIu64 ",\"moved_in\":%" PRIu64 ",\"moved_out\":%" PRIu64
+		       ",\"rx_dropped\":%" PRIu64 ",\"fill_ring_empty\":%" PRIu64 "}",
+		       i ? "," : "", q.queue, q.zerocopy ? "zero-copy" : "copy", q.cpu,
+		       q.conns_total, q.rx_frames, q.moved_in, q.moved_out, q.rx_dropped,
+		       q.fill_ring_empty);
+	}
+	printf("],");
+}
+
 static void print_json(double seconds)
 {
 	printf("{\"connections\":[");
 	const char *sep = "";
 	uint64_t total = 0;
 	for (struct result *r = results; r; r = r->next) {
-		printf("%s{\"id\":%" PRIu64 ",\"local\":\"%s\",\"remote\":\"%s\",\"bytes\":%" PRIu64
-		       ",\"seconds\":%.6f,\"sha256\":\"%s\",\"closed_by\":\"%s\",\"completed\":"
-		       "%" PRIu64 ",\"completed_by\":{",
-		       sep, r->id, r->local, r->remote, r->bytes, r->seconds, r->sha,
+		printf("%s{\"id\":%" PRIu64 ",\"queue\":%u,\"local\":\"%s\",\"remote\":\"%s\","
+		       "\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"sha256\":\"%s\",\"closed_by\":"
+		       "\"%s\",\"completed\":%" PRIu64 ",\"completed_by\":{",
+		       sep, r->id, r->queue, r->local, r->remote, r->bytes, r->seconds, r->sha,
 		       r->close_reason, r->completed);
 		for (int k = 1; k < OFFRX_COMPLETE_REASONS; k++)
 			printf("%s\"%s\":%" PRIu64, k > 1 ? "," : "", reason_name(k), r->by[k]);
@@ -405,6 +444,7 @@ static void print_json(double seconds)
 		       "\"napi_threaded\":%s,\"napi_restore\":%s,",
 		       info.rcv_wnd_max, info.rcv_wnd_auto ? "true" : "false", info.burst_frames,
 		       info.napi_threaded ? "true" : "false", info.napi_restore ? "true" : "false");
+	print_queues_json(info.nqueues ? info.nqueues : 1);
 	printf("\"drops\":");
 	print_drop_object();
 	printf("}\n");
@@ -436,7 +476,13 @@ static void usage(FILE *f)
 		"root.\n\n"
 		"  -i, --iface IF          interface (e.g. eng0 in the netns topology)\n"
 		"  -p, --port P            local TCP port to accept on (repeatable)\n"
-		"  -q, --queue Q           rx queue (default 0)\n"
+		"  -q, --queue Q           receive on rx queue Q alone (same as --queues Q)\n"
+		"      --queues LIST       rx queues to receive on, one engine thread each:\n"
+		"                          'all' (the default: every rx queue the interface\n"
+		"                          has, /sys/class/net/IF/queues/rx-*; one on a plain\n"
+		"                          veth), or numbers and ranges: 0-3, 0,2\n"
+		"      --cpus LIST         pin the queues' threads, one CPU per queue in\n"
+		"                          order (same syntax, no 'all'; e.g. --cpus 0,1)\n"
 		"  -b, --buf-size N        bytes per receive request (default 65536)\n"
 		"  -d, --depth D           requests kept posted per connection (default 4)\n"
 		"  -m, --mode push|nopush  request mode (default push)\n"
@@ -518,11 +564,75 @@ static double parse_pct(const char *opt, const char *v)
 	return x;
 }
 
+/* A list of numbers up to max, "0-3" or "0,2" or "0-1,4", into out (at most OFFRX_MAX_QUEUES,
+ * each once): how many, or -1 with a message. */
+static int parse_list(const char *opt, const char *v, uint32_t *out, uint32_t max)
+{
+	char buf[512];
+	int n = 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		uint64_t lo, hi;
+		if (dash)
+			*dash = '\0';
+		if (num_u64(tok, 0, max, &lo) || num_u64(dash ? dash + 1 : tok, lo, max, &hi))
+			goto bad;
+		for (uint64_t x = lo; x <= hi; x++) {
+			for (int i = 0; i < n; i++)
+				if (out[i] == x)
+					goto bad;
+			if (n == OFFRX_MAX_QUEUES)
+				goto bad;
+			out[n++] = (uint32_t)x;
+		}
+	}
+	if (n)
+		return n;
+bad:
+	fprintf(stderr,
+		"offrx-recv: %s wants numbers from 0 to %u and ranges (0-3, 0,2), each once, at "
+		"most %d, not '%s'\n",
+		opt, max, OFFRX_MAX_QUEUES, v);
+	return -1;
+}
+
+/* --queues all: the interface's rx queues, 0 .. (entries rx-N of /sys/class/net/IF/queues) - 1;
+ * 1 (queue 0) when sysfs does not say. */
+static int rx_queue_count(const char *ifname, uint32_t *out)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	DIR *d = opendir(path);
+	int n = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += !strncmp(e->d_name, "rx-", 3);
+	if (d)
+		closedir(d);
+	if (n > OFFRX_MAX_QUEUES) {
+		fprintf(stderr,
+			"offrx-recv: %s has %d rx queues, more than the %d the engine takes: give "
+			"--queues, or lower the count with `ethtool -L %s combined N`\n",
+			ifname, n, OFFRX_MAX_QUEUES, ifname);
+		return -1;
+	}
+	if (n == 0)
+		n = 1;
+	for (int i = 0; i < n; i++)
+		out[i] = (uint32_t)i;
+	return n;
+}
+
 /* What the command line asks for (the engine's options, the receive side's are in cfg). */
 struct recv_args {
 	struct offrx_engine_opts o;
 	uint16_t ports[MAX_PORTS];
 	uint32_t nports;
+	const char *queues_arg; /* --queues (or --queue): NULL is all */
+	uint32_t queues[OFFRX_MAX_QUEUES], nqueues;
+	int32_t cpus[OFFRX_MAX_QUEUES];
+	uint32_t ncpus;
 	double duration;
 	bool trace, trace_live, keep_caps;
 };
@@ -546,10 +656,13 @@ static int parse_args(int argc, char **argv, struct recv_args *a)
 	};
 	enum { O_KEEP_CAPS = 512, O_TRACE_PAYLOAD };
 	enum { O_STALL_PORT = 600, O_WINDOW, O_NAPI_THREADED, O_NO_NAPI_THREADED };
+	enum { O_QUEUES = 700, O_CPUS };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "queue", required_argument, NULL, 'q' },
+		{ "queues", required_argument, NULL, O_QUEUES },
+		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "buf-size", required_argument, NULL, 'b' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -592,8 +705,22 @@ static int parse_args(int argc, char **argv, struct recv_args *a)
 			a->ports[a->nports++] = (uint16_t)parse_u32("--port", optarg, 1, 65535);
 			break;
 		case 'q':
-			a->o.queue = parse_u32("--queue", optarg, 0, 63);
+			parse_u32("--queue", optarg, 0, 63);
+			a->queues_arg = optarg;
 			break;
+		case O_QUEUES:
+			a->queues_arg = optarg;
+			break;
+		case O_CPUS: {
+			uint32_t cpus[OFFRX_MAX_QUEUES];
+			int n = parse_list("--cpus", optarg, cpus, CPU_SETSIZE - 1);
+			if (n < 0)
+				return 2;
+			for (int i = 0; i < n; i++)
+				a->cpus[i] = (int32_t)cpus[i];
+			a->ncpus = (uint32_t)n;
+			break;
+		}
 		case 'b':
 			cfg.buf_size = parse_u32("--buf-size", optarg, 0, 64u << 20);
 			break;
@@ -725,6 +852,24 @@ static int parse_args(int argc, char **argv, struct recv_args *a)
 			cfg.prefill, cfg.buf_size);
 		return 2;
 	}
+	int nq = a->queues_arg && strcmp(a->queues_arg, "all")
+			 ? parse_list("--queues", a->queues_arg, a->queues, 63)
+			 : rx_queue_count(a->o.ifname, a->queues);
+	if (nq < 0)
+		return 2;
+	a->nqueues = (uint32_t)nq;
+	if (a->ncpus && a->ncpus != a->nqueues) {
+		fprintf(stderr,
+			"offrx-recv: --cpus lists %u CPUs for %u queues: give one per queue, in "
+			"the "
+			"order of --queues\n",
+			a->ncpus, a->nqueues);
+		return 2;
+	}
+	a->o.queues = a->queues;
+	a->o.nqueues = a->nqueues;
+	a->o.cpus = a->cpus;
+	a->o.ncpus = a->ncpus;
 	a->o.ports = a->ports;
 	a->o.nports = a->nports;
 	a->o.fault_seed = 1;
@@ -812,16 +957,63 @@ static int set_up(struct recv_args *a)
 	return 0;
 }
 
+/* Several queues: offrx_engine_run on a thread of its own (it starts one per queue), while
+ * the main thread returns indicated buffers and watches the clock and the signals. */
+static int engine_rc;
+
+static void *engine_main(void *arg)
+{
+	(void)arg;
+	engine_rc = offrx_engine_run(eng, &stop);
+	stop = 1;
+	return NULL;
+}
+
+/* The buffers the callbacks took, given back (any thread outside the callbacks may). */
+static void return_taken(void)
+{
+	pthread_mutex_lock(&app_lock);
+	struct offrx_ind_buf *bufs = to_return;
+	to_return = NULL;
+	pthread_mutex_unlock(&app_lock);
+	if (bufs)
+		offrx_return_indicated(eng, bufs);
+}
+
 /* Poll the engine until Ctrl-C, --duration or --max-conns; the seconds it ran. */
 static double run(const struct recv_args *a)
 {
 	/* Printed even with --quiet: it says the engine is ready (the XDP program, the socket
 	 * and the port map are all in place), which scripts wait for. */
-	fprintf(stderr, "offrx-recv: receiving on %s port %u%s (Ctrl-C to stop)\n", a->o.ifname,
-		a->ports[0], a->nports > 1 ? " and more" : "");
+	if (a->nqueues > 1) {
+		char list[OFFRX_MAX_QUEUES * 4] = "";
+		size_t len = 0;
+		for (uint32_t i = 0; i < a->nqueues; i++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u",
+						i ? "," : "", a->queues[i]);
+		fprintf(stderr,
+			"offrx-recv: receiving on %s queues %s port %u%s (Ctrl-C to stop)\n",
+			a->o.ifname, list, a->ports[0], a->nports > 1 ? " and more" : "");
+	} else {
+		fprintf(stderr, "offrx-recv: receiving on %s port %u%s (Ctrl-C to stop)\n",
+			a->o.ifname, a->ports[0], a->nports > 1 ? " and more" : "");
+	}
 	double t0 = now_s();
+	pthread_t runner;
+	bool threads = a->nqueues > 1;
+	if (threads && pthread_create(&runner, NULL, engine_main, NULL)) {
+		fprintf(stderr, "offrx-recv: cannot start the engine's thread\n");
+		failed = true;
+		return 0;
+	}
 	while (!stop) {
-		int rc = offrx_engine_poll(eng, 100);
+		int rc = 0;
+		if (threads) {
+			struct timespec tick = { 0, 1000000 }; /* the engine threads do the work */
+			nanosleep(&tick, NULL);
+		} else {
+			rc = offrx_engine_poll(eng, 100);
+		}
 		if (want_drops) {
 			want_drops = 0;
 			printf("{\"drops\":");
@@ -829,10 +1021,7 @@ static double run(const struct recv_args *a)
 			printf("}\n");
 			fflush(stdout);
 		}
-		if (to_return) {
-			offrx_return_indicated(eng, to_return);
-			to_return = NULL;
-		}
+		return_taken();
 		if (rc < 0 && rc != -EINTR) {
 			fprintf(stderr, "offrx-recv: engine: %s\n", strerror(-rc));
 			failed = true;
@@ -840,6 +1029,15 @@ static double run(const struct recv_args *a)
 		}
 		if (a->duration > 0 && now_s() - t0 >= a->duration)
 			break;
+	}
+	if (threads) {
+		stop = 1;
+		pthread_join(runner, NULL);
+		return_taken();
+		if (engine_rc < 0) {
+			fprintf(stderr, "offrx-recv: engine: %s\n", strerror(-engine_rc));
+			failed = true;
+		}
 	}
 	return now_s() - t0;
 }
@@ -854,9 +1052,7 @@ static void report(double seconds, struct recv_trace *t)
 		print_json(seconds);
 	uint32_t out = 0;
 	if (offrx_engine_destroy(eng, &out) != OFFRX_SUCCESS) {
-		if (to_return)
-			offrx_return_indicated(eng, to_return);
-		to_return = NULL;
+		return_taken();
 		offrx_engine_destroy(eng, &out);
 	}
 	trace_stop(t, true);

@@ -10,6 +10,14 @@
  * any thread; posts on one connection are serialized by the engine, posts on different
  * connections run concurrently (R04). Completion and indicate upcalls of one connection never
  * overlap or nest (R18, R19).
+ *
+ * An engine on the wire over several receive queues (offrx_engine_opts.queues) is one engine
+ * per queue, each run by a thread of its own (offrx_engine_run). A connection belongs to the
+ * queue its SYN arrived on: every callback of that connection (conn_new included) runs on that
+ * queue's thread, so callbacks of different connections may run at the same time on different
+ * threads. The calls this header marks "engine thread only" are then safe from any thread
+ * that is not inside a callback of another queue (they wait for the queue's current turn to
+ * end), and from the connection's own callbacks.
  */
 #ifndef OFFRX_OFFRX_H
 #define OFFRX_OFFRX_H
@@ -128,8 +136,9 @@ struct offrx_conn_event {
 };
 
 /* The application's callbacks. Each gets the connection and the context given to
- * offrx_conn_set_context() (or NULL). All run on the engine's thread, never nested within
- * another upcall of the same connection, and with no engine lock held: they may post. */
+ * offrx_conn_set_context() (or NULL). All run on the engine's thread (on an engine of several
+ * queues, the thread of the connection's queue), never nested within another upcall of the
+ * same connection, and free to call the API: they may post. */
 struct offrx_callbacks {
 	/* A new connection is established: start posting here if you like. */
 	void (*conn_new)(struct offrx_conn *conn, void *engine_user);
@@ -269,7 +278,23 @@ struct offrx_engine_opts {
 	 * OFFRX_NAPI_LEAVE (2): the interface is left as it is.
 	 * offrx_engine_info() says what the engine found and did. */
 	uint32_t napi_threaded;
+	/* The receive queues of ifname to receive on, one engine thread each (nqueues of
+	 * them, at most OFFRX_MAX_QUEUES, each below 64); nqueues 0 (the default): queue
+	 * alone. The XDP program steers each frame to the socket of the queue it arrived on
+	 * (RSS picks the queue). A connection stays on the queue its SYN came in on; its
+	 * frames that arrive on another queue later (RSS changed) are handed to its queue's
+	 * thread and counted (offrx_engine_drops: "mq.moved"). Every queue has its own AF_XDP
+	 * socket and UMEM (umem_frames each), buffer pool (pool_bytes each) and connection
+	 * table (max_conns each). */
+	const uint32_t *queues;
+	uint32_t nqueues;
+	/* CPUs to pin the queues' threads to in offrx_engine_run: cpus[i] for queues[i]
+	 * (negative: not pinned); ncpus 0: none pinned. */
+	uint32_t ncpus;
+	const int32_t *cpus;
 };
+
+#define OFFRX_MAX_QUEUES 64
 
 #define OFFRX_NAPI_AUTO	    0
 #define OFFRX_NAPI_THREADED 1
@@ -299,6 +324,8 @@ struct offrx_engine_info {
 				 * opts.napi_threaded), 0: in softirq, on the CPU that raised it */
 	uint32_t napi_restore;	/* 1: the engine turned it on and turns it off at destroy */
 	char napi_why[128];	/* the same in words, as the engine logged it */
+	uint32_t nqueues;	/* receive queues (offrx_engine_queue_stats for each) */
+	uint32_t zerocopy;	/* queues whose socket is bound in zero-copy mode */
 };
 
 /* Fill *out (set out->sz first; a smaller, older struct gets the fields it has). Returns
@@ -323,20 +350,50 @@ int offrx_engine_drop_privileges(struct offrx_engine *eng, uint32_t flags);
 
 /* Run one turn of the engine: receive a batch of frames (waiting up to timeout_ms for the
  * first), feed them through TCP to the connections, run timers, send ACKs. Returns the number
- * of frames handled, or a negative errno. Callbacks run inside this call. */
+ * of frames handled, or a negative errno. Callbacks run inside this call. On an engine of
+ * several queues, one turn of every queue in turn, all on the calling thread (waiting, when
+ * none had a frame, on all their sockets at once); not while offrx_engine_run() runs. */
 int offrx_engine_poll(struct offrx_engine *eng, int timeout_ms);
 
-/* Poll until *stop becomes non-zero (set it from a signal handler). */
+/* Poll until *stop becomes non-zero (set it from a signal handler). On an engine of several
+ * queues, the calling thread runs the first queue and one thread started here runs each of
+ * the others (each pinned to opts.cpus[i] when given; the calling thread too, for this call
+ * only); it returns once all have stopped: 0, or the first negative errno one of them met
+ * (which stops the others). */
 int offrx_engine_run(struct offrx_engine *eng, const volatile int *stop);
+
+/* One receive queue of an engine on the wire, for reports. */
+struct offrx_queue_stats {
+	size_t sz;	   /* sizeof(struct offrx_queue_stats) */
+	uint32_t queue;	   /* the interface's queue number */
+	uint32_t zerocopy; /* 1: the socket is bound in zero-copy mode, 0: copy mode */
+	uint32_t conns, conns_total;
+	uint64_t bytes_received; /* by its open connections */
+	uint64_t rx_frames;	 /* frames its socket delivered */
+	uint64_t moved_out;	 /* frames of another queue's connection, handed over to it */
+	uint64_t moved_in;	 /* frames of its connections that arrived on another queue */
+	uint64_t rx_dropped, rx_ring_full, fill_ring_empty; /* the socket's XDP_STATISTICS */
+	int32_t cpu; /* the CPU its thread is pinned to in offrx_engine_run, or -1 */
+	uint32_t pad_;
+};
+
+/* Fill *out (set out->sz first) for queue index (0 .. offrx_engine_info().nqueues - 1, in the
+ * order of opts.queues). Returns OFFRX_SUCCESS, or OFFRX_INVALID_PARAMETER (NULL, sz too
+ * small, index out of range, not an engine on the wire). */
+int offrx_engine_queue_stats(struct offrx_engine *eng, uint32_t index,
+			     struct offrx_queue_stats *out);
 
 /* The connection's local and remote "address:port" (IPv6 in brackets). */
 void offrx_conn_names(const struct offrx_conn *conn, char *local, char *remote, size_t len);
 
 /* Drop counters by reason, every frame or segment the engine refused, for reports: fills up to
  * max names ("pkt.tcp_bad_csum", "tcp.out_of_window", "xsk.rx_ring_full", ...) and counts,
- * and returns how many reasons there are. */
+ * and returns how many reasons there are. Summed over the queues of an engine of several. */
 uint32_t offrx_engine_drops(const struct offrx_engine *eng, const char **names, uint64_t *counts,
 			    uint32_t max);
+/* The same for one queue (index as in offrx_engine_queue_stats); 0 for a bad index. */
+uint32_t offrx_engine_queue_drops(const struct offrx_engine *eng, uint32_t index,
+				  const char **names, uint64_t *counts, uint32_t max);
 
 /* Post a list of receive requests (linked through next) on a connection (R02).
  * Always returns OFFRX_PENDING for a valid post: every request comes back exactly once through
@@ -372,6 +429,9 @@ void offrx_conn_set_context(struct offrx_conn *conn, void *ctx);
 void *offrx_conn_context(const struct offrx_conn *conn);
 /* The engine-unique id of a connection (as in trace events). */
 uint64_t offrx_conn_id(const struct offrx_conn *conn);
+/* The receive queue a connection lives on (its callbacks run on that queue's thread); 0 for
+ * the in-memory link. */
+uint32_t offrx_conn_queue(const struct offrx_conn *conn);
 
 /* Bytes the engine can store on this connection right now: free space in posted requests plus
  * what its engine-buffer budget allows. The advertised TCP window never exceeds it (R24). */
@@ -414,7 +474,7 @@ int offrx_layer_post_down(struct offrx_layer *layer, struct offrx_recv_req *reqs
 void offrx_layer_complete_up(struct offrx_layer *layer, struct offrx_recv_req *reqs);
 struct offrx_conn *offrx_layer_conn(const struct offrx_layer *layer);
 
-/* Engine-wide counters. */
+/* Engine-wide counters (summed over the queues of an engine of several). */
 struct offrx_engine_stats {
 	uint32_t conns;
 	uint32_t conns_total;

@@ -99,7 +99,8 @@
 	FN(P##BAD_ACK,		"bad_ack",		(B) + 15) /* acknowledges data we never sent (RFC 5961 5.2) */ \
 	FN(P##PAWS,		"paws",			(B) + 16) /* timestamp older than TS.Recent (RFC 7323 5.3) */ \
 	FN(P##SYN_DATA,		"syn_data",		(B) + 17) /* payload of a SYN, not stored nor ACKed */ \
-	FN(P##AFTER_FIN,	"after_fin",		(B) + 18) /* data past the peer's FIN (3.10.7.4) */
+	FN(P##AFTER_FIN,	"after_fin",		(B) + 18) /* data past the peer's FIN (3.10.7.4) */ \
+	FN(P##MOVED_FULL,	"moved_full",		(B) + 19) /* arrived on a queue other than its connection's, whose hand-over inbox was full (not ACKed: the peer sends it again) */
 #define OFFRX_TCP_DROP_LIST(FN) OFFRX_TCP_DROP_LIST_AT(FN, , 0)
 
 /* Every drop reason as the trace carries it (trace enum "drop_reason"): the frame parser's,
