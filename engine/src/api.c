@@ -181,8 +181,9 @@ static struct offrx_engine **shards_of(const struct offrx_engine *eng, uint32_t 
 
 static bool turn_mine(struct offrx_engine *s)
 {
+	/* Only this thread stores its own id there, so a match is never stale. */
 	return __atomic_load_n(&s->turn_owned, __ATOMIC_ACQUIRE) &&
-	       pthread_equal(s->turn_owner, pthread_self());
+	       pthread_equal(__atomic_load_n(&s->turn_owner, __ATOMIC_RELAXED), pthread_self());
 }
 
 int engine_turn_enter(struct offrx_engine *s)
@@ -199,7 +200,7 @@ int engine_turn_enter(struct offrx_engine *s)
 		if (s->shards[i] != s && turn_mine(s->shards[i]))
 			return -EDEADLK;
 	pthread_mutex_lock(&s->turn_lock);
-	s->turn_owner = pthread_self();
+	__atomic_store_n(&s->turn_owner, pthread_self(), __ATOMIC_RELAXED);
 	__atomic_store_n(&s->turn_owned, true, __ATOMIC_RELEASE);
 	s->turn_depth = 1;
 	return 0;

@@ -65,12 +65,14 @@ extern const size_t offrx_xdp_obj_size;
 #define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* A socket is bound in zero-copy mode where the driver supports it (the NIC's DMA lands in
- * the UMEM: no copy per frame), else in copy mode: veth (the test topology) implements XDP but
- * not zero-copy AF_XDP, and refuses XDP_ZEROCOPY with EOPNOTSUPP. NEED_WAKEUP lets the kernel
- * say when it needs a syscall to go on, so the busy path does not make one per batch.
+ * the UMEM: no copy per frame), else in copy mode: with neither XDP_ZEROCOPY nor XDP_COPY the
+ * kernel tries zero-copy and falls back to copy by itself (veth, the test topology, has no
+ * zero-copy AF_XDP), and XDP_OPTIONS says afterwards which it got. Generic (skb) XDP binds in
+ * copy mode. NEED_WAKEUP lets the kernel say when it needs a syscall to go on, so the busy
+ * path does not make one per batch.
  */
-#define XSK_LINK_BIND_ZEROCOPY (XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP)
-#define XSK_LINK_BIND_COPY     (XDP_COPY | XDP_USE_NEED_WAKEUP)
+#define XSK_LINK_BIND_ANY  XDP_USE_NEED_WAKEUP
+#define XSK_LINK_BIND_COPY (XDP_COPY | XDP_USE_NEED_WAKEUP)
 
 struct xsk_fault {
 	double drop_pct;
@@ -108,8 +110,7 @@ struct xsk_link {
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod tx;
 	int fd;
-	bool zerocopy;	 /* bound with XDP_ZEROCOPY */
-	bool try_copy;	 /* zero-copy was refused: bind in copy mode */
+	bool zerocopy;	 /* the kernel bound it in zero-copy mode (XDP_OPTIONS) */
 	bool prog_owned; /* this link attached the program (not share_prog) */
 
 	uint64_t *rx_free; /* RX frames we own that are not in the fill ring */
@@ -817,16 +818,13 @@ static int socket_create(struct xsk_link *l, char *err, size_t errlen)
 		.tx_size = l->ring_size,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD, /* ours is attached */
 		.xdp_flags = 0,
-		.bind_flags = l->try_copy || l->mode == XDP_MODE_SKB ? XSK_LINK_BIND_COPY
-								     : XSK_LINK_BIND_ZEROCOPY,
+		.bind_flags = l->mode == XDP_MODE_SKB ? XSK_LINK_BIND_COPY : XSK_LINK_BIND_ANY,
 	};
 	int ret;
 
 	ret = xsk_socket__create(&l->xsk, l->ifname, l->queue, l->umem, &l->rx, &l->tx, &cfg);
 	if (ret) {
 		l->xsk = NULL;
-		if (!(cfg.bind_flags & XDP_COPY) && (ret == -EOPNOTSUPP || ret == -EPROTONOSUPPORT))
-			return -EOPNOTSUPP; /* no zero-copy here: queue_bind() binds in copy mode */
 		if (ret == -EBUSY)
 			return fail(err, errlen, ret,
 				    "xsk_link_open: queue %u of %s already has an AF_XDP socket "
@@ -843,7 +841,10 @@ static int socket_create(struct xsk_link *l, char *err, size_t errlen)
 			    l->ifname, l->queue, strerror(-ret));
 	}
 	l->fd = xsk_socket__fd(l->xsk);
-	l->zerocopy = !(cfg.bind_flags & XDP_COPY);
+	struct xdp_options xo = { 0 };
+	socklen_t xolen = sizeof(xo);
+	l->zerocopy = !getsockopt(l->fd, SOL_XDP, XDP_OPTIONS, &xo, &xolen) &&
+		      (xo.flags & XDP_OPTIONS_ZEROCOPY);
 	fcntl(l->fd, F_SETFD, FD_CLOEXEC); /* see umem_create() */
 	ret = xsk_socket__update_xskmap(l->xsk, l->xsks_map_fd);
 	if (ret)
@@ -1117,13 +1118,6 @@ static int queue_bind(struct xsk_link *l, char *err, size_t errlen)
 		if (ret)
 			return ret;
 		ret = socket_create(l, err, errlen);
-		if (ret == -EOPNOTSUPP && !l->try_copy) {
-			/* A refused bind leaves libxdp unable to bind again: a fresh UMEM. */
-			socket_delete(l);
-			umem_delete(l);
-			l->try_copy = true;
-			continue;
-		}
 		if (ret != -EBUSY)
 			return ret;
 		socket_delete(l);

@@ -96,9 +96,9 @@ int xsk_link_wait(struct xsk_link *l, int timeout_ms);
 /* The socket fd, for the caller's own epoll. */
 int xsk_link_fd(const struct xsk_link *l);
 
-/* Whether the socket is bound in zero-copy mode: the open binds with XDP_ZEROCOPY first and
- * falls back to copy mode when the driver has no zero-copy support (veth has none), or
- * always in copy mode for generic (skb) XDP. */
+/* Whether the socket is bound in zero-copy mode: the open lets the kernel choose (zero-copy
+ * where the driver supports it, else copy mode: veth has none), and always binds copy mode
+ * for generic (skb) XDP. */
 bool xsk_link_zerocopy(const struct xsk_link *l);
 
 struct xsk_link_stats {

@@ -25,7 +25,9 @@ cleanup() {
 . "$(dirname "${BASH_SOURCE[0]}")/on_exit.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 on_exit 'cleanup'
-"$SRC/scripts/netns" up --name "$NS" >/dev/null
+# E2E_NETNS_ARGS: more options for scripts/netns up (e.g. --queues 2), set before sourcing.
+# shellcheck disable=SC2086
+"$SRC/scripts/netns" up --name "$NS" ${E2E_NETNS_ARGS:-} >/dev/null
 
 peer() { ip netns exec "$NS-peer" "$@"; }
 
