@@ -47,7 +47,8 @@ starts again before the next one.
   --session-per-run    start and destroy a session around every C run instead (this
                        script's method before; C then also pays the session's fixed costs)
   --perf DIR           after the rounds, one more run per mode (not counted) under
-                       'perf record -g': DIR/A.data, DIR/B.data, DIR/C.data
+                       'perf record -g': DIR/A.data, DIR/B.data, DIR/C.data; and the
+                       events all C runs recorded, by name: DIR/C-events.txt
   -h, --help           this text
 
 Binaries: \${OFFRX_BIN:-build} (LTTNG) and \${OFFRX_BIN_NONE:-build-notrace} (NONE; configured
@@ -276,6 +277,12 @@ if [[ -n $perf_dir ]]; then
 	done
 	perf_out=
 	echo "perf: $perf_dir/A.data B.data C.data (perf report -i FILE --no-children)" >&2
+	if [[ $per_run == 0 ]]; then
+		# what the kept session recorded, by event: which events a byte costs
+		babeltrace2 "$kept_trace" 2>/dev/null | sed -n 's/^[^)]*) [^ ]* \([a-z_]*:[a-z_]*\):.*/\1/p' |
+			sort | uniq -c | sort -rn >"$perf_dir/C-events.txt"
+		echo "events of every C run, by name: $perf_dir/C-events.txt" >&2
+	fi
 fi
 [[ $fixed_bytes == 0 ]] && exit 0
 ma=$(echo "${results[mcpuA]}" | median)
