@@ -117,21 +117,20 @@ sys.exit(os.waitstatus_to_exitcode(status))
 EOF
 
 # CPU seconds lttng-consumerd has used so far (every consumer daemon process, all threads).
+# Each thread's schedstat (nanoseconds on a CPU): /proc/PID/stat counts in clock ticks, and a
+# run's share of the consumer daemon is a tick or two.
 consumerd_cpu()
 {
-	local tck t=0 pid
-	tck=$(getconf CLK_TCK)
+	local pid
 	for pid in $(pgrep -x lttng-consumerd); do
-		# utime and stime are fields 14 and 15, after the ")" that ends the command name
-		t=$(($(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}') + t))
-	done
-	awk -v t="$t" -v h="$tck" 'BEGIN {printf "%.3f", t / h}'
+		cat /proc/"$pid"/task/*/schedstat 2>/dev/null
+	done | awk '{t += $1} END {printf "%.6f", t / 1e9}'
 }
 
 # The kept session's trace, and the running totals that each C run's figures are taken from.
 kept_trace=$work/trace-kept
-kept_events=0
-kept_discarded=0
+echo 0 >"$work/kept-events"    # (run is called in a subshell: the totals live in files)
+echo 0 >"$work/kept-discarded"
 
 # discarded_total: the events the session's channels discarded so far (offrx-trace status)
 discarded_total()
@@ -165,10 +164,18 @@ run()
 		"${prof[@]}" "$recv" --iface eng0 --port 5201 --max-conns 1 --json --quiet --no-hash \
 		>"$work/recv.json" 2>"$work/recv.err" &
 	local pid=$!
-	for _ in $(seq 100); do
+	# under load the program's loading can take seconds: up to 30 s, then say what happened
+	for _ in $(seq 600); do
 		grep -q "receiving on" "$work/recv.err" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
+	if ! grep -q "receiving on" "$work/recv.err" 2>/dev/null; then
+		echo "$prog: offrx-recv ($mode) did not attach within 30 s:" >&2
+		cat "$work/recv.err" >&2
+		kill "$pid" 2>/dev/null
+		exit 1
+	fi
 	ip netns exec "$ns-peer" "$bin/samples/send/offrx-send" --quiet -n "$size" \
 		10.77.0.1:5201 >/dev/null
 	wait "$pid"
@@ -185,11 +192,11 @@ run()
 		"$bin/tracer/session/offrx-trace" stop --keep --name "$session" >/dev/null 2>&1
 		cd1=$(consumerd_cpu)
 		n=$(discarded_total)
-		discarded=$((n - kept_discarded))
-		kept_discarded=$n
+		discarded=$((n - $(cat "$work/kept-discarded")))
+		echo "$n" >"$work/kept-discarded"
 		n=$(events_in "$kept_trace")
-		events=$((n - kept_events))
-		kept_events=$n
+		events=$((n - $(cat "$work/kept-events")))
+		echo "$n" >"$work/kept-events"
 		lttng start "$session" >/dev/null
 	fi
 	# goodput, the engine process's CPU seconds per GiB; (C) the discarded events, the events
