@@ -104,12 +104,15 @@ untraced=(unshare --mount --propagation private env LTTNG_HOME="$work/lttng-home
 	exec "$@"' sh)
 
 # cputime.py OUT CMD...: run CMD and write its user and system CPU seconds to OUT, to the
-# microsecond (wait4's rusage; /usr/bin/time prints hundredths, 2 to 4% of a 512 MiB run)
+# microsecond (wait4's rusage; /usr/bin/time prints hundredths, 2 to 4% of a 512 MiB run), and
+# its pid to OUT.pid (the vpid its events carry)
 cat >"$work/cputime.py" <<'EOF'
 import os, sys
 pid = os.fork()
 if pid == 0:
     os.execvp(sys.argv[2], sys.argv[2:])
+with open(sys.argv[1] + ".pid", "w") as f:
+    f.write("%d\n" % pid)
 _, status, ru = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as f:
     f.write("%.6f %.6f\n" % (ru.ru_utime, ru.ru_stime))
@@ -127,10 +130,11 @@ consumerd_cpu()
 	done | awk '{t += $1} END {printf "%.6f", t / 1e9}'
 }
 
-# The kept session's trace, and the running totals that each C run's figures are taken from.
+# The kept session's trace, its discarded events so far (run is called in a subshell: the total
+# lives in a file), and the pids of the measured C runs' engines.
 kept_trace=$work/trace-kept
-echo 0 >"$work/kept-events"    # (run is called in a subshell: the totals live in files)
 echo 0 >"$work/kept-discarded"
+: >"$work/c-pids"
 
 # discarded_total: the events the session's channels discarded so far (offrx-trace status)
 discarded_total()
@@ -139,11 +143,13 @@ discarded_total()
 		sed -n 's/.*: \([0-9]*\) discarded events.*/\1/p' | awk '{s += $1} END {print s + 0}'
 }
 
-# events_in DIR: the events a trace holds (babeltrace2's counter)
-events_in()
+# events_of DIR PID: the events of process PID in a trace (its vpid context). A per-UID session
+# records every offrx process of the user, and other engines may run beside the bench.
+events_of()
 {
-	babeltrace2 "$1" -c sink.utils.counter 2>/dev/null |
-		awk '/Event messages/ {n = $1} END {print n + 0}'
+	{ babeltrace2 "$1" 2>/dev/null || true; } | awk -v p="$2" '
+		{ if (match($0, /vpid = [0-9]+/) && substr($0, RSTART + 7, RLENGTH - 7) == p) n++ }
+		END { print n + 0 }'
 }
 
 # run MODE BYTES: one bulk transfer; prints "gbps cpu_s_per_gib discarded events_per_gib
@@ -158,6 +164,8 @@ run()
 	if [[ $mode == C && $per_run == 1 ]]; then
 		"$bin/tracer/session/offrx-trace" start --name "$session" \
 			--output "$trace" >/dev/null
+	elif [[ $mode == C ]]; then
+		lttng start "$session" >/dev/null # recording only while a C run runs
 	fi
 	[[ $mode == C ]] && cd0=$(consumerd_cpu)
 	ip netns exec "$ns-eng" "${hide[@]}" python3 "$work/cputime.py" "$work/cpu.txt" \
@@ -184,20 +192,18 @@ run()
 		discarded=$("$bin/tracer/session/offrx-trace" stop --name "$session" 2>&1 |
 			sed -n 's/.*: \([0-9]*\) discarded events.*/\1/p' | head -1)
 		cd1=$(consumerd_cpu)
-		events=$(events_in "$trace")
+		events=$(events_of "$trace" "$(cat "$work/cpu.txt.pid")")
 		rm -rf "$trace"
 	elif [[ $mode == C ]]; then
 		# stop --keep flushes the buffers and keeps them: the consumer's work for this run
-		# is done after it; the counts are the kept session's totals less the last ones
+		# is done after it; discarded: the session's total less the last one
 		"$bin/tracer/session/offrx-trace" stop --keep --name "$session" >/dev/null 2>&1
 		cd1=$(consumerd_cpu)
 		n=$(discarded_total)
 		discarded=$((n - $(cat "$work/kept-discarded")))
 		echo "$n" >"$work/kept-discarded"
-		n=$(events_in "$kept_trace")
-		events=$((n - $(cat "$work/kept-events")))
-		echo "$n" >"$work/kept-events"
-		lttng start "$session" >/dev/null
+		events=$(events_of "$kept_trace" "$(cat "$work/cpu.txt.pid")")
+		[[ -z ${perf_out:-} ]] && cat "$work/cpu.txt.pid" >>"$work/c-pids"
 	fi
 	# goodput, the engine process's CPU seconds per GiB; (C) the discarded events, the events
 	# recorded per GiB and the consumer daemon's CPU seconds per GiB
@@ -209,6 +215,7 @@ print('%.3f %.3f ${discarded:-0} %.0f %.3f %.3f %.3f %.6f' % (c['bytes'] * 8 / c
 
 if [[ $per_run == 0 ]]; then
 	"$bin/tracer/session/offrx-trace" start --name "$session" --output "$kept_trace" >/dev/null
+	lttng stop "$session" >/dev/null # each C run starts it
 	read -r gbps cpu disc evg cdg _ < <(run C "$bytes")
 	echo "warm-up (not counted): C ${gbps} Gbit/s, engine CPU ${cpu} s/GiB" >&2
 fi
@@ -285,9 +292,12 @@ if [[ -n $perf_dir ]]; then
 	perf_out=
 	echo "perf: $perf_dir/A.data B.data C.data (perf report -i FILE --no-children)" >&2
 	if [[ $per_run == 0 ]]; then
-		# what the kept session recorded, by event: which events a byte costs
-		babeltrace2 "$kept_trace" 2>/dev/null | sed -n 's/^[^)]*) [^ ]* \([a-z_]*:[a-z_]*\):.*/\1/p' |
-			sort | uniq -c | sort -rn >"$perf_dir/C-events.txt"
+		# what the measured C runs' engines recorded, by event: which events a byte costs
+		{ babeltrace2 "$kept_trace" 2>/dev/null || true; } | awk -v pids="$(cat "$work/c-pids")" '
+			BEGIN { n = split(pids, a); for (i = 1; i <= n; i++) ours[a[i]] = 1 }
+			match($0, /vpid = [0-9]+/) && (substr($0, RSTART + 7, RLENGTH - 7) in ours) {
+				if (match($0, /offrx:[a-z_]+/)) c[substr($0, RSTART, RLENGTH)]++ }
+			END { for (k in c) printf "%9d %s\n", c[k], k }' | sort -rn >"$perf_dir/C-events.txt"
 		echo "events of every C run, by name: $perf_dir/C-events.txt" >&2
 	fi
 fi
