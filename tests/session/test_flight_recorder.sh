@@ -118,16 +118,18 @@ check "'wait > 150ms' saved a snapshot named by its cause and time" \
 check "offrx-export reads the snapshot" grep -q '"event":"complete"' "$WORK/snap.jsonl"
 check "the snapshot holds a completion that waited > 150 ms and the fills before it" \
 	grep -q "^completion conn" "$WORK/check.out"
+# (to a file: with pipefail, grep -q ending first made a long output's babeltrace2 die of SIGPIPE)
 check "babeltrace2 reads the snapshot" \
-	eval 'babeltrace2 "$SNAP" 2>/dev/null | grep -q "offrx:complete"'
+	eval 'babeltrace2 "$SNAP" >"$WORK/snap.txt" 2>/dev/null && grep -q "offrx:complete" "$WORK/snap.txt"'
 timeout 60 "$VIEW" --batch --speed 0 "$SNAP" >"$WORK/view.out" 2>&1
 check "offrx-view reads the snapshot (the connection, its push-timer completions)" \
 	eval 'grep -q "^source .*state=ended" "$WORK/view.out" && grep -q "10.77.0.1:5201" "$WORK/view.out" &&
 	 grep -Eq "^completions total=[0-9]+ .*push_timer=[1-9]" "$WORK/view.out"'
 
 exited_within 30 "$VIEW_PID"
+# The port trigger matches the same completions, so its snapshot may be the newest one shown.
 check "offrx-view live shows the snapshot saved and why (its source line)" \
-	grep -qE '^source .*kind=live.* fr_snapshot="[0-9]{2}:[0-9]{2}:[0-9]{2} wait-gt-150ms"' "$WORK/live.txt"
+	grep -qE '^source .*kind=live.* fr_snapshot="[0-9]{2}:[0-9]{2}:[0-9]{2} (port-eq-5201\+)?wait-gt-150ms"' "$WORK/live.txt"
 
 # The rate limit: about 16 completions matched; one snapshot per 2 s interval.
 N150=$(snaps wait-gt-150ms | wc -l)
@@ -135,7 +137,8 @@ check "a storm of matches saved one snapshot per interval: $N150 (at least 2, at
 	eval '[[ $N150 -ge 2 && $N150 -le 3 ]]'
 check "'wait > 400ms', above the timer, saved none" test -z "$(snaps wait-gt-400ms)"
 # The port triggers: the trickle goes to local port 5201 only, so the same condition on port
-# 5202 matches nothing, and the completions of 5201's snapshot name their port.
+# 5202 matches nothing, and the completions in 5201's snapshot name their port (a per-UID
+# session may also hold other engines' events: not every completion need be ours).
 P5201=$(snaps 'port-eq-5201+wait-gt-150ms' | head -1)
 check "'port == 5201 && wait > 150ms' saved a snapshot" test -n "$P5201"
 check "'port == 5202 && wait > 150ms', another port, saved none" \
@@ -145,9 +148,8 @@ for _ in $(seq 50); do
 		grep -q '"event":"complete"' "$WORK/port.jsonl" && break
 	sleep 0.1
 done
-check "its completions carry local_port 5201 (and none another port)" eval \
-	'grep -q "\"event\":\"complete\".*\"local_port\":5201" "$WORK/port.jsonl" &&
-	 ! grep "\"event\":\"complete\"" "$WORK/port.jsonl" | grep -qv "\"local_port\":5201"'
+check "its completions carry local_port 5201" \
+	grep -q '"event":"complete".*"local_port":5201' "$WORK/port.jsonl"
 # The later snapshot (some 2 s in) holds a conn_state, which the engine writes every 500 ms
 # per connection: a reader of a ring that began mid-stream takes its queue from it.
 LAST=$(snaps wait-gt-150ms | tail -1)
