@@ -25,6 +25,7 @@ typedef Perfetto__Protos__DebugAnnotation Annotation;
 #define CLK_REAL    1u	/* Perfetto's built-in REALTIME */
 #define CLK_BOOT    6u	/* BOOTTIME: the trace clock, absolute ns (our ts_ns) */
 #define CLK_DELTA   64u /* ours, sequence-scoped: ns since the previous packet on it */
+#define CLK_TRACE   65u /* ours, sequence-scoped: ns since the trace start (a slice's begin) */
 #define UUID_TRACE  1u	/* the trace-wide track: losses, the live source, the export's end */
 #define MAX_ANN	    16	/* debug annotations on one event */
 #define MAX_NEW	    16	/* interning entries one packet adds, per kind */
@@ -53,6 +54,7 @@ struct preq {
 	int64_t post_ns;
 	uint32_t len, fill, prefill, lane;
 	bool no_push;
+	bool joined; /* a fill or expiry carried its flow */
 };
 
 struct pconn {
@@ -101,6 +103,7 @@ struct perfetto {
 	struct itab intern[I__N];
 	struct pkt k;
 	bool started;	  /* the first packet (clock, defaults, cleared state) is out */
+	int64_t t0;	  /* the trace start: CLK_TRACE's zero */
 	int64_t clk_last; /* CLK_DELTA's value: the last delta-timed packet's time */
 	uint64_t next_uuid;
 	uint64_t slices, open_at_end, not_completed, unknown_posts, packets;
@@ -136,8 +139,9 @@ static Packet *pkt_new(struct perfetto *pf)
 	return &k->p;
 }
 
-/* Events come in time order, so times are deltas in CLK_DELTA (a few bytes, not nine); a time
- * before the last one (a slice's begin, written at its completion) is absolute, in CLK_BOOT. */
+/* Events come in time order, so times are deltas in CLK_DELTA (a few bytes, not nine). A time
+ * before the last one (a slice's begin, written at its completion) is from the trace start in
+ * CLK_TRACE (six bytes over ten minutes), or, before the trace start, absolute in CLK_BOOT. */
 static void pkt_ts(struct perfetto *pf, Packet *p, int64_t ts)
 {
 	if (ts < 0)
@@ -147,9 +151,14 @@ static void pkt_ts(struct perfetto *pf, Packet *p, int64_t ts)
 		p->timestamp = (uint64_t)(ts - pf->clk_last);
 		pf->k.ts = ts;
 		pf->k.delta = true;
+		return;
+	}
+	p->has_timestamp_clock_id = 1;
+	if (ts >= pf->t0) {
+		p->timestamp = (uint64_t)(ts - pf->t0);
+		p->timestamp_clock_id = CLK_TRACE;
 	} else {
 		p->timestamp = (uint64_t)ts;
-		p->has_timestamp_clock_id = 1;
 		p->timestamp_clock_id = CLK_BOOT;
 	}
 }
@@ -399,31 +408,31 @@ static uint64_t counter_track(struct perfetto *pf, struct jw_out *o, int64_t ts,
 
 /* The sequence's first packet: incremental state starts here (cleared), our delta clock
  * starts at the trace start t0 (REALTIME and BOOTTIME read the same: our times are Unix-epoch
- * ns), and every later packet is timed in it unless it says otherwise. Then the trace-wide
- * track. */
+ * ns), and every later packet is timed in it unless it says otherwise; CLK_TRACE reads 0 at t0.
+ * Then the trace-wide track. */
 static void start(struct perfetto *pf, struct oex_run *run)
 {
 	Perfetto__Protos__ClockSnapshot cs = PERFETTO__PROTOS__CLOCK_SNAPSHOT__INIT;
-	Perfetto__Protos__ClockSnapshot__Clock clk[3], *clkp[3];
+	Perfetto__Protos__ClockSnapshot__Clock clk[4], *clkp[4];
 	Perfetto__Protos__TracePacketDefaults defs = PERFETTO__PROTOS__TRACE_PACKET_DEFAULTS__INIT;
-	static const uint32_t ids[3] = { CLK_REAL, CLK_BOOT, CLK_DELTA };
+	static const uint32_t ids[4] = { CLK_REAL, CLK_BOOT, CLK_DELTA, CLK_TRACE };
 	int64_t t0 = run->t0_ns == OEX_TS_NONE || run->t0_ns < 0 ? 0 : run->t0_ns;
 	Packet *p;
 
 	pf->started = true;
-	pf->clk_last = t0;
-	for (int i = 0; i < 3; i++) {
+	pf->t0 = pf->clk_last = t0;
+	for (int i = 0; i < 4; i++) {
 		clk[i] = (Perfetto__Protos__ClockSnapshot__Clock)
 			PERFETTO__PROTOS__CLOCK_SNAPSHOT__CLOCK__INIT;
 		clk[i].has_clock_id = 1;
 		clk[i].clock_id = ids[i];
 		clk[i].has_timestamp = 1;
-		clk[i].timestamp = (uint64_t)t0;
+		clk[i].timestamp = ids[i] == CLK_TRACE ? 0 : (uint64_t)t0;
 		clkp[i] = &clk[i];
 	}
 	clk[2].has_is_incremental = 1;
 	clk[2].is_incremental = 1;
-	cs.n_clocks = 3;
+	cs.n_clocks = 4;
 	cs.clocks = clkp;
 	defs.has_timestamp_clock_id = 1;
 	defs.timestamp_clock_id = CLK_DELTA;
@@ -589,7 +598,8 @@ static void counters(struct oex_writer *w, struct pconn *c, int64_t ts, TrackEve
 /* One request's slice on its lane, both ends written now (the name, its completion reason, is
  * known only at the end): the begin at the post, carrying the request's details and starting
  * its flow; the end, which closes the flow and carries the connection's counters if the
- * caller has them changed. done: the completion, or NULL for a request still queued. */
+ * caller has them changed. A request no fill or expiry joined has no flow: it would only join
+ * the slice to itself. done: the completion, or NULL for a request still queued. */
 static void slice(struct oex_writer *w, struct pconn *c, const char *name, int64_t b_ns,
 		  int64_t e_ns, const struct preq *r, const struct otr_event *done)
 {
@@ -602,12 +612,15 @@ static void slice(struct oex_writer *w, struct pconn *c, const char *name, int64
 	if (b_ns > e_ns)
 		b_ns = e_ns;
 	ev_new(pf, T_BEGIN, b_ns, lane, "request", name);
-	ev_flow(pf, flow, false);
+	if (r->joined)
+		ev_flow(pf, flow, false);
 	ann_u(pf, "req", r->id);
 	ann_u(pf, "length", r->len);
 	if (done) {
 		ann_u(pf, "bytes", done->u.complete.bytes);
-		ann_u(pf, "placed", done->u.complete.placed);
+		/* bytes = prefill + placed (R15): placed only when it says more. */
+		if ((uint64_t)r->prefill + done->u.complete.placed != done->u.complete.bytes)
+			ann_u(pf, "placed", done->u.complete.placed);
 		ann_s(pf, "status", otr_status_name(done->u.complete.status), true);
 		if (done->u.complete.last_fill_to_complete_ns >= 0)
 			ann_i(pf, "last_fill_to_complete_ns",
@@ -625,7 +638,8 @@ static void slice(struct oex_writer *w, struct pconn *c, const char *name, int64
 	pkt_emit(pf, o);
 
 	te = ev_new(pf, T_END, e_ns, lane, NULL, NULL);
-	ev_flow(pf, flow, true);
+	if (r->joined)
+		ev_flow(pf, flow, true);
 	counters(w, c, e_ns, te);
 	pkt_emit(pf, o);
 	c->lanes[r->lane].busy = false;
@@ -637,7 +651,8 @@ static int on_complete(struct oex_writer *w, struct pconn *c, const struct otr_e
 {
 	struct perfetto *pf = w->priv;
 	int64_t at = oex_fifo_find(&c->q, ev->req);
-	struct preq r = { .id = ev->req, .post_ns = OEX_TS_NONE };
+	/* Posted before the trace: its fills may have carried its flow. */
+	struct preq r = { .id = ev->req, .post_ns = OEX_TS_NONE, .joined = true };
 	int64_t b_ns;
 
 	if (at >= 0) {
@@ -798,6 +813,7 @@ static int perfetto_event(struct oex_writer *w, const struct otr_event *ev)
 		if (at >= 0) {
 			q = oex_fifo_at(&c->q, (uint32_t)at);
 			q->fill = ev->u.fill.total;
+			q->joined = true;
 		}
 		c->held += ev->u.fill.bytes;
 		te = instant(pf, c->uuid, "fill", "fill", ev->ts_ns);
@@ -810,6 +826,8 @@ static int perfetto_event(struct oex_writer *w, const struct otr_event *ev)
 		pkt_emit(pf, o);
 		break;
 	case OTR_TIMER_EXPIRE:
+		if ((at = oex_fifo_find(&c->q, ev->req)) >= 0)
+			((struct preq *)oex_fifo_at(&c->q, (uint32_t)at))->joined = true;
 		instant(pf, c->uuid, "timer", "push timer expire", ev->ts_ns);
 		ev_flow(pf, flow_id(c, ev->req), false);
 		ann_u(pf, "req", ev->req);
