@@ -120,6 +120,12 @@ cpu_ms_per_s() {
 	python3 -c "print(round(($b - $a) * 1000 / $HZ / $2, 1))"
 }
 
+# How busy the machine was: the kernel's CPU pressure (PSI "some": microseconds in which a
+# runnable task waited for a CPU), and how long the engine's threads waited for one (schedstat).
+# Timers fire late on a starved machine whatever the engine does; these say whether it was.
+psi_some_us() { awk '/^some/ { sub("total=", "", $5); print $5 }' /proc/pressure/cpu 2>/dev/null || echo 0; }
+wait_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { print s + 0 }'; }
+
 for N in $COUNTS; do
 	D=$WORK/$N
 	rm -rf "$D" # a kept --out from an earlier run must not answer the waits below
@@ -156,6 +162,7 @@ for N in $COUNTS; do
 		10.77.0.1:5301 >"$D/sent.jsonl" 2>"$D/send.err" &
 	SEND_PID=$!
 	PIDS+=("$SEND_PID")
+	PSI0=$(psi_some_us) WAIT0=$(wait_ns "$RECV_PID") T0=$(date +%s%N)
 	for _ in $(seq 1200); do
 		grep -q 'connections open' "$D/send.err" && break
 		kill -0 "$SEND_PID" 2>/dev/null || break
@@ -175,6 +182,8 @@ for N in $COUNTS; do
 	P1=$(rss_private "$RECV_PID")
 	SEND_RC=0
 	wait "$SEND_PID" || SEND_RC=$?
+	PSI1=$(psi_some_us) WAIT1=$(wait_ns "$RECV_PID") T1=$(date +%s%N)
+	STARVE="$(((PSI1 - PSI0) * 1000)) $((WAIT1 - WAIT0)) $((T1 - T0))"
 	# offrx-recv exits once N connections have closed (--max-conns N)
 	for _ in $(seq 300); do kill -0 "$RECV_PID" 2>/dev/null || break; sleep 0.1; done
 	kill -INT "$RECV_PID" 2>/dev/null || true
@@ -187,7 +196,7 @@ for N in $COUNTS; do
 	fi
 	PIDS=()
 	python3 - "$D" "$N" "$TIMER" "$TOL" "$R0" "$R1" "$P0" "$P1" "$IDLE" "$BUSY" "$SEND_RC" \
-		"$RECV_RC" "$INTERVAL" "${CHECK:+1}" "${STRICT:+1}" "$MAX_LATE" <<'EOF' || STATUS=1
+		"$RECV_RC" "$INTERVAL" "${CHECK:+1}" "${STRICT:+1}" "$MAX_LATE" "$STARVE" <<'EOF' || STATUS=1
 import collections, json, os, re, sys
 d, n, timer, tol = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 r0, r1, p0, p1 = (int(x) for x in sys.argv[5:9])
@@ -195,6 +204,7 @@ idle, busy = float(sys.argv[9]), float(sys.argv[10])
 send_rc, recv_rc, interval = int(sys.argv[11]), int(sys.argv[12]), int(sys.argv[13])
 check, strict = sys.argv[14] == "1", sys.argv[15] == "1"
 max_late = float(sys.argv[16]) if sys.argv[16] else None
+psi_ns, wait_ns, span_ns = (int(x) for x in sys.argv[17].split())
 sent = collections.Counter()
 errors = 0
 for line in open(os.path.join(d, "sent.jsonl")):
@@ -270,6 +280,9 @@ print(f"{p} completions by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(b
 if frame:
     print(f"{p} offrx-view (live, --batch) frame time with up to {frame['rows']} rows: "
           f"avg {frame['avg_ms']:.2f} ms, max {frame['max_ms']:.2f} ms over {frame['frames']} frames")
+busy = (f"CPU pressure (PSI some) {psi_ns / span_ns * 100 if span_ns else 0:.1f}% of the "
+        f"{span_ns / 1e9:.0f} s; the engine's threads waited {wait_ns / 1e6:.1f} ms in all for a CPU")
+print(f"{p} the machine: {busy}")
 if res["drops"]:
     print(f"{p} engine drop counters: " + ", ".join(f"{k} {v}" for k, v in sorted(res["drops"].items())))
 bad = []
@@ -278,7 +291,8 @@ if len(r["connections"]) != n or exact != n or errors or send_rc or recv_rc:
 if timer_n < n:
     bad.append(f"only {timer_n} push-timer completions for {n} connections: timers did not run")
 if max_late is not None and late_max > max_late:
-    bad.append(f"a completion came {late_max:.3f} ms after the timer (bound {max_late:g} ms)")
+    bad.append(f"a completion came {late_max:.3f} ms after the timer (bound {max_late:g} ms; "
+               f"the machine: {busy})")
 if strict and over:
     bad.append(f"{over} completions came later than timer + {tol:g} ms")
 for b in bad:

@@ -6,28 +6,50 @@
 #   (C) compiled in, a session with every offrx event enabled (offrx-trace's default sizing).
 # Prints medians, the ratios B/A and C/A, and the discarded-event counts; under C also the
 # events recorded per GiB and lttng-consumerd's CPU (the whole cost of tracing: the engine
-# writes events into the ring buffers, the consumer daemon drains them to disk). Needs root.
+# writes events into the ring buffers, the consumer daemon drains them to disk). C's session is
+# started once and kept across the rounds, as a session left on in production is (a warm-up run
+# first, not counted); --session-per-run starts one per C run, as this script did before.
+# Needs root.
 set -euo pipefail
 
 prog=${0##*/}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=3
 bytes=1G
+per_run=0
+fixed_bytes=32M
+perf_dir=
 
 usage()
 {
 	cat <<EOF
-Usage: $prog [--rounds N] [--bytes N]
+Usage: $prog [--rounds N] [--bytes N] [--fixed-bytes N] [--session-per-run] [--perf DIR]
 
 Bulk from a kernel sender (offrx-send) into offrx-recv over AF_XDP, in three builds/modes:
 (A) OFFRX_TRACING=NONE, (B) tracing compiled in with no session, (C) a session with all
 offrx:* events (offrx-trace start, 8 x 4 MiB per CPU). Alternates A B C each round. Under C
 it also counts the events recorded per GiB (babeltrace2's counter) and lttng-consumerd's CPU
-(from /proc, across the session's start and stop).
+(from /proc, from before the run to after the flush that ends it).
 
-  --rounds N   rounds (default $rounds)
-  --bytes N    bytes per run, K/M/G suffixes (default $bytes)
-  -h, --help   this text
+C's session is started once, before the rounds, and kept: a traced run of the same size warms
+it first (not counted), so no measured run pays the ring buffers' first touch (page clearing),
+which a session left on in production pays once. Each C run ends with 'offrx-trace stop
+--keep' (a flush: the consumer daemon's work for the run is done and counted) and the session
+starts again before the next one.
+
+  --rounds N           rounds (default $rounds)
+  --bytes N            bytes per run, K/M/G suffixes (default $bytes)
+  --fixed-bytes N      also a run of N bytes right after each run (default $fixed_bytes; 0:
+                       none), for the marginal cost: (CPU(--bytes) - CPU(N)) / (the bytes
+                       between), per GiB. What a process pays once (loading, the XDP
+                       program, lttng-ust's registration, the session's flush) drops out:
+                       what a long-running engine pays per GiB
+  --session-per-run    start and destroy a session around every C run instead (this
+                       script's method before; C then also pays the session's fixed costs)
+  --perf DIR           after the rounds, one more run per mode (not counted) under
+                       'perf record -g': DIR/A.data, DIR/B.data, DIR/C.data; and the
+                       events all C runs recorded, by name: DIR/C-events.txt
+  -h, --help           this text
 
 Binaries: \${OFFRX_BIN:-build} (LTTNG) and \${OFFRX_BIN_NONE:-build-notrace} (NONE; configured
 and built here if missing).
@@ -38,6 +60,9 @@ while [[ $# -gt 0 ]]; do
 	case $1 in
 	--rounds) rounds=$2; shift 2 ;;
 	--bytes) bytes=$2; shift 2 ;;
+	--fixed-bytes) fixed_bytes=$2; shift 2 ;;
+	--session-per-run) per_run=1; shift ;;
+	--perf) perf_dir=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "$prog: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -78,62 +103,127 @@ untraced=(unshare --mount --propagation private env LTTNG_HOME="$work/lttng-home
 	'if [ -d /run/lttng ]; then mount -t tmpfs -o size=64k offrx-bench /run/lttng || exit 1; fi
 	exec "$@"' sh)
 
+# cputime.py OUT CMD...: run CMD and write its user and system CPU seconds to OUT, to the
+# microsecond (wait4's rusage; /usr/bin/time prints hundredths, 2 to 4% of a 512 MiB run), and
+# its pid to OUT.pid (the vpid its events carry)
+cat >"$work/cputime.py" <<'EOF'
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+with open(sys.argv[1] + ".pid", "w") as f:
+    f.write("%d\n" % pid)
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write("%.6f %.6f\n" % (ru.ru_utime, ru.ru_stime))
+sys.exit(os.waitstatus_to_exitcode(status))
+EOF
+
 # CPU seconds lttng-consumerd has used so far (every consumer daemon process, all threads).
+# Each thread's schedstat (nanoseconds on a CPU): /proc/PID/stat counts in clock ticks, and a
+# run's share of the consumer daemon is a tick or two.
 consumerd_cpu()
 {
-	local tck t=0 pid
-	tck=$(getconf CLK_TCK)
+	local pid
 	for pid in $(pgrep -x lttng-consumerd); do
-		# utime and stime are fields 14 and 15, after the ")" that ends the command name
-		t=$(($(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}') + t))
-	done
-	awk -v t="$t" -v h="$tck" 'BEGIN {printf "%.3f", t / h}'
+		cat /proc/"$pid"/task/*/schedstat 2>/dev/null
+	done | awk '{t += $1} END {printf "%.6f", t / 1e9}'
 }
 
-# run MODE: one bulk transfer; prints "gbps cpu discarded events_per_gib consumerd_s_per_gib"
+# The kept session's trace, its discarded events so far (run is called in a subshell: the total
+# lives in a file), and the pids of the measured C runs' engines.
+kept_trace=$work/trace-kept
+echo 0 >"$work/kept-discarded"
+: >"$work/c-pids"
+
+# discarded_total: the events the session's channels discarded so far (offrx-trace status)
+discarded_total()
+{
+	"$bin/tracer/session/offrx-trace" status --name "$session" 2>/dev/null |
+		sed -n 's/.*: \([0-9]*\) discarded events.*/\1/p' | awk '{s += $1} END {print s + 0}'
+}
+
+# events_of DIR PID: the events of process PID in a trace (its vpid context). A per-UID session
+# records every offrx process of the user, and other engines may run beside the bench.
+events_of()
+{
+	{ babeltrace2 "$1" 2>/dev/null || true; } | awk -v p="$2" '
+		{ if (match($0, /vpid = [0-9]+/) && substr($0, RSTART + 7, RLENGTH - 7) == p) n++ }
+		END { print n + 0 }'
+}
+
+# run MODE BYTES: one bulk transfer; prints "gbps cpu_s_per_gib discarded events_per_gib
+# consumerd_s_per_gib cpu_s consumerd_s gib"
 run()
 {
-	local mode=$1 recv=$bin/samples/offrx-recv discarded=0 hide=("${untraced[@]}")
-	local trace=$work/trace-$RANDOM events=0 cd0=0 cd1=0
+	local mode=$1 size=$2 recv=$bin/samples/offrx-recv discarded=0 hide=("${untraced[@]}")
+	local trace=$work/trace-$RANDOM events=0 cd0=0 cd1=0 n prof=()
+	[[ -n ${perf_out:-} ]] && prof=(perf record -q -g -o "$perf_out/$mode.data" --)
 	[[ $mode == A ]] && recv=$bin_none/samples/offrx-recv
 	[[ $mode == C ]] && hide=()
-	if [[ $mode == C ]]; then
+	if [[ $mode == C && $per_run == 1 ]]; then
 		"$bin/tracer/session/offrx-trace" start --name "$session" \
 			--output "$trace" >/dev/null
-		cd0=$(consumerd_cpu)
+	elif [[ $mode == C ]]; then
+		lttng start "$session" >/dev/null # recording only while a C run runs
 	fi
-	ip netns exec "$ns-eng" "${hide[@]}" /usr/bin/time -f "%U %S" -o "$work/cpu.txt" \
-		"$recv" --iface eng0 --port 5201 --max-conns 1 --json --quiet --no-hash \
+	[[ $mode == C ]] && cd0=$(consumerd_cpu)
+	ip netns exec "$ns-eng" "${hide[@]}" python3 "$work/cputime.py" "$work/cpu.txt" \
+		"${prof[@]}" "$recv" --iface eng0 --port 5201 --max-conns 1 --json --quiet --no-hash \
 		>"$work/recv.json" 2>"$work/recv.err" &
 	local pid=$!
-	for _ in $(seq 100); do
+	# under load the program's loading can take seconds: up to 30 s, then say what happened
+	for _ in $(seq 600); do
 		grep -q "receiving on" "$work/recv.err" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	ip netns exec "$ns-peer" "$bin/samples/send/offrx-send" --quiet -n "$bytes" \
+	if ! grep -q "receiving on" "$work/recv.err" 2>/dev/null; then
+		echo "$prog: offrx-recv ($mode) did not attach within 30 s:" >&2
+		cat "$work/recv.err" >&2
+		kill "$pid" 2>/dev/null
+		exit 1
+	fi
+	ip netns exec "$ns-peer" "$bin/samples/send/offrx-send" --quiet -n "$size" \
 		10.77.0.1:5201 >/dev/null
 	wait "$pid"
-	if [[ $mode == C ]]; then
+	if [[ $mode == C && $per_run == 1 ]]; then
 		# stop flushes the buffers: the consumer's work for this run is done after it
 		discarded=$("$bin/tracer/session/offrx-trace" stop --name "$session" 2>&1 |
 			sed -n 's/.*: \([0-9]*\) discarded events.*/\1/p' | head -1)
 		cd1=$(consumerd_cpu)
-		events=$(babeltrace2 "$trace" -c sink.utils.counter 2>/dev/null |
-			awk '/Event messages/ {n = $1} END {print n + 0}')
-		rm -rf "$work"/trace-*
+		events=$(events_of "$trace" "$(cat "$work/cpu.txt.pid")")
+		rm -rf "$trace"
+	elif [[ $mode == C ]]; then
+		# stop --keep flushes the buffers and keeps them: the consumer's work for this run
+		# is done after it; discarded: the session's total less the last one
+		"$bin/tracer/session/offrx-trace" stop --keep --name "$session" >/dev/null 2>&1
+		cd1=$(consumerd_cpu)
+		n=$(discarded_total)
+		discarded=$((n - $(cat "$work/kept-discarded")))
+		echo "$n" >"$work/kept-discarded"
+		events=$(events_of "$kept_trace" "$(cat "$work/cpu.txt.pid")")
+		[[ -z ${perf_out:-} ]] && cat "$work/cpu.txt.pid" >>"$work/c-pids"
 	fi
 	# goodput, the engine process's CPU seconds per GiB; (C) the discarded events, the events
 	# recorded per GiB and the consumer daemon's CPU seconds per GiB
 	python3 -c "import json; c=json.load(open('$work/recv.json'))['connections'][0]; \
 u, s = map(float, open('$work/cpu.txt').read().split()[-2:]); g = c['bytes'] / 2**30; \
-print('%.3f %.3f ${discarded:-0} %.0f %.3f' % (c['bytes'] * 8 / c['seconds'] / 1e9, \
-(u + s) / g, $events / g, ($cd1 - $cd0) / g))"
+print('%.3f %.3f ${discarded:-0} %.0f %.3f %.3f %.3f %.6f' % (c['bytes'] * 8 / c['seconds'] / 1e9, \
+(u + s) / g, $events / g, ($cd1 - $cd0) / g, u + s, $cd1 - $cd0, g))"
 }
+
+if [[ $per_run == 0 ]]; then
+	"$bin/tracer/session/offrx-trace" start --name "$session" --output "$kept_trace" >/dev/null
+	lttng stop "$session" >/dev/null # each C run starts it
+	read -r gbps cpu disc evg cdg _ < <(run C "$bytes")
+	echo "warm-up (not counted): C ${gbps} Gbit/s, engine CPU ${cpu} s/GiB" >&2
+fi
 
 declare -A results
 for r in $(seq "$rounds"); do
 	for m in A B C; do
-		read -r gbps cpu disc evg cdg < <(run "$m")
+		read -r gbps cpu disc evg cdg cpus cds gib < <(run "$m" "$bytes")
 		results[$m]+="$gbps "
 		results[cpu$m]+="$cpu "
 		extra=""
@@ -145,6 +235,20 @@ for r in $(seq "$rounds"); do
 			extra=", discarded $disc, $evg events/GiB, lttng-consumerd $cdg s/GiB"
 		fi
 		echo "round $r/$rounds: $m ${gbps} Gbit/s, engine CPU ${cpu} s/GiB$extra" >&2
+		[[ $fixed_bytes == 0 ]] && continue
+		read -r gbps2 cpu2 disc2 evg2 cdg2 cpus2 cds2 gib2 < <(run "$m" "$fixed_bytes")
+		[[ $m == C ]] && results[D]+="$disc2 "
+		# per GiB between the two sizes: what the process paid once drops out
+		read -r mc mcd < <(awk -v a="$cpus" -v b="$cpus2" -v c="$cds" -v d="$cds2" \
+			-v g="$gib" -v h="$gib2" 'BEGIN {printf "%.3f %.3f\n", (a - b) / (g - h),
+			(c - d) / (g - h)}')
+		results[mcpu$m]+="$mc "
+		if [[ $m == C ]]; then
+			results[mcdC]+="$mcd "
+			results[mallC]+="$(awk -v a="$mc" -v b="$mcd" 'BEGIN {printf "%.3f", a + b}') "
+		fi
+		echo "round $r/$rounds: $m, $fixed_bytes run: engine CPU ${cpus2} s (${cpus} s for" \
+			"$bytes): marginal ${mc} s/GiB$([[ $m == C ]] && echo ", lttng-consumerd ${mcd} s/GiB")" >&2
 	done
 done
 
@@ -157,7 +261,10 @@ ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.3f", x / y}'; }
 ca=$(echo "${results[cpuA]}" | median)
 cb=$(echo "${results[cpuB]}" | median)
 cc=$(echo "${results[cpuC]}" | median)
-printf '\n%-40s %8s %7s %16s %7s\n' "mode ($rounds rounds of $bytes, median)" "Gbit/s" "ratio" \
+how="one session kept across the rounds, warmed up"
+[[ $per_run == 1 ]] && how="a session started per C run"
+printf '\nC: %s\n' "$how"
+printf '%-40s %8s %7s %16s %7s\n' "mode ($rounds rounds of $bytes, median)" "Gbit/s" "ratio" \
 	"engine CPU s/GiB" "ratio"
 printf '%-40s %8s %7s %16s %7s\n' "A: tracing compiled out" "$a" "1.000" "$ca" "1.000"
 printf '%-40s %8s %7s %16s %7s\n' "B: compiled in, no session" "$b" "$(ratio "$b" "$a")" \
@@ -177,3 +284,38 @@ awk -v c="$(ratio "$cc" "$ca")" -v all="$(ratio "$allc" "$ca")" -v g="$(ratio "$
 	printf "goals: engine CPU C/A %.3f (<= 1.10: %s), engine+consumerd/A %.3f (<= 1.20: %s), " \
 	       "throughput C/A %.3f (>= 0.97: %s)\n", c, (c <= 1.10 ? "met" : "NOT met"), all,
 	       (all <= 1.20 ? "met" : "NOT met"), g, (g >= 0.97 ? "met" : "NOT met") }'
+if [[ -n $perf_dir ]]; then
+	mkdir -p "$perf_dir"
+	for m in A B C; do
+		perf_out=$perf_dir run "$m" "$bytes" >/dev/null
+	done
+	perf_out=
+	echo "perf: $perf_dir/A.data B.data C.data (perf report -i FILE --no-children)" >&2
+	if [[ $per_run == 0 ]]; then
+		# what the measured C runs' engines recorded, by event: which events a byte costs
+		{ babeltrace2 "$kept_trace" 2>/dev/null || true; } | awk -v pids="$(cat "$work/c-pids")" '
+			BEGIN { n = split(pids, a); for (i = 1; i <= n; i++) ours[a[i]] = 1 }
+			match($0, /vpid = [0-9]+/) && (substr($0, RSTART + 7, RLENGTH - 7) in ours) {
+				if (match($0, /offrx:[a-z_]+/)) c[substr($0, RSTART, RLENGTH)]++ }
+			END { for (k in c) printf "%9d %s\n", c[k], k }' | sort -rn >"$perf_dir/C-events.txt"
+		echo "events of every C run, by name: $perf_dir/C-events.txt" >&2
+	fi
+fi
+[[ $fixed_bytes == 0 ]] && exit 0
+ma=$(echo "${results[mcpuA]}" | median)
+mb=$(echo "${results[mcpuB]}" | median)
+mc=$(echo "${results[mcpuC]}" | median)
+mcd=$(echo "${results[mcdC]}" | median)
+mall=$(echo "${results[mallC]}" | median)
+printf '\nmarginal: (CPU of a %s run - CPU of a %s run) / the GiB between (medians)\n' \
+	"$bytes" "$fixed_bytes"
+printf '%-40s %16s %7s\n' "mode" "engine CPU s/GiB" "ratio"
+printf '%-40s %16s %7s\n' "A: tracing compiled out" "$ma" "1.000"
+printf '%-40s %16s %7s\n' "B: compiled in, no session" "$mb" "$(ratio "$mb" "$ma")"
+printf '%-40s %16s %7s\n' "C: session with all offrx events" "$mc" "$(ratio "$mc" "$ma")"
+printf '%-40s %16s %7s\n' "C: engine + lttng-consumerd" "$mall" "$(ratio "$mall" "$ma")"
+printf 'marginal lttng-consumerd under C: %s CPU s/GiB\n' "$mcd"
+awk -v c="$(ratio "$mc" "$ma")" -v all="$(ratio "$mall" "$ma")" 'BEGIN {
+	printf "goals, marginal: engine CPU C/A %.3f (<= 1.10: %s), engine+consumerd/A %.3f " \
+	       "(<= 1.20: %s)\n", c, (c <= 1.10 ? "met" : "NOT met"), all,
+	       (all <= 1.20 ? "met" : "NOT met") }'

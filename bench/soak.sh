@@ -317,11 +317,16 @@ def slope(name):
     pts = [p for p in series[name] if p[0] * 60 >= warm * total_s]
     if len(pts) < 3:
         return None, None
-    n = len(pts)
-    mx = sum(p[0] for p in pts) / n
-    my = sum(p[1] for p in pts) / n
-    sxx = sum((p[0] - mx) ** 2 for p in pts)
-    return (sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx if sxx else 0.0), pts[-1][1]
+    # Theil-Sen: the median of the slopes between every two samples. A leak climbs all along,
+    # so every pair sees it; a one-off step (an allocator arena or a table growing once, as a
+    # loaded machine's backlog can cause) moves only the pairs across it, and least squares
+    # would read that step at the end of a short run as a slope.
+    pair = sorted((b[1] - a[1]) / (b[0] - a[0])
+                  for i, a in enumerate(pts) for b in pts[i + 1:] if b[0] > a[0])
+    if not pair:
+        return 0.0, pts[-1][1]
+    m = len(pair)
+    return (pair[m // 2] if m % 2 else (pair[m // 2 - 1] + pair[m // 2]) / 2), pts[-1][1]
 slopes = {name: slope(name) for name in ("engine", "engine_private", "viewer", "exporter")}
 failures = []
 if crash:

@@ -1,5 +1,5 @@
 /* --format perfetto: Perfetto's own protobuf trace format (a Trace: TracePackets of TrackEvents),
- * written packet by packet as the events arrive, with protobuf-c from perfetto_trace.proto.
+ * written packet by packet as the events arrive, in the messages of perfetto_trace.proto.
  * A process track per engine, a track per connection named by its 4-tuple, an async slice per
  * request (post to completion, named by the completion reason) on a lane of its connection,
  * fills and push-timer expiries as instants joined to their request by a flow, and counter
@@ -15,21 +15,18 @@
 #include "fifo.h"
 #include "perfetto_trace.pb-c.h"
 
-typedef Perfetto__Protos__TracePacket Packet;
-typedef Perfetto__Protos__TrackEvent TrackEvent;
-typedef Perfetto__Protos__TrackDescriptor TrackDescriptor;
-typedef Perfetto__Protos__DebugAnnotation Annotation;
-
 #define PF_PRODUCER "offrx-export " OEX_VERSION
-#define PF_SEQ	    1u	/* our one packet sequence (0 is invalid) */
-#define CLK_REAL    1u	/* Perfetto's built-in REALTIME */
-#define CLK_BOOT    6u	/* BOOTTIME: the trace clock, absolute ns (our ts_ns) */
-#define CLK_DELTA   64u /* ours, sequence-scoped: ns since the previous packet on it */
-#define UUID_TRACE  1u	/* the trace-wide track: losses, the live source, the export's end */
-#define MAX_ANN	    16	/* debug annotations on one event */
-#define MAX_NEW	    16	/* interning entries one packet adds, per kind */
-#define INTERN_MAX  128 /* strings interned per kind; beyond, names go inline */
-#define FLOW_SHIFT  32	/* flow id: the connection track's uuid, then the request id */
+#define PF_SEQ	    1u	 /* our one packet sequence (0 is invalid) */
+#define CLK_REAL    1u	 /* Perfetto's built-in REALTIME */
+#define CLK_BOOT    6u	 /* BOOTTIME: the trace clock, absolute ns (our ts_ns) */
+#define CLK_DELTA   64u	 /* ours, sequence-scoped: ns since the previous packet on it */
+#define CLK_TRACE   65u	 /* ours, sequence-scoped: ns since the trace start (a slice's begin) */
+#define UUID_TRACE  1u	 /* the trace-wide track: losses, the live source, the export's end */
+#define MAX_ANN	    16	 /* debug annotations on one event */
+#define MAX_NEW	    16	 /* interning entries one packet adds, per kind */
+#define INTERN_MAX  128	 /* strings interned per kind; beyond, names go inline */
+#define FLOW_SHIFT  32	 /* flow id: the connection track's uuid, then the request id */
+#define PKT_ROOM    4096 /* more than a packet's bytes besides its strings (each makes room) */
 
 #define SEQ_CLEARED PERFETTO__PROTOS__TRACE_PACKET__SEQUENCE_FLAGS__SEQ_INCREMENTAL_STATE_CLEARED
 #define SEQ_NEEDS   PERFETTO__PROTOS__TRACE_PACKET__SEQUENCE_FLAGS__SEQ_NEEDS_INCREMENTAL_STATE
@@ -38,6 +35,75 @@ typedef Perfetto__Protos__DebugAnnotation Annotation;
 #define T_INSTANT   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_INSTANT
 #define T_COUNTER   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER
 enum { I_NAME, I_CAT, I_ANN, I_STR, I__N }; /* interning kinds */
+
+/* The fields we write, by message. Their numbers and wire types are read once from the
+ * descriptors protoc-c makes of perfetto_trace.proto (see tag_init): the .proto alone says
+ * them. */
+enum tag {
+	F_TRACE_PACKET,
+	F_PKT_TS,
+	F_PKT_CLOCK,
+	F_PKT_TE,
+	F_PKT_TD,
+	F_PKT_CS,
+	F_PKT_SEQ,
+	F_PKT_IDATA,
+	F_PKT_FLAGS,
+	F_PKT_DEFAULTS,
+	F_PKT_FIRST,
+	F_DEF_CLOCK,
+	F_CS_CLOCK,
+	F_CLK_ID,
+	F_CLK_TS,
+	F_CLK_INCR,
+	F_TD_UUID,
+	F_TD_PARENT,
+	F_TD_NAME,
+	F_TD_PROCESS,
+	F_TD_COUNTER,
+	F_TD_ORDER,
+	F_PROC_PID,
+	F_PROC_NAME,
+	F_CD_UNIT,
+	F_TE_CAT,
+	F_TE_NAME_IID,
+	F_TE_NAME,
+	F_TE_TYPE,
+	F_TE_TRACK,
+	F_TE_COUNTER,
+	F_TE_XUUID,
+	F_TE_XVAL,
+	F_TE_FLOW,
+	F_TE_TFLOW,
+	F_TE_ANN,
+	F_ANN_NAME_IID,
+	F_ANN_NAME,
+	F_ANN_BOOL,
+	F_ANN_UINT,
+	F_ANN_INT,
+	F_ANN_STR,
+	F_ANN_STR_IID,
+	/* InternedData's tables, then each entry's iid and string, in interning kind order */
+	F_ID_TABLE,
+	F_ID_IID = F_ID_TABLE + I__N,
+	F_ID_STR = F_ID_IID + I__N,
+	F__N = F_ID_STR + I__N
+};
+
+/* A packet's draw, in order: no two nested messages are open side by side, so one scratch
+ * buffer and the offsets of the open ones suffice. */
+struct pkt {
+	uint8_t *buf, *cur;
+	size_t cap;
+	size_t data_at; /* the open TrackEvent or TrackDescriptor's content; 0: none */
+	int64_t ts;	/* in CLK_DELTA: the clock's value once the packet is out */
+	bool delta;
+	uint32_t nann; /* debug annotations on the event */
+	/* interning entries this packet adds: kind, iid, string */
+	uint32_t nnew[I__N];
+	const char *news[I__N][MAX_NEW];
+	uint64_t newid[I__N][MAX_NEW];
+};
 
 /* A request's slice is drawn on a lane: a child track of its connection whose slices never
  * overlap (Perfetto nests begin/end pairs per track). Lanes are reused once free; Perfetto's UI
@@ -53,6 +119,7 @@ struct preq {
 	int64_t post_ns;
 	uint32_t len, fill, prefill, lane;
 	bool no_push;
+	bool joined; /* a fill or expiry carried its flow */
 };
 
 struct pconn {
@@ -77,100 +144,287 @@ struct itab {
 	uint32_t n;
 };
 
-/* The packet being built: the protobuf-c messages and the arrays they point into. */
-struct pkt {
-	Packet p;
-	TrackEvent te;
-	TrackDescriptor td;
-	Perfetto__Protos__ProcessDescriptor proc;
-	Perfetto__Protos__CounterDescriptor cd;
-	Perfetto__Protos__InternedData idata;
-	Annotation ann[MAX_ANN], *annp[MAX_ANN];
-	int64_t ts; /* in CLK_DELTA: the clock's value once the packet is out */
-	bool delta;
-	uint64_t cat, flow, tflow, xuuid[2];
-	int64_t xval[2];
-	Perfetto__Protos__EventName names[MAX_NEW], *namesp[MAX_NEW];
-	Perfetto__Protos__EventCategory cats[MAX_NEW], *catsp[MAX_NEW];
-	Perfetto__Protos__DebugAnnotationName anames[MAX_NEW], *anamesp[MAX_NEW];
-	Perfetto__Protos__InternedString strs[MAX_NEW], *strsp[MAX_NEW];
-};
-
 struct perfetto {
 	struct oex_ctab conns, procs;
 	struct itab intern[I__N];
+	uint32_t tag[F__N]; /* (field number << 3) | wire type */
 	struct pkt k;
 	bool started;	  /* the first packet (clock, defaults, cleared state) is out */
+	int64_t t0;	  /* the trace start: CLK_TRACE's zero */
 	int64_t clk_last; /* CLK_DELTA's value: the last delta-timed packet's time */
 	uint64_t next_uuid;
 	uint64_t slices, open_at_end, not_completed, unknown_posts, packets;
 };
 
-/* --- packets ------------------------------------------------------------------------------ */
+/* --- the wire -------------------------------------------------------------------------------
+ * Protobuf's encoding written directly: a field is its tag (a varint), then a varint, eight
+ * bytes, or a length and that many bytes. protobuf-c's message structs and its packing (which
+ * walks every message twice, once to size it) cost more than the rest of the writer. A nested
+ * message's length is reserved as one byte and widened at its close in the rare case it is
+ * 128 bytes or more. */
 
-static size_t put_varint(uint8_t *b, uint64_t v)
+static const struct {
+	uint8_t tag;
+	const ProtobufCMessageDescriptor *msg;
+	const char *field;
+} tag_src[] = {
+#define PB(m) &perfetto__protos__##m##__descriptor
+	{ F_TRACE_PACKET, PB(trace), "packet" },
+	{ F_PKT_TS, PB(trace_packet), "timestamp" },
+	{ F_PKT_CLOCK, PB(trace_packet), "timestamp_clock_id" },
+	{ F_PKT_TE, PB(trace_packet), "track_event" },
+	{ F_PKT_TD, PB(trace_packet), "track_descriptor" },
+	{ F_PKT_CS, PB(trace_packet), "clock_snapshot" },
+	{ F_PKT_SEQ, PB(trace_packet), "trusted_packet_sequence_id" },
+	{ F_PKT_IDATA, PB(trace_packet), "interned_data" },
+	{ F_PKT_FLAGS, PB(trace_packet), "sequence_flags" },
+	{ F_PKT_DEFAULTS, PB(trace_packet), "trace_packet_defaults" },
+	{ F_PKT_FIRST, PB(trace_packet), "first_packet_on_sequence" },
+	{ F_DEF_CLOCK, PB(trace_packet_defaults), "timestamp_clock_id" },
+	{ F_CS_CLOCK, PB(clock_snapshot), "clocks" },
+	{ F_CLK_ID, PB(clock_snapshot__clock), "clock_id" },
+	{ F_CLK_TS, PB(clock_snapshot__clock), "timestamp" },
+	{ F_CLK_INCR, PB(clock_snapshot__clock), "is_incremental" },
+	{ F_TD_UUID, PB(track_descriptor), "uuid" },
+	{ F_TD_PARENT, PB(track_descriptor), "parent_uuid" },
+	{ F_TD_NAME, PB(track_descriptor), "name" },
+	{ F_TD_PROCESS, PB(track_descriptor), "process" },
+	{ F_TD_COUNTER, PB(track_descriptor), "counter" },
+	{ F_TD_ORDER, PB(track_descriptor), "child_ordering" },
+	{ F_PROC_PID, PB(process_descriptor), "pid" },
+	{ F_PROC_NAME, PB(process_descriptor), "process_name" },
+	{ F_CD_UNIT, PB(counter_descriptor), "unit" },
+	{ F_TE_CAT, PB(track_event), "category_iids" },
+	{ F_TE_NAME_IID, PB(track_event), "name_iid" },
+	{ F_TE_NAME, PB(track_event), "name" },
+	{ F_TE_TYPE, PB(track_event), "type" },
+	{ F_TE_TRACK, PB(track_event), "track_uuid" },
+	{ F_TE_COUNTER, PB(track_event), "counter_value" },
+	{ F_TE_XUUID, PB(track_event), "extra_counter_track_uuids" },
+	{ F_TE_XVAL, PB(track_event), "extra_counter_values" },
+	{ F_TE_FLOW, PB(track_event), "flow_ids" },
+	{ F_TE_TFLOW, PB(track_event), "terminating_flow_ids" },
+	{ F_TE_ANN, PB(track_event), "debug_annotations" },
+	{ F_ANN_NAME_IID, PB(debug_annotation), "name_iid" },
+	{ F_ANN_NAME, PB(debug_annotation), "name" },
+	{ F_ANN_BOOL, PB(debug_annotation), "bool_value" },
+	{ F_ANN_UINT, PB(debug_annotation), "uint_value" },
+	{ F_ANN_INT, PB(debug_annotation), "int_value" },
+	{ F_ANN_STR, PB(debug_annotation), "string_value" },
+	{ F_ANN_STR_IID, PB(debug_annotation), "string_value_iid" },
+	{ F_ID_TABLE + I_NAME, PB(interned_data), "event_names" },
+	{ F_ID_TABLE + I_CAT, PB(interned_data), "event_categories" },
+	{ F_ID_TABLE + I_ANN, PB(interned_data), "debug_annotation_names" },
+	{ F_ID_TABLE + I_STR, PB(interned_data), "debug_annotation_string_values" },
+	{ F_ID_IID + I_NAME, PB(event_name), "iid" },
+	{ F_ID_IID + I_CAT, PB(event_category), "iid" },
+	{ F_ID_IID + I_ANN, PB(debug_annotation_name), "iid" },
+	{ F_ID_IID + I_STR, PB(interned_string), "iid" },
+	{ F_ID_STR + I_NAME, PB(event_name), "name" },
+	{ F_ID_STR + I_CAT, PB(event_category), "name" },
+	{ F_ID_STR + I_ANN, PB(debug_annotation_name), "name" },
+	{ F_ID_STR + I_STR, PB(interned_string), "str" },
+#undef PB
+};
+
+/* Each field's tag from the .proto's descriptors. A field perfetto_trace.proto lacks, or
+ * cannot be encoded here, is a bug of this file or the .proto: said, then abort. */
+static void tag_init(struct perfetto *pf)
 {
-	size_t n = 0;
+	_Static_assert(sizeof(tag_src) / sizeof(tag_src[0]) == F__N, "a tag_src row per field");
 
-	while (v >= 0x80) {
-		b[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
+	for (size_t i = 0; i < sizeof(tag_src) / sizeof(tag_src[0]); i++) {
+		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+			tag_src[i].msg, tag_src[i].field);
+		uint32_t wt = 0; /* varint: the integer types, bool, enum */
+
+		if (!f) {
+			fprintf(stderr,
+				"perfetto.c: perfetto_trace.proto has no field %s in %s: "
+				"declare it with Perfetto's number\n",
+				tag_src[i].field, tag_src[i].msg->name);
+			abort();
+		}
+		switch (f->type) {
+		case PROTOBUF_C_TYPE_FIXED64:
+			wt = 1;
+			break;
+		case PROTOBUF_C_TYPE_STRING:
+		case PROTOBUF_C_TYPE_BYTES:
+		case PROTOBUF_C_TYPE_MESSAGE:
+			wt = 2;
+			break;
+		case PROTOBUF_C_TYPE_INT32:
+		case PROTOBUF_C_TYPE_INT64:
+		case PROTOBUF_C_TYPE_UINT32:
+		case PROTOBUF_C_TYPE_UINT64:
+		case PROTOBUF_C_TYPE_BOOL:
+		case PROTOBUF_C_TYPE_ENUM:
+			break;
+		default:
+			fprintf(stderr,
+				"perfetto.c: field %s of %s: a type this writer cannot encode\n",
+				tag_src[i].field, tag_src[i].msg->name);
+			abort();
+		}
+		pf->tag[tag_src[i].tag] = f->id << 3 | wt;
 	}
-	b[n++] = (uint8_t)v;
-	return n;
+	for (int t = 0; t < F__N; t++)
+		if (!pf->tag[t]) {
+			fprintf(stderr, "perfetto.c: field %d has no row in tag_src\n", t);
+			abort();
+		}
 }
 
-/* A new packet on our sequence; the caller adds the rest and emits it. */
-static Packet *pkt_new(struct perfetto *pf)
+static inline uint8_t *put_varint(uint8_t *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		*b++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*b++ = (uint8_t)v;
+	return b;
+}
+
+/* At least n more bytes in the scratch buffer (which only moves here). */
+static void room(struct pkt *k, size_t n)
+{
+	size_t used = (size_t)(k->cur - k->buf), cap;
+	uint8_t *b;
+
+	if (k->cap - used >= n)
+		return;
+	cap = used + n + PKT_ROOM;
+	if (!(b = realloc(k->buf, cap))) {
+		/* As jw_out_grow: one item larger than memory, nothing sensible can follow. */
+		fprintf(stderr, "offrx-export: out of memory for a %zu-byte Perfetto packet\n",
+			cap);
+		exit(1);
+	}
+	k->buf = b;
+	k->cur = b + used;
+	k->cap = cap;
+}
+
+static inline void w_u(struct perfetto *pf, int f, uint64_t v)
 {
 	struct pkt *k = &pf->k;
 
-	k->p = (Packet)PERFETTO__PROTOS__TRACE_PACKET__INIT;
-	k->p.optional_trusted_packet_sequence_id_case =
-		PERFETTO__PROTOS__TRACE_PACKET__OPTIONAL_TRUSTED_PACKET_SEQUENCE_ID_TRUSTED_PACKET_SEQUENCE_ID;
-	k->p.trusted_packet_sequence_id = PF_SEQ;
-	k->p.has_sequence_flags = 1;
-	k->p.sequence_flags = SEQ_NEEDS; /* the clock default and interned names */
-	k->idata = (Perfetto__Protos__InternedData)PERFETTO__PROTOS__INTERNED_DATA__INIT;
-	k->delta = false;
-	return &k->p;
+	k->cur = put_varint(put_varint(k->cur, pf->tag[f]), v);
 }
 
-/* Events come in time order, so times are deltas in CLK_DELTA (a few bytes, not nine); a time
- * before the last one (a slice's begin, written at its completion) is absolute, in CLK_BOOT. */
-static void pkt_ts(struct perfetto *pf, Packet *p, int64_t ts)
+static inline void w_fixed64(struct perfetto *pf, int f, uint64_t v)
+{
+	struct pkt *k = &pf->k;
+
+	k->cur = put_varint(k->cur, pf->tag[f]);
+	for (int i = 0; i < 8; i++)
+		*k->cur++ = (uint8_t)(v >> (8 * i));
+}
+
+static void w_str(struct perfetto *pf, int f, const char *s)
+{
+	struct pkt *k = &pf->k;
+	size_t n = strlen(s);
+
+	room(k, n + PKT_ROOM); /* and room for the fixed fields after it, as pkt_new made */
+	k->cur = put_varint(put_varint(k->cur, pf->tag[f]), n);
+	memcpy(k->cur, s, n);
+	k->cur += n;
+}
+
+/* A nested message opens: its tag and a length byte; the offset of its content. */
+static inline size_t w_open(struct perfetto *pf, int f)
+{
+	struct pkt *k = &pf->k;
+
+	k->cur = put_varint(k->cur, pf->tag[f]) + 1;
+	return (size_t)(k->cur - k->buf);
+}
+
+static inline void w_close(struct perfetto *pf, size_t at)
+{
+	struct pkt *k = &pf->k;
+	size_t len = (size_t)(k->cur - k->buf) - at, wide;
+	uint8_t tmp[10];
+
+	if (len < 0x80) {
+		k->buf[at - 1] = (uint8_t)len;
+		return;
+	}
+	wide = (size_t)(put_varint(tmp, len) - tmp);
+	room(k, wide);
+	memmove(k->buf + at + wide - 1, k->buf + at, len);
+	memcpy(k->buf + at - 1, tmp, wide);
+	k->cur += wide - 1;
+}
+
+/* --- packets ------------------------------------------------------------------------------ */
+
+/* A new packet on our sequence; the caller adds the rest and emits it. */
+static void pkt_new(struct perfetto *pf)
+{
+	struct pkt *k = &pf->k;
+
+	k->cur = k->buf;
+	room(k, PKT_ROOM);
+	k->data_at = 0;
+	k->delta = false;
+	k->nann = 0;
+	memset(k->nnew, 0, sizeof(k->nnew));
+	w_u(pf, F_PKT_SEQ, PF_SEQ);
+	w_u(pf, F_PKT_FLAGS, SEQ_NEEDS); /* the clock default and interned names */
+}
+
+/* Events come in time order, so times are deltas in CLK_DELTA (a few bytes, not nine). A time
+ * before the last one (a slice's begin, written at its completion) is from the trace start in
+ * CLK_TRACE (six bytes over ten minutes), or, before the trace start, absolute in CLK_BOOT. */
+static void pkt_ts(struct perfetto *pf, int64_t ts)
 {
 	if (ts < 0)
 		ts = 0;
-	p->has_timestamp = 1;
 	if (ts >= pf->clk_last) {
-		p->timestamp = (uint64_t)(ts - pf->clk_last);
+		w_u(pf, F_PKT_TS, (uint64_t)(ts - pf->clk_last));
 		pf->k.ts = ts;
 		pf->k.delta = true;
+	} else if (ts >= pf->t0) {
+		w_u(pf, F_PKT_TS, (uint64_t)(ts - pf->t0));
+		w_u(pf, F_PKT_CLOCK, CLK_TRACE);
 	} else {
-		p->timestamp = (uint64_t)ts;
-		p->has_timestamp_clock_id = 1;
-		p->timestamp_clock_id = CLK_BOOT;
+		w_u(pf, F_PKT_TS, (uint64_t)ts);
+		w_u(pf, F_PKT_CLOCK, CLK_BOOT);
 	}
 }
 
-/* The packet, as field 1 of Trace (length-delimited), into the output buffer. */
+/* The packet, as field 1 of Trace (length-delimited), into the output buffer: the open track
+ * event or descriptor closed, then the interning entries it added. */
 static void pkt_emit(struct perfetto *pf, struct jw_out *o)
 {
 	struct pkt *k = &pf->k;
-	Perfetto__Protos__InternedData *d = &k->idata;
-	size_t n, h;
+	size_t n, id = 0;
 	uint8_t *b;
 
-	if (d->n_event_names || d->n_event_categories || d->n_debug_annotation_names ||
-	    d->n_debug_annotation_string_values)
-		k->p.interned_data = d;
-	n = protobuf_c_message_get_packed_size(&k->p.base);
-	b = (uint8_t *)jw_reserve(o, n + 11);
-	b[0] = 0x0a; /* Trace.packet: field 1, length-delimited */
-	h = 1 + put_varint(b + 1, n);
-	protobuf_c_message_pack(&k->p.base, b + h);
-	o->len += h + n;
+	if (k->data_at)
+		w_close(pf, k->data_at);
+	for (int kind = 0; kind < I__N; kind++) {
+		for (uint32_t i = 0; i < k->nnew[kind]; i++) {
+			size_t e;
+
+			if (!id)
+				id = w_open(pf, F_PKT_IDATA);
+			e = w_open(pf, F_ID_TABLE + kind);
+			w_u(pf, F_ID_IID + kind, k->newid[kind][i]);
+			w_str(pf, F_ID_STR + kind, k->news[kind][i]);
+			w_close(pf, e);
+		}
+	}
+	if (id)
+		w_close(pf, id);
+	n = (size_t)(k->cur - k->buf);
+	b = (uint8_t *)jw_reserve(o, n + 16);
+	b = put_varint(put_varint(b, pf->tag[F_TRACE_PACKET]), n);
+	memcpy(b, k->buf, n);
+	o->len = (size_t)((char *)b + n - o->buf);
 	if (k->delta)
 		pf->clk_last = k->ts;
 	pf->packets++;
@@ -183,257 +437,169 @@ static uint64_t iid(struct perfetto *pf, int kind, const char *s)
 {
 	struct itab *t = &pf->intern[kind];
 	struct pkt *k = &pf->k;
-	Perfetto__Protos__InternedData *d = &k->idata;
-	size_t *added = kind == I_NAME	? &d->n_event_names
-			: kind == I_CAT ? &d->n_event_categories
-			: kind == I_ANN ? &d->n_debug_annotation_names
-					: &d->n_debug_annotation_string_values;
-	size_t i = *added;
-	uint64_t id;
 
+	/* The same pointer, almost always (literals and name tables); then the same text. */
 	for (uint32_t j = 0; j < t->n; j++)
-		if (t->s[j] == s || !strcmp(t->s[j], s))
+		if (t->s[j] == s)
 			return j + 1;
-	if (t->n == INTERN_MAX || i == MAX_NEW)
+	for (uint32_t j = 0; j < t->n; j++)
+		if (!strcmp(t->s[j], s))
+			return j + 1;
+	if (t->n == INTERN_MAX || k->nnew[kind] == MAX_NEW)
 		return 0;
 	t->s[t->n++] = s;
-	id = t->n;
-	(*added)++;
-	switch (kind) {
-	case I_NAME: {
-		Perfetto__Protos__EventName *e = &k->names[i];
-		*e = (Perfetto__Protos__EventName)PERFETTO__PROTOS__EVENT_NAME__INIT;
-		e->has_iid = 1;
-		e->iid = id;
-		e->name = (char *)s;
-		k->namesp[i] = e;
-		d->event_names = k->namesp;
-		break;
-	}
-	case I_CAT: {
-		Perfetto__Protos__EventCategory *e = &k->cats[i];
-		*e = (Perfetto__Protos__EventCategory)PERFETTO__PROTOS__EVENT_CATEGORY__INIT;
-		e->has_iid = 1;
-		e->iid = id;
-		e->name = (char *)s;
-		k->catsp[i] = e;
-		d->event_categories = k->catsp;
-		break;
-	}
-	case I_ANN: {
-		Perfetto__Protos__DebugAnnotationName *e = &k->anames[i];
-		*e = (Perfetto__Protos__DebugAnnotationName)
-			PERFETTO__PROTOS__DEBUG_ANNOTATION_NAME__INIT;
-		e->has_iid = 1;
-		e->iid = id;
-		e->name = (char *)s;
-		k->anamesp[i] = e;
-		d->debug_annotation_names = k->anamesp;
-		break;
-	}
-	default: {
-		Perfetto__Protos__InternedString *e = &k->strs[i];
-		*e = (Perfetto__Protos__InternedString)PERFETTO__PROTOS__INTERNED_STRING__INIT;
-		e->has_iid = 1;
-		e->iid = id;
-		e->has_str = 1;
-		e->str.data = (uint8_t *)s;
-		e->str.len = strlen(s);
-		k->strsp[i] = e;
-		d->debug_annotation_string_values = k->strsp;
-		break;
-	}
-	}
-	return id;
+	k->news[kind][k->nnew[kind]] = s;
+	k->newid[kind][k->nnew[kind]++] = t->n;
+	return t->n;
 }
 
 /* A track event in a new packet at ts on track uuid; name NULL for a slice's end and counters.
- * The name and category must outlive the export (see iid()). */
-static TrackEvent *ev_new(struct perfetto *pf, Perfetto__Protos__TrackEvent__Type type, int64_t ts,
-			  uint64_t uuid, const char *cat, const char *name)
+ * The name and category must outlive the export (see iid()). The caller adds the rest. */
+static void ev_new(struct perfetto *pf, Perfetto__Protos__TrackEvent__Type type, int64_t ts,
+		   uint64_t uuid, const char *cat, const char *name)
 {
-	struct pkt *k = &pf->k;
-	Packet *p = pkt_new(pf);
-	TrackEvent *te = &k->te;
 	uint64_t id;
 
-	pkt_ts(pf, p, ts);
-	*te = (TrackEvent)PERFETTO__PROTOS__TRACK_EVENT__INIT;
-	p->data_case = PERFETTO__PROTOS__TRACE_PACKET__DATA_TRACK_EVENT;
-	p->track_event = te;
-	te->has_type = 1;
-	te->type = type;
-	te->has_track_uuid = 1;
-	te->track_uuid = uuid;
+	pkt_new(pf);
+	pkt_ts(pf, ts);
+	pf->k.data_at = w_open(pf, F_PKT_TE);
+	w_u(pf, F_TE_TYPE, (uint64_t)type);
+	w_u(pf, F_TE_TRACK, uuid);
 	if (name) {
-		if ((id = iid(pf, I_NAME, name))) {
-			te->name_field_case = PERFETTO__PROTOS__TRACK_EVENT__NAME_FIELD_NAME_IID;
-			te->name_iid = id;
-		} else {
-			te->name_field_case = PERFETTO__PROTOS__TRACK_EVENT__NAME_FIELD_NAME;
-			te->name = (char *)name;
-		}
+		if ((id = iid(pf, I_NAME, name)))
+			w_u(pf, F_TE_NAME_IID, id);
+		else
+			w_str(pf, F_TE_NAME, name);
 	}
-	if (cat && (k->cat = iid(pf, I_CAT, cat))) {
-		te->n_category_iids = 1;
-		te->category_iids = &k->cat;
-	}
-	te->debug_annotations = k->annp;
-	return te;
+	if (cat && (id = iid(pf, I_CAT, cat)))
+		w_u(pf, F_TE_CAT, id);
 }
 
-static Annotation *ann(struct perfetto *pf, const char *name)
+/* A debug annotation named name on the open event: opened, named; the caller writes its value
+ * and closes it. */
+static size_t ann(struct perfetto *pf, const char *name)
 {
-	struct pkt *k = &pf->k;
-	TrackEvent *te = &k->te;
-	Annotation *a;
+	size_t at;
 	uint64_t id;
 
-	if (te->n_debug_annotations == MAX_ANN)
+	if (pf->k.nann++ == MAX_ANN)
 		abort(); /* a writer bug: MAX_ANN is the most any event below adds */
-	a = &k->ann[te->n_debug_annotations];
-	*a = (Annotation)PERFETTO__PROTOS__DEBUG_ANNOTATION__INIT;
-	k->annp[te->n_debug_annotations++] = a;
-	if ((id = iid(pf, I_ANN, name))) {
-		a->name_field_case = PERFETTO__PROTOS__DEBUG_ANNOTATION__NAME_FIELD_NAME_IID;
-		a->name_iid = id;
-	} else {
-		a->name_field_case = PERFETTO__PROTOS__DEBUG_ANNOTATION__NAME_FIELD_NAME;
-		a->name = (char *)name;
-	}
-	return a;
+	at = w_open(pf, F_TE_ANN);
+	if ((id = iid(pf, I_ANN, name)))
+		w_u(pf, F_ANN_NAME_IID, id);
+	else
+		w_str(pf, F_ANN_NAME, name);
+	return at;
 }
 
 static void ann_u(struct perfetto *pf, const char *name, uint64_t v)
 {
-	Annotation *a = ann(pf, name);
+	size_t at = ann(pf, name);
 
-	a->value_case = PERFETTO__PROTOS__DEBUG_ANNOTATION__VALUE_UINT_VALUE;
-	a->uint_value = v;
+	w_u(pf, F_ANN_UINT, v);
+	w_close(pf, at);
 }
 
 static void ann_i(struct perfetto *pf, const char *name, int64_t v)
 {
-	Annotation *a = ann(pf, name);
+	size_t at = ann(pf, name);
 
-	a->value_case = PERFETTO__PROTOS__DEBUG_ANNOTATION__VALUE_INT_VALUE;
-	a->int_value = v;
+	w_u(pf, F_ANN_INT, (uint64_t)v);
+	w_close(pf, at);
 }
 
 static void ann_b(struct perfetto *pf, const char *name, bool v)
 {
-	Annotation *a = ann(pf, name);
+	size_t at = ann(pf, name);
 
-	a->value_case = PERFETTO__PROTOS__DEBUG_ANNOTATION__VALUE_BOOL_VALUE;
-	a->bool_value = v;
+	w_u(pf, F_ANN_BOOL, v);
+	w_close(pf, at);
 }
 
-/* A string value: interned if it is one of a few (an enum's name, see iid()), else inline
- * (valid until the packet is emitted). */
+/* A string value: interned if it is one of a few (an enum's name, see iid()), else inline. */
 static void ann_s(struct perfetto *pf, const char *name, const char *v, bool intern)
 {
-	Annotation *a = ann(pf, name);
+	size_t at = ann(pf, name);
 	uint64_t id = intern ? iid(pf, I_STR, v) : 0;
 
-	if (id) {
-		a->value_case = PERFETTO__PROTOS__DEBUG_ANNOTATION__VALUE_STRING_VALUE_IID;
-		a->string_value_iid = id;
-	} else {
-		a->value_case = PERFETTO__PROTOS__DEBUG_ANNOTATION__VALUE_STRING_VALUE;
-		a->string_value = (char *)v;
-	}
+	if (id)
+		w_u(pf, F_ANN_STR_IID, id);
+	else
+		w_str(pf, F_ANN_STR, v);
+	w_close(pf, at);
 }
 
 static void ev_flow(struct perfetto *pf, uint64_t flow, bool terminating)
 {
-	struct pkt *k = &pf->k;
+	w_fixed64(pf, terminating ? F_TE_TFLOW : F_TE_FLOW, flow);
+}
 
-	if (terminating) {
-		k->tflow = flow;
-		k->te.n_terminating_flow_ids = 1;
-		k->te.terminating_flow_ids = &k->tflow;
-	} else {
-		k->flow = flow;
-		k->te.n_flow_ids = 1;
-		k->te.flow_ids = &k->flow;
-	}
+/* Counter values at the open event's time: value[i] of counter track uuid[i]. */
+static void ev_counters(struct perfetto *pf, const uint64_t *uuid, const int64_t *val, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		w_u(pf, F_TE_XUUID, uuid[i]);
+	for (size_t i = 0; i < n; i++)
+		w_u(pf, F_TE_XVAL, (uint64_t)val[i]);
 }
 
 /* A track's descriptor in a new packet (the caller adds the rest and emits it). */
-static TrackDescriptor *td_new(struct perfetto *pf, int64_t ts, uint64_t uuid, uint64_t parent,
-			       const char *name)
+static void td_new(struct perfetto *pf, int64_t ts, uint64_t uuid, uint64_t parent,
+		   const char *name)
 {
-	struct pkt *k = &pf->k;
-	Packet *p = pkt_new(pf);
-	TrackDescriptor *td = &k->td;
-
-	pkt_ts(pf, p, ts);
-	*td = (TrackDescriptor)PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
-	p->data_case = PERFETTO__PROTOS__TRACE_PACKET__DATA_TRACK_DESCRIPTOR;
-	p->track_descriptor = td;
-	td->has_uuid = 1;
-	td->uuid = uuid;
-	if (parent) {
-		td->has_parent_uuid = 1;
-		td->parent_uuid = parent;
-	}
-	td->static_or_dynamic_name_case =
-		PERFETTO__PROTOS__TRACK_DESCRIPTOR__STATIC_OR_DYNAMIC_NAME_NAME;
-	td->name = (char *)name;
-	return td;
+	pkt_new(pf);
+	pkt_ts(pf, ts);
+	pf->k.data_at = w_open(pf, F_PKT_TD);
+	w_u(pf, F_TD_UUID, uuid);
+	if (parent)
+		w_u(pf, F_TD_PARENT, parent);
+	w_str(pf, F_TD_NAME, name);
 }
 
 static uint64_t counter_track(struct perfetto *pf, struct jw_out *o, int64_t ts, uint64_t parent,
 			      const char *name, int unit)
 {
 	uint64_t uuid = pf->next_uuid++;
-	TrackDescriptor *td = td_new(pf, ts, uuid, parent, name);
+	size_t at;
 
-	pf->k.cd = (Perfetto__Protos__CounterDescriptor)PERFETTO__PROTOS__COUNTER_DESCRIPTOR__INIT;
-	pf->k.cd.has_unit = 1;
-	pf->k.cd.unit = (Perfetto__Protos__CounterDescriptor__Unit)unit;
-	td->counter = &pf->k.cd;
+	td_new(pf, ts, uuid, parent, name);
+	at = w_open(pf, F_TD_COUNTER);
+	w_u(pf, F_CD_UNIT, (uint64_t)unit);
+	w_close(pf, at);
 	pkt_emit(pf, o);
 	return uuid;
 }
 
 /* The sequence's first packet: incremental state starts here (cleared), our delta clock
  * starts at the trace start t0 (REALTIME and BOOTTIME read the same: our times are Unix-epoch
- * ns), and every later packet is timed in it unless it says otherwise. Then the trace-wide
- * track. */
+ * ns), and every later packet is timed in it unless it says otherwise; CLK_TRACE reads 0 at t0.
+ * Then the trace-wide track. */
 static void start(struct perfetto *pf, struct oex_run *run)
 {
-	Perfetto__Protos__ClockSnapshot cs = PERFETTO__PROTOS__CLOCK_SNAPSHOT__INIT;
-	Perfetto__Protos__ClockSnapshot__Clock clk[3], *clkp[3];
-	Perfetto__Protos__TracePacketDefaults defs = PERFETTO__PROTOS__TRACE_PACKET_DEFAULTS__INIT;
-	static const uint32_t ids[3] = { CLK_REAL, CLK_BOOT, CLK_DELTA };
+	static const uint32_t ids[4] = { CLK_REAL, CLK_BOOT, CLK_DELTA, CLK_TRACE };
 	int64_t t0 = run->t0_ns == OEX_TS_NONE || run->t0_ns < 0 ? 0 : run->t0_ns;
-	Packet *p;
+	size_t cs, c, d;
 
 	pf->started = true;
-	pf->clk_last = t0;
-	for (int i = 0; i < 3; i++) {
-		clk[i] = (Perfetto__Protos__ClockSnapshot__Clock)
-			PERFETTO__PROTOS__CLOCK_SNAPSHOT__CLOCK__INIT;
-		clk[i].has_clock_id = 1;
-		clk[i].clock_id = ids[i];
-		clk[i].has_timestamp = 1;
-		clk[i].timestamp = (uint64_t)t0;
-		clkp[i] = &clk[i];
+	pf->t0 = pf->clk_last = t0;
+	pkt_new(pf);
+	pf->k.cur = pf->k.buf; /* the flags differ: cleared, and needed from here on */
+	w_u(pf, F_PKT_SEQ, PF_SEQ);
+	w_u(pf, F_PKT_FLAGS, SEQ_CLEARED | SEQ_NEEDS);
+	w_u(pf, F_PKT_FIRST, 1);
+	d = w_open(pf, F_PKT_DEFAULTS);
+	w_u(pf, F_DEF_CLOCK, CLK_DELTA);
+	w_close(pf, d);
+	cs = w_open(pf, F_PKT_CS);
+	for (int i = 0; i < 4; i++) {
+		c = w_open(pf, F_CS_CLOCK);
+		w_u(pf, F_CLK_ID, ids[i]);
+		w_u(pf, F_CLK_TS, ids[i] == CLK_TRACE ? 0 : (uint64_t)t0);
+		if (ids[i] == CLK_DELTA)
+			w_u(pf, F_CLK_INCR, 1);
+		w_close(pf, c);
 	}
-	clk[2].has_is_incremental = 1;
-	clk[2].is_incremental = 1;
-	cs.n_clocks = 3;
-	cs.clocks = clkp;
-	defs.has_timestamp_clock_id = 1;
-	defs.timestamp_clock_id = CLK_DELTA;
-	p = pkt_new(pf);
-	p->sequence_flags = SEQ_CLEARED | SEQ_NEEDS;
-	p->has_first_packet_on_sequence = 1;
-	p->first_packet_on_sequence = 1;
-	p->trace_packet_defaults = &defs;
-	p->data_case = PERFETTO__PROTOS__TRACE_PACKET__DATA_CLOCK_SNAPSHOT;
-	p->clock_snapshot = &cs;
+	w_close(pf, cs);
 	pkt_emit(pf, run->out);
 	td_new(pf, t0, UUID_TRACE, 0, "offrx-export");
 	pkt_emit(pf, run->out);
@@ -454,25 +620,23 @@ static struct pproc *proc_get(struct oex_writer *w, uint64_t vpid, int64_t ts)
 {
 	struct perfetto *pf = w->priv;
 	struct pproc *pr = oex_ctab_get(&pf->procs, vpid, 0);
-	TrackDescriptor *td;
+	size_t at;
 
 	if (pr)
 		return pr;
 	if (!(pr = oex_ctab_add(&pf->procs, vpid, 0)))
 		return NULL;
 	pr->uuid = pf->next_uuid++;
-	td = td_new(pf, ts, pr->uuid, 0, "offrx engine");
+	td_new(pf, ts, pr->uuid, 0, "offrx engine");
 	if (vpid && vpid <= INT32_MAX) {
-		pf->k.proc = (Perfetto__Protos__ProcessDescriptor)
-			PERFETTO__PROTOS__PROCESS_DESCRIPTOR__INIT;
-		pf->k.proc.has_pid = 1;
-		pf->k.proc.pid = (int32_t)vpid;
-		pf->k.proc.process_name = "offrx engine";
-		td->process = &pf->k.proc;
+		at = w_open(pf, F_TD_PROCESS);
+		w_u(pf, F_PROC_PID, vpid);
+		w_str(pf, F_PROC_NAME, "offrx engine");
+		w_close(pf, at);
 	}
-	td->has_child_ordering = 1; /* connections in the order they appeared */
-	td->child_ordering =
-		PERFETTO__PROTOS__TRACK_DESCRIPTOR__CHILD_TRACKS_ORDERING__CHRONOLOGICAL;
+	/* connections in the order they appeared */
+	w_u(pf, F_TD_ORDER,
+	    PERFETTO__PROTOS__TRACK_DESCRIPTOR__CHILD_TRACKS_ORDERING__CHRONOLOGICAL);
 	pkt_emit(pf, w->run->out);
 	return pr;
 }
@@ -544,16 +708,14 @@ static uint64_t flow_id(const struct pconn *c, uint64_t req)
 
 /* --- events ------------------------------------------------------------------------------- */
 
-/* The counters that changed since last shown, as extra values of te (an event at their time),
- * or, te NULL, as a counter event of their own. */
-static void counters(struct oex_writer *w, struct pconn *c, int64_t ts, TrackEvent *te)
+/* The counters that changed since last shown, as extra values of the open event (own false:
+ * one at their time), or as a counter event of their own. */
+static void counters(struct oex_writer *w, struct pconn *c, int64_t ts, bool own)
 {
 	struct perfetto *pf = w->priv;
-	struct pkt *k = &pf->k;
 	uint64_t uuid[2];
 	int64_t val[2];
-	size_t n = 0, i = 0, x = 0;
-	bool own = !te;
+	size_t n = 0, i = 0;
 
 	if (c->depth < 0)
 		c->depth = 0;
@@ -570,18 +732,10 @@ static void counters(struct oex_writer *w, struct pconn *c, int64_t ts, TrackEve
 	if (!n)
 		return;
 	if (own) {
-		te = ev_new(pf, T_COUNTER, ts, uuid[i], NULL, NULL);
-		te->counter_value_field_case =
-			PERFETTO__PROTOS__TRACK_EVENT__COUNTER_VALUE_FIELD_COUNTER_VALUE;
-		te->counter_value = val[i++];
+		ev_new(pf, T_COUNTER, ts, uuid[i], NULL, NULL);
+		w_u(pf, F_TE_COUNTER, (uint64_t)val[i++]);
 	}
-	for (; i < n; i++, x++) {
-		k->xuuid[x] = uuid[i];
-		k->xval[x] = val[i];
-	}
-	te->n_extra_counter_track_uuids = te->n_extra_counter_values = x;
-	te->extra_counter_track_uuids = k->xuuid;
-	te->extra_counter_values = k->xval;
+	ev_counters(pf, uuid + i, val + i, n - i);
 	if (own)
 		pkt_emit(pf, w->run->out);
 }
@@ -589,25 +743,28 @@ static void counters(struct oex_writer *w, struct pconn *c, int64_t ts, TrackEve
 /* One request's slice on its lane, both ends written now (the name, its completion reason, is
  * known only at the end): the begin at the post, carrying the request's details and starting
  * its flow; the end, which closes the flow and carries the connection's counters if the
- * caller has them changed. done: the completion, or NULL for a request still queued. */
+ * caller has them changed. A request no fill or expiry joined has no flow: it would only join
+ * the slice to itself. done: the completion, or NULL for a request still queued. */
 static void slice(struct oex_writer *w, struct pconn *c, const char *name, int64_t b_ns,
 		  int64_t e_ns, const struct preq *r, const struct otr_event *done)
 {
 	struct perfetto *pf = w->priv;
 	struct jw_out *o = w->run->out;
 	uint64_t lane = c->lanes[r->lane].uuid, flow = flow_id(c, r->id);
-	TrackEvent *te;
 
 	/* A slice never ends before it begins, whatever a damaged trace says. */
 	if (b_ns > e_ns)
 		b_ns = e_ns;
 	ev_new(pf, T_BEGIN, b_ns, lane, "request", name);
-	ev_flow(pf, flow, false);
+	if (r->joined)
+		ev_flow(pf, flow, false);
 	ann_u(pf, "req", r->id);
 	ann_u(pf, "length", r->len);
 	if (done) {
 		ann_u(pf, "bytes", done->u.complete.bytes);
-		ann_u(pf, "placed", done->u.complete.placed);
+		/* bytes = prefill + placed (R15): placed only when it says more. */
+		if ((uint64_t)r->prefill + done->u.complete.placed != done->u.complete.bytes)
+			ann_u(pf, "placed", done->u.complete.placed);
 		ann_s(pf, "status", otr_status_name(done->u.complete.status), true);
 		if (done->u.complete.last_fill_to_complete_ns >= 0)
 			ann_i(pf, "last_fill_to_complete_ns",
@@ -624,9 +781,10 @@ static void slice(struct oex_writer *w, struct pconn *c, const char *name, int64
 		ann_b(pf, "post_seen", false);
 	pkt_emit(pf, o);
 
-	te = ev_new(pf, T_END, e_ns, lane, NULL, NULL);
-	ev_flow(pf, flow, true);
-	counters(w, c, e_ns, te);
+	ev_new(pf, T_END, e_ns, lane, NULL, NULL);
+	if (r->joined)
+		ev_flow(pf, flow, true);
+	counters(w, c, e_ns, false);
 	pkt_emit(pf, o);
 	c->lanes[r->lane].busy = false;
 	c->lanes[r->lane].free_ns = e_ns;
@@ -637,7 +795,8 @@ static int on_complete(struct oex_writer *w, struct pconn *c, const struct otr_e
 {
 	struct perfetto *pf = w->priv;
 	int64_t at = oex_fifo_find(&c->q, ev->req);
-	struct preq r = { .id = ev->req, .post_ns = OEX_TS_NONE };
+	/* Posted before the trace: its fills may have carried its flow. */
+	struct preq r = { .id = ev->req, .post_ns = OEX_TS_NONE, .joined = true };
 	int64_t b_ns;
 
 	if (at >= 0) {
@@ -674,10 +833,10 @@ static void close_open(struct oex_writer *w, struct pconn *c, const char *name, 
 }
 
 /* An instant on a connection's (or an engine's) track; the caller adds annotations. */
-static TrackEvent *instant(struct perfetto *pf, uint64_t uuid, const char *cat, const char *name,
-			   int64_t ts)
+static void instant(struct perfetto *pf, uint64_t uuid, const char *cat, const char *name,
+		    int64_t ts)
 {
-	return ev_new(pf, T_INSTANT, ts, uuid, cat, name);
+	ev_new(pf, T_INSTANT, ts, uuid, cat, name);
 }
 
 static int engine_event(struct oex_writer *w, const struct otr_event *ev)
@@ -687,7 +846,7 @@ static int engine_event(struct oex_writer *w, const struct otr_event *ev)
 	static const char *const xsk_names[3] = { "xsk rx_dropped", "xsk rx_ring_full",
 						  "xsk fill_ring_empty" };
 	uint64_t v[3];
-	TrackEvent *te;
+	int64_t xval[2];
 
 	if (!pr)
 		return -ENOMEM;
@@ -707,17 +866,11 @@ static int engine_event(struct oex_writer *w, const struct otr_event *ev)
 			pr->xsk_uuid[i] = counter_track(
 				pf, w->run->out, ev->ts_ns, pr->uuid, xsk_names[i],
 				PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_COUNT);
-	te = ev_new(pf, T_COUNTER, ev->ts_ns, pr->xsk_uuid[0], NULL, NULL);
-	te->counter_value_field_case =
-		PERFETTO__PROTOS__TRACK_EVENT__COUNTER_VALUE_FIELD_COUNTER_VALUE;
-	te->counter_value = (int64_t)v[0];
-	pf->k.xuuid[0] = pr->xsk_uuid[1];
-	pf->k.xuuid[1] = pr->xsk_uuid[2];
-	pf->k.xval[0] = (int64_t)v[1];
-	pf->k.xval[1] = (int64_t)v[2];
-	te->n_extra_counter_track_uuids = te->n_extra_counter_values = 2;
-	te->extra_counter_track_uuids = pf->k.xuuid;
-	te->extra_counter_values = pf->k.xval;
+	ev_new(pf, T_COUNTER, ev->ts_ns, pr->xsk_uuid[0], NULL, NULL);
+	w_u(pf, F_TE_COUNTER, v[0]);
+	xval[0] = (int64_t)v[1];
+	xval[1] = (int64_t)v[2];
+	ev_counters(pf, pr->xsk_uuid + 1, xval, 2);
 	pkt_emit(pf, w->run->out);
 	return 0;
 }
@@ -729,7 +882,6 @@ static int perfetto_event(struct oex_writer *w, const struct otr_event *ev)
 	struct jw_out *o = run->out;
 	struct pconn *c;
 	struct preq *q;
-	TrackEvent *te;
 	int64_t at;
 
 	if (!pf->started)
@@ -790,7 +942,7 @@ static int perfetto_event(struct oex_writer *w, const struct otr_event *ev)
 			return -ENOMEM;
 		c->depth = ev->u.post.depth;
 		c->held += r.prefill;
-		counters(w, c, ev->ts_ns, NULL);
+		counters(w, c, ev->ts_ns, true);
 		break;
 	}
 	case OTR_FILL:
@@ -798,18 +950,21 @@ static int perfetto_event(struct oex_writer *w, const struct otr_event *ev)
 		if (at >= 0) {
 			q = oex_fifo_at(&c->q, (uint32_t)at);
 			q->fill = ev->u.fill.total;
+			q->joined = true;
 		}
 		c->held += ev->u.fill.bytes;
-		te = instant(pf, c->uuid, "fill", "fill", ev->ts_ns);
+		instant(pf, c->uuid, "fill", "fill", ev->ts_ns);
 		ev_flow(pf, flow_id(c, ev->req), false);
 		/* Not its total: the slice has the sum, and a fill is the most frequent packet. */
 		ann_u(pf, "bytes", ev->u.fill.bytes);
 		if (ev->u.fill.psh)
 			ann_b(pf, "psh", true);
-		counters(w, c, ev->ts_ns, te);
+		counters(w, c, ev->ts_ns, false);
 		pkt_emit(pf, o);
 		break;
 	case OTR_TIMER_EXPIRE:
+		if ((at = oex_fifo_find(&c->q, ev->req)) >= 0)
+			((struct preq *)oex_fifo_at(&c->q, (uint32_t)at))->joined = true;
 		instant(pf, c->uuid, "timer", "push timer expire", ev->ts_ns);
 		ev_flow(pf, flow_id(c, ev->req), false);
 		ann_u(pf, "req", ev->req);
@@ -847,17 +1002,17 @@ static int perfetto_event(struct oex_writer *w, const struct otr_event *ev)
 		c->depth = ev->u.state.depth;
 		if (n == ev->u.state.depth)
 			c->held = sum;
-		counters(w, c, ev->ts_ns, NULL);
+		counters(w, c, ev->ts_ns, true);
 		break;
 	}
 	case OTR_CONN_CLOSE:
 		close_open(w, c, "not completed", ev->ts_ns, &pf->not_completed);
-		te = instant(pf, c->uuid, "conn", "conn_close", ev->ts_ns);
+		instant(pf, c->uuid, "conn", "conn_close", ev->ts_ns);
 		ann_s(pf, "reason", otr_close_reason_name(ev->u.close.reason), true);
 		ann_u(pf, "bytes", ev->u.close.bytes);
 		c->depth = 0;
 		c->held = 0;
-		counters(w, c, ev->ts_ns, te);
+		counters(w, c, ev->ts_ns, false);
 		pkt_emit(pf, o);
 		/* Its tracks stay in the output; its state goes. */
 		pconn_free(c);
@@ -923,6 +1078,7 @@ static void perfetto_free(struct oex_writer *w)
 		return;
 	oex_ctab_fini(&pf->conns, pconn_free);
 	oex_ctab_fini(&pf->procs, NULL);
+	free(pf->k.buf);
 	free(pf);
 }
 
@@ -938,8 +1094,13 @@ int oex_perfetto_new(struct oex_writer *w)
 {
 	struct perfetto *pf = calloc(1, sizeof(*pf));
 
-	if (!pf)
+	if (!pf || !(pf->k.buf = malloc(PKT_ROOM))) {
+		free(pf);
 		return -ENOMEM;
+	}
+	pf->k.cur = pf->k.buf;
+	pf->k.cap = PKT_ROOM;
+	tag_init(pf);
 	oex_ctab_init(&pf->conns, sizeof(struct pconn));
 	oex_ctab_init(&pf->procs, sizeof(struct pproc));
 	pf->next_uuid = UUID_TRACE + 1;

@@ -231,13 +231,15 @@ int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn *
 	eng->conns = conn;
 	eng->nconns++;
 	rxq_note_conn(&conn->rc, OFFRX_E_CONN_OPEN, 0);
+	/* Asked once, whether or not anyone listens now: a session (a flight recorder) may
+	 * start later, and offrx:complete names the local port its triggers match. */
+	struct link_conn_info ci = { .local_addr = "-", .remote_addr = "-" };
+	if (eng->link->info)
+		eng->link->info(conn, &ci);
+	conn->rc.local_port = ci.local_port;
 	const struct offrx_trace_sink *trace = eng->q.cfg.trace;
-	if (offrx_trace_on(trace, OFFRX_E_CONN_OPEN)) {
-		struct link_conn_info ci = { .local_addr = "-", .remote_addr = "-" };
-		if (eng->link->info)
-			eng->link->info(conn, &ci);
+	if (offrx_trace_on(trace, OFFRX_E_CONN_OPEN))
 		trace->conn_open(conn->rc.id, &ci);
-	}
 	*out = conn;
 	if (eng->cb.conn_new) {
 		eng->upcall_depth++;

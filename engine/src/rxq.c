@@ -886,7 +886,10 @@ static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch
 			ev.reason = p->reason;
 			ev.t_post_ns = p->t_post;
 			ev.t_last_fill_ns = p->t_last;
-			emit(q, &ev);
+			if (observed(q, OFFRX_E_COMPLETE))
+				q->cfg.observer(&ev, q->cfg.observer_ctx);
+			if (offrx_trace_on(q->cfg.trace, OFFRX_E_COMPLETE))
+				q->cfg.trace->complete(&ev, c->local_port);
 		}
 		c->st.completed++;
 		c->st.bytes_completed += r->bytes_placed;

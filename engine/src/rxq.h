@@ -79,6 +79,7 @@ struct rxq_conn {
 	struct rxq *q;
 	pthread_mutex_t lock;
 	uint64_t id;
+	uint16_t local_port; /* the link's, set at open: offrx:complete carries it (0: none) */
 	enum rxq_conn_state state;
 	uint32_t rcv_nxt; /* TCP receive-next: irs + 1 + bytes stored */
 	uint64_t rcv_bytes;

@@ -36,13 +36,8 @@ static void lttng_event(const struct offrx_event *ev)
 		TP_DO(push_timer_expire, ev->conn_id, ev->req_id, ev->deadline_ns,
 		      (uint32_t)ev->bytes, ev->ts_ns);
 		break;
-	case OFFRX_E_COMPLETE: {
-		/* last fill to complete: -1 when nothing was placed (then there is no last fill) */
-		int64_t lf = ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1;
-		TP_DO(complete, ev->conn_id, ev->req_id, ev->status, (uint32_t)ev->bytes,
-		      (uint32_t)ev->total, (int)ev->reason, ev->ts_ns - ev->t_post_ns, lf);
-		break;
-	}
+	case OFFRX_E_COMPLETE:
+		break; /* with the connection's port: lttng_complete */
 	case OFFRX_E_COMPLETE_CALL:
 		TP_DO(complete_call, ev->conn_id, ev->count);
 		break;
@@ -72,6 +67,14 @@ static void lttng_event(const struct offrx_event *ev)
 	case OFFRX_E_CONN_OPEN:
 		break; /* conn_open, with the link's addresses */
 	}
+}
+
+static void lttng_complete(const struct offrx_event *ev, uint16_t local_port)
+{
+	/* last fill to complete: -1 when nothing was placed (then there is no last fill) */
+	int64_t lf = ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1;
+	TP_DO(complete, ev->conn_id, ev->req_id, ev->status, (uint32_t)ev->bytes,
+	      (uint32_t)ev->total, (int)ev->reason, ev->ts_ns - ev->t_post_ns, lf, local_port);
 }
 
 static void lttng_fill(const struct offrx_trace_fill *f)
@@ -133,6 +136,7 @@ static const struct offrx_trace_sink lttng_sink = {
 		[OFFRX_T_SEGMENT_PAYLOAD] = TP_STATE(segment_payload),
 	},
 	.event = lttng_event,
+	.complete = lttng_complete,
 	.fill = lttng_fill,
 	.conn_open = lttng_conn_open,
 	.conn_state = lttng_conn_state,

@@ -40,8 +40,10 @@ struct offrx_trace_sink {
 	 * link's addresses). */
 	const int *on[OFFRX_T_WHAT_MAX];
 	/* One core event (never OFFRX_E_CONN_OPEN: that one goes through conn_open, nor
-	 * OFFRX_E_FILL: the core sums a batch's fills and hands them to fill). */
+	 * OFFRX_E_FILL: the core sums a batch's fills and hands them to fill, nor
+	 * OFFRX_E_COMPLETE: complete, with the connection's local port). */
 	void (*event)(const struct offrx_event *ev);
+	void (*complete)(const struct offrx_event *ev, uint16_t local_port);
 	void (*fill)(const struct offrx_trace_fill *f);
 	void (*conn_open)(uint64_t conn, const struct link_conn_info *ci);
 	void (*conn_state)(const struct offrx_tp_state *st);

@@ -18,6 +18,7 @@ them as one JSON line), so each case is checked against its own counters.
   test_adversarial.py            run (needs root; exit 77 when not root)
   test_adversarial.py --list-md  the table as Markdown (docs/ADVERSARIAL.md is made from it)
 """
+import errno
 import hashlib
 import json
 import os
@@ -248,7 +249,23 @@ class Wire:
                 self.cv.notify_all()
 
     def send_raw(self, frame):
-        self.out.send(frame)
+        # ENOBUFS: the veth's ring for the XDP program was full (the engine, starved of CPU
+        # on a loaded machine, had not drained it) and the frame was dropped, not sent. A real
+        # sender would send it again; so do we, for a bounded time.
+        deadline = None
+        while True:
+            try:
+                self.out.send(frame)
+                return
+            except OSError as e:
+                if e.errno != errno.ENOBUFS:
+                    raise
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + 5.0
+                elif now > deadline:
+                    raise
+                time.sleep(0.001)
 
     def send_ip(self, packet, vlan=None):
         self.send_raw(eth(self.eng_mac, self.mac, packet, vlan=vlan))

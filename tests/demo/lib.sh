@@ -62,8 +62,8 @@ daemons_before() {
 	RELAYD_BEFORE=$(pgrep -x lttng-relayd | sort | tr '\n' ' ' || true)
 }
 
-# wait_for FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN (extended regex)
-wait_for() {
+# wait_line FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN (extended regex)
+wait_line() {
 	for _ in $(seq $((${3:-10} * 10))); do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1

@@ -49,8 +49,8 @@ check "no session daemon answers in here" eval '! lttng list >/dev/null 2>&1'
 "$DEMO" --headless --duration 30 --name "$PREFIX" >"$WORK/k.out" 2>"$WORK/k.err" &
 kp=$!
 DEMO_PIDS+=("$kp")
-wait_for "$WORK/k.err" 'senders running' 30 || true
-sleep 1
+wait_line "$WORK/k.err" 'senders running' 30 || true
+wait_for 10 eval '[[ -n $(ip netns pids "$PREFIX-peer" 2>/dev/null) ]]' || true
 peers=$(ip netns pids "$PREFIX-peer" 2>/dev/null | tr '\n' ' ')
 kill -KILL "$kp"
 wait "$kp" 2>/dev/null || true

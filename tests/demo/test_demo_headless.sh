@@ -14,8 +14,9 @@ daemons_before
 pid=$!
 DEMO_PIDS+=("$pid")
 prog='' peers=''
-if wait_for "$WORK/err.txt" 'senders running' 20; then
-	sleep 2 # the senders connect
+if wait_line "$WORK/err.txt" 'senders running' 20; then
+	# the senders connect: their processes are in the peer namespace
+	wait_for 10 eval '[[ -n $(ip netns pids "$PREFIX-peer" 2>/dev/null) ]]' || true
 	prog=$(xdp_prog_id "$PREFIX")
 	peers=$(ip netns pids "$PREFIX-peer" 2>/dev/null | tr '\n' ' ')
 fi

@@ -28,10 +28,10 @@ start_demo() { # NAME SCENARIO
 }
 start_demo a trickle
 PID_a=$!
-wait_for "$WORK/a.err" 'senders running' 20 || true
+wait_line "$WORK/a.err" 'senders running' 20 || true
 start_demo b chat
 PID_b=$!
-wait_for "$WORK/b.err" 'senders running' 20 || true
+wait_line "$WORK/b.err" 'senders running' 20 || true
 url_a=$(sed -n 's/^offrx-demo: tracing to \(net:[^ ]*\).*/\1/p' "$WORK/a.err")
 url_b=$(sed -n 's/^offrx-demo: tracing to \(net:[^ ]*\).*/\1/p' "$WORK/b.err")
 check "host A traces live to $url_a" test -n "$url_a"

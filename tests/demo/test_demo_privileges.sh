@@ -22,7 +22,7 @@ DEMO_PIDS+=("$pid")
 TRACES+=("$WORK/trace")
 # The engine thread is the one in the engine namespace.
 eng_tid= prog=
-if wait_for "$WORK/err.txt" 'senders running' 20; then
+if wait_line "$WORK/err.txt" 'senders running' 20; then
 	main_ns=$(readlink "/proc/$pid/ns/net")
 	for t in /proc/"$pid"/task/*; do
 		[[ "$(readlink "$t/ns/net" 2>/dev/null)" != "$main_ns" ]] || continue

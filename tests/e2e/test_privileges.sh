@@ -55,7 +55,11 @@ done
 
 # 2. Still receives, byte-exact, with nothing effective.
 peer "$SEND" --json --quiet -n 16M --conns 2 10.77.0.1:5201 >"$WORK/send.json"
-sleep 0.5 # the FINs are in: give the receiver a moment to close both
+# The FINs are in once the engine has acknowledged them: no sender socket is left in a state
+# with data or a FIN unacknowledged.
+unacked() { peer ss -Htn state established state syn-sent state fin-wait-1 state closing \
+	state last-ack '( dport = :5201 )' | grep -q .; }
+check "the engine acknowledged both streams and their FINs" wait_for 15 eval '! unacked'
 check "the XDP program is attached while it runs" xdp_on_eng0
 
 # 3. SIGTERM: clean exit, program detached.

@@ -13,14 +13,16 @@ per track, in time order, ties in file order), "instants", "counters" (per conne
 counter, [ts, value] in time order), "tracks", "flows" (flow id -> the events it passes through,
 in time order), the first packet's state, and "problems": what Perfetto would refuse or misread
 (an iid never interned, an event on an undescribed track, a lane whose slices overlap, a packet
-off our sequence, a timestamp before the clock snapshot). Times are absolute ns."""
+off our sequence, a timestamp before the clock snapshot); "clocks": how many packets are timed
+in each clock. Times are absolute ns: clock 64's deltas summed, clock 65 read from the trace
+start (both as the first packet's clock snapshot says), BOOTTIME as is."""
 import json
 import re
 import subprocess
 import sys
 
 SEQ_CLEARED, SEQ_NEEDS = 1, 2
-CLK_BOOT, CLK_DELTA = 6, 64
+CLK_BOOT, CLK_DELTA, CLK_TRACE = 6, 64, 65
 
 
 def parse_text(text):
@@ -68,6 +70,8 @@ def model(proto, path):
     first = {}
     defaults_clock = None
     clk = None  # CLK_DELTA's value
+    trace_zero = None  # (CLK_TRACE's value, BOOTTIME's) at the snapshot
+    clocks = {}
     cleared = False
     for i, p in enumerate(packets):
         flags = one(p, 'sequence_flags', 0)
@@ -86,10 +90,15 @@ def model(proto, path):
         if 'trace_packet_defaults' in p:
             defaults_clock = one(p['trace_packet_defaults'][0], 'timestamp_clock_id')
         for cs in p.get('clock_snapshot', []):
+            snap = {one(c, 'clock_id'): one(c, 'timestamp') for c in cs.get('clocks', [])}
             for c in cs.get('clocks', []):
                 if one(c, 'clock_id') == CLK_DELTA:
                     clk = one(c, 'timestamp')
                     first['incremental_clock'] = one(c, 'is_incremental', False)
+                if one(c, 'clock_id') == CLK_TRACE:
+                    if one(c, 'is_incremental', False) or CLK_BOOT not in snap:
+                        problems.append('packet %d: clock 65 incremental or without BOOTTIME' % i)
+                    trace_zero = (one(c, 'timestamp'), snap.get(CLK_BOOT, 0))
         for idata in p.get('interned_data', []):
             for table, field, key in ((names, 'event_names', 'name'),
                                       (cats, 'event_categories', 'name'),
@@ -103,7 +112,13 @@ def model(proto, path):
         ts = one(p, 'timestamp')
         if ts is not None:
             cid = one(p, 'timestamp_clock_id', defaults_clock or CLK_BOOT)
-            if cid == CLK_DELTA:
+            clocks[cid] = clocks.get(cid, 0) + 1
+            if cid == CLK_TRACE:
+                if trace_zero is None:
+                    problems.append('packet %d: clock 65 before the clock snapshot' % i)
+                    trace_zero = (0, 0)
+                ts = trace_zero[1] + ts - trace_zero[0]
+            elif cid == CLK_DELTA:
                 if clk is None:
                     problems.append('packet %d: delta time before the clock snapshot' % i)
                     clk = 0
@@ -218,6 +233,7 @@ def model(proto, path):
     for steps in flows.values():
         steps.sort(key=lambda st: (st[1], rank.get(st[0], 1)))
     return {'packets': len(packets), 'first': first, 'defaults_clock': defaults_clock,
+            'clocks': {str(k): v for k, v in clocks.items()},
             'problems': problems, 'tracks': {str(k): v for k, v in tracks.items()},
             'slices': slices, 'instants': instants, 'counters': counters, 'flows': flows}
 
@@ -245,7 +261,7 @@ def expected_slices(evs):
 
     def close(q, name, ts):
         for req, (post, fill) in q.items():
-            out.append((k, req, name, post, max(ts, post), fill, 'PENDING'))
+            out.append((k, req, name, post, max(ts, post), fill, 'PENDING', None))
         q.clear()
     for e in timed:
         k, q = key(e), queues.setdefault(key(e), {})
@@ -259,7 +275,7 @@ def expected_slices(evs):
             else:
                 b = min(max(e['ts_ns'] - e['post_to_complete_ns'], t0), e['ts_ns'])
             out.append((k, e['req'], e['reason'], min(b, e['ts_ns']), e['ts_ns'], e['bytes'],
-                        e['status']))
+                        e['status'], e['placed']))
         elif e['event'] == 'conn_close':
             close(q, 'not completed', e['ts_ns'])
     for k, q in queues.items():
@@ -279,11 +295,20 @@ def differ(what, want, got):
     return 1
 
 
+def placed(s):
+    """A completed slice's placed bytes: said, or bytes - prefill (R15) when it is not."""
+    if s['args'].get('status') == 'PENDING':
+        return None
+    a = s['args']
+    return a['placed'] if 'placed' in a else a.get('bytes', 0) - a.get('prefill', 0)
+
+
 def cmd_slices(m, evs):
     """Slices one for one with the requests: posts are their begins, completions their ends,
-    named by the reason, with bytes and status."""
+    named by the reason, with bytes, status and placed bytes."""
     got = sorted((s['conn'], s['args'].get('req'), s['name'], s['b'], s['e'],
-                  s['args'].get('bytes'), s['args'].get('status')) for s in m['slices'])
+                  s['args'].get('bytes'), s['args'].get('status'), placed(s))
+                 for s in m['slices'])
     return differ('slices', expected_slices(evs), got)
 
 
@@ -310,15 +335,23 @@ def cmd_instants(m, evs):
 
 
 def cmd_flows(m, evs):
-    """A flow per request: it starts at the slice's begin (the post), passes through each of
-    the request's fills and expiries, and ends at its completion."""
+    """A flow per request that a fill or expiry joined: it starts at the slice's begin (the
+    post), passes through each of the request's fills and expiries, and ends at its completion.
+    A request nothing joined has none (it would join the slice to itself), unless it was posted
+    before the trace (its fills are not known then)."""
     bad = 0
     by_req = {}
+    joined = {(key(e), e['req']) for e in evs if e['event'] in ('fill', 'push_timer_expire')}
+    posted = {(key(e), e['req']) for e in evs if e['event'] == 'post'}
     for s in m['slices']:
-        if s['flows_b'] != s['tflows_e'] or len(s['flows_b']) != 1:
+        k = (s['conn'], s['args'].get('req'))
+        want = 0 if k in posted and k not in joined else 1
+        if s['flows_b'] != s['tflows_e'] or len(s['flows_b']) != want:
             print('slice %s req %s: flows %s, terminating %s' % (s['conn'], s['args'].get('req'),
                                                                    s['flows_b'], s['tflows_e']))
             bad += 1
+            continue
+        if not want:
             continue
         by_req[(s['conn'], s['args'].get('req'))] = str(s['flows_b'][0])
     want = {}

@@ -10,16 +10,6 @@ for tool in lttng lttng-sessiond lttng-relayd babeltrace2 python3; do
 done
 . "$SRC/tests/support/trace.sh"
 
-# wait_for SECONDS COMMAND...: poll COMMAND every 50 ms
-wait_for() {
-	local i n=$(($1 * 20))
-	shift
-	for i in $(seq $n); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # check_ends_with_session PID: a live export ends by itself, status 0, within 20 s of the end
 # of the session it follows

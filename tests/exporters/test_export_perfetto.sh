@@ -3,7 +3,8 @@
 # and read the way Perfetto's importer reads it (check_perfetto.py), the trace holds the jsonl
 # export's events one for one: a slice per request from its post to its completion, named by
 # the reason, with bytes and status; fills, push-timer expiries and the rest as instants; a flow
-# per request from its post through its fills to its completion; queue depth and bytes held equal
+# per request from its post through its fills to its completion (none for a request nothing
+# joined); times in the delta clock or from the trace start; queue depth and bytes held equal
 # to the chrome export's counters. On hand-made scenarios and on the committed demo-mix trace
 # (offline: no root, no LTTng daemon), where it is at most a quarter of chrome's size. An input
 # that fails mid-way still gives a trace that decodes and says so; memory stays flat when the
@@ -42,11 +43,11 @@ compare() {
 		m 'not m["problems"] or print(m["problems"][:5])' "$n.model.json"
 	python3 "$PF" compare "$n.model.json" "$n.jsonl" "$n.chrome.json" >"$n.cmp.txt" 2>&1 || true
 	grep -v '^RESULT ' "$n.cmp.txt" | sed 's/^/    /' || true
-	check "$label: a slice per request, post to completion, named by its reason, with bytes and status (= jsonl)" \
+	check "$label: a slice per request, post to completion, named by its reason, with bytes, status and placed (= jsonl)" \
 		grep -q '^RESULT slices ok$' "$n.cmp.txt"
 	check "$label: fills, expiries, drops, indicates, disconnects, closes, losses as instants (= jsonl)" \
 		grep -q '^RESULT instants ok$' "$n.cmp.txt"
-	check "$label: a flow per request, from its post through its fills and expiries to its completion" \
+	check "$label: a flow per request a fill or expiry joined, from its post through them to its completion" \
 		grep -q '^RESULT flows ok$' "$n.cmp.txt"
 	check "$label: queue depth and bytes held = chrome's counters, and a post's depth is the counter's" \
 		grep -q '^RESULT counters ok$' "$n.cmp.txt"
@@ -76,6 +77,12 @@ check "good: queue depth and bytes held are counter tracks (count, bytes) of eac
 	m 'sorted((t["name"], t["unit"]) for t in m["tracks"].values() if t["counter"]) == [("bytes held", "UNIT_SIZE_BYTES")] * 2 + [("queue depth", "UNIT_COUNT")] * 2' good.model.json
 check "good: the first packet clears the incremental state and starts the delta clock" \
 	m 'm["first"] == {"flags": 3, "clock_snapshot": True, "first_packet_on_sequence": True, "incremental_clock": True} and m["defaults_clock"] == 64' good.model.json
+check "good: every time is a delta in clock 64, or, a slice's begin (written at its completion), from the trace start in clock 65: none absolute" \
+	m 'set(m["clocks"]) == {"64", "65"} and m["first"]["flags"] == 3' good.model.json
+check "good: the requests no fill or expiry joined (req 5, completed at the disconnect) have no flow, the others one" \
+	m 'sorted((s["conn"], s["args"]["req"]) for s in m["slices"] if not s["flows_b"]) == [("1000:1", 5), ("1000:2", 5)] and len(m["flows"]) == len(m["slices"]) - 2' good.model.json
+check "good: placed goes unsaid where it is bytes - prefill (R15)" \
+	m 'not any("placed" in s["args"] for s in m["slices"])' good.model.json
 check "good: the push-timer expiry is at 103 ms, late 0" \
 	m 'any(i["name"] == "push timer expire" and i["ts"] == 1700000000103000000 and i["args"]["late_ns"] == 0 for i in m["instants"])' good.model.json
 check "open_at_end: the 2 requests still queued end at the last event as \"open at end\", said at the end" \
@@ -84,6 +91,22 @@ check "attached_late: completions of requests posted before the trace make whole
 	m 'len(m["slices"]) == 3 and [i["args"]["posted_before_trace"] for i in m["instants"] if i["name"] == "offrx-export end"] == [2]' attached_late.model.json
 check "loss: the discarded events are an instant on the trace track, counted at the end" \
 	m 'any(i["name"] == "events discarded" and i["track"] == "offrx-export" and i["args"]["count"] == 10 for i in m["instants"]) and [i["args"]["discarded_events"] for i in m["instants"] if i["name"] == "offrx-export end"] == [10]' loss.model.json
+# A prefilled request (good_orders' req 4: 10 bytes at its post); then the same trace with that
+# request's completion saying 80 bytes placed, not bytes - prefill = 90: placed is said.
+python3 "$SCEN" good_orders >good_orders.in
+same good_orders
+python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event") == "complete" and e.get("req") == 4:
+        e["placed"] = 80
+    print(json.dumps(e))' good_orders.in >odd_placed.in
+same odd_placed
+check "good_orders: the prefilled request says prefill 10 and bytes 100, not placed (90 = bytes - prefill)" \
+	m '[(s["args"].get("prefill"), s["args"]["bytes"], "placed" in s["args"]) for s in m["slices"] if s["args"]["req"] == 4] == [(10, 100, False)]' good_orders.model.json
+check "odd_placed: placed 80, not bytes - prefill, is said" \
+	m '[s["args"].get("placed") for s in m["slices"] if s["args"]["req"] == 4] == [80]' odd_placed.model.json
 check "the export's last packet says it is complete" \
 	m '[(i["args"]["complete"], i["args"]["end"]) for i in m["instants"] if i["name"] == "offrx-export end"] == [(True, "end of trace")]' good.model.json
 

@@ -132,7 +132,7 @@ static void feed(struct otr_event *e)
 	assert_int_equal(otr_model_feed(W->m, e), 0);
 }
 
-static void sink_event(const struct offrx_event *ev)
+static void sink_event_port(const struct offrx_event *ev, uint16_t local_port)
 {
 	struct otr_event e;
 	memset(&e, 0, sizeof(e));
@@ -166,6 +166,7 @@ static void sink_event(const struct offrx_event *ev)
 		e.u.complete.post_to_complete_ns = ev->ts_ns - ev->t_post_ns;
 		e.u.complete.last_fill_to_complete_ns =
 			ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1;
+		e.u.complete.local_port = local_port;
 		break;
 	case OFFRX_E_COMPLETE_CALL:
 	case OFFRX_E_COMPLETE_END:
@@ -202,6 +203,19 @@ static void sink_event(const struct offrx_event *ev)
 		return;
 	}
 	feed(&e);
+}
+
+static void sink_event(const struct offrx_event *ev)
+{
+	if (ev->kind == OFFRX_E_COMPLETE)
+		fail_msg("the core handed the sink a completion through event(): they go "
+			 "through complete(), with the port");
+	sink_event_port(ev, 0);
+}
+
+static void sink_complete(const struct offrx_event *ev, uint16_t local_port)
+{
+	sink_event_port(ev, local_port);
 }
 
 static void sink_fill(const struct offrx_trace_fill *f)
@@ -249,6 +263,7 @@ static const struct offrx_trace_sink test_sink = {
 		[OFFRX_E_HANDBACK] = &on, [OFFRX_E_CONN_OPEN] = &on,
 	},
 	.event = sink_event,
+	.complete = sink_complete,
 	.fill = sink_fill,
 	.conn_open = sink_conn_open,
 	.conn_state = sink_conn_state,

@@ -22,7 +22,10 @@ for _ in $(seq 100); do
 done
 check "offrx-trace-dump attaches to the session" grep -q "connected: attached to session '$session'" \
 	"$WORK/dump.err"
-sleep 1 # a live viewer sees what comes after it attached: let it settle
+# A live viewer sees what comes after it attached: data flows once this engine's xsk_stats
+# (every 500 ms) shows in the dump.
+check "... and this engine's events flow to it (xsk_stats)" \
+	wait_for 15 awk -v v="$vpid" '$3 == v && $2 == "xsk_stats" { f = 1; exit } END { exit !f }' "$WORK/dump.txt"
 
 t0=$(date +%s%N)
 send -p messages -s 500 -c 1 10.77.0.1:5201 &

@@ -15,15 +15,9 @@ SESSIONS+=("$S" "$S2")
 # our_completes: complete events of this test's receiver in the tool's output
 our_completes() { awk -v v="$vpid" '$3 == v && $2 == "complete"' "$WORK/dump.txt" | wc -l; }
 completes_above() { test "$(our_completes)" -gt "$1"; }
-wait_for() { # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-	local n=$(($1 * 20))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# This engine's xsk_stats (every 500 ms) in the dump: how a test knows data reaches the viewer.
+our_stats() { awk -v v="$vpid" '$3 == v && $2 == "xsk_stats"' "$WORK/dump.txt" | wc -l; }
+stats_above() { test "$(our_stats)" -gt "$1"; }
 
 check "a relayd of our own listens on 127.0.0.1:$P-$LIVE" relayd_start
 check "two live sessions stream to it" session_start "$S"
@@ -49,7 +43,7 @@ timeout 20 "$DUMP" --no-reconnect "$url" >/dev/null 2>"$WORK/second.err" || rc=$
 check "a second viewer of the same session: exit 1 ($rc)" test "$rc" -eq 1
 check "... saying the relayd serves one viewer per session" \
 	grep -q "another viewer is attached to session '$S'" "$WORK/second.err"
-sleep 1
+check "this engine's events reach the follower (xsk_stats)" wait_for 15 stats_above 0
 send -p messages -s 500 -c 1 10.77.0.1:5201
 check "events flow before the relayd dies" wait_for 3 completes_above 0
 
@@ -62,9 +56,8 @@ else
 	check "--no-reconnect exits 1 on the loss (still running)" false
 fi
 check "... saying so" grep -q 'lost lttng-relayd.*(reconnection is off)' "$WORK/once.err"
-sleep 1.5
-check "the follower keeps trying, and says so" \
-	test "$(grep -c "lost: lttng-relayd at net://localhost:$LIVE does not answer" "$WORK/dump.err")" -ge 2
+tries() { grep -c "lost: lttng-relayd at net://localhost:$LIVE does not answer" "$WORK/dump.err"; }
+check "the follower keeps trying, and says so" wait_for 10 eval '[[ $(tries) -ge 2 ]]'
 check "... without exiting" kill -0 "$dump_pid"
 
 t0=$(date +%s%N)
@@ -77,7 +70,8 @@ else
 	check "the follower attaches again" false
 fi
 before=$(our_completes)
-sleep 1
+stats=$(our_stats)
+check "... and this engine's events reach it again (xsk_stats)" wait_for 15 stats_above "$stats"
 send -p messages -s 700 -c 1 10.77.0.1:5201
 check "events after the restart appear" wait_for 5 completes_above "$before"
 check "... decoded (700 bytes)" grep -q "^[0-9]* complete $vpid [0-9]* 1 status=SUCCESS bytes=700 " \

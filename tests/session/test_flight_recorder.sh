@@ -4,7 +4,8 @@
 # 200 ms push timer (one request at a time, so each request waits about one trickle interval,
 # 250 ms). The first trigger saves a snapshot holding a matching completion and the fills of
 # its request before it, and at most one per --interval however many completions match; the
-# trigger above the timer saves none. The snapshot opens with babeltrace2, offrx-export and
+# trigger above the timer saves none. The same condition on the trickle's port 5201 saves one
+# too, and on port 5202 none. The snapshot opens with babeltrace2, offrx-export and
 # offrx-view; offrx-view --batch on a live session of its own shows it (fr_snapshot=); status
 # lists it; stop removes the triggers and the watcher.
 . "$(dirname "$0")/../support/e2e.sh"
@@ -40,7 +41,8 @@ out_has() { grep -qF -- "$1" "$WORK/out"; }
 snaps() { find "$DIR" -maxdepth 1 -name "$1-[0-9]*-[0-9]*-[0-9]*" 2>/dev/null | sort; }
 
 run start --flight-recorder --name "$NAME" --output "$DIR" --keep 10s --rate 2000 \
-	--interval 2s --trigger 'wait > 150ms' --trigger 'wait>400ms'
+	--interval 2s --trigger 'wait > 150ms' --trigger 'wait>400ms' \
+	--trigger 'port == 5201 && wait > 150ms' --trigger 'port == 5202 && wait > 150ms'
 sed 's/^/  /' "$WORK/out"
 check "start --flight-recorder succeeds (got $RC)" test "$RC" = 0
 check "start prints the ring and what it keeps" \
@@ -59,6 +61,8 @@ check "lttng list-triggers: offrx:complete filtered, a snapshot of $NAME, once a
 	 grep -qF "filter: post_to_complete_ns > 400000000" "$WORK/triggers" &&
 	 grep -q "snapshot session \`$NAME\`" "$WORK/triggers" &&
 	 grep -qF "name: wait-gt-150ms, rate policy: once after 1 occurrences" "$WORK/triggers"'
+check "lttng list-triggers: a port trigger filters on offrx:complete's local_port" \
+	grep -qF "filter: local_port == 5201 && post_to_complete_ns > 150000000" "$WORK/triggers"
 
 # 16 writes of 1.5 segments every 250 ms: every request completes by the push timer, 200 ms
 # after its last byte and about 250 ms after its post; 4 s of it, so a --interval of 2 s lets
@@ -114,22 +118,38 @@ check "'wait > 150ms' saved a snapshot named by its cause and time" \
 check "offrx-export reads the snapshot" grep -q '"event":"complete"' "$WORK/snap.jsonl"
 check "the snapshot holds a completion that waited > 150 ms and the fills before it" \
 	grep -q "^completion conn" "$WORK/check.out"
+# (to a file: with pipefail, grep -q ending first made a long output's babeltrace2 die of SIGPIPE)
 check "babeltrace2 reads the snapshot" \
-	eval 'babeltrace2 "$SNAP" 2>/dev/null | grep -q "offrx:complete"'
+	eval 'babeltrace2 "$SNAP" >"$WORK/snap.txt" 2>/dev/null && grep -q "offrx:complete" "$WORK/snap.txt"'
 timeout 60 "$VIEW" --batch --speed 0 "$SNAP" >"$WORK/view.out" 2>&1
 check "offrx-view reads the snapshot (the connection, its push-timer completions)" \
 	eval 'grep -q "^source .*state=ended" "$WORK/view.out" && grep -q "10.77.0.1:5201" "$WORK/view.out" &&
 	 grep -Eq "^completions total=[0-9]+ .*push_timer=[1-9]" "$WORK/view.out"'
 
 exited_within 30 "$VIEW_PID"
+# The port trigger matches the same completions, so its snapshot may be the newest one shown.
 check "offrx-view live shows the snapshot saved and why (its source line)" \
-	grep -qE '^source .*kind=live.* fr_snapshot="[0-9]{2}:[0-9]{2}:[0-9]{2} wait-gt-150ms"' "$WORK/live.txt"
+	grep -qE '^source .*kind=live.* fr_snapshot="[0-9]{2}:[0-9]{2}:[0-9]{2} (port-eq-5201\+)?wait-gt-150ms"' "$WORK/live.txt"
 
 # The rate limit: about 16 completions matched; one snapshot per 2 s interval.
 N150=$(snaps wait-gt-150ms | wc -l)
 check "a storm of matches saved one snapshot per interval: $N150 (at least 2, at most 3)" \
 	eval '[[ $N150 -ge 2 && $N150 -le 3 ]]'
 check "'wait > 400ms', above the timer, saved none" test -z "$(snaps wait-gt-400ms)"
+# The port triggers: the trickle goes to local port 5201 only, so the same condition on port
+# 5202 matches nothing, and the completions in 5201's snapshot name their port (a per-UID
+# session may also hold other engines' events: not every completion need be ours).
+P5201=$(snaps 'port-eq-5201+wait-gt-150ms' | head -1)
+check "'port == 5201 && wait > 150ms' saved a snapshot" test -n "$P5201"
+check "'port == 5202 && wait > 150ms', another port, saved none" \
+	test -z "$(snaps 'port-eq-5202+wait-gt-150ms')"
+for _ in $(seq 50); do
+	[[ -n $P5201 ]] && "$EXPORT" -f jsonl "$P5201" >"$WORK/port.jsonl" 2>/dev/null &&
+		grep -q '"event":"complete"' "$WORK/port.jsonl" && break
+	sleep 0.1
+done
+check "its completions carry local_port 5201" \
+	grep -q '"event":"complete".*"local_port":5201' "$WORK/port.jsonl"
 # The later snapshot (some 2 s in) holds a conn_state, which the engine writes every 500 ms
 # per connection: a reader of a ring that began mid-stream takes its queue from it.
 LAST=$(snaps wait-gt-150ms | tail -1)
@@ -149,8 +169,10 @@ check "status lists the snapshot with its cause and path" \
 	eval 'grep -qE "^snapshot: [0-9-]+ [0-9:]+  wait-gt-150ms  $SNAP$" "$WORK/out"'
 
 run stop --name "$NAME"
-check "stop removes the two triggers" eval 'test "$RC" = 0 && out_has "removed 2 flight-recorder triggers"'
+check "stop removes the four triggers" eval 'test "$RC" = 0 && out_has "removed 4 flight-recorder triggers"'
 check "stop lists the snapshots" out_has "snapshots: $DIR"
-check "no trigger of $NAME is left" eval '! lttng list-triggers 2>/dev/null | grep -qF "offrx-fr:$NAME:"'
+# (the list is read whole first: with pipefail, grep -q ending at a match could leave lttng to
+# die of SIGPIPE, and the negated pipeline would then pass)
+check "no trigger of $NAME is left" eval '! grep -qF "offrx-fr:$NAME:" <<<"$(lttng list-triggers 2>/dev/null)"'
 check "the watcher is gone" eval '! grep -qs _fr-watch "/proc/$WATCHER/cmdline"'
 finish

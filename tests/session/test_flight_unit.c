@@ -55,13 +55,19 @@ static void trigger_conditions_become_filters_on_complete(void **state)
 		 "wait-gt-2m");
 	parse_ok("conn == 7 && req > 100", "conn == 7 && req > 100", "conn == 7 && req > 100",
 		 "conn-eq-7+req-gt-100");
+	/* the connection's local port, a field of offrx:complete */
+	parse_ok("port == 5201", "port == 5201", "local_port == 5201", "port-eq-5201");
+	parse_ok("local_port != 22 && wait > 1s", "port != 22 && wait > 1s",
+		 "local_port != 22 && post_to_complete_ns > 1000000000", "port-ne-22+wait-gt-1s");
 }
 
 static void bad_conditions_say_what_to_write(void **state)
 {
 	(void)state;
 	parse_err("wait > 150", "needs a duration with its unit");
-	parse_err("port == 5201", "offrx:complete carries no port");
+	parse_err("port == 70000", "a TCP port from 1 to 65535, not '70000'");
+	parse_err("port == 0", "a TCP port from 1 to 65535");
+	parse_err("remote_port == 5201", "unknown field 'remote_port'");
 	parse_err("latency > 1s", "unknown field 'latency'");
 	parse_err("reason == timer", "is not one of: filled, psh, push_timer");
 	parse_err("wait 150ms", "expected a comparison");

@@ -23,6 +23,17 @@ finish() {
 	[[ $FAILED -eq 0 ]]
 }
 
+# wait_for SECONDS COMMAND...: poll COMMAND every 50 ms until it succeeds, at most SECONDS
+wait_for() {
+	local n=$(($1 * 20))
+	shift
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 skip() { # skip WHY...
 	echo "skip: $*"
 	exit 77

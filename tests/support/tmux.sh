@@ -18,6 +18,15 @@ wait_screen() {
 	done
 	return 1
 }
+# wait_screen_gone PATTERN [SECONDS]: until the screen no longer shows PATTERN
+wait_screen_gone() {
+	local i
+	for i in $(seq $((${2:-10} * 10))); do
+		screen | grep -Eq -- "$1" || return 0
+		sleep 0.1
+	done
+	return 1
+}
 # wait_exit [SECONDS]: until the viewer has exited; its status in $VIEW_RC
 wait_exit() {
 	local i

@@ -17,7 +17,10 @@ stdbuf -oL babeltrace2 --input-format=lttng-live "$url" >"$WORK/live.txt" 2>"$WO
 BT_PID=$!
 . "$(dirname "${BASH_SOURCE[0]}")/../support/on_exit.sh"
 on_exit 'if [[ -n "$BT_PID" ]]; then kill "$BT_PID" 2>/dev/null || true; fi; cleanup'
-sleep 2 # attach: a live viewer sees only what comes after it attached
+# A live viewer sees only what comes after it attached: wait until babeltrace2 shows the
+# engine's own xsk_stats (every 500 ms), then send.
+check "babeltrace2 is attached: it shows the engine's xsk_stats" \
+	wait_for 15 grep -q 'offrx:xsk_stats:' "$WORK/live.txt"
 
 t0=$(date +%s%N)
 peer "$SEND" --quiet -p messages -s 500 -c 1 10.77.0.1:5201 &

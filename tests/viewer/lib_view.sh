@@ -43,13 +43,15 @@ record_three() {
 	# The session is per user: other engines running now are in the trace too. Ours is the
 	# session's pid (offrx-recv-PID), and the views filter on it.
 	VPID=$(sed -n 's/^offrx-recv: tracing to .* (session offrx-recv-\([0-9]*\)).*/\1/p' "$WORK/recv.err")
-	send -p trickle -s 1482 -i 400 -c 4 --mss 1000 10.77.0.1:5201 &
+	send -p trickle -s 1482 -i 400 -c 6 --mss 1000 10.77.0.1:5201 &
 	SEND_PIDS+=($!)
 	send -p messages -s 1000 -i 20 -c 40 10.77.0.1:5201 &
 	SEND_PIDS+=($!)
 	# The bulk stream lasts tens of milliseconds: start it once the other two are connected,
 	# so that the trace has a time when all three are open however late a loaded machine
-	# starts the senders (the trickle lasts 1.6 s, the messages 0.8 s).
+	# starts the senders (the trickle lasts 2.4 s, the messages 0.8 s). The trickle outlasts the
+	# bulk by 2 s or more, so a paused view at the bulk's time can step 1 s on (Right) and
+	# stay inside the trace: test_view_replay checks that margin.
 	local n=0
 	for _ in $(seq 500); do
 		n=$(peer ss -Htn state established '( dport = :5201 )' | wc -l)

@@ -31,7 +31,13 @@ vpid=${session##*-}
 "$VIEW" --batch --interval 1000 --iterations 5 --filter pid:$vpid "$url" >"$WORK/live.txt" \
 	2>"$WORK/live.err" &
 batch_pid=$!
-sleep 1.5 # attach first: a live viewer sees what comes after it attached
+# Attach first: a live viewer sees what comes after it attached. Its first snapshot says so.
+for _ in $(seq 150); do
+	grep -q "^source where=$url kind=live state=live " "$WORK/live.txt" 2>/dev/null && break
+	sleep 0.1
+done
+check "the --batch viewer attached to the live session (its first snapshot)" \
+	grep -q "^source where=$url kind=live state=live " "$WORK/live.txt"
 send -p trickle -s 1482 -i 400 -c 8 --mss 1000 10.77.0.1:5201 &
 SEND_PIDS+=($!)
 rc=0

@@ -36,7 +36,8 @@ url=net://localhost:$LIVE/host/$(hostname)/$S
 
 view_start --sort id --filter "pid:$vpid" "$url"
 check "the viewer attaches to $S" wait_screen "\\[live\\] $url" 15
-sleep 1 # a live viewer sees what comes after it attached
+# A live viewer sees what comes after it attached; a connection it missed the opening of
+# comes with its conn_state snapshot (every 500 ms), so the check below waits, bounded.
 # a trickle that stays open well past the relayd's death (400 ms x 60)
 send -p trickle -s 1482 -i 400 -c 60 --mss 1000 10.77.0.1:5201 >/dev/null 2>&1 &
 PIDS+=($!)

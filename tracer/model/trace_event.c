@@ -89,6 +89,7 @@ static const struct otr_field f_complete[] = {
 	F("reason", u.complete.reason, OTR_F_CREASON),
 	F("post_to_complete_ns", u.complete.post_to_complete_ns, OTR_F_U),
 	F("last_fill_to_complete_ns", u.complete.last_fill_to_complete_ns, OTR_F_I),
+	F("local_port", u.complete.local_port, OTR_F_UZ),
 };
 static const struct otr_field f_call[] = {
 	F("conn", conn, OTR_F_U),

@@ -111,6 +111,7 @@ struct otr_event {
 			int reason; /* enum otr_complete_reason */
 			uint64_t post_to_complete_ns;
 			int64_t last_fill_to_complete_ns; /* -1: nothing was placed */
+			uint16_t local_port; /* the connection's; 0: unknown (older traces) */
 		} complete;
 		struct {
 			uint32_t count;

@@ -121,10 +121,12 @@ LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_expire,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint64_t, deadline_ns, uint32_t, bytes,
 			  uint64_t, at_ns))
 
+/* local_port: the connection's (added in set 2 as an optional field, for triggers that
+ * match a port; 0 or absent: unknown). */
 LTTNG_UST_TRACEPOINT_EVENT(offrx, complete,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, int, status, uint32_t, bytes,
 			  uint32_t, placed, int, reason, uint64_t, post_to_complete_ns,
-			  int64_t, last_fill_to_complete_ns),
+			  int64_t, last_fill_to_complete_ns, uint16_t, local_port),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint64_t, conn, conn)
 		lttng_ust_field_integer(uint64_t, req, req)
@@ -134,7 +136,8 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, complete,
 		lttng_ust_field_enum(offrx, complete_reason, int, reason, reason)
 		lttng_ust_field_integer(uint64_t, post_to_complete_ns, post_to_complete_ns)
 		lttng_ust_field_integer(int64_t, last_fill_to_complete_ns,
-					last_fill_to_complete_ns)))
+					last_fill_to_complete_ns)
+		lttng_ust_field_integer(uint16_t, local_port, local_port)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, complete_call,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, uint32_t, count),

@@ -90,6 +90,8 @@ static void print_event(FILE *f, const struct otr_event *e)
 			otr_status_name(e->u.complete.status), e->u.complete.bytes,
 			e->u.complete.placed, otr_complete_reason_name(e->u.complete.reason),
 			e->u.complete.post_to_complete_ns, e->u.complete.last_fill_to_complete_ns);
+		if (e->u.complete.local_port)
+			fprintf(f, " local_port=%u", e->u.complete.local_port);
 		break;
 	case OTR_COMPLETE_CALL:
 	case OTR_COMPLETE_END:

@@ -25,7 +25,7 @@
 
 /* --- conditions ------------------------------------------------------------------------ */
 
-enum fr_kind { K_DUR, K_SIZE, K_U64, K_REASON, K_STATUS };
+enum fr_kind { K_DUR, K_SIZE, K_U64, K_PORT, K_REASON, K_STATUS };
 
 static const struct fr_field {
 	const char *name, *alias, *tp_field;
@@ -39,9 +39,11 @@ static const struct fr_field {
 	{ "placed", NULL, "placed", K_SIZE },
 	{ "conn", NULL, "conn", K_U64 },
 	{ "req", NULL, "req", K_U64 },
+	/* the connection's local port (offrx:complete has it since the flight recorder) */
+	{ "port", NULL, "local_port", K_PORT },
 };
 #define FR_NFIELDS     (sizeof(fr_fields) / sizeof(fr_fields[0]))
-#define FR_FIELD_NAMES "wait, idle, reason, status, bytes, placed, conn, req"
+#define FR_FIELD_NAMES "wait, idle, reason, status, bytes, placed, conn, req, port"
 
 static const struct fr_op {
 	const char *op, *word;
@@ -133,6 +135,15 @@ static int term_value(const struct fr_field *f, const char *v, const char *cond,
 		}
 		snprintf(lit, litlen, "%llu", (unsigned long long)u);
 		return 0;
+	case K_PORT:
+		if (num_u64(v, 1, UINT16_MAX, &u)) {
+			errf(err, errlen,
+			     "--trigger '%s': %s takes a TCP port from 1 to 65535, not '%s'", cond,
+			     f->name, v);
+			return -EINVAL;
+		}
+		snprintf(lit, litlen, "%llu", (unsigned long long)u);
+		return 0;
 	case K_REASON:
 	case K_STATUS: {
 		const struct fr_name *t = f->kind == K_REASON ? fr_reasons : fr_statuses;
@@ -192,15 +203,6 @@ int offrx_fr_parse(const char *s, struct offrx_fr_cond *c, char *err, size_t err
 			    (fr_fields[i].alias && !strcmp(field, fr_fields[i].alias)) ||
 			    !strcmp(field, fr_fields[i].tp_field))
 				f = &fr_fields[i];
-		if (!f && strstr(field, "port")) {
-			errf(err, errlen,
-			     "--trigger '%s': offrx:complete carries no port (its fields: %s), so "
-			     "an LTTng filter cannot match one: match the connection's id with "
-			     "'conn == ID' (conn_open names its ports), or keep every completion "
-			     "and pick the port when reading the snapshot",
-			     s, FR_FIELD_NAMES);
-			return -EINVAL;
-		}
 		if (!f) {
 			errf(err, errlen, "--trigger '%s': unknown field '%s': use one of %s", s,
 			     field, FR_FIELD_NAMES);

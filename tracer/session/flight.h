@@ -39,7 +39,8 @@ struct offrx_fr_cond {
 /*
  * Parse "FIELD OP VALUE [&& FIELD OP VALUE ...]" ("and" for "&&"; OP: > >= < <= == !=). The
  * fields are offrx:complete's: wait (post_to_complete_ns), idle (last_fill_to_complete_ns),
- * reason, status, bytes, placed, conn, req. 0, or -EINVAL with a sentence in err.
+ * reason, status, bytes, placed, conn, req, port (local_port). 0, or -EINVAL with a sentence
+ * in err.
  */
 int offrx_fr_parse(const char *s, struct offrx_fr_cond *c, char *err, size_t errlen);
 
