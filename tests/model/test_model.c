@@ -477,6 +477,7 @@ static void test_queues_count_their_connections_and_thread(void **state)
 	assert_int_equal(q1->rx_dropped, 1);
 	assert_true(fabs(q0->cpu_share - 0.1) < 1e-9);
 	assert_true(fabs(q1->cpu_share - 0.5) < 1e-9);
+	assert_true(fabs(q1->cpu_share_all - 0.5) < 1e-9);
 	assert_true(fabs(q0->rx_frames_per_s - 1000) < 1e-6);
 	assert_true(fabs(q1->rx_frames_per_s - 2000) < 1e-6);
 	assert_int_equal(q0->fill_ring_empty_new, 0);

@@ -43,6 +43,8 @@ struct queue_priv {
 	struct otr_queue pub; /* the counters and the last xsk_stats; rates on demand */
 	struct win rate_w;
 	uint64_t rate_v[WIN_SLOTS][QR__N];
+	int64_t first_ts_ns; /* its first xsk_stats with a thread CPU time */
+	uint64_t first_cpu_ns;
 };
 
 struct otr_model {
@@ -405,6 +407,10 @@ static void on_xsk(struct otr_model *m, const struct otr_event *ev)
 	if (i < 0)
 		return;
 	struct otr_queue *q = &m->queues[i].pub;
+	if (!m->queues[i].first_cpu_ns && ev->u.xsk.thread_cpu_ns) {
+		m->queues[i].first_ts_ns = ev->ts_ns;
+		m->queues[i].first_cpu_ns = ev->u.xsk.thread_cpu_ns;
+	}
 	int64_t dt = ev->ts_ns - q->xsk_ts_ns;
 	bool prev = q->has_xsk && dt > 0;
 	q->rx_frames_per_s =
@@ -1106,6 +1112,11 @@ size_t otr_model_queues(const struct otr_model *m, int64_t now_ns, struct otr_qu
 		out[i].bytes_per_s = (double)s[QR_BYTES] / secs;
 		out[i].completions_per_s = (double)s[QR_COMPL] / secs;
 		out[i].conns = out[i].conns_open = 0;
+		int64_t span = q->pub.xsk_ts_ns - q->first_ts_ns;
+		out[i].cpu_share_all =
+			q->first_cpu_ns && span > 0 && q->pub.thread_cpu_ns >= q->first_cpu_ns
+				? (double)(q->pub.thread_cpu_ns - q->first_cpu_ns) / (double)span
+				: -1;
 	}
 	for (const struct conn_priv *c = m->first; c; c = c->next)
 		if (c->qi >= 0 && (size_t)c->qi < n) {

@@ -160,7 +160,15 @@ struct otr_queue {
 	/* Between its last two xsk_stats; -1: unknown (one seen, or no thread_cpu_ns): */
 	double rx_frames_per_s, cpu_share; /* cpu_share: the engine thread's, 0..1 */
 	int64_t fill_ring_empty_new;	   /* fill_ring_empty's growth; -1 unknown */
+	double cpu_share_all; /* the same from its first xsk_stats to its last; -1 unknown */
 };
+
+/* What the queue lost: frames its socket dropped (rx_dropped: no room in the UMEM or a bad
+ * descriptor; rx_ring_full: the RX ring was full) and its connections' offrx:drop events. */
+static inline uint64_t otr_queue_drops(const struct otr_queue *q)
+{
+	return q->rx_dropped + q->rx_ring_full + q->drops;
+}
 
 /* The queues seen, by process then queue: fills up to max, returns how many there are. now_ns
  * as for otr_model_totals. */
