@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Queues in the trace and the views (#17): offrx-recv --trace on a veth pair with two queues
+# (one engine thread per queue), 2 connections from a sender on CPU 0 and 2 from one on CPU 1;
+# the peer's XPS sends CPU 0's frames on tx queue 0 and CPU 1's on tx queue 1, which arrive on
+# eng0's rx queues 0 and 1 (as in tests/e2e/test_mq_queues.sh). Then:
+#  - conn_open and xsk_stats carry both queues, each connection the queue offrx-recv reports,
+#    and xsk_stats the queue thread's CPU time;
+#  - offrx-export's summary groups the connections by those queues;
+#  - offrx-view shows one header line per queue, and the filter q:1 leaves only the
+#    connections of queue 1, with 1 in their RXQ column.
+E2E_NETNS_ARGS="--queues 2"
+. "$OFFRX_SRC/tests/support/e2e.sh"
+. "$OFFRX_SRC/tests/viewer/lib_view.sh"
+EXPORT=$BIN/exporters/offrx-export
+[[ -x "$EXPORT" ]] || skip "$EXPORT is not built"
+[[ $(nproc) -ge 2 ]] || skip "needs 2 CPUs to steer the peer's flows by XPS"
+command -v taskset >/dev/null || skip "needs taskset (util-linux)"
+
+xps() { # xps MASK0 MASK1: the peer sends on tx-0 from the CPUs of MASK0, on tx-1 from MASK1
+	peer sh -c "echo $1 >/sys/class/net/peer0/queues/tx-0/xps_cpus &&
+		echo $2 >/sys/class/net/peer0/queues/tx-1/xps_cpus"
+}
+
+# ---- record: 4 connections, 2 per queue, about a second each (two xsk_stats per queue) ----
+xps 1 2
+start_recv --trace --max-conns 4 --cpus 0,1
+where=$(recv_location)
+[[ "$where" == /* ]] && TRACE_DIRS+=("$where")
+VPID=$(sed -n 's/^offrx-recv: tracing to .* (session offrx-recv-\([0-9]*\)).*/\1/p' "$WORK/recv.err")
+for cpu in 0 1; do
+	peer taskset -c "$cpu" "$SEND" --quiet -p messages -c 100 -s 4K -i 10 --conns 2 \
+		-S $((cpu * 100 + 1)) 10.77.0.1:5201 &
+	SEND_PIDS+=($!)
+done
+wait "${SEND_PIDS[@]}" || true
+SEND_PIDS=()
+wait_recv >/dev/null || true
+TRACE=$WORK/trace
+mv "$where" "$TRACE"
+TRACE_DIRS+=("$TRACE")
+check "offrx-recv recorded a trace of engine $VPID" \
+	test -n "$VPID" -a -f "$TRACE/ust/uid/0/64-bit/metadata"
+check "4 connections, on both queues (offrx-recv's own account)" \
+	test "$(rj "sorted(c['queue'] for c in d['connections'])")" = "[0, 0, 1, 1]"
+# id -> queue, as offrx-recv reports them
+rj "'\n'.join('%d %d' % (c['id'], c['queue']) for c in sorted(d['connections'], key=lambda c: c['id']))" \
+	>"$WORK/recv_queues.txt"
+
+# ---- the events: babeltrace2's own reading of the trace ----
+babeltrace2 "$TRACE" | grep -F "vpid = $VPID }" >"$WORK/bt.txt" || true
+check "conn_open carries the queue: each connection's is the one offrx-recv reports" \
+	test "$(python3 - "$WORK/bt.txt" <<'EOF'
+import re, sys
+for l in open(sys.argv[1]):
+    if 'offrx:conn_open' in l:
+        print(re.search(r'conn = (\d+)', l).group(1), re.search(r'queue = (\d+)', l).group(1))
+EOF
+)" = "$(cat "$WORK/recv_queues.txt")"
+xsk_queues() { # the queues of the xsk_stats whose thread_cpu_ns is not 0
+	grep -F 'offrx:xsk_stats' "$WORK/bt.txt" | grep -v 'thread_cpu_ns = 0 ' |
+		sed -n 's/.*queue = \([0-9]*\).*/\1/p' | sort -u | tr '\n' ' '
+}
+check "xsk_stats per queue, both queues, with the queue thread's CPU time ($(xsk_queues))" \
+	test "$(xsk_queues)" = "0 1 "
+check "conn_state carries the queue too" \
+	grep -q 'offrx:conn_state.* queue = 1 ' "$WORK/bt.txt"
+
+# ---- offrx-export: the summary's queues ----
+"$EXPORT" -f summary -o "$WORK/summary.json" "$TRACE" 2>"$WORK/export.err"
+check "summary: each connection's queue, and the queues' groups, as offrx-recv reports them" \
+	test "$(python3 - "$WORK/summary.json" "$VPID" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = int(sys.argv[2])
+conns = {c['id']: c['queue'] for c in d['connections'] if c['vpid'] == v}
+groups = {q['queue']: sorted(q['conn_ids']) for q in d['queues'] if q['vpid'] == v and q['connections']}
+ok = all(conns[i] == q for q, ids in groups.items() for i in ids) and \
+    sum(len(ids) for ids in groups.values()) == len(conns)
+print('\n'.join('%d %d' % (i, conns[i]) for i in sorted(conns)) if ok else 'groups %r' % groups)
+EOF
+)" = "$(cat "$WORK/recv_queues.txt")"
+check "summary: both queues' xsk counters and engine thread CPU share" \
+	test "$(python3 -c "
+import json
+d = json.load(open('$WORK/summary.json'))
+print(sorted(q['queue'] for q in d['queues'] if q['vpid'] == $VPID and q['xsk'] and q['cpu_share'] is not None))")" = "[0, 1]"
+
+# ---- offrx-view: the queue lines and q:1 ----
+view_start --speed 0 --sort id --filter "pid:$VPID" "$TRACE"
+check "the replay ends with the 4 connections shown" wait_screen "filter: pid:$VPID 4/4 shown" 15
+queue_lines() { screen | grep -Eq '^ q0 +\[.*\] +conns ' && screen | grep -Eq '^ q1 +\[.*\] +conns '; }
+check "the header has one line per queue: q0 and q1, each with its thread's CPU meter" \
+	wait_for 5 queue_lines
+keys / q : 1 Enter
+check "q:1 is in force: 2 of the 4 shown" wait_screen "filter: pid:$VPID q:1 2/4 shown"
+# the rows: PID ID REMOTE LOCAL STATE RXQ ...
+screen | awk -v p="$VPID" '$1 == p && $4 == "10.77.0.1:5201" { print $2, $6 }' | sort -n >"$WORK/q1_rows.txt"
+check "... the rows are queue 1's connections, RXQ 1 ($(tr '\n' ' ' <"$WORK/q1_rows.txt"))" \
+	test "$(cat "$WORK/q1_rows.txt")" = "$(awk '$2 == 1' "$WORK/recv_queues.txt")"
+keys q
+wait_exit 5 || true
+finish
