@@ -182,7 +182,7 @@ screen >"$WORK/s1.txt"
 for i in 0 1 2; do
 	remote=$(rj "d['connections'][$i]['remote']")
 	check "the list shows $remote, open, with 4 queued" \
-		grep -Eq "^ +$vpid +[0-9]+ +$remote +10\\.77\\.0\\.1:5201 +open +4 " "$WORK/s1.txt"
+		grep -Eq "^ +$vpid +[0-9]+ +$remote +10\\.77\\.0\\.1:5201 +open +0 +4 " "$WORK/s1.txt"
 done
 failed_before=$FAILED
 check "... and the header: events, conns, bytes, completions, discarded" \
