@@ -87,6 +87,7 @@ struct wire {
 	int32_t cpu;
 	struct inbox inbox;
 	uint64_t moved_out, moved_in;
+	uint64_t run_cpu_ns; /* CPU time of the threads that ran it in offrx_engine_run, ended */
 	const struct xsk_frame *cur;
 	uint8_t txbuf[PKT_BUILD_MAX];
 };
@@ -520,6 +521,8 @@ static void *runner_main(void *arg)
 {
 	struct runner *r = arg;
 	struct wire *w = r->eng->link_priv;
+	struct timespec c0, c1;
+	bool timed = !clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	while (!*r->stop && !(w->mq && __atomic_load_n(&w->mq->abort, __ATOMIC_RELAXED))) {
 		int rc = shard_poll(r->eng, 100);
 		if (rc < 0 && rc != -EINTR) {
@@ -529,6 +532,11 @@ static void *runner_main(void *arg)
 			break;
 		}
 	}
+	/* What this thread spent on the queue (offrx_queue_stats.thread_cpu_ns): read once here,
+	 * not per turn, so the data path pays no system call for it. */
+	if (timed && !clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1))
+		w->run_cpu_ns += (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000000u +
+				 (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
 	return NULL;
 }
 
@@ -565,6 +573,9 @@ int offrx_engine_run(struct offrx_engine *eng, const volatile int *stop)
 			__atomic_store_n(&w0->mq->abort, 1, __ATOMIC_RELAXED);
 			break;
 		}
+		char name[16]; /* "offrx-q<queue>": top -H, ps -L and /proc/PID/task/TID/comm */
+		snprintf(name, sizeof(name), "offrx-q%u", w->queue);
+		pthread_setname_np(r[started].thread, name);
 		err = pin_cpu(r[started].thread, w->cpu);
 		if (err)
 			logf_(w0, 1,
@@ -620,6 +631,7 @@ int offrx_engine_queue_stats(struct offrx_engine *eng, uint32_t index,
 	q.rx_ring_full = ls.rx_ring_full;
 	q.fill_ring_empty = ls.rx_fill_ring_empty_descs;
 	q.cpu = w->cpu;
+	q.thread_cpu_ns = w->run_cpu_ns;
 	size_t sz = out->sz < sizeof(q) ? out->sz : sizeof(q);
 	memcpy(out, &q, sz);
 	out->sz = sz;

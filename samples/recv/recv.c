@@ -393,12 +393,19 @@ static void print_queues_json(uint32_t n)
 		struct offrx_queue_stats q = { .sz = sizeof(q) };
 		if (offrx_engine_queue_stats(eng, i, &q) != OFFRX_SUCCESS)
 			break;
+		/* The CPU of the thread that ran the queue: one queue polled on this thread
+		 * (offrx_engine_poll) spent this thread's. */
+		uint64_t cpu_ns = q.thread_cpu_ns;
+		struct timespec ts;
+		if (n == 1 && !cpu_ns && !clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+			cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		printf("%s{\"queue\":%u,\"mode\":\"%s\",\"cpu\":%d,\"conns_total\":%u,"
 		       "\"rx_frames\":%" PRIu64 ",\"moved_in\":%" PRIu64 ",\"moved_out\":%" PRIu64
-		       ",\"rx_dropped\":%" PRIu64 ",\"fill_ring_empty\":%" PRIu64 "}",
+		       ",\"rx_dropped\":%" PRIu64 ",\"fill_ring_empty\":%" PRIu64
+		       ",\"thread_cpu_s\":%.6f}",
 		       i ? "," : "", q.queue, q.zerocopy ? "zero-copy" : "copy", q.cpu,
 		       q.conns_total, q.rx_frames, q.moved_in, q.moved_out, q.rx_dropped,
-		       q.fill_ring_empty);
+		       q.fill_ring_empty, (double)cpu_ns / 1e9);
 	}
 	printf("],");
 }
@@ -964,6 +971,13 @@ static int engine_rc;
 static void *engine_main(void *arg)
 {
 	(void)arg;
+	/* This thread runs the first queue (the engine names the others' threads). */
+	char name[16];
+	struct offrx_queue_stats q = { .sz = sizeof(q) };
+	if (offrx_engine_queue_stats(eng, 0, &q) == OFFRX_SUCCESS) {
+		snprintf(name, sizeof(name), "offrx-q%u", q.queue);
+		pthread_setname_np(pthread_self(), name);
+	}
 	engine_rc = offrx_engine_run(eng, &stop);
 	stop = 1;
 	return NULL;

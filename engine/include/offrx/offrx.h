@@ -375,6 +375,10 @@ struct offrx_queue_stats {
 	uint64_t rx_dropped, rx_ring_full, fill_ring_empty; /* the socket's XDP_STATISTICS */
 	int32_t cpu; /* the CPU its thread is pinned to in offrx_engine_run, or -1 */
 	uint32_t pad_;
+	/* CPU time its threads spent in offrx_engine_run calls that have returned (0 for
+	 * offrx_engine_poll): the cost of one queue. The threads offrx_engine_run starts are
+	 * named "offrx-q<queue>". */
+	uint64_t thread_cpu_ns;
 };
 
 /* Fill *out (set out->sz first) for queue index (0 .. offrx_engine_info().nqueues - 1, in the
