@@ -52,9 +52,9 @@ babeltrace2 "$TRACE" | grep -E "[{ ]vpid = $VPID[,}]" >"$WORK/bt.txt" || true
 check "conn_open carries the queue: each connection's is the one offrx-recv reports" \
 	test "$(python3 - "$WORK/bt.txt" <<'EOF'
 import re, sys
-for l in open(sys.argv[1]):
-    if 'offrx:conn_open' in l:
-        print(re.search(r'conn = (\d+)', l).group(1), re.search(r'queue = (\d+)', l).group(1))
+opens = sorted((int(re.search(r'conn = (\d+)', l).group(1)), int(re.search(r'queue = (\d+)', l).group(1)))
+               for l in open(sys.argv[1]) if 'offrx:conn_open' in l)
+print('\n'.join('%d %d' % o for o in opens))
 EOF
 )" = "$(cat "$WORK/recv_queues.txt")"
 xsk_queues() { # the queues of the xsk_stats whose thread_cpu_ns is not 0
