@@ -153,7 +153,8 @@ static void queue_line(struct ui *u, WINDOW *w, int y, const struct otr_queue *q
 	x = ui_put(w, y, x, q->cpu_share >= 0 ? u->st[S_VALUE] : u->st[S_DIM], "%s", pct);
 	x = ui_put(w, y, x, u->st[S_LABEL] | A_BOLD, "]");
 	x = ui_put(w, y, x + 2, u->st[S_LABEL], "conns ");
-	x = ui_put(w, y, x, u->st[S_VALUE], "%" PRIu64, q->conns_open);
+	x = ui_put(w, y, x, u->st[S_VALUE], "%" PRIu64, q->conns);
+	x = ui_put(w, y, x, u->st[S_DIM], " (%" PRIu64 " open)", q->conns_open);
 	x = ui_put(w, y, x + 2, u->st[S_LABEL], "rate ");
 	x = ui_put(w, y, x, u->st[S_VALUE], "%sB/s", fmt_bytes(a, sizeof(a), q->bytes_per_s));
 	x = ui_put(w, y, x + 2, u->st[S_LABEL], "completions ");

@@ -27,7 +27,7 @@ static const char *const help_lines[] = {
 	"HEAD: the oldest request's fill; TIMER: push timer time left; TIMER%: share",
 	"of completions by the push timer; P50/P99: post to complete; RXQ: the",
 	"receive queue running it (Q: requests queued).",
-	"Header, one line per receive queue: qN [its engine thread's CPU%], open",
+	"Header, one line per receive queue: qN [its engine thread's CPU%],",
 	"connections, bytes/s, completions/s, drops, fill-ring empty count, frames/s.",
 	"",
 	"Press any key to close.",
