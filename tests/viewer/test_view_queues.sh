@@ -5,7 +5,8 @@
 # eng0's rx queues 0 and 1 (as in tests/e2e/test_mq_queues.sh). Then:
 #  - conn_open and xsk_stats carry both queues, each connection the queue offrx-recv reports,
 #    and xsk_stats the queue thread's CPU time;
-#  - offrx-export's summary groups the connections by those queues;
+#  - offrx-export's summary groups the connections by those queues, and so do its Perfetto
+#    (a queue track between the engine's and the connections') and Chrome outputs;
 #  - offrx-view shows one header line per queue, and the filter q:1 leaves only the
 #    connections of queue 1, with 1 in their RXQ column.
 E2E_NETNS_ARGS="--queues 2"
@@ -85,6 +86,49 @@ check "summary: both queues' xsk counters and engine thread CPU share" \
 import json
 d = json.load(open('$WORK/summary.json'))
 print(sorted(q['queue'] for q in d['queues'] if q['vpid'] == $VPID and q['xsk'] and q['cpu_share'] is not None))")" = "[0, 1]"
+
+# ---- offrx-export: Perfetto and Chrome group the connections by queue ----
+"$EXPORT" -f perfetto -o "$WORK/t.pftrace" "$TRACE" 2>>"$WORK/export.err"
+python3 "$OFFRX_SRC/tests/exporters/check_perfetto.py" "$OFFRX_SRC/exporters/perfetto_trace.proto" \
+	"$WORK/t.pftrace" >"$WORK/pf.json"
+check "perfetto: each connection's track under its queue's track (queue N) under the engine's" \
+	test "$(python3 - "$WORK/pf.json" "$VPID" <<'EOF2'
+import json, re, sys
+m = json.load(open(sys.argv[1]))
+t = m['tracks']
+out = []
+for u, tr in t.items():
+    g = re.match(r'conn (\d+):(\d+) ', tr['name'] or '')
+    if not g or int(g.group(1)) != int(sys.argv[2]):
+        continue
+    q = t[str(tr['parent'])]
+    ok = re.fullmatch(r'queue \d+', q['name'] or '') and t[str(q['parent'])]['pid'] == int(sys.argv[2])
+    out.append((int(g.group(2)), int(q['name'].split()[1]) if ok else -1))
+print('\n'.join('%d %d' % o for o in sorted(out)))
+EOF2
+)" = "$(cat "$WORK/recv_queues.txt")"
+"$EXPORT" -f chrome -o "$WORK/t.json" "$TRACE" 2>>"$WORK/export.err"
+check "chrome: a process per queue, each connection labelled with its queue and sorted after it" \
+	test "$(python3 - "$WORK/t.json" "$VPID" <<'EOF2'
+import json, re, sys
+v = int(sys.argv[2])
+ev = json.load(open(sys.argv[1]))['traceEvents']
+name = {e['pid']: e['args']['name'] for e in ev if e.get('name') == 'process_name'}
+label = {e['pid']: e['args']['labels'] for e in ev if e.get('name') == 'process_labels'}
+sort = {e['pid']: e['args']['sort_index'] for e in ev if e.get('name') == 'process_sort_index'}
+qsort = {int(re.match(r'queue (\d+) ', n).group(1)): sort[p] for p, n in name.items()
+         if n.endswith('(vpid %d)' % v) and n.startswith('queue ')}
+out = []
+for p, n in name.items():
+    g = re.match(r'conn (\d+):(\d+) ', n)
+    if not g or int(g.group(1)) != v:
+        continue
+    q = int(label[p].split()[1])
+    after = qsort[q] < sort[p] < min([s for s in qsort.values() if s > qsort[q]] + [1 << 62])
+    out.append((int(g.group(2)), q if after else -1))
+print('\n'.join('%d %d' % o for o in sorted(out)))
+EOF2
+)" = "$(cat "$WORK/recv_queues.txt")"
 
 # ---- offrx-view: the queue lines and q:1 ----
 view_start --speed 0 --sort id --filter "pid:$VPID" "$TRACE"
