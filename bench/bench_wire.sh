@@ -10,6 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=
 bytes=1G
 defaults=0
+queues_list=
 ceiling_secs=3
 markdown=0
 # offrx-recv's defaults; the engine advertises at most depth * buf_size + 256 KiB of window.
@@ -28,6 +29,7 @@ usage()
 	cat <<EOF
 Usage: $prog [--rounds N] [--bytes N] [--ceiling-seconds S] [--window B] [--rcvbuf B] [--markdown]
        $prog --defaults [--rounds N] [--bytes N] [--markdown]
+       $prog --queues LIST [--rounds N] [--bytes N] [--window B] [--markdown]
 
 Measures, in one run and alternating A B C D X Y each round:
   (a) the engine: offrx-recv (--depth $depth --buf-size $buf_size --window W --no-hash: the
@@ -55,6 +57,18 @@ With --defaults, it compares the two receivers as a user runs them instead, alte
   (K) offrx-bench-sink with no SO_RCVBUF (the kernel's autotuning)
   on the same veth pair, the peer's offloads as scripts/netns leaves them (tx checksum off),
   5 rounds by default; it prints medians, the peer's dropped frames, and the ratio E/K.
+With --queues LIST (e.g. 1,2), receive queues instead, on one veth pair with as many queues
+as the largest count (scripts/netns up --queues N), alternating for each count Q of LIST:
+  (EQ) offrx-recv --queues 0-(Q-1) --cpus 0..(Q-1), otherwise flagged as (a)
+  (KQ) offrx-bench-sink, SO_RCVBUF = W, on the same link
+  with the same senders every time: one offrx-send per CPU, pinned (taskset), 2 connections
+  each, --bytes in all; the peer's XPS sends CPU c's frames on tx queue c mod Q, so they
+  arrive on eng0's rx queue c mod Q (Q = 1: all on queue 0, as after 'ethtool -L combined
+  1'). The peer's offloads as in (a) for both receivers (frames as (d)). Goodput is the
+  bytes of all connections over the longest connection's seconds. Per queue: the CPU of the
+  engine thread that ran it (offrx-recv's JSON, queues[].thread_cpu_s: the thread's
+  CLOCK_THREAD_CPUTIME_ID) per GiB of all traffic, and its share of the frames. 3 rounds by
+  default.
 Reports goodput (receiver's bytes and seconds), whole-system CPU seconds per GiB from
 /proc/stat (user+nice+system+irq+softirq), the receiver's and the sender's own CPU, the mean
 frame size eng0 received, and the ratios a/b, a/c and a/ceiling. offrx-recv runs with the LTTng
@@ -73,6 +87,7 @@ Options:
                        overruns that ring: the peer's 'TX dropped' and the engine's
                        tcp.ooo_full count the losses
   --defaults           E K instead: both receivers at their defaults (see above)
+  --queues LIST        EQ KQ instead, for each queue count Q in LIST (1..8, e.g. 1,2)
   --rcvbuf B           the sink's SO_RCVBUF alone (default: W)
   --markdown           print the final table as Markdown
   -h, --help           this text
@@ -132,6 +147,11 @@ while [[ $# -gt 0 ]]; do
 		defaults=1
 		shift
 		;;
+	--queues)
+		[[ $# -ge 2 ]] || die "--queues needs a list of queue counts, e.g. 1,2"
+		queues_list=$2
+		shift 2
+		;;
 	*)
 		die "unknown argument '$1' (see $prog --help)"
 		;;
@@ -142,6 +162,11 @@ if [[ -z $rounds ]]; then
 	((defaults)) && rounds=5
 fi
 [[ $rounds =~ ^[1-9][0-9]?$ ]] || die "bad --rounds '$rounds': use 1..99"
+if [[ -n $queues_list ]]; then
+	[[ $queues_list =~ ^[1-8](,[1-8])*$ ]] ||
+		die "bad --queues '$queues_list': queue counts 1..8, comma-separated (e.g. 1,2)"
+	((defaults)) && die "--queues and --defaults are two different runs: give one"
+fi
 [[ $bytes =~ ^[1-9][0-9]*[KMG]?$ ]] || die "bad --bytes '$bytes': a number with K, M or G"
 [[ $ceiling_secs =~ ^[1-9][0-9]?$ ]] || die "bad --ceiling-seconds '$ceiling_secs': use 1..99"
 [[ $window =~ ^[0-9]+$ ]] || die "bad --window '$window': a number of bytes"
@@ -549,6 +574,195 @@ print_defaults_table()
 	echo "E/K throughput: median of the per-round ratios $(ratio_of e k 3 | fmt_stat 2);" \
 		"ratio of the medians $(calc "$med_e / $med_k")"
 }
+
+# --queues: the peer's XPS for Q queues: CPU c sends on tx queue c mod Q (the others none).
+queues_xps()
+{
+	local q=$1 i c mask ncpu
+	ncpu=$(nproc)
+	for ((i = 0; i < qmax; i++)); do
+		mask=0
+		for ((c = 0; c < ncpu; c++)); do
+			((c % q == i)) && mask=$((mask | 1 << c))
+		done
+		ip netns exec "$peer_ns" sh -c \
+			"printf '%x' $mask >/sys/class/net/peer0/queues/tx-$i/xps_cpus" ||
+			die "cannot set the peer's XPS for tx-$i"
+	done
+}
+
+# One --queues run: side $1 (e: the engine, k: the kernel) on $2 queues in round $3. Appends
+# "eQ|kQ round gbit_s sys_pg recv_pg send_pg q0_pg q1_pg .. (8 columns) q0_frames% .. (8)
+# engine_drops peer_tx_dropped".
+queues_run()
+{
+	local side=$1 q=$2 r=$3 d=$tmp/$1$2.$3 label conns ncpu c per qlist cpus
+	ncpu=$(nproc)
+	conns=$((2 * ncpu))
+	per=$(($(numfmt --from=iec "$bytes") / conns))
+	mkdir -p "$d"
+	queues_xps "$q"
+	peer_offloads a
+	if [[ $side == e ]]; then
+		label="engine on $q queue(s)"
+		qlist=0
+		cpus=
+		((q > 1)) && qlist="0-$((q - 1))"
+		for ((c = 0; c < q; c++)); do
+			cpus+="${cpus:+,}$((c % ncpu))" # queue c's thread beside its sender
+		done
+		say "round $r/$rounds: $label ... "
+		spawn "$d/recv" ip netns exec "$eng_ns" "${untraced[@]}" "$recv_bin" --iface eng0 \
+			--port $port --depth $depth --buf-size $buf_size --json --max-conns $conns \
+			--no-hash --window "$window" --napi-threaded --queues "$qlist" --cpus "$cpus"
+		ready "$d/recv" "receiving on"
+	else
+		label="kernel, $q queue(s)"
+		say "round $r/$rounds: $label ... "
+		xdp_attached && die "an XDP program is still on eng0 in $eng_ns before the kernel run"
+		spawn "$d/recv" ip netns exec "$eng_ns" "$sink_bin" --port $port --rcvbuf "$rcvbuf" \
+			--conns $conns
+		ready "$d/recv" "listening"
+	fi
+	local c0 c1 send_ticks=0 vd0 vd1 drops=nan # the kernel's: not counted here
+	vd0=$(peer_tx_dropped)
+	c0=$(sys_busy)
+	for ((c = 0; c < ncpu; c++)); do
+		spawn "$d/send$c" ip netns exec "$peer_ns" taskset -c $c timeout 300 "$send_bin" \
+			--json --quiet -n "$per" --conns 2 -S $((c * 100 + 1)) $eng_ip:$port
+	done
+	for ((c = 0; c < ncpu; c++)); do
+		finish "$d/send$c" 310 ||
+			die "offrx-send failed in round $r ($label): $(tail -n 3 "$d/send$c.err")"
+		send_ticks=$((send_ticks + $(cpu_ticks "$d/send$c" | cut -d. -f1)))
+	done
+	finish "$d/recv" 20 || die "receiver failed in round $r ($label): $(tail -n 3 "$d/recv.err")"
+	c1=$(sys_busy)
+	vd1=$(peer_tx_dropped)
+	if [[ $side == e ]]; then
+		# What the engine refused (not mq.moved: a hand-over, no drop), as in (a).
+		drops=$(grep -h '^{"connections"' "$d/recv.out" | grep -Eo '"(pkt|tcp|link|xsk)\.[^"]*":[0-9]+' |
+			awk -F: '{ n += $2 } END { print n + 0 }')
+		local i
+		for ((i = 0; i < 20; i++)); do
+			xdp_attached || break
+			sleep 0.1
+		done
+		xdp_attached && die "offrx-recv exited but left its XDP program on eng0 in $eng_ns"
+	fi
+	local line
+	line=$(python3 - "$d/recv.out" "$side$q" "$r" "$((c1 - c0))" "$hz" \
+		"$(cpu_ticks "$d/recv")" "$send_ticks" "$drops" "$((vd1 - vd0))" <<'PY'
+import json, sys
+out, mode, rnd, sys_ticks, hz, recv_ticks, send_ticks = sys.argv[1:8]
+hz = float(hz)
+d = [json.loads(l) for l in open(out) if l.startswith('{"connections"')][-1]
+conns = d["connections"]
+got = sum(c["bytes"] for c in conns)
+secs = max(c["seconds"] for c in conns)
+gib = got / 2**30
+cols = [mode, rnd, "%.3f" % (got * 8 / secs / 1e9), "%.3f" % (float(sys_ticks) / hz / gib),
+        "%.3f" % (float(recv_ticks) / hz / gib), "%.3f" % (float(send_ticks) / hz / gib)]
+qs = d.get("queues", [])
+frames = sum(q["rx_frames"] for q in qs) or 1
+pg = ["%.3f" % (q["thread_cpu_s"] / gib) for q in qs[:8]] if mode[0] == "e" else []
+share = ["%.1f" % (100.0 * q["rx_frames"] / frames) for q in qs[:8]] if mode[0] == "e" else []
+cols += pg + ["nan"] * (8 - len(pg)) + share + ["nan"] * (8 - len(share))
+cols += [sys.argv[8], sys.argv[9]]
+print(" ".join(cols))
+sys.stderr.write("%d connections, %d bytes; " % (len(conns), got))
+PY
+	) || die "no result from the receiver in round $r ($label)"
+	echo "$line" >>"$tmp/results"
+	say "$(echo "$line" | awk '{ printf "%.2f Gbit/s, %.2f CPU s/GiB (receiver %.2f, sender %.2f)", $3, $4, $5, $6
+		if ($7 != "nan") { printf "; per queue CPU s/GiB"; for (i = 7; i <= 14 && $i != "nan"; i++) printf " %s", $i
+			printf ", frames %%"; for (i = 15; i <= 22 && $i != "nan"; i++) printf " %s", $i }
+		printf "; drops: engine %s, peer TX %s", $23, $24 }')"$'\n'
+}
+
+# The --queues table: for each count, the engine and the kernel, and the per-queue figures.
+# shellcheck disable=SC2059
+print_queues_table()
+{
+	local sep_row='' row_fmt m q side label i pq sh
+	if ((markdown)); then
+		row_fmt='| %s | %s | %s | %s | %s | %s | %s | %s |\n'
+		sep_row='| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+	else
+		row_fmt='%-28s %-20s %-20s %-20s %-20s %-28s %-20s %s\n'
+	fi
+	printf "$row_fmt" "run (median of $rounds, min-max)" "Gbit/s" "system CPU s/GiB" \
+		"receiver CPU s/GiB" "sender CPU s/GiB" "per-queue thread CPU s/GiB" \
+		"frames per queue %" "drops: engine / peer TX"
+	[[ -n $sep_row ]] && echo "$sep_row"
+	for q in ${queues_list//,/ }; do
+		for side in e k; do
+			m=$side$q
+			label="(E$q) engine, $q queue(s)"
+			[[ $side == k ]] && label="(K$q) kernel TCP, $q queue(s)"
+			pq=-
+			sh=-
+			if [[ $side == e ]]; then
+				pq=
+				sh=
+				for ((i = 0; i < q; i++)); do
+					pq+="${pq:+ / }$(stat_of "$m" $((7 + i)) | awk '{ printf "%.2f", $1 }')"
+					sh+="${sh:+ / }$(stat_of "$m" $((15 + i)) | awk '{ printf "%.0f", $1 }')"
+				done
+			fi
+			printf "$row_fmt" "$label" "$(stat_of "$m" 3 | fmt_stat 2)" \
+				"$(stat_of "$m" 4 | fmt_stat 2)" "$(stat_of "$m" 5 | fmt_stat 2)" \
+				"$(stat_of "$m" 6 | fmt_stat 2)" "$pq" "$sh" \
+				"$(stat_of "$m" 23 | fmt_stat 0 | sed 's/nan/-/') / $(stat_of "$m" 24 | fmt_stat 0)"
+		done
+	done
+	echo
+	if ((markdown)); then
+		row_fmt='| %s | %s | %s |\n'
+		sep_row='| --- | ---: | ---: |'
+	else
+		row_fmt='%-40s %-20s %s\n'
+	fi
+	printf "$row_fmt" "ratio (median of per-round, min-max)" "throughput" "system CPU/GiB"
+	[[ -n $sep_row ]] && echo "$sep_row"
+	for q in ${queues_list//,/ }; do
+		printf "$row_fmt" "E$q/K$q" "$(ratio_of "e$q" "k$q" 3 | fmt_stat 2)" \
+			"$(ratio_of "e$q" "k$q" 4 | fmt_stat 2)"
+	done
+	local first=${queues_list%%,*} q2
+	for q2 in ${queues_list//,/ }; do
+		[[ $q2 == "$first" ]] && continue
+		printf "$row_fmt" "E$q2/E$first" "$(ratio_of "e$q2" "e$first" 3 | fmt_stat 2)" \
+			"$(ratio_of "e$q2" "e$first" 4 | fmt_stat 2)"
+	done
+}
+
+if [[ -n $queues_list ]]; then
+	command -v python3 >/dev/null 2>&1 || die "'python3' not found: run scripts/install-deps"
+	command -v taskset >/dev/null 2>&1 || die "'taskset' not found (util-linux)"
+	qmax=$(tr , '\n' <<<"$queues_list" | sort -n | tail -n 1)
+	say "$prog --queues $queues_list: topology $prefix (scripts/netns up --queues $qmax)," \
+		"$rounds rounds of $bytes, $(nproc) CPUs"$'\n'
+	"$root/scripts/netns" up --name "$prefix" --queues "$qmax" >/dev/null
+	: >"$tmp/results"
+	bg_rounds=()
+	for ((r = 1; r <= rounds; r++)); do
+		b0=$(sys_busy)
+		sleep 1
+		bg_rounds+=("$(awk -v d=$(($(sys_busy) - b0)) -v hz="$hz" 'BEGIN { printf "%.0f", d * 100 / hz }')")
+		say "round $r/$rounds: background load ${bg_rounds[-1]}% of one CPU, idle for 1 s"$'\n'
+		for q in ${queues_list//,/ }; do
+			queues_run e "$q" "$r"
+			queues_run k "$q" "$r"
+		done
+	done
+	say "engine queue modes: $(grep -ho '"mode":"[a-z-]*"' "$tmp/e$qmax.1/recv.out" | cut -d'"' -f4 | tr '\n' ' ')"$'\n'
+	print_queues_table
+	echo
+	echo "Background load (whole-system CPU in 1 s idle, % of one CPU) before each round:" \
+		"${bg_rounds[*]}. Whatever else runs during a round is in its system CPU figures."
+	exit 0
+fi
 
 if ((defaults)); then
 	say "$prog --defaults: topology $prefix (scripts/netns), $rounds rounds of $bytes"$'\n'

@@ -1081,8 +1081,12 @@ int offrx_engine_create(const struct offrx_engine_opts *opts, struct offrx_engin
 						xsk_link_zerocopy(wi->link) ? "zero-copy" : "copy");
 		}
 		logf_(w, 2, "%s: receiving on %u queues, one thread each: %s", w->ifname, n, list);
-	} else if (xsk_link_zerocopy(w->link)) {
-		logf_(w, 2, "%s: queue %u bound in zero-copy mode", w->ifname, w->queue);
+	} else {
+		/* Said either way: which mode a queue got is the first question on a real NIC. */
+		logf_(w, 2, "%s: queue %u bound in %s", w->ifname, w->queue,
+		      xsk_link_zerocopy(w->link) ? "zero-copy mode"
+						 : "copy mode (the driver has no AF_XDP zero-copy "
+						   "here, as on a veth)");
 	}
 	free(lw);
 	*out = eng;

@@ -52,6 +52,7 @@ struct demo_agg {
 struct demo_result {
 	uint64_t id;
 	enum demo_pattern pattern;
+	uint32_t queue; /* the receive queue the connection lived on */
 	uint64_t bytes, completed, completed_by[OFFRX_COMPLETE_REASONS];
 	char sha[65], local[80], remote[80], closed_by[16];
 	const char *match; /* report: "ok", "MISMATCH", or NULL (not compared) */
@@ -78,6 +79,7 @@ struct demo_opts {
 	bool no_color;
 	bool keep_caps;		      /* the engine thread keeps its capabilities */
 	uint32_t trace_payload_bytes; /* offrx:segment_payload: first N bytes per segment */
+	uint32_t queues;	      /* the veth's rx queues, the engine on every one */
 };
 
 /* A child process the demo started and must stop. */
@@ -88,6 +90,7 @@ struct demo_child {
 };
 
 #define DEMO_MAX_CHILDREN 256
+#define DEMO_MAX_QUEUES	  8
 
 struct demo {
 	struct demo_opts o;
@@ -132,6 +135,12 @@ struct demo {
 	struct demo_result *results, **results_tail;
 	struct demo_agg agg[P_COUNT];
 	uint64_t drops_total;
+	/* Per receive queue, read before the engine is destroyed (offrx_engine_queue_stats). */
+	uint32_t nqueues;
+	struct demo_queue {
+		uint32_t queue, conns_total, zerocopy;
+		uint64_t rx_frames, moved;
+	} queues[DEMO_MAX_QUEUES];
 	char drops_text[512]; /* the non-zero drop counters, by reason */
 	int log_fd;
 };

@@ -24,6 +24,7 @@ struct dconn {
 	struct offrx_conn *conn;
 	uint64_t id;
 	enum demo_pattern pattern;
+	uint32_t queue;
 	const struct demo_pattern_cfg *cfg;
 	struct offrx_recv_req reqs[DEMO_MAX_DEPTH];
 	struct offrx_seg segs[DEMO_MAX_DEPTH];
@@ -140,6 +141,7 @@ static void on_new(struct offrx_conn *conn, void *user)
 	c->t = t;
 	c->conn = conn;
 	c->id = offrx_conn_id(conn);
+	c->queue = offrx_conn_queue(conn);
 	offrx_conn_names(conn, c->local, c->remote, sizeof(c->local));
 	c->pattern = pattern_of_port(c->local);
 	c->cfg = &demo_patterns[c->pattern];
@@ -249,6 +251,7 @@ static void on_event(struct offrx_conn *conn, const struct offrx_conn_event *ev,
 		hex(md, mdlen, r->sha);
 		r->id = c->id;
 		r->pattern = c->pattern;
+		r->queue = c->queue;
 		r->bytes = c->bytes;
 		r->completed = st.completed;
 		memcpy(r->completed_by, st.completed_by, sizeof(r->completed_by));
@@ -327,6 +330,9 @@ static void *engine_main(void *arg)
 		if (d->o.scenario < 0 || d->o.scenario == p)
 			ports[nports++] = demo_patterns[p].port;
 
+	uint32_t queues[DEMO_MAX_QUEUES];
+	for (uint32_t i = 0; i < d->o.queues; i++)
+		queues[i] = i;
 	struct offrx_engine_opts o = {
 		.sz = sizeof(o),
 		.cb = &cbs,
@@ -340,6 +346,10 @@ static void *engine_main(void *arg)
 		.nports = nports,
 		.log = on_log,
 		.trace_payload_bytes = d->o.trace_payload_bytes,
+		/* Every queue of the veth, one AF_XDP socket each; offrx_engine_poll below runs
+		 * them all in turn on this thread, so the callbacks need no lock of their own. */
+		.queues = queues,
+		.nqueues = d->o.queues,
 	};
 	if (offrx_engine_create(&o, &d->eng) != OFFRX_SUCCESS) {
 		d->eng = NULL;
@@ -370,6 +380,19 @@ static void *engine_main(void *arg)
 			d->engine_failed_mid_run = 1;
 			break;
 		}
+	}
+	struct offrx_engine_info info = { .sz = sizeof(info) };
+	offrx_engine_info(d->eng, &info);
+	d->nqueues = 0;
+	for (uint32_t i = 0; i < info.nqueues && i < DEMO_MAX_QUEUES; i++) {
+		struct offrx_queue_stats q = { .sz = sizeof(q) };
+		if (offrx_engine_queue_stats(d->eng, i, &q) != OFFRX_SUCCESS)
+			break;
+		d->queues[d->nqueues++] = (struct demo_queue){ .queue = q.queue,
+							       .conns_total = q.conns_total,
+							       .zerocopy = q.zerocopy,
+							       .rx_frames = q.rx_frames,
+							       .moved = q.moved_in };
 	}
 	const char *names[64];
 	uint64_t counts[64];

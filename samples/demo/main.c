@@ -86,6 +86,9 @@ static void usage(FILE *f)
 		"                          exist) instead of a live one; no lttng-relayd needed\n"
 		"      --name PREFIX       namespace prefix (default offrx-demo): PREFIX-eng and\n"
 		"                          PREFIX-peer\n"
+		"      --queues N          the veth pair's receive queues, 1..8 (default 2): the\n"
+		"                          peer spreads its flows over them, and the engine\n"
+		"                          receives on every one (an AF_XDP socket each)\n"
 		"      --json FILE         headless: also write the report as JSON to FILE\n"
 		"      --no-color          monochrome viewer\n"
 		"      --keep-caps         the engine thread keeps its capabilities (by default\n"
@@ -128,7 +131,8 @@ static void parse_args(struct demo *d, int argc, char **argv)
 		O_NOCOLOR,
 		O_VERSION,
 		O_KEEP_CAPS,
-		O_TRACE_PAYLOAD
+		O_TRACE_PAYLOAD,
+		O_QUEUES
 	};
 	static const struct option lo[] = {
 		{ "headless", no_argument, NULL, 'H' },
@@ -142,15 +146,18 @@ static void parse_args(struct demo *d, int argc, char **argv)
 		{ "no-color", no_argument, NULL, O_NOCOLOR },
 		{ "keep-caps", no_argument, NULL, O_KEEP_CAPS },
 		{ "trace-payload", required_argument, NULL, O_TRACE_PAYLOAD },
+		{ "queues", required_argument, NULL, O_QUEUES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
-	d->o = (struct demo_opts){
-		.scenario = -1, .push_timer_ms = 100, .bulk_mib = 8, .prefix = "offrx-demo"
-	};
+	d->o = (struct demo_opts){ .scenario = -1,
+				   .push_timer_ms = 100,
+				   .bulk_mib = 8,
+				   .prefix = "offrx-demo",
+				   .queues = 2 };
 	while ((ch = getopt_long(argc, argv, "Hd:s:t:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
@@ -193,6 +200,9 @@ static void parse_args(struct demo *d, int argc, char **argv)
 		case O_TRACE_PAYLOAD:
 			d->o.trace_payload_bytes = (uint32_t)parse_pos("--trace-payload", optarg,
 								       OFFRX_TRACE_PAYLOAD_MAX);
+			break;
+		case O_QUEUES:
+			d->o.queues = (uint32_t)parse_pos("--queues", optarg, DEMO_MAX_QUEUES);
 			break;
 		case 'h':
 			usage(stdout);
@@ -293,7 +303,11 @@ static void preflight(struct demo *d)
 static int netns_cmd(struct demo *d, const char *cmd)
 {
 	char log[128];
-	char *argv[] = { d->netns_script, (char *)cmd, "--name", (char *)d->o.prefix, NULL };
+	char queues[16];
+	snprintf(queues, sizeof(queues), "%u", d->o.queues);
+	char *argv[] = { d->netns_script, (char *)cmd, "--name", (char *)d->o.prefix,
+			 /* up: a veth pair of N queues, the engine on all of them */
+			 strcmp(cmd, "up") ? NULL : "--queues", queues, NULL };
 
 	snprintf(log, sizeof(log), "%s/netns.log", d->work);
 	return demo_run(argv, log, 30);

@@ -113,11 +113,11 @@ static void write_json(struct demo *d, const char *path, bool compare, uint64_t 
 	for (struct demo_result *r = d->results; r; r = r->next) {
 		fprintf(f,
 			"%s{\"id\":%" PRIu64
-			",\"pattern\":\"%s\",\"local\":\"%s\",\"remote\":\"%s\","
+			",\"queue\":%u,\"pattern\":\"%s\",\"local\":\"%s\",\"remote\":\"%s\","
 			"\"bytes\":%" PRIu64 ",\"sha256\":\"%s\",\"match\":%s,\"closed_by\":\"%s\","
 			"\"completed\":%" PRIu64 ",\"completed_by\":{",
-			sep, r->id, demo_patterns[r->pattern].name, r->local, r->remote, r->bytes,
-			r->sha,
+			sep, r->id, r->queue, demo_patterns[r->pattern].name, r->local, r->remote,
+			r->bytes, r->sha,
 			!r->match		 ? "null"
 			: strcmp(r->match, "ok") ? "false"
 						 : "true",
@@ -127,6 +127,15 @@ static void write_json(struct demo *d, const char *path, bool compare, uint64_t 
 				r->completed_by[k]);
 		fprintf(f, "}}");
 		sep = ",";
+	}
+	fprintf(f, "],\"queues\":[");
+	for (uint32_t i = 0; i < d->nqueues; i++) {
+		const struct demo_queue *q = &d->queues[i];
+		fprintf(f,
+			"%s{\"queue\":%u,\"mode\":\"%s\",\"conns_total\":%u,\"rx_frames\":%" PRIu64
+			",\"moved_in\":%" PRIu64 "}",
+			i ? "," : "", q->queue, q->zerocopy ? "zero-copy" : "copy", q->conns_total,
+			q->rx_frames, q->moved);
 	}
 	fprintf(f, "],\"patterns\":{");
 	sep = "";
@@ -236,6 +245,14 @@ int demo_report(struct demo *d, bool compare)
 		       a->lat_n ? ms(a->lat_sum_ns) / a->lat_n : 0.0, ms(a->lat_max_ns), a->timer_n,
 		       a->timer_n ? ms(a->timer_sum_ns) / a->timer_n : 0.0,
 		       a->lat_sum_ns ? 100.0 * a->timer_sum_ns / a->lat_sum_ns : 0.0);
+	}
+	/* Which queue carried what: RSS (here the peer's per-flow tx queue) spread the flows. */
+	for (uint32_t i = 0; i < d->nqueues; i++) {
+		const struct demo_queue *q = &d->queues[i];
+		printf("%s queue %u: %u connection%s, %" PRIu64 " frames (%s)%s",
+		       i ? ";" : "receive queues:", q->queue, q->conns_total,
+		       q->conns_total == 1 ? "" : "s", q->rx_frames,
+		       q->zerocopy ? "zero-copy" : "copy mode", i + 1 == d->nqueues ? "\n" : "");
 	}
 	if (d->drops_total)
 		printf("segments or frames the engine dropped: %" PRIu64 " (%s)\n", d->drops_total,

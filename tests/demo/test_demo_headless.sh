@@ -41,6 +41,14 @@ check "... and every sent stream was received ($(rj "$R" "d['sender_streams_unma
 check "the report says so" grep -q '^byte-exact: all ' "$WORK/out.txt"
 check "bulk moved at least 100 MiB ($(rj "$R" "d['patterns']['bulk']['bytes']") bytes)" \
 	test "$(rj "$R" "d['patterns']['bulk']['bytes'] >= 100 << 20")" = True
+# #17: the demo's veth has 2 queues (offrx-demo --queues, default 2) and the engine takes both:
+# the peer's kernel spreads its flows over its tx queues, each lands on eng0's rx queue of the
+# same number, so both carry connections and frames.
+check "2 receive queues, both with connections and frames ($(rj "$R" "[(q['queue'], q['conns_total'], q['rx_frames']) for q in d['queues']]"))" \
+	test "$(rj "$R" "[q['queue'] for q in d['queues']] == [0, 1] and all(q['conns_total'] > 0 and q['rx_frames'] > 100 for q in d['queues'])")" = True
+check "connections of both queues in the report" \
+	test "$(rj "$R" "sorted(set(c['queue'] for c in d['connections']))")" = "[0, 1]"
+check "the report says which queue carried what" grep -q '^receive queues: queue 0: .*; queue 1: ' "$WORK/out.txt"
 check "churn opened and closed many connections ($(rj "$R" "d['patterns']['churn']['connections']"))" \
 	test "$(rj "$R" "d['patterns']['churn']['connections'] >= 20")" = True
 

@@ -67,13 +67,14 @@ check "threads pinned as asked (--cpus 0,1)" \
 xps 1 2
 start_recv --max-conns 4 --cpus 0,1
 before=$(rxq_packets 1)
+before0=$(rxq_packets 0) # the counters run on from part 1: wait on what this part adds
 # 4 connections of 300 messages of 4 KiB, one every 5 ms: about 1.5 s each. Between two
 # messages nothing is in flight, so the peer's kernel picks the tx queue again (XPS) for the
 # next one.
 peer taskset -c 0 "$SEND" --json --quiet -p messages -c 300 -s 4K -i 5 --conns 4 -S 201 \
 	10.77.0.1:5201 >"$WORK/s2.json" &
 s2=$!
-wait_packets 0 400
+wait_packets 0 $((before0 + 400)) # past the 4 SYNs: every connection opened on queue 0
 xps 2 1 # from now on CPU 0 sends on tx-1: the flows' frames arrive on queue 1
 wait "$s2"
 wait_recv
