@@ -87,6 +87,16 @@ import json
 d = json.load(open('$WORK/summary.json'))
 print(sorted(q['queue'] for q in d['queues'] if q['vpid'] == $VPID and q['xsk'] and q['cpu_share'] is not None))")" = "[0, 1]"
 
+CHECK_PY=$OFFRX_SRC/tests/exporters/check_export.py
+SCHEMA=$OFFRX_SRC/exporters/schema
+check "summary: validates against offrx-summary/1 (queues, each connection's queue)" \
+	python3 "$CHECK_PY" schema "$SCHEMA/offrx-summary-1.schema.json" "$WORK/summary.json"
+"$EXPORT" -f jsonl -o "$WORK/t.jsonl" "$TRACE" 2>>"$WORK/export.err"
+check "jsonl: the events validate against offrx-events/1 (queue, thread_cpu_ns)" \
+	python3 "$CHECK_PY" schema "$SCHEMA/offrx-events-1.schema.json" "$WORK/t.jsonl" --lines
+check "jsonl: xsk_stats of queue 1 with the thread's CPU time" \
+	grep -q '"event":"xsk_stats",.*"queue":1,"thread_cpu_ns":[1-9]' "$WORK/t.jsonl"
+
 # ---- offrx-export: Perfetto and Chrome group the connections by queue ----
 "$EXPORT" -f perfetto -o "$WORK/t.pftrace" "$TRACE" 2>>"$WORK/export.err"
 python3 "$OFFRX_SRC/tests/exporters/check_perfetto.py" "$OFFRX_SRC/exporters/perfetto_trace.proto" \
