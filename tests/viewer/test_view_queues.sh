@@ -140,6 +140,21 @@ print('\n'.join('%d %d' % o for o in sorted(out)))
 EOF2
 )" = "$(cat "$WORK/recv_queues.txt")"
 
+# ---- offrx-export --listen: per-queue series, labels vpid and queue ----
+"$EXPORT" --listen 127.0.0.1:0 "$TRACE" 2>"$WORK/serve.err" &
+PIDS+=($!)
+wait_for 10 grep -q "serving the final metrics" "$WORK/serve.err" || cat "$WORK/serve.err"
+where=$(sed -n 's|^offrx-export: serving metrics at \(http://[^ ]*/metrics\)$|\1|p' "$WORK/serve.err")
+python3 -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('$where').read().decode())" \
+	>"$WORK/metrics.txt" 2>&1 || true
+per_queue() { # per_queue FAMILY: the queues with a value above 0, e.g. "0 1 "
+	sed -n "s/^$1{vpid=\"$VPID\",queue=\"\([0-9]*\)\"} \([0-9.]*\)$/\1 \2/p" "$WORK/metrics.txt" |
+		awk '$2 > 0 { printf "%s ", $1 }'
+}
+for fam in offrx_queue_rx_frames_total offrx_queue_thread_cpu_seconds_total offrx_queue_completions_total; do
+	check "metrics: $fam for both queues ($(per_queue $fam))" test "$(per_queue $fam)" = "0 1 "
+done
+
 # ---- offrx-view: the queue lines and q:1 ----
 view_start --speed 0 --sort id --filter "pid:$VPID" "$TRACE"
 check "the replay ends with the 6 connections shown" wait_screen "filter: pid:$VPID 6/6 shown" 15
