@@ -1,6 +1,9 @@
 /* --format chrome: Chrome Trace Event JSON for ui.perfetto.dev and chrome://tracing, written
  * as the events arrive ({"traceEvents":[ ... ],"metadata":{...}}, the metadata last). Each
- * connection is a synthetic process named by its 4-tuple; each request an async slice from its
+ * connection is a synthetic process named by its 4-tuple, labelled with its receive queue and
+ * sorted after the synthetic process of its queue ("queue N (vpid V)": the queue's xsk
+ * counters and engine thread CPU share), so a queue's connections group under it (a
+ * connection whose queue the trace never said sorts first); each request an async slice from its
  * post to its completion, named by the completion reason. The name is known only at the
  * completion, so both ends of a slice are written then (the viewers sort by ts). Memory is the
  * open connections and their queued requests, whatever the trace's length. */
@@ -27,10 +30,15 @@ struct cconn {
 	int64_t depth;	   /* the last queue depth shown */
 	int64_t inflight;  /* bytes in queued requests, shown as "bytes in flight" */
 	int64_t shown_depth, shown_inflight;
+	int64_t prev_ns; /* a queue's process: its previous xsk_stats with a thread CPU time */
+	uint64_t prev_cpu;
 };
 
+/* The sort index of queue q's process; its connections follow it (their pid added). */
+#define QUEUE_SORT(q) (((uint64_t)(q) + 1) << 24)
+
 struct chrome {
-	struct oex_ctab conns;
+	struct oex_ctab conns, queues; /* queues: key (vpid, queue + 1) */
 	uint32_t next_pid;
 	struct ct_writer ct;
 	uint64_t slices, open_at_end, not_completed, unknown_posts;
@@ -78,6 +86,29 @@ static void put_head(struct chrome *ch, char ph, const struct cconn *c, const ch
 	ct_head(&ch->ct, ph, c->pid, 1, name);
 }
 
+/* The synthetic process of receive queue queue of the engine vpid. */
+static struct cconn *queue_get(struct oex_writer *w, uint64_t vpid, uint32_t queue)
+{
+	struct chrome *ch = w->priv;
+	struct jw_out *o = w->run->out;
+	struct cconn *c = oex_ctab_get(&ch->queues, vpid, (uint64_t)queue + 1);
+	char name[96];
+
+	if (c)
+		return c;
+	if (!(c = oex_ctab_add(&ch->queues, vpid, (uint64_t)queue + 1)))
+		return NULL;
+	c->pid = ++ch->next_pid;
+	snprintf(name, sizeof(name), "queue %u (vpid %llu)", queue, (unsigned long long)vpid);
+	ct_meta(&ch->ct, c->pid, 1, "process_name", name);
+	put_head(ch, 'M', c, "process_sort_index");
+	jw_lit(o, ",\"args\":{\"sort_index\":");
+	jw_put_u64(o, QUEUE_SORT(queue));
+	jw_lit(o, "}}");
+	ct_meta(&ch->ct, c->pid, 1, "thread_name", "engine thread");
+	return c;
+}
+
 static struct cconn *conn_get(struct oex_writer *w, const struct otr_event *ev, uint64_t conn)
 {
 	struct chrome *ch = w->priv;
@@ -85,9 +116,18 @@ static struct cconn *conn_get(struct oex_writer *w, const struct otr_event *ev, 
 	struct cconn *c = oex_ctab_get(&ch->conns, ev->vpid, conn);
 	const struct oex_conninfo *ci;
 	char name[256], l[80], r[80];
+	int64_t queue = -1; /* not known */
 
 	if (c)
 		return c;
+	if (conn && ev->kind == OTR_CONN_OPEN)
+		queue = ev->u.open.queue;
+	else if (conn && ev->kind == OTR_CONN_STATE)
+		queue = ev->u.state.queue;
+	else if (conn && (ci = oex_conninfo(w->run, ev->vpid, conn)))
+		queue = ci->queue;
+	if (queue >= 0 && !queue_get(w, ev->vpid, (uint32_t)queue))
+		return NULL;
 	c = oex_ctab_add(&ch->conns, ev->vpid, conn);
 	if (!c)
 		return NULL;
@@ -108,8 +148,15 @@ static struct cconn *conn_get(struct oex_writer *w, const struct otr_event *ev, 
 	ct_meta(&ch->ct, c->pid, 1, "process_name", name);
 	put_head(ch, 'M', c, "process_sort_index");
 	jw_lit(o, ",\"args\":{\"sort_index\":");
-	jw_put_u64(o, c->pid);
+	jw_put_u64(o, queue >= 0 ? QUEUE_SORT(queue) + c->pid : c->pid);
 	jw_lit(o, "}}");
+	if (queue >= 0) {
+		snprintf(name, sizeof(name), "queue %u", (uint32_t)queue);
+		put_head(ch, 'M', c, "process_labels");
+		jw_lit(o, ",\"args\":{\"labels\":");
+		jw_put_str(o, name);
+		jw_lit(o, "}}");
+	}
 	ct_meta(&ch->ct, c->pid, 1, "thread_name", conn ? "requests" : "engine");
 	return c;
 }
@@ -285,8 +332,10 @@ static int chrome_event(struct oex_writer *w, const struct otr_event *ev)
 		}
 		return 0;
 	case OTR_XSK_STATS:
+		c = queue_get(w, ev->vpid, ev->u.xsk.queue);
+		break;
 	case OTR_DROP:
-		c = conn_get(w, ev, ev->kind == OTR_DROP ? ev->conn : 0);
+		c = conn_get(w, ev, ev->conn);
 		break;
 	case OTR_RETURN:
 	case OTR_COMPLETE_CALL:
@@ -396,6 +445,22 @@ static int chrome_event(struct oex_writer *w, const struct otr_event *ev)
 		jw_lit(o, ",\"fill_ring_empty\":");
 		jw_put_u64(o, ev->u.xsk.fill_ring_empty);
 		jw_lit(o, "}}");
+		/* the queue's engine thread, since its previous xsk_stats */
+		if (ev->u.xsk.thread_cpu_ns && c->prev_cpu &&
+		    ev->u.xsk.thread_cpu_ns >= c->prev_cpu && ev->ts_ns > c->prev_ns) {
+			put_head(ch, 'C', c, "engine thread CPU %");
+			put_ts(ch, run, ev->ts_ns);
+			jw_lit(o, ",\"args\":{\"cpu_pct\":");
+			jw_put_double(o,
+				      100.0 * (double)(ev->u.xsk.thread_cpu_ns - c->prev_cpu) /
+					      (double)(ev->ts_ns - c->prev_ns),
+				      1);
+			jw_lit(o, "}}");
+		}
+		if (ev->u.xsk.thread_cpu_ns) {
+			c->prev_cpu = ev->u.xsk.thread_cpu_ns;
+			c->prev_ns = ev->ts_ns;
+		}
 		break;
 	case OTR_CONN_CLOSE:
 		close_open(w, c, "not completed", ev->ts_ns, &ch->not_completed);
@@ -508,6 +573,7 @@ static void chrome_free(struct oex_writer *w)
 	if (!ch)
 		return;
 	oex_ctab_fini(&ch->conns, cconn_free);
+	oex_ctab_fini(&ch->queues, cconn_free);
 	free(ch);
 }
 
@@ -526,6 +592,7 @@ int oex_chrome_new(struct oex_writer *w)
 	if (!ch)
 		return -ENOMEM;
 	oex_ctab_init(&ch->conns, sizeof(struct cconn));
+	oex_ctab_init(&ch->queues, sizeof(struct cconn));
 	w->ops = &chrome_ops;
 	w->priv = ch;
 	return 0;

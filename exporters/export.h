@@ -67,6 +67,7 @@ struct oex_conninfo {
 	struct conn_key k;
 	char local_addr[48], remote_addr[48];
 	uint16_t local_port, remote_port;
+	uint32_t queue; /* the receive queue (conn_open; 0 in traces of engines before queues) */
 };
 
 struct oex_loss {

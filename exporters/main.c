@@ -182,6 +182,7 @@ static void remember_open(struct oex_run *run, const struct otr_event *ev)
 	snprintf(ci->remote_addr, sizeof(ci->remote_addr), "%s", ev->u.open.remote_addr);
 	ci->local_port = ev->u.open.local_port;
 	ci->remote_port = ev->u.open.remote_port;
+	ci->queue = ev->u.open.queue;
 }
 
 /* Feed one event from the source. Returns 0 to go on, 1 when --to is passed, < 0 on a

@@ -59,8 +59,21 @@ struct mrow {
 	struct mhist lat[NLAT][OTR_REASONS];
 };
 
+/* One receive queue of an engine: its socket's counters and thread CPU time from its last
+ * xsk_stats, and (as of then) its connections from the model. */
+struct mqueue {
+	uint64_t vpid;
+	uint32_t queue;
+	bool has_cpu;
+	uint64_t rx_frames, rx_dropped, rx_ring_full, fill_ring_empty, cpu_ns;
+	uint64_t completed;
+	int64_t open;
+};
+
 /* What the HTTP thread reads besides the rows. */
 struct mglobal {
+	struct mqueue q[OTR_QUEUES_MAX]; /* by engine, then queue */
+	uint32_t nq;
 	uint64_t events, discarded, lost_packets, conn_overflow, port_overflow;
 	int64_t last_ns; /* the last event's time (Unix ns for LTTng traces); 0 before any */
 	bool done;	 /* the input ended: the values are final */
@@ -320,6 +333,31 @@ static int conn_event(struct metrics *s, const struct oex_run *run, const struct
 	return 0;
 }
 
+/* At an xsk_stats (every 500 ms per queue): the queues from the model, under the lock. */
+static void queues_update(struct metrics *s)
+{
+	struct otr_queue q[OTR_QUEUES_MAX];
+	size_t n = otr_model_queues(s->m, OTR_TS_NONE, q, OTR_QUEUES_MAX);
+
+	s->g.nq = 0;
+	for (size_t i = 0; i < n && i < OTR_QUEUES_MAX; i++) {
+		if (!q[i].has_xsk)
+			continue; /* a queue is shown once its own counters are known */
+		s->g.q[s->g.nq++] = (struct mqueue){
+			.vpid = q[i].vpid,
+			.queue = q[i].queue,
+			.has_cpu = q[i].thread_cpu_ns != 0,
+			.rx_frames = q[i].rx_frames,
+			.rx_dropped = q[i].rx_dropped,
+			.rx_ring_full = q[i].rx_ring_full,
+			.fill_ring_empty = q[i].fill_ring_empty,
+			.cpu_ns = q[i].thread_cpu_ns,
+			.completed = q[i].completed,
+			.open = (int64_t)q[i].conns_open,
+		};
+	}
+}
+
 static int metrics_event(struct oex_writer *w, const struct otr_event *ev)
 {
 	struct metrics *s = w->priv;
@@ -335,9 +373,11 @@ static int metrics_event(struct oex_writer *w, const struct otr_event *ev)
 		s->g.discarded += ev->u.discarded.count;
 		s->g.lost_packets += ev->u.discarded.packets;
 		break;
+	case OTR_XSK_STATS:
+		queues_update(s);
+		break;
 	case OTR_SOURCE:
 	case OTR_UNKNOWN:
-	case OTR_XSK_STATS:
 		break;
 	case OTR_DROP:
 		if (ev->conn && oex_ctab_get(&s->conns, ev->vpid, ev->conn)) {
@@ -488,6 +528,57 @@ static void put_global(FILE *f, bool om, const char *name, const char *type, con
 	fprintf(f, "%s%s %" PRIu64 "\n", name, strcmp(type, "counter") ? "" : "_total", v);
 }
 
+/* One family of per-queue series (labels vpid and queue); cpu: the thread CPU time, in
+ * seconds, of the queues that report it. */
+static void put_per_queue(FILE *f, bool om, const struct mglobal *g, const char *name,
+			  const char *type, const char *help, size_t off, bool cpu)
+{
+	bool counter = !strcmp(type, "counter");
+
+	family(f, om, name, type, help);
+	for (uint32_t i = 0; i < g->nq; i++) {
+		const struct mqueue *q = &g->q[i];
+		if (cpu && !q->has_cpu)
+			continue;
+		fprintf(f, "%s%s{vpid=\"%" PRIu64 "\",queue=\"%" PRIu32 "\"} ", name,
+			counter ? "_total" : "", q->vpid, q->queue);
+		if (cpu)
+			put_seconds(f, q->cpu_ns);
+		else if (counter)
+			fprintf(f, "%" PRIu64, *(const uint64_t *)((const char *)q + off));
+		else
+			fprintf(f, "%" PRId64, *(const int64_t *)((const char *)q + off));
+		fputc('\n', f);
+	}
+}
+
+static void render_queues(FILE *f, bool om, const struct mglobal *g)
+{
+	put_per_queue(f, om, g, "offrx_queue_rx_frames", "counter",
+		      "Frames the receive queue's AF_XDP socket received (its last xsk_stats).",
+		      offsetof(struct mqueue, rx_frames), false);
+	put_per_queue(f, om, g, "offrx_queue_rx_dropped", "counter",
+		      "Frames the receive queue's socket dropped (XDP_STATISTICS rx_dropped).",
+		      offsetof(struct mqueue, rx_dropped), false);
+	put_per_queue(f, om, g, "offrx_queue_rx_ring_full", "counter",
+		      "Frames dropped because the receive queue's RX ring was full.",
+		      offsetof(struct mqueue, rx_ring_full), false);
+	put_per_queue(f, om, g, "offrx_queue_fill_ring_empty", "counter",
+		      "Times the kernel found the receive queue's fill ring empty.",
+		      offsetof(struct mqueue, fill_ring_empty), false);
+	put_per_queue(f, om, g, "offrx_queue_thread_cpu_seconds", "counter",
+		      "CPU time of the engine thread running the receive queue (its rate is the "
+		      "thread's CPU share); absent for engines before queues.",
+		      0, true);
+	put_per_queue(f, om, g, "offrx_queue_completions", "counter",
+		      "Requests completed on the receive queue's connections (as of its last "
+		      "xsk_stats).",
+		      offsetof(struct mqueue, completed), false);
+	put_per_queue(f, om, g, "offrx_queue_open_connections", "gauge",
+		      "Connections open on the receive queue (as of its last xsk_stats).",
+		      offsetof(struct mqueue, open), false);
+}
+
 static void render_text(FILE *f, bool om, bool per_conn, const struct mrow *rows, uint32_t n,
 			const struct mglobal *g)
 {
@@ -545,6 +636,7 @@ static void render_text(FILE *f, bool om, bool per_conn, const struct mrow *rows
 		    "snapshot.",
 		    offsetof(struct mrow, held));
 
+	render_queues(f, om, g);
 	put_hists(f, om, per_conn, rows, n, LAT_POST, "offrx_post_to_complete_seconds",
 		  "Time from a request's post to its completion, by completion reason.");
 	put_hists(f, om, per_conn, rows, n, LAT_LAST_FILL, "offrx_last_fill_to_complete_seconds",

@@ -1,6 +1,8 @@
 /* --format perfetto: Perfetto's own protobuf trace format (a Trace: TracePackets of TrackEvents),
  * written packet by packet as the events arrive, in the messages of perfetto_trace.proto.
- * A process track per engine, a track per connection named by its 4-tuple, an async slice per
+ * A process track per engine, a track per receive queue under it ("queue N": its xsk counters
+ * and engine thread CPU share), a track per connection named by its 4-tuple under its queue's
+ * (under the process's when the trace never said its queue), an async slice per
  * request (post to completion, named by the completion reason) on a lane of its connection,
  * fills and push-timer expiries as instants joined to their request by a flow, and counter
  * tracks for each connection's queue depth and bytes held. Memory is the open connections and
@@ -136,7 +138,16 @@ struct pconn {
 struct pproc {
 	struct conn_key k;
 	uint64_t uuid;
+};
+
+/* One receive queue of an engine process (key: vpid, queue + 1). */
+struct pqueue {
+	struct conn_key k;
+	uint64_t uuid;
 	uint64_t xsk_uuid[3]; /* rx_dropped, rx_ring_full, fill_ring_empty; 0 until first seen */
+	uint64_t cpu_uuid;    /* its engine thread's CPU %, between two xsk_stats */
+	int64_t prev_ns;      /* the previous xsk_stats with a thread CPU time */
+	uint64_t prev_cpu;
 };
 
 struct itab {
@@ -145,7 +156,7 @@ struct itab {
 };
 
 struct perfetto {
-	struct oex_ctab conns, procs;
+	struct oex_ctab conns, procs, queues;
 	struct itab intern[I__N];
 	uint32_t tag[F__N]; /* (field number << 3) | wire type */
 	struct pkt k;
@@ -641,6 +652,27 @@ static struct pproc *proc_get(struct oex_writer *w, uint64_t vpid, int64_t ts)
 	return pr;
 }
 
+static struct pqueue *queue_get(struct oex_writer *w, uint64_t vpid, uint32_t queue, int64_t ts)
+{
+	struct perfetto *pf = w->priv;
+	struct pqueue *q = oex_ctab_get(&pf->queues, vpid, (uint64_t)queue + 1);
+	struct pproc *pr;
+	char name[32];
+
+	if (q)
+		return q;
+	if (!(pr = proc_get(w, vpid, ts)) ||
+	    !(q = oex_ctab_add(&pf->queues, vpid, (uint64_t)queue + 1)))
+		return NULL;
+	q->uuid = pf->next_uuid++;
+	snprintf(name, sizeof(name), "queue %u", queue);
+	td_new(pf, ts, q->uuid, pr->uuid, name);
+	w_u(pf, F_TD_ORDER,
+	    PERFETTO__PROTOS__TRACK_DESCRIPTOR__CHILD_TRACKS_ORDERING__CHRONOLOGICAL);
+	pkt_emit(pf, w->run->out);
+	return q;
+}
+
 static struct pconn *conn_get(struct oex_writer *w, const struct otr_event *ev)
 {
 	struct perfetto *pf = w->priv;
@@ -648,12 +680,22 @@ static struct pconn *conn_get(struct oex_writer *w, const struct otr_event *ev)
 	struct pconn *c = oex_ctab_get(&pf->conns, ev->vpid, ev->conn);
 	const struct oex_conninfo *ci;
 	struct pproc *pr;
+	struct pqueue *pq = NULL;
 	char name[256], l[80], r[80];
 
 	if (c)
 		return c;
 	if (!(pr = proc_get(w, ev->vpid, ev->ts_ns)))
 		return NULL;
+	/* Its queue, when known now: the track's parent cannot change later. */
+	ci = oex_conninfo(w->run, ev->vpid, ev->conn);
+	if (ev->kind == OTR_CONN_OPEN || ev->kind == OTR_CONN_STATE || ci) {
+		uint32_t qn = ev->kind == OTR_CONN_OPEN	   ? ev->u.open.queue
+			      : ev->kind == OTR_CONN_STATE ? ev->u.state.queue
+							   : ci->queue;
+		if (!(pq = queue_get(w, ev->vpid, qn, ev->ts_ns)))
+			return NULL;
+	}
 	if (!(c = oex_ctab_add(&pf->conns, ev->vpid, ev->conn)))
 		return NULL;
 	if ((ci = oex_conninfo(w->run, ev->vpid, ev->conn))) {
@@ -667,7 +709,7 @@ static struct pconn *conn_get(struct oex_writer *w, const struct otr_event *ev)
 			 (unsigned long long)ev->vpid, (unsigned long long)ev->conn);
 	}
 	c->uuid = pf->next_uuid++;
-	td_new(pf, ev->ts_ns, c->uuid, pr->uuid, name);
+	td_new(pf, ev->ts_ns, c->uuid, pq ? pq->uuid : pr->uuid, name);
 	pkt_emit(pf, o);
 	c->depth_uuid = counter_track(pf, o, ev->ts_ns, c->uuid, "queue depth",
 				      PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_COUNT);
@@ -843,6 +885,7 @@ static int engine_event(struct oex_writer *w, const struct otr_event *ev)
 {
 	struct perfetto *pf = w->priv;
 	struct pproc *pr = proc_get(w, ev->vpid, ev->ts_ns);
+	struct pqueue *q;
 	static const char *const xsk_names[3] = { "xsk rx_dropped", "xsk rx_ring_full",
 						  "xsk fill_ring_empty" };
 	uint64_t v[3];
@@ -857,21 +900,41 @@ static int engine_event(struct oex_writer *w, const struct otr_event *ev)
 		pkt_emit(pf, w->run->out);
 		return 0;
 	}
-	/* xsk_stats: the socket's cumulative counters. */
+	/* xsk_stats: the queue's socket's cumulative counters. */
+	if (!(q = queue_get(w, ev->vpid, ev->u.xsk.queue, ev->ts_ns)))
+		return -ENOMEM;
 	v[0] = ev->u.xsk.rx_dropped;
 	v[1] = ev->u.xsk.rx_ring_full;
 	v[2] = ev->u.xsk.fill_ring_empty;
 	for (int i = 0; i < 3; i++)
-		if (!pr->xsk_uuid[i])
-			pr->xsk_uuid[i] = counter_track(
-				pf, w->run->out, ev->ts_ns, pr->uuid, xsk_names[i],
+		if (!q->xsk_uuid[i])
+			q->xsk_uuid[i] = counter_track(
+				pf, w->run->out, ev->ts_ns, q->uuid, xsk_names[i],
 				PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_COUNT);
-	ev_new(pf, T_COUNTER, ev->ts_ns, pr->xsk_uuid[0], NULL, NULL);
+	ev_new(pf, T_COUNTER, ev->ts_ns, q->xsk_uuid[0], NULL, NULL);
 	w_u(pf, F_TE_COUNTER, v[0]);
 	xval[0] = (int64_t)v[1];
 	xval[1] = (int64_t)v[2];
-	ev_counters(pf, pr->xsk_uuid + 1, xval, 2);
+	ev_counters(pf, q->xsk_uuid + 1, xval, 2);
 	pkt_emit(pf, w->run->out);
+	/* Its engine thread's CPU share since the previous xsk_stats, in whole percent. */
+	uint64_t cpu = ev->u.xsk.thread_cpu_ns;
+	if (cpu && q->prev_cpu && cpu >= q->prev_cpu && ev->ts_ns > q->prev_ns) {
+		if (!q->cpu_uuid)
+			q->cpu_uuid = counter_track(
+				pf, w->run->out, ev->ts_ns, q->uuid, "engine thread CPU %",
+				PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_COUNT);
+		ev_new(pf, T_COUNTER, ev->ts_ns, q->cpu_uuid, NULL, NULL);
+		w_u(pf, F_TE_COUNTER,
+		    (uint64_t)(100.0 * (double)(cpu - q->prev_cpu) /
+				       (double)(ev->ts_ns - q->prev_ns) +
+			       0.5));
+		pkt_emit(pf, w->run->out);
+	}
+	if (cpu) {
+		q->prev_cpu = cpu;
+		q->prev_ns = ev->ts_ns;
+	}
 	return 0;
 }
 
@@ -1078,6 +1141,7 @@ static void perfetto_free(struct oex_writer *w)
 		return;
 	oex_ctab_fini(&pf->conns, pconn_free);
 	oex_ctab_fini(&pf->procs, NULL);
+	oex_ctab_fini(&pf->queues, NULL);
 	free(pf->k.buf);
 	free(pf);
 }
@@ -1103,6 +1167,7 @@ int oex_perfetto_new(struct oex_writer *w)
 	tag_init(pf);
 	oex_ctab_init(&pf->conns, sizeof(struct pconn));
 	oex_ctab_init(&pf->procs, sizeof(struct pproc));
+	oex_ctab_init(&pf->queues, sizeof(struct pqueue));
 	pf->next_uuid = UUID_TRACE + 1;
 	w->ops = &perfetto_ops;
 	w->priv = pf;

@@ -10,10 +10,21 @@
 #include "export.h"
 #include "model.h"
 
+/* The connections written, grouped by receive queue (queue -1: not known). */
+struct squeue {
+	uint64_t vpid;
+	int32_t queue;
+	uint64_t completed, bytes;
+	uint64_t *ids;
+	size_t n, cap;
+};
+
 struct summary {
 	struct otr_model *m;
 	bool csv, first;
 	uint64_t rows;
+	struct squeue *q;
+	size_t nq, qcap;
 };
 
 /* The CSV header: the complete reasons' columns are named by offrx_names.h, in value order. */
@@ -25,7 +36,7 @@ static const char csv_header[] =
 	"post_to_complete_p50_us,post_to_complete_p90_us,post_to_complete_p99_us,"
 	"post_to_complete_max_us,last_fill_to_complete_p50_us,last_fill_to_complete_p90_us,"
 	"last_fill_to_complete_p99_us,last_fill_to_complete_max_us,push_timer_expiries,"
-	"push_timer_wait_us_total,push_timer_share_of_completions\n";
+	"push_timer_wait_us_total,push_timer_share_of_completions,queue\n";
 /* clang-format on */
 _Static_assert(
 	OFFRX_NAMES_COUNT(OFFRX_COMPLETE_REASON_LIST) == OTR_REASONS - 1,
@@ -91,6 +102,39 @@ static void csv_lat(struct jw_out *o, const struct lat *l)
 	}
 }
 
+/* Count c in its queue's group. */
+static int group(struct summary *s, const struct otr_conn *c)
+{
+	struct squeue *g = NULL;
+	for (size_t i = 0; i < s->nq && !g; i++)
+		if (s->q[i].vpid == c->vpid && s->q[i].queue == c->queue)
+			g = &s->q[i];
+	if (!g) {
+		if (s->nq == s->qcap) {
+			size_t cap = s->qcap ? 2 * s->qcap : 8;
+			struct squeue *q = realloc(s->q, cap * sizeof(*q));
+			if (!q)
+				return -ENOMEM;
+			s->q = q;
+			s->qcap = cap;
+		}
+		g = &s->q[s->nq++];
+		*g = (struct squeue){ .vpid = c->vpid, .queue = c->queue };
+	}
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 16;
+		uint64_t *ids = realloc(g->ids, cap * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		g->ids = ids;
+		g->cap = cap;
+	}
+	g->ids[g->n++] = c->id;
+	g->completed += c->completed;
+	g->bytes += c->bytes_completed;
+	return 0;
+}
+
 static int row(struct oex_writer *w, const struct otr_conn *c)
 {
 	struct summary *s = w->priv;
@@ -108,6 +152,8 @@ static int row(struct oex_writer *w, const struct otr_conn *c)
 	int ret = 0;
 
 	endpoints(w->run, c, l, r, sizeof(l));
+	if (group(s, c))
+		return -ENOMEM;
 	lat_of(c->hist[OTR_LAT_POST][OTR_HC_ALL], &post);
 	lat_of(c->hist[OTR_LAT_LAST_FILL][OTR_HC_ALL], &last);
 	s->rows++;
@@ -145,6 +191,9 @@ static int row(struct oex_writer *w, const struct otr_conn *c)
 		jw_put_double(o, pt_wait_us(c), 3);
 		jw_putc(o, ',');
 		jw_put_double(o, share, 6);
+		jw_putc(o, ',');
+		if (c->queue >= 0)
+			jw_put_u64(o, (uint64_t)c->queue);
 		jw_putc(o, '\n');
 		return 0;
 	}
@@ -164,6 +213,7 @@ static int row(struct oex_writer *w, const struct otr_conn *c)
 		      (json_int_t)c->bytes_placed, "completed_by", by, "latency_us", lat);
 	if (!j)
 		return -ENOMEM;
+	json_object_set_new(j, "queue", c->queue >= 0 ? json_integer(c->queue) : json_null());
 	json_object_set_new(
 		j, "push_timer",
 		json_pack("{s:I,s:I,s:I,s:I,s:f,s:f}", "starts", (json_int_t)c->timer_starts,
@@ -224,6 +274,8 @@ static int summary_event(struct oex_writer *w, const struct otr_event *ev)
 	return 0;
 }
 
+static json_t *queues_json(struct summary *s);
+
 static int summary_end(struct oex_writer *w)
 {
 	struct summary *s = w->priv;
@@ -262,7 +314,12 @@ static int summary_end(struct oex_writer *w)
 		       "duration_s", oex_rel_s(run, run->last_ns), "connections",
 		       (json_int_t)s->rows, "completed", (json_int_t)t.completed, "bytes_placed",
 		       (json_int_t)t.bytes_placed, "events_by_kind", kinds);
-	jw_lit(o, "\n],\n\"trace\":");
+	jw_lit(o, "\n],\n\"queues\":");
+	json_t *qs = queues_json(s);
+	if (!qs || oex_put_json(o, qs))
+		ret = -ENOMEM;
+	json_decref(qs);
+	jw_lit(o, ",\n\"trace\":");
 	if (!tr || oex_put_json(o, tr))
 		ret = -ENOMEM;
 	json_decref(tr);
@@ -285,6 +342,88 @@ static int summary_end(struct oex_writer *w)
 	return ret;
 }
 
+static int squeue_cmp(const void *a, const void *b)
+{
+	const struct squeue *x = a, *y = b;
+	if (x->vpid != y->vpid)
+		return x->vpid < y->vpid ? -1 : 1;
+	return (x->queue > y->queue) - (x->queue < y->queue);
+}
+
+static json_t *share_json(double v)
+{
+	return v >= 0 ? json_real(round(v * 1e6) / 1e6) : json_null();
+}
+
+/* "queues": the connections by receive queue, each queue's totals, its last xsk_stats and its
+ * engine thread's CPU share over the trace. */
+static json_t *queues_json(struct summary *s)
+{
+	struct otr_queue mq[OTR_QUEUES_MAX];
+	size_t nm = otr_model_queues(s->m, OTR_TS_NONE, mq, OTR_QUEUES_MAX);
+	json_t *a = json_array();
+
+	nm = nm < OTR_QUEUES_MAX ? nm : OTR_QUEUES_MAX;
+	qsort(s->q, s->nq, sizeof(*s->q), squeue_cmp);
+	for (size_t i = 0; a && i < s->nq; i++) {
+		const struct squeue *g = &s->q[i];
+		const struct otr_queue *q = NULL;
+		for (size_t k = 0; k < nm && !q && g->queue >= 0; k++)
+			if (mq[k].vpid == g->vpid && mq[k].queue == (uint32_t)g->queue)
+				q = &mq[k];
+		json_t *ids = json_array();
+		for (size_t k = 0; ids && k < g->n; k++)
+			json_array_append_new(ids, json_integer((json_int_t)g->ids[k]));
+		json_t *e = json_pack("{s:I,s:o,s:I,s:o,s:I,s:I}", "vpid", (json_int_t)g->vpid,
+				      "queue", g->queue >= 0 ? json_integer(g->queue) : json_null(),
+				      "connections", (json_int_t)g->n, "conn_ids",
+				      ids ? ids : json_null(), "completed",
+				      (json_int_t)g->completed, "bytes", (json_int_t)g->bytes);
+		if (!e) {
+			json_decref(a);
+			return NULL;
+		}
+		if (q) {
+			json_object_set_new(e, "bytes_placed",
+					    json_integer((json_int_t)q->bytes_placed));
+			json_object_set_new(e, "drops",
+					    json_integer((json_int_t)otr_queue_drops(q)));
+			json_object_set_new(
+				e, "xsk",
+				q->has_xsk
+					? json_pack("{s:I,s:I,s:I,s:I}", "rx_frames",
+						    (json_int_t)q->rx_frames, "rx_dropped",
+						    (json_int_t)q->rx_dropped, "rx_ring_full",
+						    (json_int_t)q->rx_ring_full, "fill_ring_empty",
+						    (json_int_t)q->fill_ring_empty)
+					: json_null());
+			json_object_set_new(e, "cpu_share", share_json(q->cpu_share_all));
+		}
+		json_array_append_new(a, e);
+	}
+	/* Queues the trace shows (xsk_stats) with no connection written. */
+	for (size_t k = 0; a && k < nm; k++) {
+		bool seen = false;
+		for (size_t i = 0; i < s->nq && !seen; i++)
+			seen = s->q[i].vpid == mq[k].vpid && s->q[i].queue == (int32_t)mq[k].queue;
+		if (seen || !mq[k].has_xsk)
+			continue;
+		json_array_append_new(
+			a, json_pack("{s:I,s:I,s:I,s:[],s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:o}",
+				     "vpid", (json_int_t)mq[k].vpid, "queue",
+				     (json_int_t)mq[k].queue, "connections", (json_int_t)0,
+				     "conn_ids", "completed", (json_int_t)0, "bytes", (json_int_t)0,
+				     "bytes_placed", (json_int_t)mq[k].bytes_placed, "drops",
+				     (json_int_t)otr_queue_drops(&mq[k]), "xsk", "rx_frames",
+				     (json_int_t)mq[k].rx_frames, "rx_dropped",
+				     (json_int_t)mq[k].rx_dropped, "rx_ring_full",
+				     (json_int_t)mq[k].rx_ring_full, "fill_ring_empty",
+				     (json_int_t)mq[k].fill_ring_empty, "cpu_share",
+				     share_json(mq[k].cpu_share_all)));
+	}
+	return a;
+}
+
 static void summary_free(struct oex_writer *w)
 {
 	struct summary *s = w->priv;
@@ -292,6 +431,9 @@ static void summary_free(struct oex_writer *w)
 	if (!s)
 		return;
 	otr_model_free(s->m);
+	for (size_t i = 0; i < s->nq; i++)
+		free(s->q[i].ids);
+	free(s->q);
 	free(s);
 }
 

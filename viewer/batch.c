@@ -33,10 +33,13 @@ static void print_row(FILE *f, const struct vrow *r)
 		snprintf(head, sizeof(head), "%" PRIu32 "/%" PRIu32, r->head_fill, r->head_len);
 	if (r->timer_left_ns >= 0)
 		snprintf(timer, sizeof(timer), "%.1f", r->timer_left_ns / 1e6);
+	char rxq[16] = "-";
+	if (r->queue >= 0)
+		snprintf(rxq, sizeof(rxq), "%" PRId32, r->queue);
 	fprintf(f,
-		"%" PRIu64 " %" PRIu64 " %s %s %s %" PRIu32 " %s %s %s %" PRIu64 " %" PRIu64
+		"%" PRIu64 " %" PRIu64 " %s %s %s %s %" PRIu32 " %s %s %s %" PRIu64 " %" PRIu64
 		" %" PRIu64 " %.0f %" PRIu64 " %" PRIu64 " %.0f %s\n",
-		r->vpid, r->id, r->remote, r->local, row_state_name(r), r->depth, head,
+		r->vpid, r->id, r->remote, r->local, row_state_name(r), rxq, r->depth, head,
 		vmode_name(r->mode), timer, r->posted, r->completed, r->indicated, r->rate_bps,
 		r->p50_ns / 1000, r->p99_ns / 1000, r->tshare * 100.0, flags);
 }
@@ -140,6 +143,23 @@ void batch_print(FILE *f, const struct vsnap *sn, const struct vview *v, unsigne
 	}
 	if (st->msg[0])
 		fprintf(f, "message text=\"%s\"\n", st->msg);
+	for (size_t i = 0; i < sn->nqueues; i++) {
+		const struct otr_queue *q = &sn->queues[i];
+		fprintf(f,
+			"rxq pid=%" PRIu64 " queue=%" PRIu32 " conns=%" PRIu64 " open=%" PRIu64
+			" completions=%" PRIu64 " completions_per_s=%.1f bytes_per_s=%.0f"
+			" drops=%" PRIu64,
+			q->vpid, q->queue, q->conns, q->conns_open, q->completed,
+			q->completions_per_s, q->bytes_per_s, otr_queue_drops(q));
+		if (q->has_xsk)
+			fprintf(f, " rx_frames=%" PRIu64 " fill_ring_empty=%" PRIu64, q->rx_frames,
+				q->fill_ring_empty);
+		if (q->cpu_share >= 0)
+			fprintf(f, " cpu_pct=%.1f", q->cpu_share * 100);
+		else
+			fprintf(f, " cpu_pct=-");
+		fprintf(f, "\n");
+	}
 
 	fprintf(f, "table rows=%zu sort=%s%s\n", v->norder, vcol_name[v->sort],
 		v->invert ? "-inverted" : "");

@@ -83,6 +83,10 @@ int64_t ui_mono_ns(void);
 void ui_set_status(struct ui *u, bool alert, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The header's lines: HEADER_LINES, then one per receive queue as room allows. */
+#define HEADER_LINES 4
+int ui_header_lines(const struct ui *u);
+
 /* ---- panel_conns.c ---- */
 
 /* Move the list's selection by delta rows as shown (clamped); the detail's up/down too. */

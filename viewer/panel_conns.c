@@ -14,12 +14,12 @@ struct colspec {
 };
 
 static const struct colspec colspecs[VC__COUNT] = {
-	{ VC_PID, 7, false, 9 },    { VC_ID, 5, false, 0 },   { VC_REMOTE, 0, true, 0 },
-	{ VC_LOCAL, 0, true, 6 },   { VC_STATE, 6, true, 0 }, { VC_DEPTH, 4, false, 0 },
-	{ VC_HEAD, 15, true, 2 },   { VC_MODE, 6, true, 5 },  { VC_TIMER, 7, false, 3 },
-	{ VC_POSTED, 7, false, 8 }, { VC_DONE, 7, false, 1 }, { VC_IND, 5, false, 7 },
-	{ VC_RATE, 8, false, 1 },   { VC_P50, 7, false, 4 },  { VC_P99, 7, false, 2 },
-	{ VC_TSHARE, 6, false, 3 },
+	{ VC_PID, 7, false, 9 },   { VC_ID, 5, false, 0 },     { VC_REMOTE, 0, true, 0 },
+	{ VC_LOCAL, 0, true, 6 },  { VC_STATE, 6, true, 0 },   { VC_RXQ, 3, false, 6 },
+	{ VC_DEPTH, 4, false, 0 }, { VC_HEAD, 15, true, 2 },   { VC_MODE, 6, true, 5 },
+	{ VC_TIMER, 7, false, 3 }, { VC_POSTED, 7, false, 8 }, { VC_DONE, 7, false, 1 },
+	{ VC_IND, 5, false, 7 },   { VC_RATE, 8, false, 1 },   { VC_P50, 7, false, 4 },
+	{ VC_P99, 7, false, 2 },   { VC_TSHARE, 6, false, 3 },
 };
 
 struct layout {
@@ -91,6 +91,10 @@ static void draw_row(struct ui *u, WINDOW *w, int y, const struct vrow *r, const
 			break;
 		case VC_STATE:
 			s = row_state_name(r);
+			break;
+		case VC_RXQ:
+			r->queue >= 0 ? (void)snprintf(b, sizeof(b), "%" PRId32, r->queue)
+				      : (void)(s = "-");
 			break;
 		case VC_DEPTH:
 			snprintf(b, sizeof(b), "%" PRIu32, r->depth);

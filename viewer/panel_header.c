@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+static void queue_lines(struct panel *p, struct ui *u);
+
 static void header_draw(struct panel *p, struct ui *u)
 {
 	WINDOW *w = p->win;
@@ -118,6 +120,77 @@ static void header_draw(struct panel *p, struct ui *u)
 		else if (st->nmarks)
 			ui_put(w, 3, x + 2, u->st[S_DIM],
 			       "| rows marked stale: their session is gone");
+	}
+	queue_lines(p, u);
+}
+
+/* One receive queue, htop-like: its engine thread's CPU meter, then its connections' rate and
+ * completions, what it lost and how often its fill ring ran empty. */
+static void queue_line(struct ui *u, WINDOW *w, int y, const struct otr_queue *q, bool pids)
+{
+	char a[32], b[32], pct[16];
+	int x = ui_put(w, y, 1, u->st[S_LABEL], "q%-2" PRIu32, q->queue);
+	if (pids)
+		x = ui_put(w, y, x + 1, u->st[S_DIM], "pid %" PRIu64, q->vpid);
+	/* [|||||     45.0%]: the thread's CPU share between its last two xsk_stats */
+	enum { METER = 20 };
+	double share = q->cpu_share > 1 ? 1 : q->cpu_share;
+	int full = share > 0 ? (int)(share * METER + 0.5) : 0;
+	if (q->cpu_share >= 0)
+		snprintf(pct, sizeof(pct), "%.1f%%", q->cpu_share * 100);
+	else
+		snprintf(pct, sizeof(pct), "cpu ?");
+	int plen = (int)strlen(pct);
+	if (full > METER - plen)
+		full = METER - plen;
+	x = ui_put(w, y, x + 1, u->st[S_LABEL] | A_BOLD, "[");
+	x = ui_put_run(w, y, x,
+		       share >= 0.9   ? u->st[S_ALERT]
+		       : share >= 0.6 ? u->st[S_WARN]
+				      : u->st[S_GOOD],
+		       "|", full);
+	x = ui_put_run(w, y, x, u->st[S_NORMAL], " ", METER - plen - full);
+	x = ui_put(w, y, x, q->cpu_share >= 0 ? u->st[S_VALUE] : u->st[S_DIM], "%s", pct);
+	x = ui_put(w, y, x, u->st[S_LABEL] | A_BOLD, "]");
+	x = ui_put(w, y, x + 2, u->st[S_LABEL], "conns ");
+	x = ui_put(w, y, x, u->st[S_VALUE], "%" PRIu64, q->conns);
+	x = ui_put(w, y, x, u->st[S_DIM], " (%" PRIu64 " open)", q->conns_open);
+	x = ui_put(w, y, x + 2, u->st[S_LABEL], "rate ");
+	x = ui_put(w, y, x, u->st[S_VALUE], "%sB/s", fmt_bytes(a, sizeof(a), q->bytes_per_s));
+	x = ui_put(w, y, x + 2, u->st[S_LABEL], "completions ");
+	x = ui_put(w, y, x, u->st[S_VALUE], "%s/s", fmt_count(a, sizeof(a), q->completions_per_s));
+	x = ui_put(w, y, x, u->st[S_DIM], " (%s)", fmt_count(b, sizeof(b), (double)q->completed));
+	uint64_t drops = otr_queue_drops(q);
+	x = ui_put(w, y, x + 2, u->st[S_LABEL], "drops ");
+	x = ui_put(w, y, x, drops ? u->st[S_WARN] : u->st[S_VALUE], "%" PRIu64, drops);
+	x = ui_put(w, y, x + 2, u->st[S_LABEL], "fill-ring empty ");
+	if (q->has_xsk)
+		x = ui_put(w, y, x, q->fill_ring_empty_new > 0 ? u->st[S_WARN] : u->st[S_VALUE],
+			   "%" PRIu64, q->fill_ring_empty);
+	else
+		x = ui_put(w, y, x, u->st[S_DIM], "-");
+	if (q->rx_frames_per_s >= 0) {
+		x = ui_put(w, y, x + 2, u->st[S_LABEL], "frames ");
+		ui_put(w, y, x, u->st[S_VALUE], "%s/s",
+		       fmt_count(a, sizeof(a), q->rx_frames_per_s));
+	}
+}
+
+/* The queue lines under the four lines of the header: as many as ui_header_lines() made room
+ * for, the last one saying how many more there are when not all fit. */
+static void queue_lines(struct panel *p, struct ui *u)
+{
+	const struct vsnap *sn = &u->sn;
+	int room = p->h - HEADER_LINES;
+	bool pids = sn->nqueues && sn->queues[0].vpid != sn->queues[sn->nqueues - 1].vpid;
+	for (int i = 0; i < room && (size_t)i < sn->nqueues; i++) {
+		if (i == room - 1 && (size_t)room < sn->nqueues) {
+			ui_put(p->win, HEADER_LINES + i, 1, u->st[S_DIM],
+			       "+%zu more queues (a taller terminal shows them)",
+			       sn->nqueues - (size_t)i);
+			break;
+		}
+		queue_line(u, p->win, HEADER_LINES + i, &sn->queues[i], pids);
 	}
 }
 

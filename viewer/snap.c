@@ -14,11 +14,10 @@
 #include <time.h>
 
 const char *const vcol_name[VC__COUNT] = {
-	[VC_PID] = "PID",	[VC_ID] = "ID",	      [VC_REMOTE] = "REMOTE",
-	[VC_LOCAL] = "LOCAL",	[VC_STATE] = "STATE", [VC_DEPTH] = "Q",
-	[VC_HEAD] = "HEAD",	[VC_MODE] = "MODE",   [VC_TIMER] = "TIMER",
-	[VC_POSTED] = "POSTED", [VC_DONE] = "DONE",   [VC_IND] = "IND",
-	[VC_RATE] = "RATE",	[VC_P50] = "P50",     [VC_P99] = "P99",
+	[VC_PID] = "PID",	[VC_ID] = "ID",	      [VC_REMOTE] = "REMOTE", [VC_LOCAL] = "LOCAL",
+	[VC_STATE] = "STATE",	[VC_RXQ] = "RXQ",     [VC_DEPTH] = "Q",	      [VC_HEAD] = "HEAD",
+	[VC_MODE] = "MODE",	[VC_TIMER] = "TIMER", [VC_POSTED] = "POSTED", [VC_DONE] = "DONE",
+	[VC_IND] = "IND",	[VC_RATE] = "RATE",   [VC_P50] = "P50",	      [VC_P99] = "P99",
 	[VC_TSHARE] = "TIMER%",
 };
 
@@ -111,6 +110,7 @@ static void fill_row(struct vsnap *sn, const struct otr_model *m, const struct o
 		 c->local_addr, c->local_port);
 	r->rport = c->remote_port;
 	r->lport = c->local_port;
+	r->queue = c->queue;
 	r->state = c->state;
 	r->disc_reason = c->disc_reason;
 	r->close_reason = c->close_reason;
@@ -256,6 +256,8 @@ int snap_take(struct vsnap *sn, struct vsource *s, const uint64_t *detail_key)
 	vs_status(s, &sn->st);
 	sn->now_ns = vs_now(s);
 	otr_model_totals(m, sn->now_ns, &sn->t);
+	size_t nq = otr_model_queues(m, sn->now_ns, sn->queues, OTR_QUEUES_MAX);
+	sn->nqueues = nq < OTR_QUEUES_MAX ? nq : OTR_QUEUES_MAX;
 	sn->now_raw = 0;
 	if (sn->t.last_ts_ns != OTR_TS_NONE && sn->now_ns != OTR_TS_NONE)
 		sn->now_raw = sn->now_ns - (sn->t.last_ts_ns - (int64_t)sn->t.last_ts_raw);
@@ -327,7 +329,7 @@ static int term_number(const char *s, uint64_t max, uint64_t *out)
 
 static int parse_term(const char *w, struct vterm *t, char *err, size_t errlen)
 {
-	static const char keys_help[] = "pid:N, id:N, port:N";
+	static const char keys_help[] = "pid:N, id:N, port:N, q:N";
 	memset(t, 0, sizeof(*t));
 	snprintf(t->text, sizeof(t->text), "%s", w);
 	if (!strcasecmp(w, "timer")) {
@@ -360,6 +362,11 @@ static int parse_term(const char *w, struct vterm *t, char *err, size_t errlen)
 			t->kind = VT_PORT;
 			what = "a port, 1 to 65535";
 			max = 65535;
+		} else if ((klen == 1 && !strncasecmp(w, "q", 1)) ||
+			   (klen == 5 && !strncasecmp(w, "queue", 5))) {
+			t->kind = VT_QUEUE;
+			what = "a receive queue number";
+			max = INT32_MAX;
 		} else {
 			snprintf(err, errlen, "'%s': unknown key '%.*s:' (keys: %s)", w, (int)klen,
 				 w, keys_help);
@@ -447,6 +454,9 @@ bool row_matches(const struct vrow *r, const struct vfilter *f)
 		case VT_PORT:
 			ok = t->n == r->lport || t->n == r->rport;
 			break;
+		case VT_QUEUE:
+			ok = r->queue >= 0 && t->n == (uint64_t)r->queue;
+			break;
 		case VT_ADDR:
 			ok = strcasestr(r->remote, t->text) || strcasestr(r->local, t->text);
 			break;
@@ -500,6 +510,9 @@ int row_cmp(const struct vrow *a, const struct vrow *b, enum vcol c)
 		break;
 	case VC_STATE:
 		v = strcmp(row_state_name(a), row_state_name(b));
+		break;
+	case VC_RXQ:
+		v = (a->queue > b->queue) - (a->queue < b->queue);
 		break;
 	case VC_DEPTH:
 		v = -cmp_u64(a->depth, b->depth);

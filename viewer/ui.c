@@ -17,7 +17,6 @@
 
 #define MIN_COLS  60
 #define MIN_LINES 12
-#define HEADER_H  4
 #define FRAME_NS  100000000LL  /* at most 10 frames a second */
 #define IDLE_NS	  1000000000LL /* an idle source: one frame a second (lag, rates decay) */
 
@@ -99,14 +98,25 @@ static void place(struct panel *p, int h, int w, int y, int x)
 	p->dirty = true;
 }
 
+/* The list keeps at least this many lines when the header grows by its queue lines. */
+#define LIST_MIN 6
+
+int ui_header_lines(const struct ui *u)
+{
+	int room = LINES - HEADER_LINES - 1 - LIST_MIN;
+	int q = (int)u->sn.nqueues;
+	return HEADER_LINES + (q < room ? q : room > 0 ? room : 0);
+}
+
 static void layout(struct ui *u)
 {
 	u->too_small = COLS < MIN_COLS || LINES < MIN_LINES;
 	if (u->too_small)
 		return;
-	place(&u->header, HEADER_H, COLS, 0, 0);
-	place(&u->list, LINES - HEADER_H - 1, COLS, HEADER_H, 0);
-	place(&u->detail, LINES - HEADER_H - 1, COLS, HEADER_H, 0);
+	int hh = ui_header_lines(u);
+	place(&u->header, hh, COLS, 0, 0);
+	place(&u->list, LINES - hh - 1, COLS, hh, 0);
+	place(&u->detail, LINES - hh - 1, COLS, hh, 0);
 	place(&u->footer, 1, COLS, LINES - 1, 0);
 }
 
@@ -168,6 +178,10 @@ static void take_snapshot(struct ui *u)
 	vs_lock(u->s);
 	snap_take(&u->sn, u->s, u->main == &u->detail && u->has_sel ? key : NULL);
 	vs_unlock(u->s);
+	if (!u->too_small && u->header.win && u->header.h != ui_header_lines(u)) {
+		layout(u); /* a queue came: the header grows by its line */
+		clearok(curscr, TRUE);
+	}
 	u->last_snap = ui_mono_ns();
 	u->snap_version = u->sn.version;
 	u->want_snap = false;

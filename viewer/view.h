@@ -133,6 +133,7 @@ enum vcol {
 	VC_REMOTE,
 	VC_LOCAL,
 	VC_STATE,
+	VC_RXQ, /* the receive queue running the connection */
 	VC_DEPTH,
 	VC_HEAD,
 	VC_MODE,
@@ -153,6 +154,7 @@ struct vrow {
 	uint64_t vpid, id;
 	char remote[OTR_ADDR_LEN + 8], local[OTR_ADDR_LEN + 8]; /* "addr:port" */
 	uint16_t rport, lport;
+	int32_t queue; /* the receive queue; -1 unknown (attached late, before a conn_state) */
 	enum otr_conn_state state;
 	int disc_reason, close_reason;
 	uint32_t depth;
@@ -213,6 +215,9 @@ struct vsnap {
 	uint64_t *pidx; /* hash of prev rows: index + 1, 0 empty */
 	size_t pcap;
 	int64_t horizon_ns;
+	/* The receive queues, by process then queue (the header's queue lines). */
+	struct otr_queue queues[OTR_QUEUES_MAX];
+	size_t nqueues;
 };
 
 /* A filter: words separated by spaces (or commas), each one term; a row shows when every term
@@ -225,6 +230,7 @@ enum vterm_kind {
 	VT_PID,	  /* pid:N */
 	VT_ID,	  /* id:N */
 	VT_PORT,  /* N or port:N, local or remote */
+	VT_QUEUE, /* q:N: on receive queue N */
 	VT_ADDR,  /* a part of an address: hex digits, '.', ':', brackets */
 };
 struct vterm {

@@ -281,6 +281,7 @@ bool engine_trace_tick(struct offrx_engine *eng)
 		st.remote_addr = ci.remote_addr;
 		st.local_port = ci.local_port;
 		st.remote_port = ci.remote_port;
+		st.queue = ci.queue;
 		trace->conn_state(&st);
 	}
 	return true;

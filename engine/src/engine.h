@@ -17,6 +17,7 @@ struct link_conn_info {
 	uint32_t isn;
 	uint16_t mss;
 	uint8_t wscale;
+	uint32_t queue; /* the receive queue whose shard runs the connection (0: one queue) */
 };
 
 struct link_ops {

@@ -85,7 +85,7 @@ static void lttng_fill(const struct offrx_trace_fill *f)
 static void lttng_conn_open(uint64_t conn, const struct link_conn_info *ci)
 {
 	TP_DO(conn_open, conn, ci->local_addr, ci->local_port, ci->remote_addr, ci->remote_port,
-	      ci->isn, ci->mss, ci->wscale);
+	      ci->isn, ci->mss, ci->wscale, ci->queue);
 }
 
 static void lttng_conn_state(const struct offrx_tp_state *st)
@@ -100,9 +100,7 @@ static void lttng_drop(int reason, uint64_t conn, uint32_t frame_len)
 
 static void lttng_xsk_stats(const struct offrx_trace_xsk *s)
 {
-	TP_DO(xsk_stats, s->rx_frames, s->tx_frames, s->rx_dropped, s->rx_ring_full,
-	      s->fill_ring_empty, s->tx_ring_empty, s->invalid_descs, s->xdp_redirected,
-	      s->xdp_passed, s->tx_full);
+	TP_DO(xsk_stats, s);
 }
 
 static void lttng_segment_payload(uint64_t conn, uint32_t seq, uint32_t len, const uint8_t *data,

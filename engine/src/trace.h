@@ -13,7 +13,8 @@
 #include <offrx/offrx.h>
 #include <stdbool.h>
 
-/* The argument structs of offrx:conn_state and offrx:fill: plain C, no lttng-ust header. */
+/* The argument structs of offrx:conn_state, offrx:fill and offrx:xsk_stats: plain C, no
+ * lttng-ust header. */
 #include "../../tracer/provider/offrx_tp_state.h"
 
 struct link_conn_info;
@@ -25,12 +26,6 @@ enum offrx_trace_what {
 	OFFRX_T_XSK_STATS,	 /* offrx:xsk_stats */
 	OFFRX_T_SEGMENT_PAYLOAD, /* offrx:segment_payload */
 	OFFRX_T_WHAT_MAX	 /* one past the last what, of either enum */
-};
-
-/* The AF_XDP link's counters, for offrx:xsk_stats. */
-struct offrx_trace_xsk {
-	uint64_t rx_frames, tx_frames, rx_dropped, rx_ring_full, fill_ring_empty, tx_ring_empty,
-		invalid_descs, xdp_redirected, xdp_passed, tx_full;
 };
 
 struct offrx_trace_sink {

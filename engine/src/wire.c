@@ -395,6 +395,16 @@ static uint32_t inbox_drain(struct offrx_engine *eng, struct wire *w)
 
 /* --- driving the engine ------------------------------------------------------------------ */
 
+/* The CPU time of the calling thread (the shard's, under offrx_engine_run), for xsk_stats; 0 if
+ * the clock cannot be read. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* One turn of one shard, its turn lock held: receive, timers, ACKs. */
 static int shard_turn(struct offrx_engine *eng, struct wire *w)
 {
@@ -432,6 +442,8 @@ static int shard_turn(struct offrx_engine *eng, struct wire *w)
 			.xdp_redirected = ls.xdp_redirected,
 			.xdp_passed = ls.xdp_passed,
 			.tx_full = ls.tx_full + w->tx_errors,
+			.queue = w->queue,
+			.thread_cpu_ns = thread_cpu_ns(),
 		};
 		eng->q.cfg.trace->xsk_stats(&ts);
 	}
@@ -741,6 +753,7 @@ static void wire_names(const struct offrx_conn *conn, char *local, char *remote,
 static void wire_info(const struct offrx_conn *conn, struct link_conn_info *out)
 {
 	tcp_rx_conn_info(conn, out);
+	out->queue = ((const struct wire *)conn->eng->link_priv)->queue;
 }
 
 static const struct link_ops wire_link_ops = {

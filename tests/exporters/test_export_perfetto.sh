@@ -71,8 +71,8 @@ check "good: slices of every completion reason in the scenario, status and bytes
 	m '{s["name"] for s in m["slices"]} == {"filled", "psh", "push_timer", "disconnect"} and all("status" in s["args"] and "bytes" in s["args"] for s in m["slices"])' good.model.json
 check "good: the 3 requests posted at once are slices on 3 lanes of their connection" \
 	m 'len({s["lane"] for s in m["slices"] if s["conn"] == "1000:1" and s["b"] == 1700000000000000000}) == 3' good.model.json
-check "good: a track per connection named by its 4-tuple, under the engine's process track (pid 1000)" \
-	m 'sorted(t["name"] for t in m["tracks"].values() if t["name"].startswith("conn ")) == ["conn 1000:1 10.77.0.1:5201 <- 10.77.0.2:40001", "conn 1000:2 10.77.0.1:5201 <- 10.77.0.2:40002"] and all(m["tracks"][str(t["parent"])]["pid"] == 1000 for t in m["tracks"].values() if t["name"].startswith("conn "))' good.model.json
+check "good: a track per connection named by its 4-tuple, under its receive queue's track (queue 0: no queue field) under the engine's process track (pid 1000)" \
+	m 'sorted(t["name"] for t in m["tracks"].values() if t["name"].startswith("conn ")) == ["conn 1000:1 10.77.0.1:5201 <- 10.77.0.2:40001", "conn 1000:2 10.77.0.1:5201 <- 10.77.0.2:40002"] and all(m["tracks"][str(t["parent"])]["name"] == "queue 0" and m["tracks"][str(m["tracks"][str(t["parent"])]["parent"])]["pid"] == 1000 for t in m["tracks"].values() if t["name"].startswith("conn "))' good.model.json
 check "good: queue depth and bytes held are counter tracks (count, bytes) of each connection" \
 	m 'sorted((t["name"], t["unit"]) for t in m["tracks"].values() if t["counter"]) == [("bytes held", "UNIT_SIZE_BYTES")] * 2 + [("queue depth", "UNIT_COUNT")] * 2' good.model.json
 check "good: the first packet clears the incremental state and starts the delta clock" \

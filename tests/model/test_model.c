@@ -391,6 +391,135 @@ static void test_rates_over_the_window(void **state)
 	(void)state;
 }
 
+/* --- receive queues (#17) ----------------------------------------------------------------- */
+
+static void open_on_queue(struct scen *s, uint64_t conn, uint32_t queue)
+{
+	s->conn = conn;
+	struct otr_event *e = ev(s, OTR_CONN_OPEN);
+	strcpy(e->u.open.local_addr, "10.0.0.1");
+	strcpy(e->u.open.remote_addr, "10.0.0.2");
+	e->u.open.local_port = 5201;
+	e->u.open.remote_port = (uint16_t)(40000 + conn);
+	e->u.open.queue = queue;
+	feed(s, e);
+}
+
+static void xsk(struct scen *s, uint32_t queue, uint64_t rx, uint64_t fre, uint64_t cpu)
+{
+	struct otr_event *e = ev(s, OTR_XSK_STATS);
+	e->conn = 0;
+	e->u.xsk.rx_frames = rx;
+	e->u.xsk.fill_ring_empty = fre;
+	e->u.xsk.rx_dropped = queue; /* tells the queues' counters apart */
+	e->u.xsk.queue = queue;
+	e->u.xsk.thread_cpu_ns = cpu;
+	feed(s, e);
+}
+
+static const struct otr_queue *find_queue(const struct otr_queue *q, size_t n, uint32_t queue)
+{
+	for (size_t i = 0; i < n; i++)
+		if (q[i].queue == queue)
+			return &q[i];
+	fail_msg("queue %u not in the model's %zu queues", queue, n);
+	return NULL;
+}
+
+/* Connections on two queues: each queue counts its own connections' bytes, completions and
+ * drops, and its xsk_stats give the frame rate, fill-ring growth and the thread's CPU share. */
+static void test_queues_count_their_connections_and_thread(void **state)
+{
+	struct scen *s = scen_new(NULL);
+	open_on_queue(s, 1, 0);
+	open_on_queue(s, 2, 1);
+	open_on_queue(s, 3, 1);
+	xsk(s, 0, 100, 5, 1 * SEC);
+	xsk(s, 1, 200, 7, 2 * SEC);
+	uint64_t id = 1;
+	for (int i = 0; i < 10; i++) {
+		advance(s, 40 * MS);
+		for (uint64_t c = 1; c <= 3; c++, id++) {
+			s->conn = c;
+			post(s, id, 1000, 0, false);
+			fill(s, id, (uint32_t)(c * 100), false);
+			complete(s, id, OTR_CR_PSH);
+		}
+	}
+	s->conn = 3;
+	struct otr_event *d = ev(s, OTR_DROP);
+	d->u.drop.reason = 1;
+	feed(s, d);
+	advance(s, 100 * MS);			/* 500 ms after the first xsk_stats */
+	xsk(s, 0, 600, 5, 1 * SEC + 50 * MS);	/* 10% of a CPU */
+	xsk(s, 1, 1200, 9, 2 * SEC + 250 * MS); /* 50% */
+
+	assert_int_equal(conn(s)->queue, 1);
+	s->conn = 1;
+	assert_int_equal(conn(s)->queue, 0);
+	struct otr_queue q[4];
+	assert_int_equal(otr_model_queues(s->m, OTR_TS_NONE, q, 4), 2);
+	assert_int_equal(q[0].queue, 0); /* by queue */
+	assert_int_equal(q[1].queue, 1);
+	const struct otr_queue *q0 = find_queue(q, 2, 0), *q1 = find_queue(q, 2, 1);
+	assert_int_equal(q0->conns, 1);
+	assert_int_equal(q1->conns, 2);
+	assert_int_equal(q0->completed, 10);
+	assert_int_equal(q1->completed, 20);
+	assert_int_equal(q0->bytes_placed, 10 * 100);
+	assert_int_equal(q1->bytes_placed, 10 * (200 + 300));
+	assert_int_equal(q0->drops, 0);
+	assert_int_equal(q1->drops, 1);
+	assert_true(q1->completions_per_s > 1.9 * q0->completions_per_s);
+	assert_true(q0->bytes_per_s > 0 && q1->bytes_per_s > 4.9 * q0->bytes_per_s);
+	assert_true(q0->has_xsk && q1->has_xsk);
+	assert_int_equal(q0->rx_dropped, 0);
+	assert_int_equal(q1->rx_dropped, 1);
+	assert_true(fabs(q0->cpu_share - 0.1) < 1e-9);
+	assert_true(fabs(q1->cpu_share - 0.5) < 1e-9);
+	assert_true(fabs(q1->cpu_share_all - 0.5) < 1e-9);
+	assert_true(fabs(q0->rx_frames_per_s - 1000) < 1e-6);
+	assert_true(fabs(q1->rx_frames_per_s - 2000) < 1e-6);
+	assert_int_equal(q0->fill_ring_empty_new, 0);
+	assert_int_equal(q1->fill_ring_empty_new, 2);
+
+	/* A connection attached late learns its queue from its conn_state. */
+	s->conn = 9;
+	post(s, ++id, 1000, 0, false);
+	assert_int_equal(conn(s)->queue, -1);
+	struct otr_event *st = ev(s, OTR_CONN_STATE);
+	st->u.state.depth = 1;
+	st->u.state.listed = 1;
+	st->u.state.reqs[0] = (struct otr_state_req){ .id = id, .len = 1000 };
+	st->u.state.queue = 1;
+	feed(s, st);
+	assert_int_equal(conn(s)->queue, 1);
+	otr_model_queues(s->m, OTR_TS_NONE, q, 4);
+	assert_int_equal(find_queue(q, 2, 1)->conns, 3);
+	scen_free(s);
+	(void)state;
+}
+
+/* A trace of an engine before queues: every connection and xsk_stats is queue 0, and the CPU
+ * share is unknown (no thread_cpu_ns). */
+static void test_queues_of_an_older_trace_are_queue_0(void **state)
+{
+	struct scen *s = scen_new(NULL);
+	open_conn(s, "a", 1, "b", 2);
+	xsk(s, 0, 10, 0, 0);
+	advance(s, 500 * MS);
+	xsk(s, 0, 20, 0, 0);
+	struct otr_queue q[2];
+	assert_int_equal(otr_model_queues(s->m, OTR_TS_NONE, q, 2), 1);
+	assert_int_equal(q[0].queue, 0);
+	assert_int_equal(q[0].conns, 1);
+	assert_true(q[0].cpu_share < 0);
+	assert_true(fabs(q[0].rx_frames_per_s - 20) < 1e-6);
+	assert_int_equal(conn(s)->queue, 0);
+	scen_free(s);
+	(void)state;
+}
+
 static void test_recent_completions_ring_keeps_the_newest(void **state)
 {
 	struct otr_model_opts o = { .sz = sizeof(o), .recent = 5 };
@@ -934,6 +1063,8 @@ int main(void)
 		cmocka_unit_test(test_timer_deadline_follows_the_guarded_request),
 		cmocka_unit_test(test_R10_push_timer_latency_share_and_time_lost),
 		cmocka_unit_test(test_rates_over_the_window),
+		cmocka_unit_test(test_queues_count_their_connections_and_thread),
+		cmocka_unit_test(test_queues_of_an_older_trace_are_queue_0),
 		cmocka_unit_test(test_recent_completions_ring_keeps_the_newest),
 		cmocka_unit_test(test_hist_percentiles_match_a_sort),
 		cmocka_unit_test(test_hist_percentile_is_the_ceil_rank),

@@ -44,10 +44,10 @@ fi
 check "the table: 3 rows, then the column line" \
 	grep -A1 -q '^table rows=3 sort=ID$' "$WORK/batch.txt"
 check "... columns named as documented" \
-	grep -qx 'PID ID REMOTE LOCAL STATE Q HEAD MODE TIMER POSTED DONE IND RATE P50 P99 TIMER% FLAGS' "$WORK/batch.txt"
+	grep -qx 'PID ID REMOTE LOCAL STATE RXQ Q HEAD MODE TIMER POSTED DONE IND RATE P50 P99 TIMER% FLAGS' "$WORK/batch.txt"
 sed -n '/^PID ID /,/^queue /p' "$WORK/batch.txt" | sed '1d;$d' >"$WORK/rows.txt"
 [[ -n "${OFFRX_KEEP:-}" ]] && cp "$WORK/rows.txt" /tmp/view_rows.txt
-check "every row has 17 fields" awk 'NF != 17 { bad = 1 } END { exit bad }' "$WORK/rows.txt"
+check "every row has 18 fields" awk 'NF != 18 { bad = 1 } END { exit bad }' "$WORK/rows.txt"
 trickle_id=
 for i in 0 1 2; do
 	id=$(rj "d['connections'][$i]['id']")
@@ -57,16 +57,16 @@ for i in 0 1 2; do
 	timer=$(rj "d['connections'][$i]['completed_by']['push_timer']")
 	check "conn $id: one row, $remote > $local_, closed, $done_ completions" \
 		test "$(awk -v p="$vpid" -v i="$id" -v r="$remote" -v l="$local_" -v d="$done_" \
-			'$1 == p && $2 == i && $3 == r && $4 == l && $5 == "closed" && $11 == d' \
+			'$1 == p && $2 == i && $3 == r && $4 == l && $5 == "closed" && $12 == d' \
 			"$WORK/rows.txt" | wc -l)" -eq 1
 	if [[ "$timer" -gt 0 ]]; then
 		trickle_id=$id
 		trickle_remote=$remote
 		check "conn $id (the trickle) is flagged timer-bound" \
-			test "$(awk -v i="$id" '$2 == i && $17 == "timer-bound"' "$WORK/rows.txt" | wc -l)" -eq 1
+			test "$(awk -v i="$id" '$2 == i && $18 == "timer-bound"' "$WORK/rows.txt" | wc -l)" -eq 1
 	else
 		check "conn $id is not timer-bound" \
-			test "$(awk -v i="$id" '$2 == i && $17 == "-"' "$WORK/rows.txt" | wc -l)" -eq 1
+			test "$(awk -v i="$id" '$2 == i && $18 == "-"' "$WORK/rows.txt" | wc -l)" -eq 1
 	fi
 done
 check "the trickle connection was found (push_timer completions in the JSON)" test -n "$trickle_id"
@@ -136,7 +136,7 @@ check "... and the trace runs over 1 s past it (to +${end_ms:-?}ms)" \
 "$VIEW" --batch --speed 0 --to "${mid:-0}ms" --sort id $F "$TRACE" >"$WORK/mid.txt" 2>/dev/null || true
 check "at +${mid:-?}ms the view shows all three open with 4 requests queued (--depth 4)" \
 	bash -c "grep -q '^table rows=3 ' '$WORK/mid.txt' &&
-		[[ \$(awk '\$5 == \"open\" && \$6 == 4' '$WORK/mid.txt' | wc -l) -eq 3 ]]"
+		[[ \$(awk '\$5 == \"open\" && \$7 == 4' '$WORK/mid.txt' | wc -l) -eq 3 ]]"
 mid=${mid:-50}
 # The header's trace time as offrx-view prints it (+S.mmms), at mid and 1 s later.
 at_mid=$(printf '%d\\.%03d' $((mid / 1000)) $((mid % 1000)))
@@ -182,7 +182,7 @@ screen >"$WORK/s1.txt"
 for i in 0 1 2; do
 	remote=$(rj "d['connections'][$i]['remote']")
 	check "the list shows $remote, open, with 4 queued" \
-		grep -Eq "^ +$vpid +[0-9]+ +$remote +10\\.77\\.0\\.1:5201 +open +4 " "$WORK/s1.txt"
+		grep -Eq "^ +$vpid +[0-9]+ +$remote +10\\.77\\.0\\.1:5201 +open +0 +4 " "$WORK/s1.txt"
 done
 failed_before=$FAILED
 check "... and the header: events, conns, bytes, completions, discarded" \

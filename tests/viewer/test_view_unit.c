@@ -121,6 +121,17 @@ static void feed_three(struct vsource *s)
 	e[n++] = open_ev(0, 1, "10.77.0.2", 40001);
 	e[n++] = open_ev(0, 2, "10.77.0.2", 40002);
 	e[n++] = open_ev(0, 3, "fd77::2", 40003);
+	e[n - 1].u.open.queue = 1; /* the trickle runs on receive queue 1, the others on 0 */
+	for (uint32_t q = 0; q < 2; q++) { /* and the queues' threads: 10% and 40% of a CPU */
+		for (int k = 0; k < 2; k++) {
+			e[n] = ev_at(OTR_XSK_STATS, k * 500000000LL, 0, 0);
+			e[n].u.xsk.queue = q;
+			e[n].u.xsk.rx_frames = 100 * (uint64_t)k;
+			e[n].u.xsk.fill_ring_empty = q + (uint64_t)k;
+			e[n++].u.xsk.thread_cpu_ns =
+				1000000000 + (uint64_t)k * (q ? 200 : 50) * 1000000;
+		}
+	}
 	for (uint64_t c = 1; c <= 3; c++)
 		for (uint64_t r = 1; r <= 4; r++)
 			e[n++] = post_ev(0, c, r, (uint32_t)r);
@@ -214,6 +225,28 @@ static void test_three(void)
 	v.sorted_dirty = true;
 	view_order(&v, &sn);
 	CHECK(v.norder == 1, "words combine: address and port");
+	snprintf(v.filter, sizeof(v.filter), "q:1");
+	v.sorted_dirty = true;
+	view_order(&v, &sn);
+	CHECK(v.norder == 1 && sn.rows[v.order[0]].id == 3 && sn.rows[v.order[0]].queue == 1,
+	      "filter q:1: the connection on queue 1 only (%zu rows)", v.norder);
+	snprintf(v.filter, sizeof(v.filter), "q:0");
+	v.sorted_dirty = true;
+	view_order(&v, &sn);
+	CHECK(v.norder == 2 && sn.rows[v.order[0]].queue == 0 && sn.rows[v.order[1]].queue == 0,
+	      "filter q:0: the two connections on queue 0 (%zu rows)", v.norder);
+	snprintf(v.filter, sizeof(v.filter), "q:2");
+	v.sorted_dirty = true;
+	view_order(&v, &sn);
+	CHECK(v.norder == 0, "filter q:2: no connection (%zu rows)", v.norder);
+	CHECK(sn.nqueues == 2 && sn.queues[0].queue == 0 && sn.queues[1].queue == 1 &&
+		      sn.queues[0].conns == 2 && sn.queues[1].conns == 1 &&
+		      sn.queues[1].completed == 3,
+	      "two queues in the snapshot: 2 and 1 connections, 3 completions on queue 1");
+	CHECK(sn.queues[0].cpu_share > 0.099 && sn.queues[0].cpu_share < 0.101 &&
+		      sn.queues[1].cpu_share > 0.399 && sn.queues[1].cpu_share < 0.401,
+	      "the queue threads' CPU shares: 10%% and 40%% (%.3f, %.3f)", sn.queues[0].cpu_share,
+	      sn.queues[1].cpu_share);
 
 	v.filter[0] = 0;
 	v.invert = false;
@@ -230,12 +263,19 @@ static void test_three(void)
 	CHECK(strstr(text, "\nconns total=3 open=3 closed=0"), "batch: the connection counts");
 	CHECK(strstr(text, "\ncompletions total=5 ") && strstr(text, " push_timer=3 "),
 	      "batch: completions by reason");
-	CHECK(strstr(text, "\nPID ID REMOTE LOCAL STATE Q HEAD MODE TIMER POSTED DONE IND RATE P50 "
-			   "P99 TIMER% FLAGS\n"),
+	CHECK(strstr(text, "\nPID ID REMOTE LOCAL STATE RXQ Q HEAD MODE TIMER POSTED DONE IND RATE "
+			   "P50 P99 TIMER% FLAGS\n"),
 	      "batch: the table's column line");
 	CHECK(strstr(text, "\n42 3 [fd77::2]:40003 ") || strstr(text, "\n42 3 fd77::2:40003 "),
 	      "batch: conn 3's row");
 	CHECK(strstr(text, " 100 timer-bound\n"), "batch: the trickle's row ends timer-bound");
+	CHECK(strstr(text, "\n42 3 [fd77::2]:40003 10.77.0.1:5201 open 1 4 ") ||
+		      strstr(text, "\n42 3 fd77::2:40003 10.77.0.1:5201 open 1 4 "),
+	      "batch: conn 3's row has its receive queue, 1, before its depth");
+	CHECK(strstr(text, "\nrxq pid=42 queue=0 conns=2 open=2 completions=2 ") &&
+		      strstr(text, "\nrxq pid=42 queue=1 conns=1 open=1 completions=3 ") &&
+		      strstr(text, " cpu_pct=40.0\n"),
+	      "batch: one rxq line per queue");
 	CHECK(strstr(text, "\nqueue pid=42 id=3 depth=4 shown=4\nreq id=4 len=65536 fill=1000 "
 			   "mode=push timer_ms=100.0\n"),
 	      "batch: conn 3's queue with the timer on its head");
@@ -288,6 +328,8 @@ static void test_filter_terms(void)
 		{ "70000", "a number is a port" },
 		{ "port:0x50", "after 'port:' give a port" },
 		{ "timr", "'timr' is not a filter term" },
+		{ "q:one", "after 'q:' give a receive queue number" },
+		{ "qq:1", "unknown key 'qq:'" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = 0;
@@ -295,6 +337,10 @@ static void test_filter_terms(void)
 			      strstr(err, bad[i][1]),
 		      "'%s' is refused: %s", bad[i][0], err);
 	}
+	CHECK(!filter_parse("q:1 queue:3 open", &f, err, sizeof(err)) && f.n == 3 &&
+		      f.t[0].kind == VT_QUEUE && f.t[0].n == 1 && f.t[1].kind == VT_QUEUE &&
+		      f.t[1].n == 3,
+	      "'q:1 queue:3 open': receive queue terms (%s)", err);
 	struct vview v = { .sort = VC_ID };
 	CHECK(!view_set_filter(&v, "pid:42  timer", err, sizeof(err)) &&
 		      !strcmp(v.filter, "pid:42 timer"),

@@ -18,6 +18,7 @@
 enum { CR_BYTES, CR_COMPL, CR__N };				  /* per-connection rate window */
 enum { HZ_LOST, HZ_PT, HZ_ALL, HZ__N };				  /* push-timer horizon window */
 enum { TR_EVENTS, TR_BYTES, TR_BY, TR__N = TR_BY + OTR_REASONS }; /* model rate window */
+enum { QR_BYTES, QR_COMPL, QR__N };				  /* per-queue rate window */
 
 struct win {
 	int64_t epoch[WIN_SLOTS]; /* the slot number each slot holds; INT64_MIN: empty */
@@ -35,6 +36,15 @@ struct conn_priv {
 	uint32_t rc_cap, rc_pos;	 /* rc_pos: next slot written */
 	struct win rate_w, hz_w;
 	uint64_t rate_v[WIN_SLOTS][CR__N], hz_v[WIN_SLOTS][HZ__N];
+	int qi; /* its queue's index in otr_model.queues; -1: not known yet */
+};
+
+struct queue_priv {
+	struct otr_queue pub; /* the counters and the last xsk_stats; rates on demand */
+	struct win rate_w;
+	uint64_t rate_v[WIN_SLOTS][QR__N];
+	int64_t first_ts_ns; /* its first xsk_stats with a thread CPU time */
+	uint64_t first_cpu_ns;
 };
 
 struct otr_model {
@@ -48,6 +58,8 @@ struct otr_model {
 	uint64_t rate_v[WIN_SLOTS][TR__N], hz_v[WIN_SLOTS][HZ__N];
 	struct otr_hist *hist[OTR_LAT__COUNT][OTR_HC__COUNT];
 	struct otr_event last_xsk, last_disc, last_src;
+	struct queue_priv queues[OTR_QUEUES_MAX]; /* in the order first seen */
+	uint32_t nqueues;
 };
 
 /* --- windows ------------------------------------------------------------------------------ */
@@ -313,6 +325,8 @@ static struct conn_priv *conn_new(struct otr_model *m, const struct otr_event *e
 	p->state = OTR_CS_OPEN;
 	p->open_ns = p->close_ns = p->last_ns = OTR_TS_NONE;
 	p->suspect_since_ns = p->last_snapshot_ns = OTR_TS_NONE;
+	p->queue = -1;
+	c->qi = -1;
 	win_init(&c->rate_w);
 	win_init(&c->hz_w);
 	/* Attached late after a gap: what it did in the gap is unknown. */
@@ -346,6 +360,78 @@ static void conn_close(struct otr_model *m, struct conn_priv *c, const struct ot
 	}
 }
 
+/* --- queues ------------------------------------------------------------------------------- */
+
+/* The index of (vpid, queue) in m->queues, added if new; -1 when OTR_QUEUES_MAX are taken. */
+static int queue_index(struct otr_model *m, uint64_t vpid, uint32_t queue)
+{
+	for (uint32_t i = 0; i < m->nqueues; i++)
+		if (m->queues[i].pub.vpid == vpid && m->queues[i].pub.queue == queue)
+			return (int)i;
+	if (m->nqueues == OTR_QUEUES_MAX)
+		return -1;
+	struct queue_priv *q = &m->queues[m->nqueues];
+	memset(q, 0, sizeof(*q));
+	q->pub.vpid = vpid;
+	q->pub.queue = queue;
+	win_init(&q->rate_w);
+	return (int)m->nqueues++;
+}
+
+/* The connection runs on queue (its conn_open or conn_state says). */
+static void conn_set_queue(struct otr_model *m, struct conn_priv *c, uint32_t queue)
+{
+	if (c->pub.queue == (int32_t)queue && c->qi >= 0)
+		return;
+	c->pub.queue = (int32_t)queue;
+	c->qi = queue_index(m, c->pub.vpid, queue);
+}
+
+/* Add to the queue of c's rate window k, if its queue is known. */
+static void queue_add(struct otr_model *m, const struct conn_priv *c, int64_t ts, unsigned k,
+		      uint64_t n)
+{
+	if (c->qi < 0)
+		return;
+	struct queue_priv *q = &m->queues[c->qi];
+	win_add(&q->rate_w, &q->rate_v[0][0], QR__N, m->o.rate_window_ns, ts, k, n);
+	if (k == QR_BYTES)
+		q->pub.bytes_placed += n;
+	else
+		q->pub.completed += n;
+}
+
+static void on_xsk(struct otr_model *m, const struct otr_event *ev)
+{
+	int i = queue_index(m, ev->vpid, ev->u.xsk.queue);
+	if (i < 0)
+		return;
+	struct otr_queue *q = &m->queues[i].pub;
+	if (!m->queues[i].first_cpu_ns && ev->u.xsk.thread_cpu_ns) {
+		m->queues[i].first_ts_ns = ev->ts_ns;
+		m->queues[i].first_cpu_ns = ev->u.xsk.thread_cpu_ns;
+	}
+	int64_t dt = ev->ts_ns - q->xsk_ts_ns;
+	bool prev = q->has_xsk && dt > 0;
+	q->rx_frames_per_s =
+		prev && ev->u.xsk.rx_frames >= q->rx_frames
+			? (double)(ev->u.xsk.rx_frames - q->rx_frames) * 1e9 / (double)dt
+			: -1;
+	q->cpu_share = prev && q->thread_cpu_ns && ev->u.xsk.thread_cpu_ns >= q->thread_cpu_ns
+			       ? (double)(ev->u.xsk.thread_cpu_ns - q->thread_cpu_ns) / (double)dt
+			       : -1;
+	q->fill_ring_empty_new = prev && ev->u.xsk.fill_ring_empty >= q->fill_ring_empty
+					 ? (int64_t)(ev->u.xsk.fill_ring_empty - q->fill_ring_empty)
+					 : -1;
+	q->has_xsk = true;
+	q->xsk_ts_ns = ev->ts_ns;
+	q->rx_frames = ev->u.xsk.rx_frames;
+	q->rx_dropped = ev->u.xsk.rx_dropped;
+	q->rx_ring_full = ev->u.xsk.rx_ring_full;
+	q->fill_ring_empty = ev->u.xsk.fill_ring_empty;
+	q->thread_cpu_ns = ev->u.xsk.thread_cpu_ns;
+}
+
 /* --- events ------------------------------------------------------------------------------- */
 
 static void set_addr(char *dst, const char *src)
@@ -371,6 +457,7 @@ static int on_open(struct otr_model *m, struct conn_priv *c, const struct otr_ev
 	p->local_port = ev->u.open.local_port;
 	p->remote_port = ev->u.open.remote_port;
 	p->mss = ev->u.open.mss;
+	conn_set_queue(m, c, ev->u.open.queue);
 	p->open_ns = ev->ts_ns;
 	p->last_ns = ev->ts_ns;
 	p->events++;
@@ -421,6 +508,7 @@ static void count_bytes(struct otr_model *m, struct conn_priv *c, int64_t ts, ui
 {
 	win_add(&c->rate_w, &c->rate_v[0][0], CR__N, m->o.rate_window_ns, ts, CR_BYTES, n);
 	win_add(&m->rate_w, &m->rate_v[0][0], TR__N, m->o.rate_window_ns, ts, TR_BYTES, n);
+	queue_add(m, c, ts, QR_BYTES, n);
 }
 
 static void on_fill(struct otr_model *m, struct conn_priv *c, const struct otr_event *ev)
@@ -590,6 +678,7 @@ static int on_complete(struct otr_model *m, struct conn_priv *c, const struct ot
 
 	int64_t ts = ev->ts_ns, rw = m->o.rate_window_ns, hz = m->o.lost_horizon_ns;
 	win_add(&c->rate_w, &c->rate_v[0][0], CR__N, rw, ts, CR_COMPL, 1);
+	queue_add(m, c, ts, QR_COMPL, 1);
 	win_add(&m->rate_w, &m->rate_v[0][0], TR__N, rw, ts, TR_BY + (unsigned)ri, 1);
 	uint64_t *hc = win_slot(&c->hz_w, &c->hz_v[0][0], HZ__N, hz, ts);
 	uint64_t *hm = win_slot(&m->hz_w, &m->hz_v[0][0], HZ__N, hz, ts);
@@ -706,6 +795,7 @@ static int on_state(struct otr_model *m, struct conn_priv *c, const struct otr_e
 	p->window = ev->u.state.window;
 	p->rcv_nxt = ev->u.state.rcv_nxt;
 	p->stream_bytes = ev->u.state.bytes;
+	conn_set_queue(m, c, ev->u.state.queue);
 	/* Attached after conn_open: the snapshot names the connection (engines since the 4-tuple
 	 * was added to conn_state; older traces leave it empty, and "?" stays). */
 	if (!strcmp(p->local_addr, "?") && ev->u.state.local_addr[0] &&
@@ -808,6 +898,8 @@ static int on_conn_event(struct otr_model *m, const struct otr_event *ev)
 		break;
 	case OTR_DROP:
 		p->drops++;
+		if (c->qi >= 0)
+			m->queues[c->qi].pub.drops++;
 		break;
 	default:
 		break;
@@ -839,6 +931,7 @@ int otr_model_feed(struct otr_model *m, const struct otr_event *ev)
 		break;
 	case OTR_XSK_STATS:
 		m->last_xsk = *ev;
+		on_xsk(m, ev);
 		break;
 	case OTR_DROP:
 		t->drops++;
@@ -993,6 +1086,45 @@ void otr_conn_rates(const struct otr_model *m, const struct otr_conn *pc, int64_
 	out->bytes_per_s = (double)s[CR_BYTES] / secs;
 	out->completions_per_s = (double)s[CR_COMPL] / secs;
 	horizon(m, &c->hz_w, &c->hz_v[0][0], now, out);
+}
+
+static int queue_cmp(const void *a, const void *b)
+{
+	const struct otr_queue *x = a, *y = b;
+	if (x->vpid != y->vpid)
+		return x->vpid < y->vpid ? -1 : 1;
+	return x->queue < y->queue ? -1 : x->queue > y->queue;
+}
+
+size_t otr_model_queues(const struct otr_model *m, int64_t now_ns, struct otr_queue *out,
+			size_t max)
+{
+	int64_t now = now_or_last(m, now_ns);
+	size_t n = m->nqueues < max ? m->nqueues : max;
+	for (size_t i = 0; i < m->nqueues; i++) {
+		const struct queue_priv *q = &m->queues[i];
+		if (i >= n)
+			continue;
+		uint64_t s[QR__N];
+		double secs =
+			win_sum(&q->rate_w, &q->rate_v[0][0], QR__N, m->o.rate_window_ns, now, s);
+		out[i] = q->pub;
+		out[i].bytes_per_s = (double)s[QR_BYTES] / secs;
+		out[i].completions_per_s = (double)s[QR_COMPL] / secs;
+		out[i].conns = out[i].conns_open = 0;
+		int64_t span = q->pub.xsk_ts_ns - q->first_ts_ns;
+		out[i].cpu_share_all =
+			q->first_cpu_ns && span > 0 && q->pub.thread_cpu_ns >= q->first_cpu_ns
+				? (double)(q->pub.thread_cpu_ns - q->first_cpu_ns) / (double)span
+				: -1;
+	}
+	for (const struct conn_priv *c = m->first; c; c = c->next)
+		if (c->qi >= 0 && (size_t)c->qi < n) {
+			out[c->qi].conns++;
+			out[c->qi].conns_open += c->pub.state != OTR_CS_CLOSED;
+		}
+	qsort(out, n, sizeof(*out), queue_cmp);
+	return m->nqueues;
 }
 
 const struct otr_hist *otr_model_hist(const struct otr_model *m, enum otr_lat lat,

@@ -69,6 +69,7 @@ struct otr_conn {
 	uint64_t vpid, id;
 	char local_addr[OTR_ADDR_LEN], remote_addr[OTR_ADDR_LEN]; /* "?" if attached late */
 	uint16_t local_port, remote_port, mss;
+	int32_t queue; /* the receive queue running it; -1 until its conn_open or conn_state */
 	enum otr_conn_state state;
 	int disc_reason, close_reason;	    /* close_reason values (otr_close_reason_name) */
 	int64_t open_ns, close_ns, last_ns; /* OTR_TS_NONE if not seen */
@@ -142,6 +143,38 @@ void otr_conn_rates(const struct otr_model *m, const struct otr_conn *c, int64_t
 /* Latencies over all connections (evicted ones included). */
 const struct otr_hist *otr_model_hist(const struct otr_model *m, enum otr_lat lat,
 				      enum otr_hclass cls);
+/* One receive queue of one engine process (the queue of conn_open, conn_state and xsk_stats;
+ * traces of older engines have queue 0 only): its connections and its engine thread. */
+#define OTR_QUEUES_MAX 64 /* (process, queue) pairs kept; more are left out */
+struct otr_queue {
+	uint64_t vpid;
+	uint32_t queue;
+	uint64_t conns, conns_open; /* its connections the model holds now */
+	/* By its connections since the model learned their queue: */
+	uint64_t completed, bytes_placed, drops; /* drops: offrx:drop events */
+	double bytes_per_s, completions_per_s;	 /* over rate_window_ns */
+	/* From its last xsk_stats (has_xsk: one was seen): */
+	bool has_xsk;
+	int64_t xsk_ts_ns;
+	uint64_t rx_frames, rx_dropped, rx_ring_full, fill_ring_empty, thread_cpu_ns;
+	/* Between its last two xsk_stats; -1: unknown (one seen, or no thread_cpu_ns): */
+	double rx_frames_per_s, cpu_share; /* cpu_share: the engine thread's, 0..1 */
+	int64_t fill_ring_empty_new;	   /* fill_ring_empty's growth; -1 unknown */
+	double cpu_share_all; /* the same from its first xsk_stats to its last; -1 unknown */
+};
+
+/* What the queue lost: frames its socket dropped (rx_dropped: no room in the UMEM or a bad
+ * descriptor; rx_ring_full: the RX ring was full) and its connections' offrx:drop events. */
+static inline uint64_t otr_queue_drops(const struct otr_queue *q)
+{
+	return q->rx_dropped + q->rx_ring_full + q->drops;
+}
+
+/* The queues seen, by process then queue: fills up to max, returns how many there are. now_ns
+ * as for otr_model_totals. */
+size_t otr_model_queues(const struct otr_model *m, int64_t now_ns, struct otr_queue *out,
+			size_t max);
+
 /* The last event of kind OTR_XSK_STATS, OTR_DISCARDED or OTR_SOURCE; NULL if none or other. */
 const struct otr_event *otr_model_last(const struct otr_model *m, enum otr_kind kind);
 

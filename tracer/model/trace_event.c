@@ -48,6 +48,7 @@ static const struct otr_field f_open[] = {
 	F("mss", u.open.mss, OTR_F_U),
 	F("wscale", u.open.wscale, OTR_F_U),
 	F("event_set", u.open.event_set, OTR_F_UZ),
+	F("queue", u.open.queue, OTR_F_UZ),
 };
 static const struct otr_field f_close[] = {
 	F("conn", conn, OTR_F_U),
@@ -132,6 +133,7 @@ static const struct otr_field f_state[] = {
 	F("remote_addr", u.state.remote_addr, OTR_F_STR),
 	F("remote_port", u.state.remote_port, OTR_F_U),
 	F("event_set", u.state.event_set, OTR_F_UZ),
+	F("queue", u.state.queue, OTR_F_UZ),
 };
 static const struct otr_field f_drop[] = {
 	F("reason", u.drop.reason, OTR_F_DROP),
@@ -149,6 +151,8 @@ static const struct otr_field f_xsk[] = {
 	F("xdp_redirected", u.xsk.xdp_redirected, OTR_F_U),
 	F("xdp_passed", u.xsk.xdp_passed, OTR_F_U),
 	F("tx_full", u.xsk.tx_full, OTR_F_U),
+	F("queue", u.xsk.queue, OTR_F_UZ),
+	F("thread_cpu_ns", u.xsk.thread_cpu_ns, OTR_F_UZ),
 };
 static const struct otr_field f_payload[] = {
 	F("conn", conn, OTR_F_U),

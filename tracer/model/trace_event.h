@@ -81,6 +81,7 @@ struct otr_event {
 			uint32_t isn;
 			uint8_t wscale;
 			uint8_t event_set; /* 0: set 1 (the field came with set 2) */
+			uint32_t queue;	   /* the receive queue; 0 also in traces without it */
 		} open;
 		struct {
 			int reason; /* close_reason (OFFRX_CLOSE_REASON_LIST) */
@@ -131,6 +132,7 @@ struct otr_event {
 			char local_addr[48], remote_addr[48];
 			uint16_t local_port, remote_port;
 			uint8_t event_set; /* 0: set 1 */
+			uint32_t queue;	   /* the receive queue; 0 also in traces without it */
 			struct otr_state_req reqs[OTR_STATE_MAX];
 		} state;
 		struct {
@@ -140,6 +142,8 @@ struct otr_event {
 		struct {
 			uint64_t rx_frames, tx_frames, rx_dropped, rx_ring_full, fill_ring_empty,
 				tx_ring_empty, invalid_descs, xdp_redirected, xdp_passed, tx_full;
+			uint32_t queue;		/* 0 also in traces without it (one queue) */
+			uint64_t thread_cpu_ns; /* the queue thread's CPU time; 0: unknown */
 		} xsk;
 		struct {
 			uint32_t seq, len; /* the segment's sequence and payload length */

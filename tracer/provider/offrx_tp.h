@@ -43,7 +43,7 @@ LTTNG_UST_TRACEPOINT_ENUM(offrx, drop_reason,
 LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_open,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, const char *, local_addr, uint16_t, local_port,
 			  const char *, remote_addr, uint16_t, remote_port, uint32_t, isn,
-			  uint16_t, mss, uint8_t, wscale),
+			  uint16_t, mss, uint8_t, wscale, uint32_t, queue),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint64_t, conn, conn)
 		lttng_ust_field_string(local_addr, local_addr)
@@ -53,7 +53,8 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_open,
 		lttng_ust_field_integer(uint32_t, isn, isn)
 		lttng_ust_field_integer(uint16_t, mss, mss)
 		lttng_ust_field_integer(uint8_t, wscale, wscale)
-		lttng_ust_field_integer(uint8_t, event_set, OFFRX_TRACE_EVENT_SET)))
+		lttng_ust_field_integer(uint8_t, event_set, OFFRX_TRACE_EVENT_SET)
+		lttng_ust_field_integer(uint32_t, queue, queue)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_close,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, int, reason, uint64_t, bytes),
@@ -213,7 +214,8 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_state,
 		lttng_ust_field_integer(uint16_t, local_port, st->local_port)
 		lttng_ust_field_string(remote_addr, st->remote_addr)
 		lttng_ust_field_integer(uint16_t, remote_port, st->remote_port)
-		lttng_ust_field_integer(uint8_t, event_set, OFFRX_TRACE_EVENT_SET)))
+		lttng_ust_field_integer(uint8_t, event_set, OFFRX_TRACE_EVENT_SET)
+		lttng_ust_field_integer(uint32_t, queue, st->queue)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, drop,
 	LTTNG_UST_TP_ARGS(int, reason, uint64_t, conn, uint32_t, frame_len),
@@ -222,22 +224,23 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, drop,
 		lttng_ust_field_integer(uint64_t, conn, conn)
 		lttng_ust_field_integer(uint32_t, frame_len, frame_len)))
 
+/* queue and thread_cpu_ns (the CPU time of the thread running the queue; two snapshots give
+ * its CPU share) came with the multi-queue engine: optional, absent in older traces. */
 LTTNG_UST_TRACEPOINT_EVENT(offrx, xsk_stats,
-	LTTNG_UST_TP_ARGS(uint64_t, rx_frames, uint64_t, tx_frames, uint64_t, rx_dropped,
-			  uint64_t, rx_ring_full, uint64_t, fill_ring_empty, uint64_t, tx_ring_empty,
-			  uint64_t, invalid_descs, uint64_t, xdp_redirected, uint64_t, xdp_passed,
-			  uint64_t, tx_full),
+	LTTNG_UST_TP_ARGS(const struct offrx_trace_xsk *, s),
 	LTTNG_UST_TP_FIELDS(
-		lttng_ust_field_integer(uint64_t, rx_frames, rx_frames)
-		lttng_ust_field_integer(uint64_t, tx_frames, tx_frames)
-		lttng_ust_field_integer(uint64_t, rx_dropped, rx_dropped)
-		lttng_ust_field_integer(uint64_t, rx_ring_full, rx_ring_full)
-		lttng_ust_field_integer(uint64_t, fill_ring_empty, fill_ring_empty)
-		lttng_ust_field_integer(uint64_t, tx_ring_empty, tx_ring_empty)
-		lttng_ust_field_integer(uint64_t, invalid_descs, invalid_descs)
-		lttng_ust_field_integer(uint64_t, xdp_redirected, xdp_redirected)
-		lttng_ust_field_integer(uint64_t, xdp_passed, xdp_passed)
-		lttng_ust_field_integer(uint64_t, tx_full, tx_full)))
+		lttng_ust_field_integer(uint64_t, rx_frames, s->rx_frames)
+		lttng_ust_field_integer(uint64_t, tx_frames, s->tx_frames)
+		lttng_ust_field_integer(uint64_t, rx_dropped, s->rx_dropped)
+		lttng_ust_field_integer(uint64_t, rx_ring_full, s->rx_ring_full)
+		lttng_ust_field_integer(uint64_t, fill_ring_empty, s->fill_ring_empty)
+		lttng_ust_field_integer(uint64_t, tx_ring_empty, s->tx_ring_empty)
+		lttng_ust_field_integer(uint64_t, invalid_descs, s->invalid_descs)
+		lttng_ust_field_integer(uint64_t, xdp_redirected, s->xdp_redirected)
+		lttng_ust_field_integer(uint64_t, xdp_passed, s->xdp_passed)
+		lttng_ust_field_integer(uint64_t, tx_full, s->tx_full)
+		lttng_ust_field_integer(uint32_t, queue, s->queue)
+		lttng_ust_field_integer(uint64_t, thread_cpu_ns, s->thread_cpu_ns)))
 
 /* Only with offrx_engine_opts.trace_payload_bytes > 0: the first bytes of a data segment the
  * engine accepted for a connection (before the window check), len being the segment's

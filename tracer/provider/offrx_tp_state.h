@@ -26,6 +26,7 @@ struct offrx_tp_state {
 	/* The 4-tuple again, so a reader that attached after conn_open can name the connection. */
 	const char *local_addr, *remote_addr;
 	uint16_t local_port, remote_port;
+	uint32_t queue; /* the receive queue running the connection (0: one queue) */
 };
 
 /* The argument of offrx:fill: a request's placements of one receive batch, summed. */
@@ -38,6 +39,15 @@ struct offrx_trace_fill {
 	uint32_t segs;	      /* placements summed: segments, or held chunks drained */
 	uint8_t psh;	      /* the last byte carried PSH (a PSH ends a fill) */
 	uint64_t deadline_ns; /* the push timer restarted after these bytes (R12), to this; or 0 */
+};
+
+/* The argument of offrx:xsk_stats: one queue's AF_XDP link counters (more than a tracepoint
+ * takes one by one). */
+struct offrx_trace_xsk {
+	uint64_t rx_frames, tx_frames, rx_dropped, rx_ring_full, fill_ring_empty, tx_ring_empty,
+		invalid_descs, xdp_redirected, xdp_passed, tx_full;
+	uint32_t queue;		/* the receive queue these counters are of */
+	uint64_t thread_cpu_ns; /* CPU time of the thread running the queue (0: unknown) */
 };
 
 #endif
