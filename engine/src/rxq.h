@@ -134,6 +134,9 @@ struct rxq_conn {
 	bool fill_on;
 	bool fill_listed; /* on q->fill_head's list (engine thread) */
 	struct rxq_conn *fill_next;
+	/* Event set 3: what the trace has said of the completion call running (RXQ_CALL_*,
+	 * atomic: the engine thread opens and closes it, posting threads bracket it). */
+	uint8_t call_trace;
 };
 
 int rxq_init(struct rxq *q, const struct rxq_cfg *cfg);
