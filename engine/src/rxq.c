@@ -78,27 +78,75 @@ static inline bool listening(const struct rxq *q, enum offrx_event_kind kind)
 }
 
 /* Event set 3: a completion call's complete events open it (the first carries the count);
- * the trace shows its end only when a post came while it ran (R19: the post carries in_call
- * and a complete_end follows the callback). Any other traced event of the connection first
- * tells the readers the call had ended before it, so a post after that one is no longer
- * in_call. docs/TRACEPOINTS.md "Event set 3". */
-enum { RXQ_CALL_NONE, RXQ_CALL_OPEN, RXQ_CALL_BRACKETED };
+ * the trace shows its end only when a post came while it ran (R19). The first such post
+ * waits (call_held) until the call's end or the connection's next traced event: at the end it
+ * goes out with in_call 2 (the call ended right after it: no complete_end), before another
+ * event with in_call 1 (the call goes on: the posts after it carry in_call 1 and a
+ * complete_end follows the callback). Any other traced event of the connection while the
+ * call is open and no post came first tells the readers the call had ended before it, so a
+ * post after that one is no longer in_call. docs/TRACEPOINTS.md "Event set 3". */
+enum { RXQ_CALL_NONE, RXQ_CALL_OPEN, RXQ_CALL_HELD, RXQ_CALL_BRACKETED };
 
-static void call_other(struct rxq_conn *c)
+static uint8_t call_state(const struct rxq_conn *c)
 {
-	uint8_t open = RXQ_CALL_OPEN;
-	__atomic_compare_exchange_n(&c->call_trace, &open, RXQ_CALL_NONE, false, __ATOMIC_RELAXED,
-				    __ATOMIC_RELAXED);
+	return __atomic_load_n(&c->call_trace, __ATOMIC_RELAXED);
 }
 
-/* A traced post: 1 when it came inside the open call (its complete_end will follow). */
-static uint8_t call_post(struct rxq_conn *c)
+static void call_set(struct rxq_conn *c, uint8_t st)
 {
-	uint8_t open = RXQ_CALL_OPEN;
-	if (__atomic_compare_exchange_n(&c->call_trace, &open, RXQ_CALL_BRACKETED, false,
-					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return 1;
-	return open == RXQ_CALL_BRACKETED;
+	__atomic_store_n(&c->call_trace, st, __ATOMIC_RELAXED);
+}
+
+static void call_held_out(struct rxq_conn *c, uint8_t in_call)
+{
+	c->call_held.reason = in_call;
+	c->q->cfg.trace->event(&c->call_held);
+}
+
+/* Another traced event of c (c locked). */
+static void call_other(struct rxq_conn *c)
+{
+	uint8_t st = call_state(c);
+	if (st == RXQ_CALL_OPEN) {
+		call_set(c, RXQ_CALL_NONE);
+	} else if (st == RXQ_CALL_HELD) {
+		call_held_out(c, 1);
+		call_set(c, RXQ_CALL_BRACKETED);
+	}
+}
+
+/* A traced post (c locked): its in_call, or held (false: not to be sent now). */
+static bool call_post(struct rxq_conn *c, struct offrx_event *ev)
+{
+	switch (call_state(c)) {
+	case RXQ_CALL_OPEN:
+		c->call_held = *ev;
+		call_set(c, RXQ_CALL_HELD);
+		return false;
+	case RXQ_CALL_HELD:
+		call_held_out(c, 1);
+		call_set(c, RXQ_CALL_BRACKETED);
+		ev->reason = 1;
+		return true;
+	case RXQ_CALL_BRACKETED:
+		ev->reason = 1;
+		return true;
+	default:
+		ev->reason = 0;
+		return true;
+	}
+}
+
+/* The completion callback returned (c unlocked): true when a complete_end must follow. */
+static bool call_end(struct rxq_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	uint8_t st = call_state(c);
+	call_set(c, RXQ_CALL_NONE);
+	if (st == RXQ_CALL_HELD)
+		call_held_out(c, 2); /* the call's last event: its end is implied */
+	pthread_mutex_unlock(&c->lock);
+	return st == RXQ_CALL_BRACKETED;
 }
 
 /* The trace sink's pending fill of c goes out (c locked): before any other traced event of
@@ -130,10 +178,10 @@ static void emit_c(struct rxq_conn *c, struct offrx_event *ev, bool to_sink)
 		q->cfg.observer(ev, q->cfg.observer_ctx);
 	if (to_sink && ev->kind != OFFRX_E_CONN_OPEN && offrx_trace_on(q->cfg.trace, ev->kind)) {
 		fill_flush(c);
-		if (ev->kind == OFFRX_E_POST)
-			ev->reason = call_post(c); /* in_call (the observer has had it) */
-		else
+		if (ev->kind != OFFRX_E_POST)
 			call_other(c);
+		else if (!call_post(c, ev)) /* ev->reason: in_call (the observer has had it) */
+			return;
 		q->cfg.trace->event(ev);
 	}
 }
@@ -911,6 +959,11 @@ static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch
 	bool sink = offrx_trace_on(q->cfg.trace, OFFRX_E_COMPLETE);
 	bool on = sink || observed(q, OFFRX_E_COMPLETE) || observed(q, OFFRX_E_COMPLETE_CALL);
 	uint64_t now = on ? rxq_now(q) : 0;
+	if (sink && call_state(c) != RXQ_CALL_NONE) { /* a call inside a call (never, R19) */
+		pthread_mutex_lock(&c->lock);
+		call_other(c);
+		pthread_mutex_unlock(&c->lock);
+	}
 	if (observed(q, OFFRX_E_COMPLETE_CALL)) {
 		struct offrx_event ev = { .kind = OFFRX_E_COMPLETE_CALL, .ts_ns = now };
 		ev.conn_id = c->id;
@@ -942,11 +995,10 @@ static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch
 		p->state = REQ_IDLE; /* the application's again: it may post it from the callback */
 	}
 	if (sink)
-		__atomic_store_n(&c->call_trace, RXQ_CALL_OPEN, __ATOMIC_RELAXED);
+		call_set(c, RXQ_CALL_OPEN);
 	c->st.complete_calls++;
 	q->cfg.ops->complete(c, batch);
-	bool bracketed = __atomic_exchange_n(&c->call_trace, RXQ_CALL_NONE, __ATOMIC_RELAXED) ==
-			 RXQ_CALL_BRACKETED;
+	bool bracketed = sink && call_end(c);
 	bool obs_end = observed(q, OFFRX_E_COMPLETE_END);
 	bool sink_end = bracketed && offrx_trace_on(q->cfg.trace, OFFRX_E_COMPLETE_END);
 	if (obs_end || sink_end) {
@@ -1321,8 +1373,12 @@ int rxq_return(struct rxq *q, struct offrx_ind_buf *bufs)
 			ev.conn_id = d->conn_id;
 			ev.req_id = b->id;
 			ev.total = b->len;
-			if (c && offrx_trace_on(q->cfg.trace, OFFRX_E_RETURN))
-				call_other(c); /* a completion call's end comes before it */
+			if (c && offrx_trace_on(q->cfg.trace, OFFRX_E_RETURN) &&
+			    call_state(c) != RXQ_CALL_NONE) {
+				pthread_mutex_lock(&c->lock);
+				call_other(c); /* a post held, or the call's end, before it */
+				pthread_mutex_unlock(&c->lock);
+			}
 			emit(q, &ev);
 		}
 		if (c)

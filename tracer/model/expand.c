@@ -196,8 +196,12 @@ size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_e
 
 	/* A call that its complete events opened ended before this event, unless this is its
 	 * complete_end or a post made inside it (which brackets it: its complete_end follows). */
+	bool end_after = false;
 	if (c->call == CALL_OPEN && c->call_seen >= c->call_count) {
-		if (ev->kind == OTR_POST && ev->u.post.in_call) {
+		if (ev->kind == OTR_POST && ev->u.post.in_call == 2) {
+			end_after = true; /* the call's last event: it ended right after it */
+			c->call = CALL_NONE;
+		} else if (ev->kind == OTR_POST && ev->u.post.in_call) {
 			c->call = CALL_BRACKETED;
 		} else if (ev->kind != OTR_COMPLETE_END) {
 			derive(&der[n++], OTR_COMPLETE_END, ev, 0)->u.call.count = c->call_count;
@@ -299,5 +303,7 @@ size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_e
 	*before = ev->kind == OTR_FILL && ev->u.fill.start ? n - 1 : n;
 	if (ev->kind == OTR_COMPLETE && ev->u.complete.call)
 		*before = n; /* complete_call before its first complete */
+	if (end_after)
+		derive(&der[n++], OTR_COMPLETE_END, ev, 0)->u.call.count = c->call_count;
 	return n;
 }
