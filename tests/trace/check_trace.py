@@ -93,16 +93,21 @@ def main():
 
     # R18, R19: per connection, complete_call/complete_end and indicate_call/indicate pair up
     # and never nest (a second call before the end of the first would be a nested upcall).
-    # Set 3: a complete with call opens the call; it ends at its complete_end when a post came
-    # inside it (in_call), else before the connection's next event.
+    # Set 3: a complete with call opens the call; it ends at its complete_end when a post with
+    # in_call 1 came inside it, right after a post with in_call 2, else before the connection's
+    # next event.
     open_call = {}
     implied = {}  # conn -> completes still to come; 0: the call may end implicitly
     pairs = unpaired = 0
     for ts, kind, fl in events:
         conn = fl.get("conn")
         if conn in implied and implied[conn] == 0 and kind != "complete_end":
-            if kind == "post" and fl.get("in_call"):
+            if kind == "post" and fl.get("in_call") == 1:
                 implied.pop(conn)  # bracketed: its complete_end follows
+            elif kind == "post" and fl.get("in_call") == 2:
+                implied.pop(conn)  # the call's last event: it ended right after it
+                if open_call.pop(conn, None) is not None:
+                    pairs += 1
             else:
                 implied.pop(conn)
                 if open_call.pop(conn, None) is not None:
