@@ -86,6 +86,8 @@ def main():
         seen.add("push_timer_start")
     if any(k == "complete" and fl.get("call") for _, k, fl in events):
         seen.add("complete_call")
+    if any(k == "post" and fl.get("in_call") == 2 for _, k, fl in events):
+        seen.add("complete_end")
     if any(fl.get("event_set", 0) >= 3 for _, k, fl in events if k in ("conn_open", "conn_state")):
         seen.add("push_timer_cancel")
     for k in kinds.split(","):
