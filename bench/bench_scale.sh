@@ -124,7 +124,8 @@ cpu_ms_per_s() {
 # runnable task waited for a CPU), and how long the engine's threads waited for one (schedstat).
 # Timers fire late on a starved machine whatever the engine does; these say whether it was.
 psi_some_us() { awk '/^some/ { sub("total=", "", $5); print $5 }' /proc/pressure/cpu 2>/dev/null || echo 0; }
-wait_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { print s + 0 }'; }
+# (printf: mawk prints a sum past 2^31 as 5.2e+09, which bash arithmetic refuses)
+wait_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { printf "%.0f\n", s }'; }
 
 for N in $COUNTS; do
 	D=$WORK/$N

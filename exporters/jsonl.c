@@ -252,6 +252,8 @@ static int jsonl_event(struct oex_writer *w, const struct otr_event *ev)
 		jw_lit(o, ",\"vpid\":");
 		jw_put_u64(o, ev->vpid);
 	}
+	if (ev->derived) /* event set 3: not in the trace, the reader derived it */
+		jw_lit(o, ",\"derived\":true");
 	f = otr_event_fields(ev->kind, &n);
 	for (size_t i = 0; i < n; i++)
 		put_field(o, ev, &f[i]);
@@ -443,6 +445,7 @@ int oex_jsonl_parse(const char *line, struct otr_event *ev, char *err, size_t er
 	v = json_object_get(obj, "ts_raw");
 	ev->ts_raw = v ? (uint64_t)json_integer_value(v) : (uint64_t)ev->ts_ns;
 	ev->vpid = (uint64_t)json_integer_value(json_object_get(obj, "vpid"));
+	ev->derived = json_is_true(json_object_get(obj, "derived"));
 	if (ev->kind == OTR_SOURCE) {
 		const char *st = json_string_value(json_object_get(obj, "state"));
 		for (int s = 1; s <= 4 && st; s++)

@@ -215,11 +215,12 @@ static int feed(struct oex_writer *w, const struct otr_event *ev)
 	rel = ev->ts_ns - run->t0_ns;
 	if (run->to_ns != OEX_TS_NONE && rel > run->to_ns)
 		return 1;
-	if ((unsigned)ev->kind < OTR_KIND__COUNT)
+	/* The trace's events: not those the reader derived (event set 3), though exported. */
+	if ((unsigned)ev->kind < OTR_KIND__COUNT && !ev->derived)
 		run->by_kind[ev->kind]++;
 	if (ev->kind == OTR_DISCARDED)
 		note_loss(run, ev);
-	else
+	else if (!ev->derived)
 		run->events++;
 	if (ev->kind == OTR_CONN_OPEN)
 		remember_open(run, ev);

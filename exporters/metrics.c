@@ -365,7 +365,7 @@ static int metrics_event(struct oex_writer *w, const struct otr_event *ev)
 	uint16_t port;
 
 	pthread_mutex_lock(&s->lock);
-	s->g.events++;
+	s->g.events += !ev->derived; /* the trace's, not those event set 3 derives */
 	if (ev->ts_ns > s->g.last_ns)
 		s->g.last_ns = ev->ts_ns;
 	switch (ev->kind) {

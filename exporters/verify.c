@@ -474,8 +474,13 @@ static void on_fill(struct oex_writer *w, struct vconn *c, const struct otr_even
 	int64_t at;
 	struct vreq *r;
 
-	if (c->arr == ARR_SETTLING && c->fold_full && c->pos_known && ev->u.fill.seq == c->pos)
+	if (c->arr == ARR_SETTLING && c->fold_full && c->pos_known && ev->u.fill.seq == c->pos) {
 		c->arr = ARR_FILLING; /* the same batch, on into the next request (on_timer) */
+		/* Those bytes came while the timer ran (the fill before restarted or, in event
+		 * set 3, started it): their fill carries their own restart (R12). */
+		c->arr_was_running = c->timer_on;
+		c->arr_restarted = false;
+	}
 	c->fold_full = false;
 	if (c->arr == ARR_SETTLING)
 		settle(w, c, ev);
@@ -1216,7 +1221,8 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 	case OTR_TIMER_RESTART:
 	case OTR_TIMER_CANCEL:
 	case OTR_TIMER_EXPIRE:
-		on_timer(w, c, ev, false);
+		/* event set 3: a start derived from a fill rides on it, as a set-2 restart does */
+		on_timer(w, c, ev, ev->kind == OTR_TIMER_START && ev->derived);
 		break;
 	case OTR_COMPLETE_CALL:
 		on_call(w, c, ev);
@@ -1251,8 +1257,8 @@ static int verify_event(struct oex_writer *w, const struct otr_event *ev)
 	default:
 		break;
 	}
-	if (ev->kind != OTR_FILL)
-		c->fold_full = false;
+	if (ev->kind != OTR_FILL && !(ev->kind == OTR_TIMER_START && ev->derived))
+		c->fold_full = false; /* a fill's derived start (set 3) is part of the fill */
 	c->just_cancelled = ev->kind == OTR_TIMER_CANCEL;
 	c->just_expired = ev->kind == OTR_TIMER_EXPIRE;
 	if (ev->kind != OTR_FILL && ev->kind != OTR_TIMER_START && ev->kind != OTR_TIMER_RESTART &&

@@ -27,7 +27,14 @@
 
 int64_t wi_timer_ms(const struct otr_event *ev)
 {
-	if (ev->kind != OTR_TIMER_START || ev->u.timer.deadline_ns <= ev->ts_raw)
+	/* Event set 3 names it in conn_open and conn_state; its starts are mostly derived from
+	 * fills, whose deadline may carry a restart of the same fill, so those do not count. */
+	uint64_t ns = ev->kind == OTR_CONN_OPEN	   ? ev->u.open.push_timer_ns
+		      : ev->kind == OTR_CONN_STATE ? ev->u.state.push_timer_ns
+						   : 0;
+	if (ns)
+		return (int64_t)((ns + 500000) / 1000000);
+	if (ev->kind != OTR_TIMER_START || ev->derived || ev->u.timer.deadline_ns <= ev->ts_raw)
 		return -1;
 	return (int64_t)((ev->u.timer.deadline_ns - ev->ts_raw + 500000) / 1000000);
 }
@@ -56,6 +63,8 @@ int wi_conn_event(struct wi_conn *c, const struct otr_event *ev)
 	if (ev->kind == OTR_SEGMENT_PAYLOAD)
 		return 0; /* stream bytes (opt-in): the replay needs only the queue's events */
 	c->t_last = t;
+	if (c->timer_ms < 0)
+		c->timer_ms = wi_timer_ms(ev); /* a start, or set 3's conn_open or conn_state */
 	/* A post right after a completion, with nothing else of the connection between, was
 	 * made from the completion callback (offrx-recv reposts there): replay it when the
 	 * same request completes, whatever its time then. */
@@ -114,9 +123,7 @@ int wi_conn_event(struct wi_conn *c, const struct otr_event *ev)
 		break;
 	}
 	case OTR_TIMER_START:
-		if (c->timer_ms < 0)
-			c->timer_ms = wi_timer_ms(ev);
-		break;
+		break; /* its value: below */
 	case OTR_TIMER_EXPIRE:
 		c->expire_req = ev->req;
 		c->expire_late = ev->ts_raw > ev->u.timer.deadline_ns

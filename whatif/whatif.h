@@ -61,7 +61,7 @@ struct wi_conn {
 	int64_t last_comp_t; /* for telling callback posts */
 	uint64_t last_comp_req;
 	bool in_callback;
-	int64_t timer_ms;    /* from its push_timer_start events; -1 if none */
+	int64_t timer_ms;    /* wi_timer_ms of its events; -1 if none */
 	uint64_t expire_req; /* the last push_timer_expire: its request and lateness */
 	int64_t expire_late;
 	uint64_t indicated;
@@ -87,8 +87,9 @@ struct wi_replay {
 	bool done, oom;
 };
 
-/* The push timer an event shows, in whole ms: an OTR_TIMER_START's deadline minus its time,
- * rounded; -1 for any other event (or a deadline not after it). The one place the value is
+/* The push timer an event shows, in whole ms: push_timer_ns of a conn_open or conn_state
+ * (event set 3), or an OTR_TIMER_START's deadline minus its time (not a derived one), rounded;
+ * -1 for any other event (or a deadline not after it). The one place the value is
  * inferred: the replay's per-connection value, the exporter's and the viewer's per engine. */
 int64_t wi_timer_ms(const struct otr_event *ev);
 

@@ -239,7 +239,7 @@ int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn *
 	conn->rc.local_port = ci.local_port;
 	const struct offrx_trace_sink *trace = eng->q.cfg.trace;
 	if (offrx_trace_on(trace, OFFRX_E_CONN_OPEN))
-		trace->conn_open(conn->rc.id, &ci);
+		trace->conn_open(conn->rc.id, &ci, eng->q.cfg.push_timer_ns);
 	*out = conn;
 	if (eng->cb.conn_new) {
 		eng->upcall_depth++;
@@ -274,6 +274,7 @@ bool engine_trace_tick(struct offrx_engine *eng)
 		st.bytes = sn.bytes;
 		st.indicated_out = sn.indicated_out;
 		st.rcv_nxt = sn.rcv_nxt;
+		st.push_timer_ns = eng->q.cfg.push_timer_ns;
 		struct link_conn_info ci = { .local_addr = "-", .remote_addr = "-" };
 		if (eng->link->info)
 			eng->link->info(c, &ci);

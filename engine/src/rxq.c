@@ -77,6 +77,78 @@ static inline bool listening(const struct rxq *q, enum offrx_event_kind kind)
 	return unlikely(observed(q, kind)) || offrx_trace_on(q->cfg.trace, kind);
 }
 
+/* Event set 3: a completion call's complete events open it (the first carries the count);
+ * the trace shows its end only when a post came while it ran (R19). The first such post
+ * waits (call_held) until the call's end or the connection's next traced event: at the end it
+ * goes out with in_call 2 (the call ended right after it: no complete_end), before another
+ * event with in_call 1 (the call goes on: the posts after it carry in_call 1 and a
+ * complete_end follows the callback). Any other traced event of the connection while the
+ * call is open and no post came first tells the readers the call had ended before it, so a
+ * post after that one is no longer in_call. docs/TRACEPOINTS.md "Event set 3". */
+enum { RXQ_CALL_NONE, RXQ_CALL_OPEN, RXQ_CALL_HELD, RXQ_CALL_BRACKETED };
+
+static uint8_t call_state(const struct rxq_conn *c)
+{
+	return __atomic_load_n(&c->call_trace, __ATOMIC_RELAXED);
+}
+
+static void call_set(struct rxq_conn *c, uint8_t st)
+{
+	__atomic_store_n(&c->call_trace, st, __ATOMIC_RELAXED);
+}
+
+static void call_held_out(struct rxq_conn *c, uint8_t in_call)
+{
+	c->call_held.reason = in_call;
+	c->q->cfg.trace->event(&c->call_held);
+}
+
+/* Another traced event of c (c locked). */
+static void call_other(struct rxq_conn *c)
+{
+	uint8_t st = call_state(c);
+	if (st == RXQ_CALL_OPEN) {
+		call_set(c, RXQ_CALL_NONE);
+	} else if (st == RXQ_CALL_HELD) {
+		call_held_out(c, 1);
+		call_set(c, RXQ_CALL_BRACKETED);
+	}
+}
+
+/* A traced post (c locked): its in_call, or held (false: not to be sent now). */
+static bool call_post(struct rxq_conn *c, struct offrx_event *ev)
+{
+	switch (call_state(c)) {
+	case RXQ_CALL_OPEN:
+		c->call_held = *ev;
+		call_set(c, RXQ_CALL_HELD);
+		return false;
+	case RXQ_CALL_HELD:
+		call_held_out(c, 1);
+		call_set(c, RXQ_CALL_BRACKETED);
+		ev->reason = 1;
+		return true;
+	case RXQ_CALL_BRACKETED:
+		ev->reason = 1;
+		return true;
+	default:
+		ev->reason = 0;
+		return true;
+	}
+}
+
+/* The completion callback returned (c unlocked): true when a complete_end must follow. */
+static bool call_end(struct rxq_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	uint8_t st = call_state(c);
+	call_set(c, RXQ_CALL_NONE);
+	if (st == RXQ_CALL_HELD)
+		call_held_out(c, 2); /* the call's last event: its end is implied */
+	pthread_mutex_unlock(&c->lock);
+	return st == RXQ_CALL_BRACKETED;
+}
+
 /* The trace sink's pending fill of c goes out (c locked): before any other traced event of
  * c, so the trace stays in causal order, and at the end of the receive batch. */
 static void fill_flush(struct rxq_conn *c)
@@ -84,6 +156,7 @@ static void fill_flush(struct rxq_conn *c)
 	if (!c->fill_on)
 		return;
 	c->fill_on = false;
+	call_other(c);
 	c->q->cfg.trace->fill(&c->fill);
 }
 
@@ -105,6 +178,10 @@ static void emit_c(struct rxq_conn *c, struct offrx_event *ev, bool to_sink)
 		q->cfg.observer(ev, q->cfg.observer_ctx);
 	if (to_sink && ev->kind != OFFRX_E_CONN_OPEN && offrx_trace_on(q->cfg.trace, ev->kind)) {
 		fill_flush(c);
+		if (ev->kind != OFFRX_E_POST)
+			call_other(c);
+		else if (!call_post(c, ev)) /* ev->reason: in_call (the observer has had it) */
+			return;
 		q->cfg.trace->event(ev);
 	}
 }
@@ -138,7 +215,15 @@ static void timer_start(struct rxq_conn *c, uint64_t now, struct offrx_recv_req 
 	 * deadline, so it will be looked at in time and refiled. */
 	if (!c->timer.in_wheel)
 		tw_insert(&c->q->tw, &c->timer, c->deadline);
-	emit_timer(c, OFFRX_E_TIMER_START, now, c->deadline, r, true);
+	/* R08 after bytes placed in the request it guards: the sink's pending fill of those
+	 * bytes carries the start (event set 3), so the trace needs no event of its own. */
+	struct offrx_recv_req *g = r ? r : c->head;
+	bool folded = c->fill_on && g && c->fill.req == priv(g)->id;
+	if (folded) {
+		c->fill.deadline_ns = c->deadline;
+		c->fill.start = 1;
+	}
+	emit_timer(c, OFFRX_E_TIMER_START, now, c->deadline, r, !folded);
 }
 
 static void timer_restart(struct rxq_conn *c, uint64_t now)
@@ -152,13 +237,16 @@ static void timer_restart(struct rxq_conn *c, uint64_t now)
 	emit_timer(c, OFFRX_E_TIMER_RESTART, now, c->deadline, NULL, !folded);
 }
 
-static void timer_cancel(struct rxq_conn *c, uint64_t now)
+/* derived: the stop because no push-mode request holds bytes and is not full any more,
+ * which the readers derive from the fills and completions (event set 3): no event of its
+ * own. The stops of a disconnect, an upload or a close are traced. */
+static void timer_cancel(struct rxq_conn *c, uint64_t now, bool derived)
 {
 	if (!c->deadline)
 		return;
 	uint64_t d = c->deadline;
 	c->deadline = 0;
-	emit_timer(c, OFFRX_E_TIMER_CANCEL, now, d, NULL, true);
+	emit_timer(c, OFFRX_E_TIMER_CANCEL, now, d, NULL, !derived);
 }
 
 /* --- the request queue ------------------------------------------------------------------- */
@@ -299,6 +387,7 @@ static void emit_fill(struct rxq_conn *c, struct offrx_recv_req *r, uint32_t n, 
 		f->seq = seq;
 		f->bytes = f->segs = 0;
 		f->deadline_ns = 0;
+		f->start = 0;
 	}
 	f->bytes += n;
 	f->total = p->prefill + p->placed;
@@ -462,7 +551,7 @@ static void drain_held(struct rxq_conn *c, uint64_t now)
 		hold_consume(c, n);
 	}
 	if (c->push_loaded == 0)
-		timer_cancel(c, now); /* what it guarded completed */
+		timer_cancel(c, now, true); /* what it guarded completed */
 	else if (first_push && !c->deadline)
 		timer_start(c, now, NULL); /* R08 */
 }
@@ -690,7 +779,7 @@ int rxq_post(struct rxq_conn *c, struct offrx_recv_req *reqs)
 		}
 		complete_filled(c);
 		if (c->push_loaded == 0)
-			timer_cancel(c, now);
+			timer_cancel(c, now, true);
 		resv_settle(c); /* room in requests now backs part of the promise */
 	}
 	fill_flush(c); /* held data drained here: a post is no receive batch */
@@ -720,7 +809,7 @@ static void timer_expire(struct rxq_conn *c, uint64_t now)
 static void timer_settle(struct rxq_conn *c, uint64_t now, bool was_running)
 {
 	if (c->push_loaded == 0)
-		timer_cancel(c, now);
+		timer_cancel(c, now, true);
 	else if (c->deadline && was_running) {
 		if (!OFFRX_MUTANT(5))
 			timer_restart(c, now);
@@ -865,13 +954,21 @@ static struct offrx_recv_req *take_batch(struct rxq_conn *c, uint32_t *n)
 static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch, uint32_t n)
 {
 	struct rxq *q = c->q;
-	bool on = listening(q, OFFRX_E_COMPLETE) || listening(q, OFFRX_E_COMPLETE_CALL);
+	/* The trace sink gets no complete_call (event set 3): the call's first complete carries
+	 * its count. The observer gets complete_call, complete and complete_end as ever. */
+	bool sink = offrx_trace_on(q->cfg.trace, OFFRX_E_COMPLETE);
+	bool on = sink || observed(q, OFFRX_E_COMPLETE) || observed(q, OFFRX_E_COMPLETE_CALL);
 	uint64_t now = on ? rxq_now(q) : 0;
-	if (on) {
+	if (sink && call_state(c) != RXQ_CALL_NONE) { /* a call inside a call (never, R19) */
+		pthread_mutex_lock(&c->lock);
+		call_other(c);
+		pthread_mutex_unlock(&c->lock);
+	}
+	if (observed(q, OFFRX_E_COMPLETE_CALL)) {
 		struct offrx_event ev = { .kind = OFFRX_E_COMPLETE_CALL, .ts_ns = now };
 		ev.conn_id = c->id;
 		ev.count = n;
-		emit(q, &ev);
+		q->cfg.observer(&ev, q->cfg.observer_ctx);
 	}
 	for (struct offrx_recv_req *r = batch; r; r = r->next) {
 		struct rxq_req_priv *p = priv(r);
@@ -888,8 +985,8 @@ static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch
 			ev.t_last_fill_ns = p->t_last;
 			if (observed(q, OFFRX_E_COMPLETE))
 				q->cfg.observer(&ev, q->cfg.observer_ctx);
-			if (offrx_trace_on(q->cfg.trace, OFFRX_E_COMPLETE))
-				q->cfg.trace->complete(&ev, c->local_port);
+			if (sink)
+				q->cfg.trace->complete(&ev, c->local_port, r == batch ? n : 0);
 		}
 		c->st.completed++;
 		c->st.bytes_completed += r->bytes_placed;
@@ -897,14 +994,23 @@ static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch
 			c->st.completed_by[p->reason]++;
 		p->state = REQ_IDLE; /* the application's again: it may post it from the callback */
 	}
+	if (sink)
+		call_set(c, RXQ_CALL_OPEN);
 	c->st.complete_calls++;
 	q->cfg.ops->complete(c, batch);
-	if (listening(q, OFFRX_E_COMPLETE_END)) {
-		/* With complete_call it brackets the callback: posts made inside show (R19). */
+	bool bracketed = sink && call_end(c);
+	bool obs_end = observed(q, OFFRX_E_COMPLETE_END);
+	bool sink_end = bracketed && offrx_trace_on(q->cfg.trace, OFFRX_E_COMPLETE_END);
+	if (obs_end || sink_end) {
+		/* It brackets the callback with the call's first complete: posts made inside
+		 * show (R19). The sink gets it only when such a post was traced. */
 		struct offrx_event ev = { .kind = OFFRX_E_COMPLETE_END, .ts_ns = rxq_now(q) };
 		ev.conn_id = c->id;
 		ev.count = n;
-		emit(q, &ev);
+		if (obs_end)
+			q->cfg.observer(&ev, q->cfg.observer_ctx);
+		if (sink_end)
+			q->cfg.trace->event(&ev);
 	}
 }
 
@@ -1196,7 +1302,7 @@ int rxq_disconnect(struct rxq_conn *c, bool rst)
 	c->end_state = RXQ_DISCONNECTED;
 	c->end_status = rst ? OFFRX_REQUEST_ABORTED : OFFRX_SUCCESS;
 	c->end_reason = rst ? OFFRX_CR_ABORT : OFFRX_CR_DISCONNECT;
-	timer_cancel(c, now);
+	timer_cancel(c, now, false);
 	if (rst)
 		abort_queue(c, OFFRX_REQUEST_ABORTED, OFFRX_CR_ABORT);
 	else
@@ -1223,7 +1329,7 @@ int rxq_upload(struct rxq_conn *c)
 	c->end_status = OFFRX_UPLOAD_IN_PROGRESS;
 	c->end_reason = OFFRX_CR_UPLOAD;
 	if (!OFFRX_MUTANT(18))
-		timer_cancel(c, now);
+		timer_cancel(c, now, false);
 	/* The queue completes before the lock drops: a post racing with the upload lands
 	 * behind it, never ahead of older requests (R14). */
 	abort_queue(c, OFFRX_UPLOAD_IN_PROGRESS, OFFRX_CR_UPLOAD);
@@ -1261,14 +1367,20 @@ int rxq_return(struct rxq *q, struct offrx_ind_buf *bufs)
 	for (b = bufs; b;) {
 		struct offrx_ind_buf *nx = b->next;
 		struct rxq_desc *d = (struct rxq_desc *)b;
+		struct rxq_conn *c = d->conn;
 		if (on) {
 			struct offrx_event ev = { .kind = OFFRX_E_RETURN, .ts_ns = now };
 			ev.conn_id = d->conn_id;
 			ev.req_id = b->id;
 			ev.total = b->len;
+			if (c && offrx_trace_on(q->cfg.trace, OFFRX_E_RETURN) &&
+			    call_state(c) != RXQ_CALL_NONE) {
+				pthread_mutex_lock(&c->lock);
+				call_other(c); /* a post held, or the call's end, before it */
+				pthread_mutex_unlock(&c->lock);
+			}
 			emit(q, &ev);
 		}
-		struct rxq_conn *c = d->conn;
 		if (c)
 			c->indicated_out--;
 		q->indicated_out--;
@@ -1333,7 +1445,7 @@ void rxq_conn_fini(struct rxq_conn *c)
 	fill_unlist(c);
 	pthread_mutex_lock(&c->lock);
 	fill_flush(c);
-	timer_cancel(c, now); /* with its event, like any other stop */
+	timer_cancel(c, now, false); /* with its event, like a disconnect's */
 	if (c->timer.in_wheel)
 		tw_remove(&c->q->tw, &c->timer);
 	abort_queue(c, OFFRX_REQUEST_ABORTED, OFFRX_CR_ABORT);

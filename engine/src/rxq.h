@@ -134,6 +134,11 @@ struct rxq_conn {
 	bool fill_on;
 	bool fill_listed; /* on q->fill_head's list (engine thread) */
 	struct rxq_conn *fill_next;
+	/* Event set 3: what the trace has said of the completion call running (RXQ_CALL_*;
+	 * changed under the lock but for the opening), and the post made inside it that waits
+	 * to learn whether it is the call's last traced event (rxq.c, call_post). */
+	uint8_t call_trace;
+	struct offrx_event call_held;
 };
 
 int rxq_init(struct rxq *q, const struct rxq_cfg *cfg);

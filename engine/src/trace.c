@@ -16,7 +16,7 @@ static void lttng_event(const struct offrx_event *ev)
 	switch (ev->kind) {
 	case OFFRX_E_POST:
 		TP_DO(post, ev->conn_id, ev->req_id, ev->buf_len, (uint32_t)ev->bytes,
-		      (uint8_t)(ev->flags & OFFRX_REQ_NO_PUSH), ev->count);
+		      (uint8_t)(ev->flags & OFFRX_REQ_NO_PUSH), ev->count, (uint8_t)ev->reason);
 		break;
 	case OFFRX_E_FILL:
 		break; /* summed per receive batch by the core: lttng_fill */
@@ -69,12 +69,13 @@ static void lttng_event(const struct offrx_event *ev)
 	}
 }
 
-static void lttng_complete(const struct offrx_event *ev, uint16_t local_port)
+static void lttng_complete(const struct offrx_event *ev, uint16_t local_port, uint32_t call)
 {
 	/* last fill to complete: -1 when nothing was placed (then there is no last fill) */
 	int64_t lf = ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1;
 	TP_DO(complete, ev->conn_id, ev->req_id, ev->status, (uint32_t)ev->bytes,
-	      (uint32_t)ev->total, (int)ev->reason, ev->ts_ns - ev->t_post_ns, lf, local_port);
+	      (uint32_t)ev->total, (int)ev->reason, ev->ts_ns - ev->t_post_ns, lf, local_port,
+	      call);
 }
 
 static void lttng_fill(const struct offrx_trace_fill *f)
@@ -82,10 +83,10 @@ static void lttng_fill(const struct offrx_trace_fill *f)
 	TP_DO(fill, f);
 }
 
-static void lttng_conn_open(uint64_t conn, const struct link_conn_info *ci)
+static void lttng_conn_open(uint64_t conn, const struct link_conn_info *ci, uint64_t push_timer_ns)
 {
 	TP_DO(conn_open, conn, ci->local_addr, ci->local_port, ci->remote_addr, ci->remote_port,
-	      ci->isn, ci->mss, ci->wscale, ci->queue);
+	      ci->isn, ci->mss, ci->wscale, ci->queue, push_timer_ns);
 }
 
 static void lttng_conn_state(const struct offrx_tp_state *st)
@@ -118,7 +119,7 @@ static const struct offrx_trace_sink lttng_sink = {
 		[OFFRX_E_TIMER_CANCEL] = TP_STATE(push_timer_cancel),
 		[OFFRX_E_TIMER_EXPIRE] = TP_STATE(push_timer_expire),
 		[OFFRX_E_COMPLETE] = TP_STATE(complete),
-		[OFFRX_E_COMPLETE_CALL] = TP_STATE(complete_call),
+		[OFFRX_E_COMPLETE_CALL] = NULL, /* set 3: the first complete carries it */
 		[OFFRX_E_INDICATE] = TP_STATE(indicate),
 		[OFFRX_E_RETURN] = TP_STATE(return ),
 		[OFFRX_E_DISCONNECT] = TP_STATE(disconnect),

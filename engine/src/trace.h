@@ -38,9 +38,12 @@ struct offrx_trace_sink {
 	 * OFFRX_E_FILL: the core sums a batch's fills and hands them to fill, nor
 	 * OFFRX_E_COMPLETE: complete, with the connection's local port). */
 	void (*event)(const struct offrx_event *ev);
-	void (*complete)(const struct offrx_event *ev, uint16_t local_port);
+	/* call: not 0 on the first request of a completion call, its count (set 3: the
+	 * complete opens the call). For OFFRX_E_POST, event() finds in ev->reason 1 when the
+	 * post came while a completion call of its connection was open (set 3: in_call). */
+	void (*complete)(const struct offrx_event *ev, uint16_t local_port, uint32_t call);
 	void (*fill)(const struct offrx_trace_fill *f);
-	void (*conn_open)(uint64_t conn, const struct link_conn_info *ci);
+	void (*conn_open)(uint64_t conn, const struct link_conn_info *ci, uint64_t push_timer_ns);
 	void (*conn_state)(const struct offrx_tp_state *st);
 	void (*drop)(int reason, uint64_t conn, uint32_t frame_len);
 	void (*xsk_stats)(const struct offrx_trace_xsk *s);

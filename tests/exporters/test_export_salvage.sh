@@ -46,8 +46,9 @@ mkdir "$TMPDIR"
 
 # bt_events DIR: the offrx events babeltrace2 reads there
 bt_events() { babeltrace2 "$1" 2>/dev/null | grep -c ' offrx:' || true; }
-# jsonl_events FILE: the event lines of a jsonl export
-jsonl_events() { grep -vc -e '^{"event":"\(header\|end\|error\|discarded\|source\)"' "$1" || true; }
+# jsonl_events FILE: the event lines of a jsonl export that the trace holds (not the events the
+# reader derives from an event set 3 trace)
+jsonl_events() { grep -v -e '"derived":true' "$1" | grep -vc -e '^{"event":"\(header\|end\|error\|discarded\|source\)"' || true; }
 
 # damage NAME CUT [MAGIC-AT]: a copy of the trace, its stream file cut at CUT bytes (or, with
 # MAGIC-AT, whole but with the 4 bytes there overwritten); prints its directory

@@ -246,6 +246,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mo.lost_horizon_ns = (c0 & 0x80) ? 100000 : 0;
 	struct otr_model *m = otr_model_new(&mo);
 	FUZZ_CHECK(m != NULL);
+	static struct otr_event der[OTR_EXPAND_MAX];
+	struct otr_expand *x = otr_expand_new();
+	FUZZ_CHECK(x != NULL);
 
 	if (!devnull)
 		devnull = fopen("/dev/null", "w");
@@ -340,11 +343,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		run.exported++;
 		run.by_kind[ev.kind]++;
 
-		*evp = ev;
-		int rc = otr_model_feed(m, evp);
-		FUZZ_CHECK(rc == 0 || rc == -12 /* -ENOMEM */);
-		rc = w.ops->event(&w, evp);
-		FUZZ_CHECK(rc == 0 || rc == -12);
+		/* as the reader hands it on: with the events set 3 leaves to readers */
+		size_t before, nd = otr_expand(x, &ev, der, &before);
+		for (size_t k = 0; k <= nd; k++) {
+			*evp = k < before ? der[k] : k == before ? ev : der[k - 1];
+			int rc = otr_model_feed(m, evp);
+			FUZZ_CHECK(rc == 0 || rc == -12 /* -ENOMEM */);
+			rc = w.ops->event(&w, evp);
+			FUZZ_CHECK(rc == 0 || rc == -12);
+		}
 		if ((i & 31) == 31)
 			read_model(m, (hd & 8) ? OTR_TS_NONE : ts, mo.max_queue);
 	}
@@ -357,5 +364,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(out.buf);
 	free(evp);
 	otr_model_free(m);
+	otr_expand_free(x);
 	return 0;
 }

@@ -1,7 +1,9 @@
-/* Event set 2 against the engine (issue 15): the core traces one fill per request per receive
- * batch, with the push timer restart it caused folded in, and the model rebuilt from those
- * events must hold every request's fill level, the timer's deadline and every completion
- * exactly as the engine does, at the end of every batch and after every other call.
+/* Event sets 2 and 3 against the engine (issue 15): the core traces one fill per request per
+ * receive batch, with the push timer restart it caused folded in (set 2), and the R08 start
+ * too, no stop the readers can derive, and one complete opening each completion call (set 3).
+ * The model rebuilt from those events, through the expander every reader runs (otr_expand),
+ * must hold every request's fill level, the timer's deadline and every completion exactly as
+ * the engine does, at the end of every batch and after every other call.
  *
  * The engine is the in-memory one with a trace sink of this test's own in place of LTTng: it
  * turns what the core hands the sink into decoded events (struct otr_event) as the reader
@@ -44,7 +46,9 @@ struct world {
 	struct offrx_engine *eng;
 	struct offrx_conn *conn;
 	struct otr_model *m;
-	uint64_t sink_events[OTR_KIND__COUNT];
+	uint64_t sink_events[OTR_KIND__COUNT];	  /* what the engine traced */
+	uint64_t derived_events[OTR_KIND__COUNT]; /* what the expander added */
+	struct otr_expand *x;
 	uint64_t obs_fills, obs_restarts;
 	/* what the application got back, in order */
 	struct {
@@ -61,6 +65,10 @@ struct world {
 	uint32_t ind_held;
 	struct offrx_ind_buf *held[256];
 	uint64_t rng;
+	uint32_t repost;  /* not 0: the completion callback posts a request of this length */
+	uint32_t reposts; /* ... this many per call (1 if 0) */
+	bool in_cb;	  /* the completion callback runs */
+	bool call_open;	  /* the events handed on say: a completion call runs */
 	uint8_t stream[STREAM_LEN];
 };
 
@@ -75,9 +83,9 @@ static void put_jsonl(const struct otr_event *e)
 {
 	size_t n;
 	const struct otr_field *f = otr_event_fields(e->kind, &n);
-	fprintf(jsonl, "{\"ts_ns\":%lld,\"ts_raw\":%llu,\"event\":\"%s\",\"vpid\":%llu",
+	fprintf(jsonl, "{\"ts_ns\":%lld,\"ts_raw\":%llu,\"event\":\"%s\",\"vpid\":%llu%s",
 		(long long)e->ts_ns, (unsigned long long)e->ts_raw, otr_kind_name(e->kind),
-		(unsigned long long)seed_now);
+		(unsigned long long)seed_now, e->derived ? ",\"derived\":true" : "");
 	for (size_t i = 0; i < n; i++) {
 		const char *p = (const char *)e + f[i].off;
 		uint64_t u = 0;
@@ -121,18 +129,47 @@ static void put_jsonl(const struct otr_event *e)
 	fputs("}\n", jsonl);
 }
 
-static void feed(struct otr_event *e)
+static void feed_one(const struct otr_event *e)
 {
-	e->vpid = VPID;
-	e->ts_raw = offrx_mem_now(W->eng);
-	e->ts_ns = (int64_t)e->ts_raw;
-	W->sink_events[e->kind]++;
+	if (e->derived)
+		W->derived_events[e->kind]++;
+	/* R19 as the events show it: calls do not nest, and a post made inside the callback
+	 * shows between its complete_call and complete_end */
+	if (e->kind == OTR_COMPLETE_CALL) {
+		assert_false(W->call_open);
+		W->call_open = true;
+	} else if (e->kind == OTR_COMPLETE_END) {
+		if (!W->call_open)
+			fail_msg("a complete_end (%s) with no completion call open",
+				 e->derived ? "derived" : "traced");
+		W->call_open = false;
+	} else if (e->kind == OTR_POST && W->in_cb && !W->call_open) {
+		fail_msg("req %llu posted inside the completion callback shows outside its call",
+			 (unsigned long long)e->req);
+	}
 	if (jsonl)
 		put_jsonl(e);
 	assert_int_equal(otr_model_feed(W->m, e), 0);
 }
 
-static void sink_event_port(const struct offrx_event *ev, uint16_t local_port)
+/* An event as the reader hands it on: with the events set 3 leaves to readers. */
+static void feed(struct otr_event *e)
+{
+	static struct otr_event der[OTR_EXPAND_MAX];
+	size_t before;
+	e->vpid = VPID;
+	e->ts_raw = offrx_mem_now(W->eng);
+	e->ts_ns = (int64_t)e->ts_raw;
+	W->sink_events[e->kind]++;
+	size_t n = otr_expand(W->x, e, der, &before);
+	for (size_t i = 0; i < before; i++)
+		feed_one(&der[i]);
+	feed_one(e);
+	for (size_t i = before; i < n; i++)
+		feed_one(&der[i]);
+}
+
+static void sink_event_port(const struct offrx_event *ev, uint16_t local_port, uint32_t call)
 {
 	struct otr_event e;
 	memset(&e, 0, sizeof(e));
@@ -145,6 +182,7 @@ static void sink_event_port(const struct offrx_event *ev, uint16_t local_port)
 		e.u.post.prefill = (uint32_t)ev->bytes;
 		e.u.post.no_push = (ev->flags & OFFRX_REQ_NO_PUSH) != 0;
 		e.u.post.depth = ev->count;
+		e.u.post.in_call = (uint8_t)ev->reason; /* as trace.c passes it */
 		break;
 	case OFFRX_E_TIMER_START:
 	case OFFRX_E_TIMER_RESTART:
@@ -167,6 +205,7 @@ static void sink_event_port(const struct offrx_event *ev, uint16_t local_port)
 		e.u.complete.last_fill_to_complete_ns =
 			ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1;
 		e.u.complete.local_port = local_port;
+		e.u.complete.call = call;
 		break;
 	case OFFRX_E_COMPLETE_CALL:
 	case OFFRX_E_COMPLETE_END:
@@ -210,12 +249,12 @@ static void sink_event(const struct offrx_event *ev)
 	if (ev->kind == OFFRX_E_COMPLETE)
 		fail_msg("the core handed the sink a completion through event(): they go "
 			 "through complete(), with the port");
-	sink_event_port(ev, 0);
+	sink_event_port(ev, 0, 0);
 }
 
-static void sink_complete(const struct offrx_event *ev, uint16_t local_port)
+static void sink_complete(const struct offrx_event *ev, uint16_t local_port, uint32_t call)
 {
-	sink_event_port(ev, local_port);
+	sink_event_port(ev, local_port, call);
 }
 
 static void sink_fill(const struct offrx_trace_fill *f)
@@ -232,11 +271,13 @@ static void sink_fill(const struct offrx_trace_fill *f)
 	e.u.fill.psh = f->psh;
 	e.u.fill.segs = f->segs;
 	e.u.fill.deadline_ns = f->deadline_ns;
+	e.u.fill.start = f->start;
 	assert_true(f->segs >= 1);
+	assert_true(!f->start || f->deadline_ns);
 	feed(&e);
 }
 
-static void sink_conn_open(uint64_t conn, const struct link_conn_info *ci)
+static void sink_conn_open(uint64_t conn, const struct link_conn_info *ci, uint64_t push_timer_ns)
 {
 	struct otr_event e;
 	(void)ci;
@@ -244,6 +285,7 @@ static void sink_conn_open(uint64_t conn, const struct link_conn_info *ci)
 	e.kind = OTR_CONN_OPEN;
 	e.conn = conn;
 	e.u.open.event_set = OFFRX_TRACE_EVENT_SET;
+	e.u.open.push_timer_ns = push_timer_ns;
 	feed(&e);
 }
 
@@ -283,6 +325,7 @@ static void on_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, vo
 {
 	(void)conn;
 	(void)ctx;
+	W->in_cb = true;
 	for (struct offrx_recv_req *r = reqs; r; r = r->next) {
 		assert_true(W->ndone < MAX_COMPL);
 		W->done[W->ndone].req = offrx_req_id(r);
@@ -291,6 +334,21 @@ static void on_complete(struct offrx_conn *conn, struct offrx_recv_req *reqs, vo
 		W->ndone++;
 		W->busy[r - W->reqs] = false;
 	}
+	for (uint32_t k = 0; W->repost && k < (W->reposts ? W->reposts : 1); k++) {
+		/* R19: a post from inside the callback */
+		int i = 0;
+		while (i < MAX_REQS && W->busy[i])
+			i++;
+		assert_true(i < MAX_REQS);
+		free(W->bufs[i]);
+		W->bufs[i] = calloc(1, W->repost);
+		W->segs[i] = (struct offrx_seg){ .base = W->bufs[i], .len = W->repost };
+		assert_int_equal(offrx_req_init(&W->reqs[i], &W->segs[i], 1, (uint64_t)i),
+				 OFFRX_SUCCESS);
+		W->busy[i] = true;
+		assert_int_equal(offrx_post_recv(conn, &W->reqs[i]), OFFRX_PENDING);
+	}
+	W->in_cb = false;
 }
 
 static int on_indicate(struct offrx_conn *conn, struct offrx_ind_buf *bufs, uint64_t total,
@@ -339,6 +397,8 @@ static void world_new(struct world *w, uint64_t seed)
 	w->eng->q.cfg.trace = &test_sink; /* in place of LTTng: before any connection */
 	w->m = otr_model_new(NULL);
 	assert_non_null(w->m);
+	w->x = otr_expand_new();
+	assert_non_null(w->x);
 	assert_int_equal(offrx_mem_conn_open(w->eng, 1000, &w->conn), OFFRX_SUCCESS);
 }
 
@@ -352,6 +412,7 @@ static void world_free(struct world *w)
 	}
 	offrx_engine_destroy(w->eng, NULL);
 	otr_model_free(w->m);
+	otr_expand_free(w->x);
 	for (int i = 0; i < MAX_REQS; i++)
 		free(w->bufs[i]);
 }
@@ -456,18 +517,96 @@ static void bulk_batch_is_one_fill(void **state)
 	}
 	rxq_batch_end(&w->eng->q);
 	check(w, "after the second batch");
-	/* first batch: a fill, the timer's start, a fill with the rest; second batch: one fill */
-	assert_int_equal(w->sink_events[OTR_FILL], 3);
-	assert_int_equal(w->sink_events[OTR_TIMER_START], 1);
+	/* one fill per batch: the first carries the timer's start (set 3), the readers derive
+	 * the start event from it */
+	assert_int_equal(w->sink_events[OTR_FILL], 2);
+	assert_int_equal(w->sink_events[OTR_TIMER_START], 0);
+	assert_int_equal(w->derived_events[OTR_TIMER_START], 1);
 	assert_int_equal(w->sink_events[OTR_TIMER_RESTART], 0);
 	assert_int_equal(w->obs_fills, 64);
 	assert_int_equal(w->obs_restarts, 63);
 	const struct otr_conn *mc = otr_model_conn(w->m, VPID, offrx_conn_id(w->conn));
-	assert_int_equal(mc->timer_restarts, 2); /* one per batch: the last one's deadline */
+	assert_int_equal(mc->timer_starts, 1);
+	assert_int_equal(mc->timer_restarts, 1); /* the second batch's: its last deadline */
 	/* the timer expires: a push_timer completion the model sees as the application does */
 	offrx_mem_advance(w->eng, PUSH_NS + MS);
 	check(w, "after the expiry");
 	assert_int_equal(w->ndone, 1);
+	world_free(w);
+	free(w);
+}
+
+/* Event set 3 in offrx-recv's bulk: 4 requests of 64 KiB kept posted, each reposted from the
+ * completion callback, writes of 64 KiB whose last segment carries PSH. Per request the
+ * engine traces a post (in_call 2: the callback's last traced event, so its end is implied),
+ * the fills (the first carries the timer's R08 start) and one complete that opens the call;
+ * the readers derive complete_call, complete_end, the start and the stop. Two posts inside a
+ * callback: in_call 1 and a traced complete_end (R19). A callback that posts nothing gets no
+ * complete_end either: the next event of the connection ends it. */
+static void set3_events_per_request_R19(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof(*w));
+	world_new(w, 3);
+	for (int i = 0; i < 4; i++)
+		post_one(w, 65536, 0, false);
+	w->repost = 65536;
+	uint64_t before = 0;
+	for (int k = 0; k < OTR_KIND__COUNT; k++)
+		before += w->sink_events[k];
+	uint32_t done0 = w->ndone;
+	for (int wr = 0; wr < 16; wr++) { /* 16 writes of 64 KiB: 45 x 1448 + 376 with PSH */
+		rxq_batch_begin(&w->eng->q);
+		for (int i = 0; i < 46; i++) {
+			offrx_mem_deliver(w->conn, w->stream, i < 45 ? 1448 : 65536 - 45 * 1448,
+					  i < 45 ? 0 : OFFRX_MEM_PSH);
+			offrx_mem_set_time(w->eng, offrx_mem_now(w->eng) + 2000);
+			if (i == 22) { /* two receive batches per write */
+				rxq_batch_end(&w->eng->q);
+				rxq_batch_begin(&w->eng->q);
+			}
+		}
+		rxq_batch_end(&w->eng->q);
+		check(w, "after a write");
+	}
+	uint32_t reqs = w->ndone - done0;
+	assert_int_equal(reqs, 16);
+	uint64_t traced = 0;
+	for (int k = 0; k < OTR_KIND__COUNT; k++)
+		traced += w->sink_events[k];
+	traced -= before;
+	/* post, 2 fills (one per batch), complete */
+	assert_true(traced <= 4 * reqs);
+	assert_int_equal(w->sink_events[OTR_COMPLETE_CALL], 0);
+	assert_int_equal(w->derived_events[OTR_COMPLETE_CALL], w->ndone);
+	assert_int_equal(w->sink_events[OTR_COMPLETE_END], 0);
+	assert_int_equal(w->derived_events[OTR_COMPLETE_END], reqs); /* after each in_call 2 */
+	assert_int_equal(w->sink_events[OTR_TIMER_START], 0);
+	assert_int_equal(w->sink_events[OTR_TIMER_CANCEL], 0);
+	assert_int_equal(w->derived_events[OTR_TIMER_START], reqs);
+	assert_int_equal(w->derived_events[OTR_TIMER_CANCEL], reqs);
+	const struct otr_conn *mc = otr_model_conn(w->m, VPID, offrx_conn_id(w->conn));
+	assert_int_equal(mc->complete_calls, w->ndone);
+	/* Two posts inside each callback: the end is traced. */
+	w->reposts = 2;
+	rxq_batch_begin(&w->eng->q);
+	for (int i = 0; i < 46; i++)
+		offrx_mem_deliver(w->conn, w->stream, 1448, 0);
+	rxq_batch_end(&w->eng->q);
+	check(w, "after a callback with two posts");
+	assert_int_equal(w->sink_events[OTR_COMPLETE_END], 1);
+	/* A callback that posts nothing: its end is derived before the next event. */
+	w->repost = 0;
+	uint64_t ends = w->sink_events[OTR_COMPLETE_END];
+	rxq_batch_begin(&w->eng->q);
+	for (int i = 0; i < 46; i++)
+		offrx_mem_deliver(w->conn, w->stream, 1448, 0);
+	rxq_batch_end(&w->eng->q);
+	assert_true(w->ndone > done0 + reqs);
+	assert_int_equal(w->sink_events[OTR_COMPLETE_END], ends);
+	post_one(w, 1000, 0, false); /* the connection's next event */
+	assert_true(w->derived_events[OTR_COMPLETE_END] >= 1);
+	check(w, "after a callback with no post");
 	world_free(w);
 	free(w);
 }
@@ -526,6 +665,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bulk_batch_is_one_fill),
+		cmocka_unit_test(set3_events_per_request_R19),
 		cmocka_unit_test(random_batches_rebuild_exactly),
 	};
 	if (argc == 4 && !strcmp(argv[1], "--jsonl")) {

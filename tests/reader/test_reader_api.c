@@ -53,7 +53,7 @@ static int read_all(const char *trace, uint32_t queue, struct run *out)
 		return -1;
 	}
 	while ((rc = otr_reader_next(r, &ev, 5000)) == 1) {
-		out->counts[ev.kind]++;
+		out->counts[ev.kind] += !ev.derived; /* the trace's (set 3: not derived) */
 		if (ev.kind == OTR_FILL)
 			out->fill_bytes += ev.u.fill.bytes;
 		if (ev.kind != OTR_SOURCE && ev.ts_ns < last_ts)

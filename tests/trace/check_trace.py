@@ -80,15 +80,49 @@ def main():
     # of its own only when no fill carries it.
     if any(k == "fill" and fl.get("deadline_ns") for _, k, fl in events):
         seen.add("push_timer_restart")
+    # Event set 3: the R08 start rides on the fill (start), a completion call's first complete
+    # opens it (call), and the stops readers derive are not traced (docs/TRACEPOINTS.md).
+    if any(k == "fill" and fl.get("start") for _, k, fl in events):
+        seen.add("push_timer_start")
+    if any(k == "complete" and fl.get("call") for _, k, fl in events):
+        seen.add("complete_call")
+    if any(k == "post" and fl.get("in_call") == 2 for _, k, fl in events):
+        seen.add("complete_end")
+    if any(fl.get("event_set", 0) >= 3 for _, k, fl in events if k in ("conn_open", "conn_state")):
+        seen.add("push_timer_cancel")
     for k in kinds.split(","):
         c.check("event kind offrx:%s appears" % k, k in seen)
 
     # R18, R19: per connection, complete_call/complete_end and indicate_call/indicate pair up
     # and never nest (a second call before the end of the first would be a nested upcall).
+    # Set 3: a complete with call opens the call; it ends at its complete_end when a post with
+    # in_call 1 came inside it, right after a post with in_call 2, else before the connection's
+    # next event.
     open_call = {}
+    implied = {}  # conn -> completes still to come; 0: the call may end implicitly
     pairs = unpaired = 0
     for ts, kind, fl in events:
         conn = fl.get("conn")
+        if conn in implied and implied[conn] == 0 and kind != "complete_end":
+            if kind == "post" and fl.get("in_call") == 1:
+                implied.pop(conn)  # bracketed: its complete_end follows
+            elif kind == "post" and fl.get("in_call") == 2:
+                implied.pop(conn)  # the call's last event: it ended right after it
+                if open_call.pop(conn, None) is not None:
+                    pairs += 1
+            else:
+                implied.pop(conn)
+                if open_call.pop(conn, None) is not None:
+                    pairs += 1
+        if kind == "complete" and fl.get("call"):
+            if conn in open_call:
+                unpaired += 1
+            open_call[conn] = ("complete_call", fl["call"])
+            implied[conn] = fl["call"]
+        if kind == "complete" and conn in implied and implied[conn] > 0:
+            implied[conn] -= 1
+        if kind == "complete_end":
+            implied.pop(conn, None)
         if kind in ("complete_call", "indicate_call"):
             if conn in open_call:
                 unpaired += 1

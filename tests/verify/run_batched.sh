@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# --verify on traces of event set 2 (fills summed per receive batch, restarts folded into them),
+# --verify on traces of event set 3 (fills summed per receive batch, restarts and the R08 start
+# folded into them, the derived events the reader adds marked "derived"),
 # with no LTTng: tests/model/test_batch_trace drives the core through random scenarios in
 # bursts of 1..40 segments and writes what its trace sink got as offrx-events/1 lines. The
 # trace must verify clean, and every trace fault of tests/verify/trace_mutants.py that finds a
@@ -59,11 +60,11 @@ done
 
 # A trace of a newer event set is refused, naming both sets (the CTF reader does the same on
 # conn_open and conn_state: tracer/reader/decode.c).
-sed '0,/"event_set":2/s//"event_set":3/' "$WORK/batched.jsonl" >"$WORK/newer.jsonl"
+sed '0,/"event_set":3/s//"event_set":4/' "$WORK/batched.jsonl" >"$WORK/newer.jsonl"
 rc=0
 "$EXPORT" --input-jsonl "$WORK/newer.jsonl" >/dev/null 2>"$WORK/newer.err" || rc=$?
-if [[ $rc -eq 0 ]] || ! grep -q "event set 3; this offrx reads event sets 1 to 2" "$WORK/newer.err"; then
-	echo "FAIL: a trace of event set 3 was not refused as such (exit $rc):"
+if [[ $rc -eq 0 ]] || ! grep -q "event set 4; this offrx reads event sets 1 to 3" "$WORK/newer.err"; then
+	echo "FAIL: a trace of event set 4 was not refused as such (exit $rc):"
 	cat "$WORK/newer.err"
 	exit 1
 fi

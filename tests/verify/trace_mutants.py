@@ -123,7 +123,28 @@ def drop_start_after(pred_before):
 
 
 m_r07_drop_start = drop_start_after(lambda p: p.get("event") == "post" and p["prefill"] > 0)
-m_r08_drop_start = drop_start_after(lambda p: p.get("event") == "fill")
+
+
+def m_r08_drop_start(ev):
+    """The R08 start missing. Sets 1 and 2: the push_timer_start after a fill. Set 3: the fill
+    carries it (start, deadline_ns) and the reader derived the push_timer_start after it: all
+    three go, at a fill whose request still holds bytes when the arrival ends."""
+    def site(i, e):
+        if e["event"] != "push_timer_start" or i == 0 or ev[i - 1].get("event") != "fill" or \
+                key(ev[i - 1]) != key(e):
+            return False
+        if not e.get("derived"):
+            return True
+        n = next_of(ev, i, lambda x: True)
+        return ev[i - 1]["total"] < ev[i - 1]["buf_len"] and n is not None and \
+            ev[n]["event"] != "fill"
+    i = find(ev, site)
+    if i is None:
+        return None
+    if ev[i].get("derived"):
+        ev[i - 1].pop("start", None)
+        ev[i - 1].pop("deadline_ns", None)
+    return ev[:i] + ev[i + 1:]
 
 
 def m_r08_start_empty(ev):

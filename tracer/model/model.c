@@ -913,15 +913,19 @@ int otr_model_feed(struct otr_model *m, const struct otr_event *ev)
 {
 	struct otr_model_totals *t = &m->t;
 	unsigned k = (unsigned)ev->kind < OTR_KIND__COUNT ? (unsigned)ev->kind : OTR_UNKNOWN;
-	t->events++;
-	t->events_by_kind[k]++;
+	if (!ev->derived) { /* the trace's events: not those event set 3 leaves to readers */
+		t->events++;
+		t->events_by_kind[k]++;
+	}
 	if (t->first_ts_ns == OTR_TS_NONE)
 		t->first_ts_ns = ev->ts_ns;
 	if (ev->ts_ns > t->last_ts_ns) {
 		t->last_ts_ns = ev->ts_ns;
 		t->last_ts_raw = ev->ts_raw;
 	}
-	win_add(&m->rate_w, &m->rate_v[0][0], TR__N, m->o.rate_window_ns, ev->ts_ns, TR_EVENTS, 1);
+	if (!ev->derived)
+		win_add(&m->rate_w, &m->rate_v[0][0], TR__N, m->o.rate_window_ns, ev->ts_ns,
+			TR_EVENTS, 1);
 
 	int err = 0;
 	switch ((enum otr_kind)k) {

@@ -49,6 +49,7 @@ static const struct otr_field f_open[] = {
 	F("wscale", u.open.wscale, OTR_F_U),
 	F("event_set", u.open.event_set, OTR_F_UZ),
 	F("queue", u.open.queue, OTR_F_UZ),
+	F("push_timer_ns", u.open.push_timer_ns, OTR_F_UZ),
 };
 static const struct otr_field f_close[] = {
 	F("conn", conn, OTR_F_U),
@@ -62,6 +63,7 @@ static const struct otr_field f_post[] = {
 	F("prefill", u.post.prefill, OTR_F_U),
 	F("no_push", u.post.no_push, OTR_F_BOOL),
 	F("depth", u.post.depth, OTR_F_U),
+	F("in_call", u.post.in_call, OTR_F_UZ),
 };
 static const struct otr_field f_fill[] = {
 	F("conn", conn, OTR_F_U),
@@ -73,6 +75,7 @@ static const struct otr_field f_fill[] = {
 	F("psh", u.fill.psh, OTR_F_BOOL),
 	F("segs", u.fill.segs, OTR_F_UZ),
 	F("deadline_ns", u.fill.deadline_ns, OTR_F_UZ),
+	F("start", u.fill.start, OTR_F_UZ),
 };
 static const struct otr_field f_timer[] = {
 	F("conn", conn, OTR_F_U),
@@ -91,6 +94,7 @@ static const struct otr_field f_complete[] = {
 	F("post_to_complete_ns", u.complete.post_to_complete_ns, OTR_F_U),
 	F("last_fill_to_complete_ns", u.complete.last_fill_to_complete_ns, OTR_F_I),
 	F("local_port", u.complete.local_port, OTR_F_UZ),
+	F("call", u.complete.call, OTR_F_UZ),
 };
 static const struct otr_field f_call[] = {
 	F("conn", conn, OTR_F_U),
@@ -134,6 +138,7 @@ static const struct otr_field f_state[] = {
 	F("remote_port", u.state.remote_port, OTR_F_U),
 	F("event_set", u.state.event_set, OTR_F_UZ),
 	F("queue", u.state.queue, OTR_F_UZ),
+	F("push_timer_ns", u.state.push_timer_ns, OTR_F_UZ),
 };
 static const struct otr_field f_drop[] = {
 	F("reason", u.drop.reason, OTR_F_DROP),
@@ -200,7 +205,7 @@ static const struct {
 
 bool otr_fill_restart(const struct otr_event *fill, struct otr_event *restart)
 {
-	if (fill->kind != OTR_FILL || !fill->u.fill.deadline_ns)
+	if (fill->kind != OTR_FILL || !fill->u.fill.deadline_ns || fill->u.fill.start)
 		return false;
 	memset(restart, 0, offsetof(struct otr_event, u) + sizeof(restart->u.timer));
 	restart->kind = OTR_TIMER_RESTART;

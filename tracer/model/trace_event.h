@@ -14,7 +14,8 @@
 #define OTR_STATE_MAX	OFFRX_TP_STATE_MAX	/* requests a conn_state lists */
 #define OTR_PAYLOAD_MAX OFFRX_TRACE_PAYLOAD_MAX /* bytes a segment_payload carries */
 /* The newest trace event set this reader knows (docs/TRACEPOINTS.md "Event sets"): set 1 (a
- * fill and a push_timer_restart per segment; no event_set field) and set 2 are both read. */
+ * fill and a push_timer_restart per segment; no event_set field), set 2 and set 3 (whose
+ * derived events otr_expand() adds) are all read. */
 #define OTR_EVENT_SET OFFRX_TRACE_EVENT_SET
 
 enum otr_kind {
@@ -74,6 +75,7 @@ struct otr_event {
 	uint64_t conn;	 /* connection id within the process; 0 if none */
 	uint64_t req;	 /* request id (post, fill, timer, complete), indication id
 			  * (indicate), buffer id (return) */
+	uint8_t derived; /* not in the trace: otr_expand() derived it (event set 3) */
 	union {
 		struct {
 			char local_addr[48], remote_addr[48];
@@ -82,6 +84,8 @@ struct otr_event {
 			uint8_t wscale;
 			uint8_t event_set; /* 0: set 1 (the field came with set 2) */
 			uint32_t queue;	   /* the receive queue; 0 also in traces without it */
+			/* set 3: the connection's push timer; 0 unknown */
+			uint64_t push_timer_ns;
 		} open;
 		struct {
 			int reason; /* close_reason (OFFRX_CLOSE_REASON_LIST) */
@@ -90,6 +94,7 @@ struct otr_event {
 		struct {
 			uint32_t buf_len, prefill, depth;
 			bool no_push;
+			uint8_t in_call; /* set 3: inside an open completion call (R19) */
 		} post;
 		struct {
 			uint32_t bytes, total, buf_len, seq;
@@ -98,6 +103,9 @@ struct otr_event {
 			/* set 2: the push timer's restart (R12) these bytes caused, raw clock, or 0
 			 * (set 1 traces have push_timer_restart events instead) */
 			uint64_t deadline_ns;
+			/* set 3: the push timer was stopped and started (R08) with these bytes, to
+			 * deadline_ns (after any restart the same fill carries) */
+			uint8_t start;
 		} fill;
 		struct {
 			uint64_t deadline_ns; /* raw clock, like ts_raw */
@@ -113,6 +121,7 @@ struct otr_event {
 			uint64_t post_to_complete_ns;
 			int64_t last_fill_to_complete_ns; /* -1: nothing was placed */
 			uint16_t local_port; /* the connection's; 0: unknown (older traces) */
+			uint32_t call;	     /* set 3: not 0 on a call's first request, its count */
 		} complete;
 		struct {
 			uint32_t count;
@@ -133,6 +142,8 @@ struct otr_event {
 			uint16_t local_port, remote_port;
 			uint8_t event_set; /* 0: set 1 */
 			uint32_t queue;	   /* the receive queue; 0 also in traces without it */
+			/* set 3: the connection's push timer; 0 unknown */
+			uint64_t push_timer_ns;
 			struct otr_state_req reqs[OTR_STATE_MAX];
 		} state;
 		struct {
@@ -188,16 +199,37 @@ struct otr_field {
 	uint8_t size, type; /* type: enum otr_field_type */
 };
 
-#define OTR_FIELDS_MAX 18 /* most fields of one kind */
+#define OTR_FIELDS_MAX 20 /* most fields of one kind (room for one more) */
 
 /* The fields of kind k in the tracepoint's order, *n of them (0 for kinds with no payload
  * fields: unknown, source). */
 const struct otr_field *otr_event_fields(enum otr_kind k, size_t *n);
 
 /* The push_timer_restart a fill of event set 2 implies (its deadline_ns, the request it
- * guards, its time): true with *restart set, false when the fill restarted nothing. Apply it
+ * guards, its time): true with *restart set, false when the fill restarted nothing (or
+ * started the timer: set 3's start, which otr_expand() hands on as its own event). Apply it
  * right after the fill: it stands for the restart event set 1 traced there. */
 bool otr_fill_restart(const struct otr_event *fill, struct otr_event *restart);
+
+/* Event set 3 (docs/TRACEPOINTS.md "Event set 3") leaves out what a reader derives exactly:
+ * the push timer's R08 start (a fill's start), its stop when no push-mode request holds
+ * bytes and is not full (no push_timer_cancel), the completion call's complete_call (its
+ * first complete's call) and its complete_end unless a post came inside it (in_call). The
+ * expander puts them back, marked derived, so every consumer reads a set-3 trace as a set-2
+ * one; traces of sets 1 and 2 pass unchanged. The one place that derives them: the reader
+ * (tracer/reader) feeds every decoded event through one, as do tests that feed the model
+ * from an engine directly. Not thread-safe. */
+#define OTR_EXPAND_MAX 4 /* derived events one input event can bring */
+struct otr_expand;
+struct otr_expand *otr_expand_new(void); /* NULL: out of memory */
+void otr_expand_free(struct otr_expand *x);
+void otr_expand_reset(struct otr_expand *x); /* forget every connection (a new stream) */
+/* Feed one event in stream order: writes the derived events it brings to der[] (at most
+ * OTR_EXPAND_MAX) and returns how many; the first *before of them come before ev, the rest
+ * right after it. Out of memory for a connection's state: it derives nothing more for that
+ * connection until its next conn_open or conn_state. */
+size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_event *der,
+		  size_t *before);
 
 /* Stable names: "post", "push_timer_expire", ... (the event names without "offrx:"). */
 const char *otr_kind_name(enum otr_kind k);

@@ -43,7 +43,7 @@ LTTNG_UST_TRACEPOINT_ENUM(offrx, drop_reason,
 LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_open,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, const char *, local_addr, uint16_t, local_port,
 			  const char *, remote_addr, uint16_t, remote_port, uint32_t, isn,
-			  uint16_t, mss, uint8_t, wscale, uint32_t, queue),
+			  uint16_t, mss, uint8_t, wscale, uint32_t, queue, uint64_t, push_timer_ns),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint64_t, conn, conn)
 		lttng_ust_field_string(local_addr, local_addr)
@@ -54,7 +54,8 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_open,
 		lttng_ust_field_integer(uint16_t, mss, mss)
 		lttng_ust_field_integer(uint8_t, wscale, wscale)
 		lttng_ust_field_integer(uint8_t, event_set, OFFRX_TRACE_EVENT_SET)
-		lttng_ust_field_integer(uint32_t, queue, queue)))
+		lttng_ust_field_integer(uint32_t, queue, queue)
+		lttng_ust_field_integer(uint64_t, push_timer_ns, push_timer_ns)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_close,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, int, reason, uint64_t, bytes),
@@ -71,16 +72,19 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, disconnect,
 		lttng_ust_field_enum(offrx, close_reason, int, reason, reason)
 		lttng_ust_field_integer(uint64_t, bytes, bytes)))
 
+/* in_call (set 3): posted while a completion call of the connection was open (R19): its
+ * complete_end follows. */
 LTTNG_UST_TRACEPOINT_EVENT(offrx, post,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, uint32_t, buf_len, uint32_t, prefill,
-			  uint8_t, no_push, uint32_t, depth),
+			  uint8_t, no_push, uint32_t, depth, uint8_t, in_call),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint64_t, conn, conn)
 		lttng_ust_field_integer(uint64_t, req, req)
 		lttng_ust_field_integer(uint32_t, buf_len, buf_len)
 		lttng_ust_field_integer(uint32_t, prefill, prefill)
 		lttng_ust_field_integer(uint8_t, no_push, no_push)
-		lttng_ust_field_integer(uint32_t, depth, depth)))
+		lttng_ust_field_integer(uint32_t, depth, depth)
+		lttng_ust_field_integer(uint8_t, in_call, in_call)))
 
 /* One request's placements of one receive batch, summed (event set 2): a PSH ends it, and
  * deadline_ns, when not 0, is the push timer's restart (R12) these bytes caused. */
@@ -95,7 +99,8 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, fill,
 		lttng_ust_field_integer(uint32_t, seq, f->seq)
 		lttng_ust_field_integer(uint8_t, psh, f->psh)
 		lttng_ust_field_integer(uint32_t, segs, f->segs)
-		lttng_ust_field_integer(uint64_t, deadline_ns, f->deadline_ns)))
+		lttng_ust_field_integer(uint64_t, deadline_ns, f->deadline_ns)
+		lttng_ust_field_integer(uint8_t, start, f->start)))
 
 /* at_ns: the engine's clock when it acted (set 2; the event's own time is when the tracer
  * stamped it, later by whatever delayed the engine): R10 judges an expiry by both. */
@@ -123,11 +128,12 @@ LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_expire,
 			  uint64_t, at_ns))
 
 /* local_port: the connection's (added in set 2 as an optional field, for triggers that
- * match a port; 0 or absent: unknown). */
+ * match a port; 0 or absent: unknown). call (set 3): not 0 on the first request of a
+ * completion call, the number of requests it carries (what complete_call said in set 2). */
 LTTNG_UST_TRACEPOINT_EVENT(offrx, complete,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, int, status, uint32_t, bytes,
 			  uint32_t, placed, int, reason, uint64_t, post_to_complete_ns,
-			  int64_t, last_fill_to_complete_ns, uint16_t, local_port),
+			  int64_t, last_fill_to_complete_ns, uint16_t, local_port, uint32_t, call),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint64_t, conn, conn)
 		lttng_ust_field_integer(uint64_t, req, req)
@@ -138,7 +144,8 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, complete,
 		lttng_ust_field_integer(uint64_t, post_to_complete_ns, post_to_complete_ns)
 		lttng_ust_field_integer(int64_t, last_fill_to_complete_ns,
 					last_fill_to_complete_ns)
-		lttng_ust_field_integer(uint16_t, local_port, local_port)))
+		lttng_ust_field_integer(uint16_t, local_port, local_port)
+		lttng_ust_field_integer(uint32_t, call, call)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, complete_call,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, uint32_t, count),
@@ -215,7 +222,8 @@ LTTNG_UST_TRACEPOINT_EVENT(offrx, conn_state,
 		lttng_ust_field_string(remote_addr, st->remote_addr)
 		lttng_ust_field_integer(uint16_t, remote_port, st->remote_port)
 		lttng_ust_field_integer(uint8_t, event_set, OFFRX_TRACE_EVENT_SET)
-		lttng_ust_field_integer(uint32_t, queue, st->queue)))
+		lttng_ust_field_integer(uint32_t, queue, st->queue)
+		lttng_ust_field_integer(uint64_t, push_timer_ns, st->push_timer_ns)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, drop,
 	LTTNG_UST_TP_ARGS(int, reason, uint64_t, conn, uint32_t, frame_len),

@@ -7,9 +7,12 @@
 #include <stdint.h>
 
 /* The trace's event set (docs/TRACEPOINTS.md "Event sets"), in conn_open and conn_state:
- * 2 since fills are summed per receive batch and carry the push timer restart they caused.
- * Traces without the field are set 1 (a fill and a push_timer_restart per segment). */
-#define OFFRX_TRACE_EVENT_SET 2
+ * 2 since fills are summed per receive batch and carry the push timer restart they caused;
+ * 3 since a fill also carries the R08 start, the readers derive the push timer's stop when
+ * nothing needs it, and one complete opens a completion call (complete_end only when a post
+ * came inside it). Traces without the field are set 1 (a fill and a push_timer_restart per
+ * segment). */
+#define OFFRX_TRACE_EVENT_SET 3
 
 /* Most requests a conn_state snapshot lists (depth says how many are queued in all). */
 #define OFFRX_TP_STATE_MAX 64
@@ -23,6 +26,7 @@ struct offrx_tp_state {
 	uint8_t no_push[OFFRX_TP_STATE_MAX];
 	uint64_t deadline_ns, held_bytes, window, bytes;
 	uint32_t indicated_out, rcv_nxt;
+	uint64_t push_timer_ns; /* the connection's push timer (R13): set 3 */
 	/* The 4-tuple again, so a reader that attached after conn_open can name the connection. */
 	const char *local_addr, *remote_addr;
 	uint16_t local_port, remote_port;
@@ -39,6 +43,7 @@ struct offrx_trace_fill {
 	uint32_t segs;	      /* placements summed: segments, or held chunks drained */
 	uint8_t psh;	      /* the last byte carried PSH (a PSH ends a fill) */
 	uint64_t deadline_ns; /* the push timer restarted after these bytes (R12), to this; or 0 */
+	uint8_t start;	      /* set 3: the timer was stopped and started (R08) with these bytes */
 };
 
 /* The argument of offrx:xsk_stats: one queue's AF_XDP link counters (more than a tracepoint

@@ -52,6 +52,7 @@ void otr_decoder_init(struct otr_decoder *d, struct otr_reader_stats *st)
 {
 	memset(d, 0, sizeof(*d));
 	d->st = st;
+	d->x = otr_expand_new(); /* NULL (out of memory): set-3 traces lack the derived events */
 }
 
 void otr_decoder_reset(struct otr_decoder *d)
@@ -59,11 +60,15 @@ void otr_decoder_reset(struct otr_decoder *d)
 	if (d->slots)
 		memset(d->slots, 0, d->cap * sizeof(*d->slots));
 	d->used = 0;
+	if (d->x)
+		otr_expand_reset(d->x); /* events may be missing in between */
 }
 
 void otr_decoder_fini(struct otr_decoder *d)
 {
 	free(d->slots);
+	otr_expand_free(d->x);
+	d->x = NULL;
 	d->slots = NULL;
 	d->cap = d->used = 0;
 }

@@ -34,6 +34,8 @@ static void usage(FILE *f)
 		"('offrx-recv --trace-live' prints it).\n"
 		"\n"
 		"  -c, --count          print only how many events of each kind\n"
+		"  -d, --derived        also the events the reader derives from an event set 3\n"
+		"                       trace (marked 'derived'; never counted)\n"
 		"  -l, --list           INPUT is net://HOST[:PORT]: list its live sessions\n"
 		"  -w, --wait SECONDS   live: wait this long for a session the relay daemon does\n"
 		"                       not serve yet (default 10; 0: forever)\n"
@@ -154,6 +156,8 @@ static void print_event(FILE *f, const struct otr_event *e)
 	default:
 		break;
 	}
+	if (e->derived)
+		fputs(" derived", f);
 	fputc('\n', f);
 }
 
@@ -180,6 +184,7 @@ int main(int argc, char **argv)
 	enum { O_NO_RECONNECT = 256 };
 	static const struct option lo[] = {
 		{ "count", no_argument, NULL, 'c' },
+		{ "derived", no_argument, NULL, 'd' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "no-reconnect", no_argument, NULL, O_NO_RECONNECT },
@@ -193,14 +198,17 @@ int main(int argc, char **argv)
 	struct otr_reader_stats st;
 	struct otr_event ev;
 	uint64_t counts[OTR_KIND__COUNT] = { 0 };
-	bool count = false, list = false;
+	bool count = false, list = false, derived = false;
 	char err[1024];
 	int c, rc = 0, status = 0;
 
-	while ((c = getopt_long(argc, argv, "clw:q:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "cdlw:q:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			count = true;
+			break;
+		case 'd':
+			derived = true;
 			break;
 		case 'l':
 			list = true;
@@ -270,6 +278,9 @@ int main(int argc, char **argv)
 			continue;
 		if (rc < 0)
 			break;
+		/* What the trace holds; --derived: also what the reader derived (event set 3). */
+		if (ev.derived && (count || !derived))
+			continue;
 		counts[ev.kind]++;
 		/* An error comes back whole from otr_reader_error() below. */
 		if (ev.kind == OTR_SOURCE && ev.u.source.state != OTR_SRC_ERROR)

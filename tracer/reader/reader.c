@@ -105,6 +105,22 @@ end:
 	return ret;
 }
 
+/* A decoded event with the events event set 3 leaves to readers (otr_expand), in order. */
+static int push_expanded(struct otr_reader *r, const struct otr_event *ev)
+{
+	size_t before = 0, n = r->dec.x ? otr_expand(r->dec.x, ev, r->dec.der, &before) : 0;
+
+	for (size_t i = 0; i < before; i++)
+		if (push(r, &r->dec.der[i]))
+			return -ECANCELED;
+	if (push(r, ev))
+		return -ECANCELED;
+	for (size_t i = before; i < n; i++)
+		if (push(r, &r->dec.der[i]))
+			return -ECANCELED;
+	return 0;
+}
+
 static void wake_consumer(struct otr_reader *r)
 {
 	pthread_mutex_lock(&r->mu);
@@ -199,7 +215,7 @@ static bt_graph_simple_sink_component_consume_func_status consume(bt_message_ite
 					r->last_ts_ns = r->tmp.ts_ns;
 					r->last_ts_raw = r->tmp.ts_raw;
 				}
-				if (push(r, &r->tmp))
+				if (push_expanded(r, &r->tmp))
 					/* closing: end the graph, the worker sees stop */
 					status =
 						BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_END;

@@ -27,6 +27,9 @@ struct otr_decoder {
 	uint64_t offrx_unknown;	     /* offrx:* events this reader does not know (newer engine) */
 	uint32_t newer_set;	     /* the event set of a trace newer than OTR_EVENT_SET, or 0 */
 	char other_name[128];	     /* the first event of another provider, for error messages */
+	/* Event set 3's derived events: every decoded event goes through it (otr_expand). */
+	struct otr_expand *x;
+	struct otr_event der[OTR_EXPAND_MAX];
 };
 
 enum otr_decode_status {
