@@ -59,10 +59,10 @@ check "offrx-view --batch on host B's session: status 0 ($rcb)" test "$rcb" -eq 
 # so the rows carry no addresses yet. The engine's pid and the request size tell them apart:
 # the trickle's 64 KiB requests (host A), the chat's 4 KiB ones (host B).
 check "A's view: live, host A's engine with its trickle connections (64 KiB requests)" \
-	eval 'grep -q "^source where=$url_a kind=live " "$WORK/va.txt" && grep -Eq "^$PID_a [0-9]+ .* open [0-9]+ [0-9]+/65536 push " "$WORK/va.txt"'
+	eval 'grep -q "^source where=$url_a kind=live " "$WORK/va.txt" && grep -Eq "^$PID_a [0-9]+ .* open [0-9-]+ [0-9]+ [0-9]+/65536 push " "$WORK/va.txt"'
 check "... and nothing of host B" eval '! grep -Eq "^$PID_b |/4096 " "$WORK/va.txt"'
 check "B's view: live, host B's engine with its chat connections (4 KiB requests)" \
-	eval 'grep -q "^source where=$url_b kind=live " "$WORK/vb.txt" && grep -Eq "^$PID_b [0-9]+ .* open [0-9]+ [0-9]+/4096 push " "$WORK/vb.txt"'
+	eval 'grep -q "^source where=$url_b kind=live " "$WORK/vb.txt" && grep -Eq "^$PID_b [0-9]+ .* open [0-9-]+ [0-9]+ [0-9]+/4096 push " "$WORK/vb.txt"'
 check "... and nothing of host A" eval '! grep -Eq "^$PID_a |/65536 " "$WORK/vb.txt"'
 [[ $FAILED -eq 0 ]] || { tail -n 5 "$WORK/va.err" "$WORK/vb.err"; grep -E '^(source|conns|[0-9]+ )' "$WORK/va.txt" "$WORK/vb.txt" | tail -20; }
 
