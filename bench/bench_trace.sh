@@ -332,6 +332,20 @@ for m in A B C C0 CS; do
 		"$([[ $m == C* ]] && echo ", + lttng-consumerd $(echo "${results[all$m]}" | spread)")"
 done
 echo
+# paired: each round's ratio to the same round's A (drift within a round hits both), median and
+# min-max over the rounds
+printf 'paired, engine CPU / the same round'"'"'s A (median, min-max): '
+for m in B C C0 CS; do
+	has "$m" || continue
+	paste -d ' ' <(echo "${results[cpu$m]}" | tr ' ' '\n' | grep .) \
+		<(echo "${results[cpuA]}" | tr ' ' '\n' | grep .) |
+		awk '{printf "%.3f ", $1 / $2}' >"$work/paired"
+	printf '%s %s (%s)%s; ' "$m" "$(median <"$work/paired")" "$(spread <"$work/paired")" \
+		"$([[ $m == C* ]] && paste -d ' ' <(echo "${results[all$m]}" | tr ' ' '\n' | grep .) \
+			<(echo "${results[cpuA]}" | tr ' ' '\n' | grep .) |
+			awk '{printf "%.3f ", $1 / $2}' | median | sed 's/^/, + lttng-consumerd /')"
+done
+echo
 # The goals of issue 15: C's engine CPU <= 1.10 x A's, engine + consumerd <= 1.20 x, throughput
 # >= 0.97 x; B within noise of A.
 if has A && has C; then
