@@ -123,6 +123,12 @@ cleanup()
 on_exit 'cleanup'
 scripts/netns up --name "$ns" >/dev/null
 pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize
+# Another active session with offrx events on (a per-UID session, left over by a test, say)
+# records the C runs' engines too, and its probes run even under C0: say so
+others=$(lttng list 2>/dev/null | sed -n 's/^ *[0-9]*) \([^ ]*\) \[active\].*/\1/p' | paste -sd ' ' || true)
+[[ -n $others ]] && echo "$prog: warning: other LTTng sessions are active ($others): a per-UID" \
+	"session with offrx events records the C runs' engines too ('lttng destroy NAME' if" \
+	"one is left over)" >&2
 
 # A and B must not be recorded by a session someone else left recording (a per-UID session
 # records every offrx process of the user): in a private mount namespace, an empty tmpfs over
