@@ -9,6 +9,9 @@
 # writes events into the ring buffers, the consumer daemon drains them to disk). C's session is
 # started once and kept across the rounds, as a session left on in production is (a warm-up run
 # first, not counted); --session-per-run starts one per C run, as this script did before.
+# Diagnostic modes (--modes): (C0) the same kept session with no offrx event enabled, so the
+# engine pays for lttng-ust being registered with a session but records nothing; (CS) C with
+# lttng-ust's base-address and procname state dumps off for the engine.
 # Needs root.
 set -euo pipefail
 
@@ -19,11 +22,13 @@ bytes=1G
 per_run=0
 fixed_bytes=32M
 perf_dir=
+modes="A B C"
 
 usage()
 {
 	cat <<EOF
 Usage: $prog [--rounds N] [--bytes N] [--fixed-bytes N] [--session-per-run] [--perf DIR]
+       [--modes LIST]
 
 Bulk from a kernel sender (offrx-send) into offrx-recv over AF_XDP, in three builds/modes:
 (A) OFFRX_TRACING=NONE, (B) tracing compiled in with no session, (C) a session with all
@@ -49,6 +54,17 @@ starts again before the next one.
   --perf DIR           after the rounds, one more run per mode (not counted) under
                        'perf record -g': DIR/A.data, DIR/B.data, DIR/C.data; and the
                        events all C runs recorded, by name: DIR/C-events.txt
+  --modes LIST         the modes each round runs, in this order (default "$modes"); also:
+                       C0  the kept session, its events 'offrx:*' disabled and only an event
+                           no engine emits enabled: lttng-ust registered with a live session
+                           (ring buffers mapped, state dump, listener threads, consumer daemon)
+                           but no event recorded. C - C0: the events and the engine's own
+                           tracing work; C0 - A: having a session at all
+                       CS  C with LTTNG_UST_WITHOUT_BADDR_STATEDUMP=1 and
+                           LTTNG_UST_WITHOUT_PROCNAME_STATEDUMP=1 for the engine (no state
+                           dump of the loaded libraries' base addresses at registration)
+                       Every C-like mode uses the one kept session (not --session-per-run).
+                       Beside the medians it prints each mode's spread (min-max of rounds)
   -h, --help           this text
 
 Binaries: \${OFFRX_BIN:-build} (LTTNG) and \${OFFRX_BIN_NONE:-build-notrace} (NONE; configured
@@ -63,10 +79,22 @@ while [[ $# -gt 0 ]]; do
 	--fixed-bytes) fixed_bytes=$2; shift 2 ;;
 	--session-per-run) per_run=1; shift ;;
 	--perf) perf_dir=$2; shift 2 ;;
+	--modes) modes=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "$prog: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
+for m in $modes; do
+	case $m in
+	A | B | C | C0 | CS) ;;
+	*) echo "$prog: unknown mode '$m' in --modes (A, B, C, C0, CS)" >&2; exit 2 ;;
+	esac
+done
+[[ " $modes " == *" A "* ]] || { echo "$prog: --modes must hold A (the ratios are to A)" >&2; exit 2; }
+if [[ $per_run == 1 && " $modes " =~ \ (C0|CS)\  ]]; then
+	echo "$prog: --modes C0 and CS use the kept session: drop --session-per-run" >&2
+	exit 2
+fi
 [[ $(id -u) -eq 0 ]] || { echo "$prog: needs root (namespaces, XDP, tracing)" >&2; exit 1; }
 
 cd "$root"
@@ -95,6 +123,12 @@ cleanup()
 on_exit 'cleanup'
 scripts/netns up --name "$ns" >/dev/null
 pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize
+# Another active session with offrx events on (a per-UID session, left over by a test, say)
+# records the C runs' engines too, and its probes run even under C0: say so
+others=$(lttng list 2>/dev/null | sed -n 's/^ *[0-9]*) \([^ ]*\) \[active\].*/\1/p' | paste -sd ' ' || true)
+[[ -n $others ]] && echo "$prog: warning: other LTTng sessions are active ($others): a per-UID" \
+	"session with offrx events records the C runs' engines too ('lttng destroy NAME' if" \
+	"one is left over)" >&2
 
 # A and B must not be recorded by a session someone else left recording (a per-UID session
 # records every offrx process of the user): in a private mount namespace, an empty tmpfs over
@@ -157,18 +191,25 @@ events_of()
 run()
 {
 	local mode=$1 size=$2 recv=$bin/samples/offrx-recv discarded=0 hide=("${untraced[@]}")
-	local trace=$work/trace-$RANDOM events=0 cd0=0 cd1=0 n prof=()
+	local trace=$work/trace-$RANDOM events=0 cd0=0 cd1=0 n prof=() env=() traced=0
 	[[ -n ${perf_out:-} ]] && prof=(perf record -q -g -o "$perf_out/$mode.data" --)
 	[[ $mode == A ]] && recv=$bin_none/samples/offrx-recv
-	[[ $mode == C ]] && hide=()
+	[[ $mode == C* ]] && hide=() && traced=1
+	[[ $mode == CS ]] && env=(LTTNG_UST_WITHOUT_BADDR_STATEDUMP=1
+		LTTNG_UST_WITHOUT_PROCNAME_STATEDUMP=1)
+	if [[ $mode == C0 ]]; then
+		# the session stays, its buffers too; only an event no engine emits is enabled
+		lttng disable-event -u -s "$session" -c offrx 'offrx:*' >/dev/null
+		lttng enable-event -u -s "$session" -c offrx 'offrx:bench_c0_never_emitted' >/dev/null
+	fi
 	if [[ $mode == C && $per_run == 1 ]]; then
 		"$bin/tracer/session/offrx-trace" start --name "$session" \
 			--output "$trace" >/dev/null
-	elif [[ $mode == C ]]; then
+	elif [[ $traced == 1 ]]; then
 		lttng start "$session" >/dev/null # recording only while a C run runs
 	fi
-	[[ $mode == C ]] && cd0=$(consumerd_cpu)
-	ip netns exec "$ns-eng" "${hide[@]}" python3 "$work/cputime.py" "$work/cpu.txt" \
+	[[ $traced == 1 ]] && cd0=$(consumerd_cpu)
+	ip netns exec "$ns-eng" "${hide[@]}" env "${env[@]}" python3 "$work/cputime.py" "$work/cpu.txt" \
 		"${prof[@]}" "$recv" --iface eng0 --port 5201 --max-conns 1 --json --quiet --no-hash \
 		>"$work/recv.json" 2>"$work/recv.err" &
 	local pid=$!
@@ -194,7 +235,7 @@ run()
 		cd1=$(consumerd_cpu)
 		events=$(events_of "$trace" "$(cat "$work/cpu.txt.pid")")
 		rm -rf "$trace"
-	elif [[ $mode == C ]]; then
+	elif [[ $traced == 1 ]]; then
 		# stop --keep flushes the buffers and keeps them: the consumer's work for this run
 		# is done after it; discarded: the session's total less the last one
 		"$bin/tracer/session/offrx-trace" stop --keep --name "$session" >/dev/null 2>&1
@@ -203,7 +244,11 @@ run()
 		discarded=$((n - $(cat "$work/kept-discarded")))
 		echo "$n" >"$work/kept-discarded"
 		events=$(events_of "$kept_trace" "$(cat "$work/cpu.txt.pid")")
-		[[ -z ${perf_out:-} ]] && cat "$work/cpu.txt.pid" >>"$work/c-pids"
+		[[ -z ${perf_out:-} && $mode == C ]] && cat "$work/cpu.txt.pid" >>"$work/c-pids"
+	fi
+	if [[ $mode == C0 ]]; then
+		lttng disable-event -u -s "$session" -c offrx 'offrx:bench_c0_never_emitted' >/dev/null
+		lttng enable-event -u -s "$session" -c offrx 'offrx:*' >/dev/null
 	fi
 	# goodput, the engine process's CPU seconds per GiB; (C) the discarded events, the events
 	# recorded per GiB and the consumer daemon's CPU seconds per GiB
@@ -222,75 +267,109 @@ fi
 
 declare -A results
 for r in $(seq "$rounds"); do
-	for m in A B C; do
+	for m in $modes; do
 		read -r gbps cpu disc evg cdg cpus cds gib < <(run "$m" "$bytes")
 		results[$m]+="$gbps "
 		results[cpu$m]+="$cpu "
 		extra=""
-		if [[ $m == C ]]; then
+		if [[ $m == C* ]]; then
 			results[D]+="$disc "
-			results[evC]+="$evg "
-			results[cdC]+="$cdg "
-			results[allC]+="$(awk -v a="$cpu" -v b="$cdg" 'BEGIN {printf "%.3f", a + b}') "
+			results[ev$m]+="$evg "
+			results[cd$m]+="$cdg "
+			results[all$m]+="$(awk -v a="$cpu" -v b="$cdg" 'BEGIN {printf "%.3f", a + b}') "
 			extra=", discarded $disc, $evg events/GiB, lttng-consumerd $cdg s/GiB"
 		fi
 		echo "round $r/$rounds: $m ${gbps} Gbit/s, engine CPU ${cpu} s/GiB$extra" >&2
 		[[ $fixed_bytes == 0 ]] && continue
 		read -r gbps2 cpu2 disc2 evg2 cdg2 cpus2 cds2 gib2 < <(run "$m" "$fixed_bytes")
-		[[ $m == C ]] && results[D]+="$disc2 "
+		[[ $m == C* ]] && results[D]+="$disc2 "
 		# per GiB between the two sizes: what the process paid once drops out
 		read -r mc mcd < <(awk -v a="$cpus" -v b="$cpus2" -v c="$cds" -v d="$cds2" \
 			-v g="$gib" -v h="$gib2" 'BEGIN {printf "%.3f %.3f\n", (a - b) / (g - h),
 			(c - d) / (g - h)}')
 		results[mcpu$m]+="$mc "
-		if [[ $m == C ]]; then
-			results[mcdC]+="$mcd "
-			results[mallC]+="$(awk -v a="$mc" -v b="$mcd" 'BEGIN {printf "%.3f", a + b}') "
+		if [[ $m == C* ]]; then
+			results[mcd$m]+="$mcd "
+			results[mall$m]+="$(awk -v a="$mc" -v b="$mcd" 'BEGIN {printf "%.3f", a + b}') "
 		fi
 		echo "round $r/$rounds: $m, $fixed_bytes run: engine CPU ${cpus2} s (${cpus} s for" \
-			"$bytes): marginal ${mc} s/GiB$([[ $m == C ]] && echo ", lttng-consumerd ${mcd} s/GiB")" >&2
+			"$bytes): marginal ${mc} s/GiB$([[ $m == C* ]] && echo ", lttng-consumerd ${mcd} s/GiB")" >&2
 	done
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-a=$(echo "${results[A]}" | median)
-b=$(echo "${results[B]}" | median)
-c=$(echo "${results[C]}" | median)
-disc_total=$(echo "${results[D]}" | tr ' ' '\n' | awk '{s += $1} END {print s + 0}')
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.3f", x / y}'; }
-ca=$(echo "${results[cpuA]}" | median)
-cb=$(echo "${results[cpuB]}" | median)
-cc=$(echo "${results[cpuC]}" | median)
+# spread: "min-max" of the rounds
+spread() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}'; }
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN {if (y + 0 == 0) print "-"; else printf "%.3f", x / y}'; }
+has() { [[ " $modes " == *" $1 "* ]]; }
+declare -A label=([A]="A: tracing compiled out" [B]="B: compiled in, no session"
+	[C]="C: session with all offrx events" [C0]="C0: session, no offrx event enabled"
+	[CS]="CS: C, lttng-ust state dumps off")
+a=$(echo "${results[A]:-}" | median)
+ca=$(echo "${results[cpuA]:-}" | median)
+disc_total=$(echo "${results[D]:-}" | tr ' ' '\n' | awk '{s += $1} END {print s + 0}')
 how="one session kept across the rounds, warmed up"
 [[ $per_run == 1 ]] && how="a session started per C run"
 printf '\nC: %s\n' "$how"
 printf '%-40s %8s %7s %16s %7s\n' "mode ($rounds rounds of $bytes, median)" "Gbit/s" "ratio" \
 	"engine CPU s/GiB" "ratio"
-printf '%-40s %8s %7s %16s %7s\n' "A: tracing compiled out" "$a" "1.000" "$ca" "1.000"
-printf '%-40s %8s %7s %16s %7s\n' "B: compiled in, no session" "$b" "$(ratio "$b" "$a")" \
-	"$cb" "$(ratio "$cb" "$ca")"
-printf '%-40s %8s %7s %16s %7s\n' "C: session with all offrx events" "$c" "$(ratio "$c" "$a")" \
-	"$cc" "$(ratio "$cc" "$ca")"
-evc=$(echo "${results[evC]}" | median)
-cdc=$(echo "${results[cdC]}" | median)
-allc=$(echo "${results[allC]}" | median)
-printf '%-40s %8s %7s %16s %7s\n' "C: engine + lttng-consumerd" "" "" "$allc" \
-	"$(ratio "$allc" "$ca")"
-printf 'under C: %s events/GiB, lttng-consumerd %s CPU s/GiB (medians)\n' "$evc" "$cdc"
+for m in A B C C0 CS; do
+	has "$m" || continue
+	g=$(echo "${results[$m]}" | median)
+	cm=$(echo "${results[cpu$m]}" | median)
+	printf '%-40s %8s %7s %16s %7s\n' "${label[$m]}" "$g" "$(ratio "$g" "$a")" "$cm" \
+		"$(ratio "$cm" "$ca")"
+	[[ $m == C* ]] || continue
+	allm=$(echo "${results[all$m]}" | median)
+	printf '%-40s %8s %7s %16s %7s\n' "${m}: engine + lttng-consumerd" "" "" "$allm" \
+		"$(ratio "$allm" "$ca")"
+done
+for m in C C0 CS; do
+	has "$m" || continue
+	printf 'under %s: %s events/GiB, lttng-consumerd %s CPU s/GiB (medians)\n' "$m" \
+		"$(echo "${results[ev$m]}" | median)" "$(echo "${results[cd$m]}" | median)"
+done
 printf 'discarded events under C, all rounds: %s\n' "$disc_total"
+printf 'spread over the rounds (min-max): '
+for m in A B C C0 CS; do
+	has "$m" || continue
+	printf '%s %s Gbit/s, engine CPU %s s/GiB%s; ' "$m" "$(echo "${results[$m]}" | spread)" \
+		"$(echo "${results[cpu$m]}" | spread)" \
+		"$([[ $m == C* ]] && echo ", + lttng-consumerd $(echo "${results[all$m]}" | spread)")"
+done
+echo
+# paired: each round's ratio to the same round's A (drift within a round hits both), median and
+# min-max over the rounds
+printf 'paired, engine CPU / the same round'"'"'s A (median, min-max): '
+for m in B C C0 CS; do
+	has "$m" || continue
+	paste -d ' ' <(echo "${results[cpu$m]}" | tr ' ' '\n' | grep .) \
+		<(echo "${results[cpuA]}" | tr ' ' '\n' | grep .) |
+		awk '{printf "%.3f ", $1 / $2}' >"$work/paired"
+	printf '%s %s (%s)%s; ' "$m" "$(median <"$work/paired")" "$(spread <"$work/paired")" \
+		"$([[ $m == C* ]] && paste -d ' ' <(echo "${results[all$m]}" | tr ' ' '\n' | grep .) \
+			<(echo "${results[cpuA]}" | tr ' ' '\n' | grep .) |
+			awk '{printf "%.3f ", $1 / $2}' | median | sed 's/^/, + lttng-consumerd /')"
+done
+echo
 # The goals of issue 15: C's engine CPU <= 1.10 x A's, engine + consumerd <= 1.20 x, throughput
 # >= 0.97 x; B within noise of A.
-awk -v c="$(ratio "$cc" "$ca")" -v all="$(ratio "$allc" "$ca")" -v g="$(ratio "$c" "$a")" 'BEGIN {
+if has A && has C; then
+	c=$(echo "${results[C]}" | median)
+	cc=$(echo "${results[cpuC]}" | median)
+	allc=$(echo "${results[allC]}" | median)
+	awk -v c="$(ratio "$cc" "$ca")" -v all="$(ratio "$allc" "$ca")" -v g="$(ratio "$c" "$a")" 'BEGIN {
 	printf "goals: engine CPU C/A %.3f (<= 1.10: %s), engine+consumerd/A %.3f (<= 1.20: %s), " \
 	       "throughput C/A %.3f (>= 0.97: %s)\n", c, (c <= 1.10 ? "met" : "NOT met"), all,
 	       (all <= 1.20 ? "met" : "NOT met"), g, (g >= 0.97 ? "met" : "NOT met") }'
+fi
 if [[ -n $perf_dir ]]; then
 	mkdir -p "$perf_dir"
-	for m in A B C; do
+	for m in $modes; do
 		perf_out=$perf_dir run "$m" "$bytes" >/dev/null
 	done
 	perf_out=
-	echo "perf: $perf_dir/A.data B.data C.data (perf report -i FILE --no-children)" >&2
+	echo "perf: $perf_dir/{${modes// /,}}.data (perf report -i FILE --no-children)" >&2
 	if [[ $per_run == 0 ]]; then
 		# what the measured C runs' engines recorded, by event: which events a byte costs
 		{ babeltrace2 "$kept_trace" 2>/dev/null || true; } | awk -v pids="$(cat "$work/c-pids")" '
@@ -303,18 +382,25 @@ if [[ -n $perf_dir ]]; then
 fi
 [[ $fixed_bytes == 0 ]] && exit 0
 ma=$(echo "${results[mcpuA]}" | median)
-mb=$(echo "${results[mcpuB]}" | median)
-mc=$(echo "${results[mcpuC]}" | median)
-mcd=$(echo "${results[mcdC]}" | median)
-mall=$(echo "${results[mallC]}" | median)
 printf '\nmarginal: (CPU of a %s run - CPU of a %s run) / the GiB between (medians)\n' \
 	"$bytes" "$fixed_bytes"
 printf '%-40s %16s %7s\n' "mode" "engine CPU s/GiB" "ratio"
-printf '%-40s %16s %7s\n' "A: tracing compiled out" "$ma" "1.000"
-printf '%-40s %16s %7s\n' "B: compiled in, no session" "$mb" "$(ratio "$mb" "$ma")"
-printf '%-40s %16s %7s\n' "C: session with all offrx events" "$mc" "$(ratio "$mc" "$ma")"
-printf '%-40s %16s %7s\n' "C: engine + lttng-consumerd" "$mall" "$(ratio "$mall" "$ma")"
-printf 'marginal lttng-consumerd under C: %s CPU s/GiB\n' "$mcd"
+for m in A B C C0 CS; do
+	has "$m" || continue
+	mm=$(echo "${results[mcpu$m]}" | median)
+	printf '%-40s %16s %7s\n' "${label[$m]}" "$mm" "$(ratio "$mm" "$ma")"
+	[[ $m == C* ]] || continue
+	mall=$(echo "${results[mall$m]}" | median)
+	printf '%-40s %16s %7s\n' "${m}: engine + lttng-consumerd" "$mall" "$(ratio "$mall" "$ma")"
+done
+for m in C C0 CS; do
+	has "$m" || continue
+	printf 'marginal lttng-consumerd under %s: %s CPU s/GiB\n' "$m" \
+		"$(echo "${results[mcd$m]}" | median)"
+done
+has C || exit 0
+mc=$(echo "${results[mcpuC]}" | median)
+mall=$(echo "${results[mallC]}" | median)
 awk -v c="$(ratio "$mc" "$ma")" -v all="$(ratio "$mall" "$ma")" 'BEGIN {
 	printf "goals, marginal: engine CPU C/A %.3f (<= 1.10: %s), engine+consumerd/A %.3f " \
 	       "(<= 1.20: %s)\n", c, (c <= 1.10 ? "met" : "NOT met"), all,
