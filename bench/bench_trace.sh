@@ -11,7 +11,8 @@
 # first, not counted); --session-per-run starts one per C run, as this script did before.
 # Diagnostic modes (--modes): (C0) the same kept session with no offrx event enabled, so the
 # engine pays for lttng-ust being registered with a session but records nothing; (CS) C with
-# lttng-ust's base-address and procname state dumps off for the engine.
+# lttng-ust's base-address and procname state dumps off for the engine; (CN) C in a second kept
+# session whose channel has the vpid context only, not offrx-trace's procname (smaller events).
 # Needs root.
 set -euo pipefail
 
@@ -63,7 +64,10 @@ starts again before the next one.
                        CS  C with LTTNG_UST_WITHOUT_BADDR_STATEDUMP=1 and
                            LTTNG_UST_WITHOUT_PROCNAME_STATEDUMP=1 for the engine (no state
                            dump of the loaded libraries' base addresses at registration)
-                       Every C-like mode uses the one kept session (not --session-per-run).
+                       CN  C in a second kept session whose channel has the vpid context only
+                           (offrx-trace adds procname too: 17 bytes of every event); not with
+                           C0 (its session's enabled events would keep the probes on under C0)
+                       Every C-like mode uses a kept session (not --session-per-run).
                        Beside the medians it prints each mode's spread (min-max of rounds)
   -h, --help           this text
 
@@ -86,13 +90,17 @@ while [[ $# -gt 0 ]]; do
 done
 for m in $modes; do
 	case $m in
-	A | B | C | C0 | CS) ;;
-	*) echo "$prog: unknown mode '$m' in --modes (A, B, C, C0, CS)" >&2; exit 2 ;;
+	A | B | C | C0 | CS | CN) ;;
+	*) echo "$prog: unknown mode '$m' in --modes (A, B, C, C0, CS, CN)" >&2; exit 2 ;;
 	esac
 done
+if [[ " $modes " == *" CN "* && " $modes " == *" C0 "* ]]; then
+	echo "$prog: --modes: CN and C0 cannot run together (CN's session keeps the probes on)" >&2
+	exit 2
+fi
 [[ " $modes " == *" A "* ]] || { echo "$prog: --modes must hold A (the ratios are to A)" >&2; exit 2; }
-if [[ $per_run == 1 && " $modes " =~ \ (C0|CS)\  ]]; then
-	echo "$prog: --modes C0 and CS use the kept session: drop --session-per-run" >&2
+if [[ $per_run == 1 && " $modes " =~ \ (C0|CS|CN)\  ]]; then
+	echo "$prog: --modes C0, CS and CN use the kept session: drop --session-per-run" >&2
 	exit 2
 fi
 [[ $(id -u) -eq 0 ]] || { echo "$prog: needs root (namespaces, XDP, tracing)" >&2; exit 1; }
@@ -116,6 +124,7 @@ session=offrxbench$$
 cleanup()
 {
 	"$bin/tracer/session/offrx-trace" stop --name "$session" >/dev/null 2>&1 || true
+	lttng destroy "${session}n" >/dev/null 2>&1 || true
 	scripts/netns down --name "$ns" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
@@ -167,13 +176,15 @@ consumerd_cpu()
 # The kept session's trace, its discarded events so far (run is called in a subshell: the total
 # lives in a file), and the pids of the measured C runs' engines.
 kept_trace=$work/trace-kept
-echo 0 >"$work/kept-discarded"
+kept_trace_n=$work/trace-kept-n
+echo 0 >"$work/kept-discarded-$session"
+echo 0 >"$work/kept-discarded-${session}n"
 : >"$work/c-pids"
 
 # discarded_total: the events the session's channels discarded so far (offrx-trace status)
 discarded_total()
 {
-	"$bin/tracer/session/offrx-trace" status --name "$session" 2>/dev/null |
+	"$bin/tracer/session/offrx-trace" status --name "${1:-$session}" 2>/dev/null |
 		sed -n 's/.*: \([0-9]*\) discarded events.*/\1/p' | awk '{s += $1} END {print s + 0}'
 }
 
@@ -192,6 +203,8 @@ run()
 {
 	local mode=$1 size=$2 recv=$bin/samples/offrx-recv discarded=0 hide=("${untraced[@]}")
 	local trace=$work/trace-$RANDOM events=0 cd0=0 cd1=0 n prof=() env=() traced=0
+	local s=$session kt=$kept_trace
+	[[ $mode == CN ]] && s=${session}n kt=$kept_trace_n
 	[[ -n ${perf_out:-} ]] && prof=(perf record -q -g -o "$perf_out/$mode.data" --)
 	[[ $mode == A ]] && recv=$bin_none/samples/offrx-recv
 	[[ $mode == C* ]] && hide=() && traced=1
@@ -206,7 +219,7 @@ run()
 		"$bin/tracer/session/offrx-trace" start --name "$session" \
 			--output "$trace" >/dev/null
 	elif [[ $traced == 1 ]]; then
-		lttng start "$session" >/dev/null # recording only while a C run runs
+		lttng start "$s" >/dev/null # recording only while a C run runs
 	fi
 	[[ $traced == 1 ]] && cd0=$(consumerd_cpu)
 	ip netns exec "$ns-eng" "${hide[@]}" env "${env[@]}" python3 "$work/cputime.py" "$work/cpu.txt" \
@@ -238,12 +251,12 @@ run()
 	elif [[ $traced == 1 ]]; then
 		# stop --keep flushes the buffers and keeps them: the consumer's work for this run
 		# is done after it; discarded: the session's total less the last one
-		"$bin/tracer/session/offrx-trace" stop --keep --name "$session" >/dev/null 2>&1
+		"$bin/tracer/session/offrx-trace" stop --keep --name "$s" >/dev/null 2>&1
 		cd1=$(consumerd_cpu)
-		n=$(discarded_total)
-		discarded=$((n - $(cat "$work/kept-discarded")))
-		echo "$n" >"$work/kept-discarded"
-		events=$(events_of "$kept_trace" "$(cat "$work/cpu.txt.pid")")
+		n=$(discarded_total "$s")
+		discarded=$((n - $(cat "$work/kept-discarded-$s")))
+		echo "$n" >"$work/kept-discarded-$s"
+		events=$(events_of "$kt" "$(cat "$work/cpu.txt.pid")")
 		[[ -z ${perf_out:-} && $mode == C ]] && cat "$work/cpu.txt.pid" >>"$work/c-pids"
 	fi
 	if [[ $mode == C0 ]]; then
@@ -261,6 +274,18 @@ print('%.3f %.3f ${discarded:-0} %.0f %.3f %.3f %.3f %.6f' % (c['bytes'] * 8 / c
 if [[ $per_run == 0 ]]; then
 	"$bin/tracer/session/offrx-trace" start --name "$session" --output "$kept_trace" >/dev/null
 	lttng stop "$session" >/dev/null # each C run starts it
+	if [[ " $modes " == *" CN "* ]]; then
+		# C's channel (per-UID buffers, 8 x 4 MiB per CPU, discard mode) with the vpid context
+		# alone: what an event costs without the 17-byte procname context offrx-trace adds
+		lttng create "${session}n" --output "$kept_trace_n" >/dev/null
+		lttng enable-channel -u -s "${session}n" --buffers-uid --discard --subbuf-size 4M \
+			--num-subbuf 8 offrx >/dev/null
+		lttng enable-event -u -s "${session}n" -c offrx 'offrx:*' >/dev/null
+		lttng add-context -u -s "${session}n" -c offrx -t vpid >/dev/null
+		lttng stop "${session}n" >/dev/null 2>&1 || true # each CN run starts it
+		read -r gbps cpu disc evg cdg _ < <(run CN "$bytes")
+		echo "warm-up (not counted): CN ${gbps} Gbit/s, engine CPU ${cpu} s/GiB" >&2
+	fi
 	read -r gbps cpu disc evg cdg _ < <(run C "$bytes")
 	echo "warm-up (not counted): C ${gbps} Gbit/s, engine CPU ${cpu} s/GiB" >&2
 fi
@@ -304,7 +329,7 @@ ratio() { awk -v x="$1" -v y="$2" 'BEGIN {if (y + 0 == 0) print "-"; else printf
 has() { [[ " $modes " == *" $1 "* ]]; }
 declare -A label=([A]="A: tracing compiled out" [B]="B: compiled in, no session"
 	[C]="C: session with all offrx events" [C0]="C0: session, no offrx event enabled"
-	[CS]="CS: C, lttng-ust state dumps off")
+	[CS]="CS: C, lttng-ust state dumps off" [CN]="CN: C without the procname context")
 a=$(echo "${results[A]:-}" | median)
 ca=$(echo "${results[cpuA]:-}" | median)
 disc_total=$(echo "${results[D]:-}" | tr ' ' '\n' | awk '{s += $1} END {print s + 0}')
@@ -313,7 +338,7 @@ how="one session kept across the rounds, warmed up"
 printf '\nC: %s\n' "$how"
 printf '%-40s %8s %7s %16s %7s\n' "mode ($rounds rounds of $bytes, median)" "Gbit/s" "ratio" \
 	"engine CPU s/GiB" "ratio"
-for m in A B C C0 CS; do
+for m in A B C C0 CS CN; do
 	has "$m" || continue
 	g=$(echo "${results[$m]}" | median)
 	cm=$(echo "${results[cpu$m]}" | median)
@@ -324,14 +349,14 @@ for m in A B C C0 CS; do
 	printf '%-40s %8s %7s %16s %7s\n' "${m}: engine + lttng-consumerd" "" "" "$allm" \
 		"$(ratio "$allm" "$ca")"
 done
-for m in C C0 CS; do
+for m in C C0 CS CN; do
 	has "$m" || continue
 	printf 'under %s: %s events/GiB, lttng-consumerd %s CPU s/GiB (medians)\n' "$m" \
 		"$(echo "${results[ev$m]}" | median)" "$(echo "${results[cd$m]}" | median)"
 done
 printf 'discarded events under C, all rounds: %s\n' "$disc_total"
 printf 'spread over the rounds (min-max): '
-for m in A B C C0 CS; do
+for m in A B C C0 CS CN; do
 	has "$m" || continue
 	printf '%s %s Gbit/s, engine CPU %s s/GiB%s; ' "$m" "$(echo "${results[$m]}" | spread)" \
 		"$(echo "${results[cpu$m]}" | spread)" \
@@ -341,7 +366,7 @@ echo
 # paired: each round's ratio to the same round's A (drift within a round hits both), median and
 # min-max over the rounds
 printf 'paired, engine CPU / the same round'"'"'s A (median, min-max): '
-for m in B C C0 CS; do
+for m in B C C0 CS CN; do
 	has "$m" || continue
 	paste -d ' ' <(echo "${results[cpu$m]}" | tr ' ' '\n' | grep .) \
 		<(echo "${results[cpuA]}" | tr ' ' '\n' | grep .) |
@@ -385,7 +410,7 @@ ma=$(echo "${results[mcpuA]}" | median)
 printf '\nmarginal: (CPU of a %s run - CPU of a %s run) / the GiB between (medians)\n' \
 	"$bytes" "$fixed_bytes"
 printf '%-40s %16s %7s\n' "mode" "engine CPU s/GiB" "ratio"
-for m in A B C C0 CS; do
+for m in A B C C0 CS CN; do
 	has "$m" || continue
 	mm=$(echo "${results[mcpu$m]}" | median)
 	printf '%-40s %16s %7s\n' "${label[$m]}" "$mm" "$(ratio "$mm" "$ma")"
@@ -393,7 +418,7 @@ for m in A B C C0 CS; do
 	mall=$(echo "${results[mall$m]}" | median)
 	printf '%-40s %16s %7s\n' "${m}: engine + lttng-consumerd" "$mall" "$(ratio "$mall" "$ma")"
 done
-for m in C C0 CS; do
+for m in C C0 CS CN; do
 	has "$m" || continue
 	printf 'marginal lttng-consumerd under %s: %s CPU s/GiB\n' "$m" \
 		"$(echo "${results[mcd$m]}" | median)"
