@@ -364,7 +364,8 @@ static json_t *queues_json(struct summary *s)
 	json_t *a = json_array();
 
 	nm = nm < OTR_QUEUES_MAX ? nm : OTR_QUEUES_MAX;
-	qsort(s->q, s->nq, sizeof(*s->q), squeue_cmp);
+	if (s->nq) /* no connection: s->q is NULL, which qsort may not take */
+		qsort(s->q, s->nq, sizeof(*s->q), squeue_cmp);
 	for (size_t i = 0; a && i < s->nq; i++) {
 		const struct squeue *g = &s->q[i];
 		const struct otr_queue *q = NULL;

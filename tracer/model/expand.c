@@ -221,6 +221,7 @@ size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_e
 	}
 
 	struct xreq r;
+	uint32_t listed;
 	switch (ev->kind) {
 	case OTR_CONN_OPEN:
 		reset_conn(c);
@@ -230,8 +231,11 @@ size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_e
 	case OTR_CONN_STATE:
 		reset_conn(c);
 		c->set = ev->u.state.event_set ? ev->u.state.event_set : 1;
-		c->synced = ev->u.state.depth <= ev->u.state.listed;
-		for (uint32_t i = 0; i < ev->u.state.listed && c->synced; i++) {
+		/* listed as the trace says, at most what the event holds (a damaged or hostile
+		 * trace may say more: the model clamps it the same way) */
+		listed = ev->u.state.listed < OTR_STATE_MAX ? ev->u.state.listed : OTR_STATE_MAX;
+		c->synced = ev->u.state.depth <= listed;
+		for (uint32_t i = 0; i < listed && c->synced; i++) {
 			const struct otr_state_req *s = &ev->u.state.reqs[i];
 			r = (struct xreq){ .id = s->id, .len = s->len, .bytes = s->fill };
 			r.no_push = s->no_push;
