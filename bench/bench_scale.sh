@@ -120,6 +120,16 @@ cpu_ms_per_s() {
 	python3 -c "print(round(($b - $a) * 1000 / $HZ / $2, 1))"
 }
 
+# ticks_of PID...: the processes' CPU ticks together (a process that is gone counts 0)
+ticks_of() {
+	local t=0 p v
+	for p in "$@"; do
+		v=$(cpu_ticks "$p" 2>/dev/null) || v=0
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
 # How busy the machine was: the kernel's CPU pressure (PSI "some": microseconds in which a
 # runnable task waited for a CPU), and how long the engine's threads waited for one (schedstat).
 # Timers fire late on a starved machine whatever the engine does; these say whether it was.
@@ -178,7 +188,14 @@ for N in $COUNTS; do
 	# Let every connection reach its steady state (first writes, timers), then measure.
 	# (a quarter of the run, then half of it measured: both inside the trickle)
 	sleep $((HOLD_S / 4 > 1 ? HOLD_S / 4 : 1))
-	BUSY=$(cpu_ms_per_s "$RECV_PID" $((HOLD_S / 2 > 1 ? HOLD_S / 2 : 1)))
+	# the engine's CPU, and over the same seconds that of what shares the machine with it
+	MEASURE_S=$((HOLD_S / 2 > 1 ? HOLD_S / 2 : 1))
+	mapfile -t CD_PIDS < <(pgrep -x lttng-consumerd || true)
+	mapfile -t RD_PIDS < <(pgrep -x lttng-relayd || true)
+	BESIDE0="$(ticks_of $VIEW_PID) $(ticks_of "${CD_PIDS[@]}") $(ticks_of "${RD_PIDS[@]}") $(ticks_of "$SEND_PID")"
+	BUSY=$(cpu_ms_per_s "$RECV_PID" "$MEASURE_S")
+	BESIDE1="$(ticks_of $VIEW_PID) $(ticks_of "${CD_PIDS[@]}") $(ticks_of "${RD_PIDS[@]}") $(ticks_of "$SEND_PID")"
+	BESIDE="$HZ $MEASURE_S $BESIDE0 $BESIDE1"
 	R1=$(rss "$RECV_PID")
 	P1=$(rss_private "$RECV_PID")
 	SEND_RC=0
@@ -197,7 +214,7 @@ for N in $COUNTS; do
 	fi
 	PIDS=()
 	python3 - "$D" "$N" "$TIMER" "$TOL" "$R0" "$R1" "$P0" "$P1" "$IDLE" "$BUSY" "$SEND_RC" \
-		"$RECV_RC" "$INTERVAL" "${CHECK:+1}" "${STRICT:+1}" "$MAX_LATE" "$STARVE" <<'EOF' || STATUS=1
+		"$RECV_RC" "$INTERVAL" "${CHECK:+1}" "${STRICT:+1}" "$MAX_LATE" "$STARVE" "$BESIDE" <<'EOF' || STATUS=1
 import collections, json, os, re, sys
 d, n, timer, tol = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 r0, r1, p0, p1 = (int(x) for x in sys.argv[5:9])
@@ -206,6 +223,9 @@ send_rc, recv_rc, interval = int(sys.argv[11]), int(sys.argv[12]), int(sys.argv[
 check, strict = sys.argv[14] == "1", sys.argv[15] == "1"
 max_late = float(sys.argv[16]) if sys.argv[16] else None
 psi_ns, wait_ns, span_ns = (int(x) for x in sys.argv[17].split())
+bz = [int(x) for x in sys.argv[18].split()]
+beside = {k: round((bz[6 + i] - bz[2 + i]) * 1000 / bz[0] / bz[1], 1)
+          for i, k in enumerate(("offrx-view", "lttng-consumerd", "lttng-relayd", "offrx-send"))}
 sent = collections.Counter()
 errors = 0
 for line in open(os.path.join(d, "sent.jsonl")):
@@ -258,7 +278,7 @@ except OSError:
 res = dict(conns=n, served=len(r["connections"]), byte_exact=exact, sender_errors=errors,
            rss_kib=dict(before=r0, held=r1, private_before=p0, private_held=p1),
            kib_per_conn=round((r1 - r0) / n, 2), private_kib_per_conn=round((p1 - p0) / n, 2),
-           cpu_ms_per_s=dict(idle=idle, all_timers_running=busy),
+           cpu_ms_per_s=dict(idle=idle, all_timers_running=busy, beside=beside),
            push_timer_completions=timer_n, completed_by=dict(by),
            late_after_timer_ms=dict(max=round(late_max, 3), avg=round(avg, 3), min=round(early_min, 3)),
            completions_over_tolerance=over, conns_over_tolerance=over_conns,
@@ -281,6 +301,9 @@ print(f"{p} completions by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(b
 if frame:
     print(f"{p} offrx-view (live, --batch) frame time with up to {frame['rows']} rows: "
           f"avg {frame['avg_ms']:.2f} ms, max {frame['max_ms']:.2f} ms over {frame['frames']} frames")
+print(f"{p} CPU beside the engine over the same seconds (ms/s): " +
+      ", ".join(f"{k} {v:.1f}" for k, v in beside.items()) +
+      " (offrx-send: with the kernel TCP work run in its context)")
 busy = (f"CPU pressure (PSI some) {psi_ns / span_ns * 100 if span_ns else 0:.1f}% of the "
         f"{span_ns / 1e9:.0f} s; the engine's threads waited {wait_ns / 1e6:.1f} ms in all for a CPU")
 print(f"{p} the machine: {busy}")

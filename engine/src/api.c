@@ -251,40 +251,77 @@ int engine_conn_open(struct offrx_engine *eng, uint32_t irs, struct offrx_conn *
 	return 0;
 }
 
+/* One connection's conn_state. */
+static void snapshot_conn(struct offrx_engine *eng, struct offrx_conn *c)
+{
+	const struct offrx_trace_sink *trace = eng->q.cfg.trace;
+	struct offrx_tp_state st;
+	struct rxq_snap sn;
+	rxq_snapshot(&c->rc, &sn, st.ids, st.lens, st.fills, st.no_push, OFFRX_TP_STATE_MAX);
+	st.conn = c->rc.id;
+	st.depth = sn.depth;
+	st.listed = sn.listed;
+	st.deadline_ns = sn.deadline;
+	st.held_bytes = sn.held;
+	st.window = sn.window;
+	st.bytes = sn.bytes;
+	st.indicated_out = sn.indicated_out;
+	st.rcv_nxt = sn.rcv_nxt;
+	st.push_timer_ns = eng->q.cfg.push_timer_ns;
+	struct link_conn_info ci = { .local_addr = "-", .remote_addr = "-" };
+	if (eng->link->info)
+		eng->link->info(c, &ci);
+	st.local_addr = ci.local_addr;
+	st.remote_addr = ci.remote_addr;
+	st.local_port = ci.local_port;
+	st.remote_port = ci.remote_port;
+	st.queue = ci.queue;
+	trace->conn_state(&st);
+}
+
+/* The conn_state snapshots, spread over the period: each call dumps the share of the
+ * connections that the time since the last call is of snapshot_ns, in list order from where
+ * the last call stopped. Every connection is dumped once a period (a new one, put at the
+ * list's head, within two: its conn_open told its state), and no call dumps them all at once:
+ * 10,000 connections dumped in one go held the engine thread for milliseconds, twice a
+ * second, and push timers due meanwhile fired late. */
+static void snapshot_share(struct offrx_engine *eng, uint64_t now)
+{
+	if (!eng->snap_last) {
+		eng->snap_last = now; /* conn_open told every state so far */
+		return;
+	}
+	uint64_t dt = now - eng->snap_last, n;
+	eng->snap_last = now;
+	if (dt >= eng->snapshot_ns) {
+		n = eng->nconns; /* a period or more since the last call: all of them */
+		eng->snap_owed = 0;
+	} else {
+		/* nconns * dt < 2^64: dt < snapshot_ns, a few seconds, and nconns < 2^32 */
+		eng->snap_owed += (uint64_t)eng->nconns * dt;
+		n = eng->snap_owed / eng->snapshot_ns;
+		eng->snap_owed %= eng->snapshot_ns;
+		if (n > eng->nconns)
+			n = eng->nconns;
+	}
+	struct offrx_conn *c = eng->snap_next;
+	for (; n; n--) {
+		if (!c && !(c = eng->conns))
+			break;
+		snapshot_conn(eng, c);
+		c = c->next;
+	}
+	eng->snap_next = c;
+}
+
 bool engine_trace_tick(struct offrx_engine *eng)
 {
 	uint64_t now = rxq_now(&eng->q);
+	if (offrx_trace_on(eng->q.cfg.trace, OFFRX_T_CONN_STATE))
+		snapshot_share(eng, now);
 	if (now - eng->last_snapshot < eng->snapshot_ns)
 		return false;
-	eng->last_snapshot = now;
-	const struct offrx_trace_sink *trace = eng->q.cfg.trace;
-	if (!offrx_trace_on(trace, OFFRX_T_CONN_STATE))
-		return true;
-	struct offrx_tp_state st;
-	for (struct offrx_conn *c = eng->conns; c; c = c->next) {
-		struct rxq_snap sn;
-		rxq_snapshot(&c->rc, &sn, st.ids, st.lens, st.fills, st.no_push,
-			     OFFRX_TP_STATE_MAX);
-		st.conn = c->rc.id;
-		st.depth = sn.depth;
-		st.listed = sn.listed;
-		st.deadline_ns = sn.deadline;
-		st.held_bytes = sn.held;
-		st.window = sn.window;
-		st.bytes = sn.bytes;
-		st.indicated_out = sn.indicated_out;
-		st.rcv_nxt = sn.rcv_nxt;
-		st.push_timer_ns = eng->q.cfg.push_timer_ns;
-		struct link_conn_info ci = { .local_addr = "-", .remote_addr = "-" };
-		if (eng->link->info)
-			eng->link->info(c, &ci);
-		st.local_addr = ci.local_addr;
-		st.remote_addr = ci.remote_addr;
-		st.local_port = ci.local_port;
-		st.remote_port = ci.remote_port;
-		st.queue = ci.queue;
-		trace->conn_state(&st);
-	}
+	eng->last_snapshot = now; /* a period: the caller's per-period events (xsk_stats) */
 	return true;
 }
 
@@ -304,6 +341,8 @@ int engine_conn_close(struct offrx_conn *conn, enum offrx_close_reason reason)
 		eng->cb.conn_event(conn, &ev, conn->ctx);
 		eng->upcall_depth--;
 	}
+	if (eng->snap_next == conn)
+		eng->snap_next = conn->next;
 	if (conn->prev)
 		conn->prev->next = conn->next;
 	else

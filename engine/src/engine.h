@@ -58,6 +58,11 @@ struct offrx_engine {
 	uint32_t max_conns, nconns;
 	uint32_t upcall_depth;		     /* application code is running: destroy must wait */
 	uint64_t snapshot_ns, last_snapshot; /* conn_state period (tracing) */
+	/* conn_state snapshots are spread over the period (engine_trace_tick): the next
+	 * connection to dump (NULL: the list's head), when the last share was dumped, and the
+	 * part of a connection owed (in connection-nanoseconds, below snapshot_ns) */
+	struct offrx_conn *snap_next;
+	uint64_t snap_last, snap_owed;
 	uint64_t conns_total;
 	struct offrx_conn *conns;
 	uint32_t trace_payload; /* opts.trace_payload_bytes, capped: 0 = no payload traced */

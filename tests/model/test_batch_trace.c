@@ -661,12 +661,71 @@ static void random_batches_rebuild_exactly(void **state)
 	free(w);
 }
 
+/* --- conn_state snapshots, spread over their period ------------------------------------------ */
+
+enum { SNAP_CONNS = 1000 };
+static uint32_t snap_seen[SNAP_CONNS + 1], snap_step;
+
+static void snap_conn_state(const struct offrx_tp_state *st)
+{
+	assert_true(st->conn >= 1 && st->conn <= SNAP_CONNS);
+	snap_seen[st->conn]++;
+	snap_step++;
+}
+
+static const int snap_on = 1;
+static const struct offrx_trace_sink snap_sink = {
+	.on = { [OFFRX_T_CONN_STATE] = &snap_on },
+	.conn_state = snap_conn_state,
+};
+
+/* 1,000 connections, a 500 ms period, time in 1 ms steps: each step dumps its share (2 or 3
+ * connections, never all), and every connection is dumped once in each period; after a jump
+ * of a period or more, all of them at once. (Dumping all 10,000 of a real engine in one go
+ * held its thread for milliseconds and made push timers late.) */
+static void conn_state_snapshots_spread_over_the_period(void **state)
+{
+	struct offrx_engine_opts o = { .sz = sizeof(o) };
+	o.push_timer_ns = PUSH_NS;
+	o.snapshot_ns = 500 * MS;
+	struct offrx_engine *eng;
+	assert_int_equal(offrx_mem_engine_create(&o, &eng), OFFRX_SUCCESS);
+	eng->q.cfg.trace = &snap_sink;
+	memset(snap_seen, 0, sizeof(snap_seen));
+	offrx_mem_advance(eng, MS); /* the first tick: conn_open tells every state */
+	struct offrx_conn *c;
+	for (uint32_t i = 0; i < SNAP_CONNS; i++)
+		assert_int_equal(offrx_mem_conn_open(eng, 1000 + i, &c), OFFRX_SUCCESS);
+	for (uint32_t period = 1; period <= 3; period++) {
+		for (uint32_t ms = 0; ms < 500; ms++) {
+			snap_step = 0;
+			offrx_mem_advance(eng, MS);
+			assert_in_range(snap_step, 1, 3);
+		}
+		for (uint32_t i = 1; i <= SNAP_CONNS; i++)
+			assert_in_range(snap_seen[i], period - 1, period + 1);
+	}
+	uint32_t total = 0;
+	for (uint32_t i = 1; i <= SNAP_CONNS; i++)
+		total += snap_seen[i];
+	assert_int_equal(total, 3 * SNAP_CONNS); /* 500 steps of 2 a step, three times */
+	memset(snap_seen, 0, sizeof(snap_seen));
+	snap_step = 0;
+	offrx_mem_advance(eng, 700 * MS);
+	assert_int_equal(snap_step, SNAP_CONNS);
+	for (uint32_t i = 1; i <= SNAP_CONNS; i++)
+		assert_int_equal(snap_seen[i], 1);
+	offrx_engine_destroy(eng, NULL);
+	(void)state;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bulk_batch_is_one_fill),
 		cmocka_unit_test(set3_events_per_request_R19),
 		cmocka_unit_test(random_batches_rebuild_exactly),
+		cmocka_unit_test(conn_state_snapshots_spread_over_the_period),
 	};
 	if (argc == 4 && !strcmp(argv[1], "--jsonl")) {
 		const struct CMUnitTest one[] = { cmocka_unit_test(

@@ -1056,6 +1056,75 @@ static void test_ten_thousand_connections_a_million_events(void **state)
 	(void)state;
 }
 
+/* The expander (event set 3's derived events) at 10,000 connections, interleaved: every
+ * connection's push timer starts on its fill, and its stop is derived before the next event
+ * of that connection alone, after a PSH completed the request. Its table grows past its first
+ * 1,024 buckets; closed connections leave it, and one that opens again starts afresh. */
+static void test_expander_ten_thousand_connections(void **state)
+{
+	enum { CONNS = 10000 };
+	struct otr_expand *x = otr_expand_new();
+	struct otr_event e, der[OTR_EXPAND_MAX];
+	size_t before, n;
+	int64_t t = T0;
+	assert_non_null(x);
+	for (int round = 0; round < 2; round++) {
+		for (int step = 0; step < 5; step++) {
+			for (uint64_t c = 1; c <= CONNS; c++) {
+				memset(&e, 0, sizeof(e));
+				e.vpid = 1 + c % 3;
+				e.conn = c;
+				e.req = 1;
+				e.ts_ns = t += 100;
+				switch (step) {
+				case 0:
+					e.kind = OTR_CONN_OPEN;
+					e.u.open.event_set = 3;
+					break;
+				case 1:
+					e.kind = OTR_POST;
+					e.u.post.buf_len = 1000;
+					break;
+				case 2:
+					e.kind = OTR_FILL;
+					e.u.fill.bytes = e.u.fill.total = 100;
+					e.u.fill.buf_len = 1000;
+					e.u.fill.start = 1;
+					e.u.fill.deadline_ns = (uint64_t)t + 500 * MS + c;
+					break;
+				case 3:
+					e.kind = OTR_COMPLETE;
+					e.u.complete.reason = OTR_CR_PSH;
+					e.u.complete.bytes = e.u.complete.placed = 100;
+					break;
+				default:
+					e.kind = OTR_CONN_CLOSE;
+					break;
+				}
+				n = otr_expand(x, &e, der, &before);
+				if (step == 2) { /* the start, after the fill */
+					assert_int_equal(n, 1);
+					assert_int_equal(before, 0);
+					assert_int_equal(der[0].kind, OTR_TIMER_START);
+					assert_int_equal(der[0].conn, c);
+				} else if (step == 4) { /* the stop, before the close */
+					assert_int_equal(n, 1);
+					assert_int_equal(before, 1);
+					assert_int_equal(der[0].kind, OTR_TIMER_CANCEL);
+					assert_int_equal(der[0].vpid, 1 + c % 3);
+					assert_int_equal(der[0].conn, c);
+					assert_int_equal(der[0].u.timer.deadline_ns,
+							 e.ts_ns - 2 * CONNS * 100 + 500 * MS + c);
+				} else {
+					assert_int_equal(n, 0);
+				}
+			}
+		}
+	}
+	otr_expand_free(x);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1078,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_R22_indications_outstanding_until_returned),
 		cmocka_unit_test(test_random_events_never_corrupt_the_queue),
 		cmocka_unit_test(test_ten_thousand_connections_a_million_events),
+		cmocka_unit_test(test_expander_ten_thousand_connections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,10 +29,11 @@ struct xconn {
 	uint32_t head, n, cap; /* q[head .. head + n) */
 };
 
-#define XBUCKETS 1024
+#define XBUCKETS_MIN 1024u /* a power of two; the table doubles past one connection a bucket */
 
 struct otr_expand {
-	struct xconn *b[XBUCKETS];
+	struct xconn **b;
+	size_t nb, n; /* buckets (0 until the first connection), connections */
 };
 
 struct otr_expand *otr_expand_new(void)
@@ -42,7 +43,7 @@ struct otr_expand *otr_expand_new(void)
 
 void otr_expand_reset(struct otr_expand *x)
 {
-	for (size_t i = 0; i < XBUCKETS; i++) {
+	for (size_t i = 0; i < x->nb; i++) {
 		while (x->b[i]) {
 			struct xconn *c = x->b[i];
 			x->b[i] = c->next;
@@ -50,6 +51,7 @@ void otr_expand_reset(struct otr_expand *x)
 			free(c);
 		}
 	}
+	x->n = 0;
 }
 
 void otr_expand_free(struct otr_expand *x)
@@ -57,16 +59,52 @@ void otr_expand_free(struct otr_expand *x)
 	if (!x)
 		return;
 	otr_expand_reset(x);
+	free(x->b);
 	free(x);
 }
 
-static struct xconn **slot(struct otr_expand *x, uint64_t vpid, uint64_t conn)
+static size_t bucket_of(size_t nb, uint64_t vpid, uint64_t conn)
 {
 	uint64_t h = (vpid * 0x9E3779B97F4A7C15ull) ^ (conn * 0xC2B2AE3D27D4EB4Full);
-	struct xconn **pp = &x->b[(h >> 20) % XBUCKETS];
+	return (size_t)(h ^ (h >> 29)) & (nb - 1);
+}
+
+/* Where (vpid, conn) is or would be linked; NULL only when the table cannot be made. */
+static struct xconn **slot(struct otr_expand *x, uint64_t vpid, uint64_t conn)
+{
+	if (!x->nb) {
+		if (!(x->b = calloc(XBUCKETS_MIN, sizeof(*x->b))))
+			return NULL;
+		x->nb = XBUCKETS_MIN;
+	}
+	struct xconn **pp = &x->b[bucket_of(x->nb, vpid, conn)];
 	while (*pp && ((*pp)->vpid != vpid || (*pp)->conn != conn))
 		pp = &(*pp)->next;
 	return pp;
+}
+
+/* One connection a bucket at most, so a lookup stays short at any count (10,000
+ * connections walked chains of ten when the table was fixed). Failing to grow only slows. */
+static void grow(struct otr_expand *x)
+{
+	if (x->n <= x->nb)
+		return;
+	size_t nb = x->nb * 2;
+	struct xconn **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return;
+	for (size_t i = 0; i < x->nb; i++) {
+		while (x->b[i]) {
+			struct xconn *c = x->b[i];
+			x->b[i] = c->next;
+			size_t k = bucket_of(nb, c->vpid, c->conn);
+			c->next = b[k];
+			b[k] = c;
+		}
+	}
+	free(x->b);
+	x->b = b;
+	x->nb = nb;
 }
 
 static struct xreq *q_at(struct xconn *c, uint32_t i)
@@ -177,7 +215,7 @@ size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_e
 	if (ev->kind == OTR_DISCARDED || ev->kind == OTR_SOURCE) {
 		/* Events may be missing: no stop is derived until a snapshot makes a queue whole
 		 * again. */
-		for (size_t i = 0; i < XBUCKETS; i++)
+		for (size_t i = 0; i < x->nb; i++)
 			for (struct xconn *c = x->b[i]; c; c = c->next)
 				c->synced = false;
 		return 0;
@@ -185,13 +223,16 @@ size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_e
 	if (!ev->conn || ev->kind == OTR_DROP || ev->kind == OTR_XSK_STATS ||
 	    ev->kind == OTR_SEGMENT_PAYLOAD)
 		return 0;
-	struct xconn **pp = slot(x, ev->vpid, ev->conn), *c = *pp;
+	struct xconn **pp = slot(x, ev->vpid, ev->conn), *c = pp ? *pp : NULL;
 	if (!c) {
-		if (ev->kind == OTR_CONN_CLOSE || !(c = calloc(1, sizeof(*c))))
+		if (!pp || ev->kind == OTR_CONN_CLOSE || !(c = calloc(1, sizeof(*c))))
 			return 0;
 		c->vpid = ev->vpid;
 		c->conn = ev->conn;
 		*pp = c;
+		x->n++;
+		grow(x);
+		pp = slot(x, ev->vpid, ev->conn); /* the table may have moved */
 	}
 
 	/* A call that its complete events opened ended before this event, unless this is its
@@ -248,6 +289,7 @@ size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_e
 		break;
 	case OTR_CONN_CLOSE:
 		*pp = c->next;
+		x->n--;
 		free(c->q);
 		free(c);
 		break;

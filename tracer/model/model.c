@@ -47,9 +47,16 @@ struct queue_priv {
 	uint64_t first_cpu_ns;
 };
 
+/* A slot holds its key, so a probe reads the table alone, not every connection it passes
+ * (at 10,000 connections each of those was a cache miss). c NULL: empty. */
+struct tab_slot {
+	uint64_t vpid, id;
+	struct conn_priv *c;
+};
+
 struct otr_model {
 	struct otr_model_opts o;
-	struct conn_priv **tab; /* open addressing, linear probing, load <= 1/2 */
+	struct tab_slot *tab; /* open addressing, linear probing, load <= 1/2 */
 	size_t tab_cap;
 	struct conn_priv *first, *last, *cfirst, *clast, *cache;
 	bool ever_suspect;
@@ -135,7 +142,7 @@ static uint64_t key_hash(uint64_t vpid, uint64_t id)
 static size_t slot_of(const struct otr_model *m, uint64_t vpid, uint64_t id)
 {
 	size_t mask = m->tab_cap - 1, i = key_hash(vpid, id) & mask;
-	while (m->tab[i] && (m->tab[i]->pub.vpid != vpid || m->tab[i]->pub.id != id))
+	while (m->tab[i].c && (m->tab[i].vpid != vpid || m->tab[i].id != id))
 		i = (i + 1) & mask;
 	return i;
 }
@@ -145,7 +152,7 @@ static struct conn_priv *lookup(struct otr_model *m, uint64_t vpid, uint64_t id)
 	struct conn_priv *c = m->cache;
 	if (c && c->pub.id == id && c->pub.vpid == vpid)
 		return c;
-	c = m->tab[slot_of(m, vpid, id)];
+	c = m->tab[slot_of(m, vpid, id)].c;
 	if (c)
 		m->cache = c;
 	return c;
@@ -154,15 +161,15 @@ static struct conn_priv *lookup(struct otr_model *m, uint64_t vpid, uint64_t id)
 static int tab_grow(struct otr_model *m)
 {
 	size_t cap = m->tab_cap * 2;
-	struct conn_priv **old = m->tab, **tab = calloc(cap, sizeof(*tab));
+	struct tab_slot *old = m->tab, *tab = calloc(cap, sizeof(*tab));
 	if (!tab)
 		return -ENOMEM;
 	size_t old_cap = m->tab_cap;
 	m->tab = tab;
 	m->tab_cap = cap;
 	for (size_t i = 0; i < old_cap; i++)
-		if (old[i])
-			tab[slot_of(m, old[i]->pub.vpid, old[i]->pub.id)] = old[i];
+		if (old[i].c)
+			tab[slot_of(m, old[i].vpid, old[i].id)] = old[i];
 	free(old);
 	return 0;
 }
@@ -171,15 +178,15 @@ static int tab_grow(struct otr_model *m)
 static void tab_delete(struct otr_model *m, struct conn_priv *c)
 {
 	size_t mask = m->tab_cap - 1, i = slot_of(m, c->pub.vpid, c->pub.id), j = i;
-	m->tab[i] = NULL;
+	m->tab[i].c = NULL;
 	for (;;) {
 		j = (j + 1) & mask;
-		if (!m->tab[j])
+		if (!m->tab[j].c)
 			break;
-		size_t k = key_hash(m->tab[j]->pub.vpid, m->tab[j]->pub.id) & mask;
+		size_t k = key_hash(m->tab[j].vpid, m->tab[j].id) & mask;
 		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
 			m->tab[i] = m->tab[j];
-			m->tab[j] = NULL;
+			m->tab[j].c = NULL;
 			i = j;
 		}
 	}
@@ -332,7 +339,7 @@ static struct conn_priv *conn_new(struct otr_model *m, const struct otr_event *e
 	/* Attached late after a gap: what it did in the gap is unknown. */
 	if (ev->kind != OTR_CONN_OPEN && m->ever_suspect)
 		mark_suspect(c, ev->ts_ns);
-	m->tab[slot_of(m, p->vpid, p->id)] = c;
+	m->tab[slot_of(m, p->vpid, p->id)] = (struct tab_slot){ p->vpid, p->id, c };
 	c->prev = m->last;
 	*(m->last ? &m->last->next : &m->first) = c;
 	m->last = c;
@@ -1041,7 +1048,7 @@ size_t otr_model_conns(const struct otr_model *m, const struct otr_conn **out, s
 
 const struct otr_conn *otr_model_conn(const struct otr_model *m, uint64_t vpid, uint64_t conn)
 {
-	const struct conn_priv *c = m->tab[slot_of(m, vpid, conn)];
+	const struct conn_priv *c = m->tab[slot_of(m, vpid, conn)].c;
 	return c ? &c->pub : NULL;
 }
 
