@@ -6,7 +6,8 @@
 # against idle, the live viewer's frame time with that many rows, and how late each push-timer
 # completion came after its last byte compared with the timer.
 #
-#   bench/bench_scale.sh [--build DIR] [--conns "1000 10000"] [--seconds S] [--check]
+#   bench/bench_scale.sh [--build DIR] [--conns "1000 10000"] [--seconds S] [--engine-fifo PRIO]
+#                        [--check]
 #
 #   --build DIR         the build directory (default: build)
 #   --conns LIST        connection counts, run one after the other (default "1000 10000")
@@ -16,6 +17,8 @@
 #   --push-timer-ms T   the engine's push timer (default 500, the Chimney default)
 #   --tolerance-ms MS   a completion may come up to T + MS after its last byte (default 5)
 #   --no-trace          no live session and no viewer (the engine alone)
+#   --engine-fifo PRIO  run the engine under 'chrt -f PRIO' (SCHED_FIFO): the viewer, the
+#                       sender and LTTng's daemons then wait for it, not it for them
 #   --name PREFIX       namespace prefix (default offrxscale<pid>)
 #   --out DIR           keep logs and per-count JSON there
 #   --check             a test: exit 1 unless every connection was served byte-exact;
@@ -34,6 +37,7 @@ INTERVAL=600
 TIMER=500
 TOL=5
 TRACE=1
+FIFO=()
 NS=offrxscale$$
 OUT=
 CHECK=
@@ -48,12 +52,16 @@ while [[ $# -gt 0 ]]; do
 	--push-timer-ms) TIMER=$2; shift 2 ;;
 	--tolerance-ms) TOL=$2; shift 2 ;;
 	--no-trace) TRACE=; shift ;;
+	--engine-fifo)
+		[[ $2 =~ ^[0-9]+$ && $2 -ge 1 && $2 -le 99 ]] ||
+			{ echo "bench_scale.sh: --engine-fifo takes a priority from 1 to 99" >&2; exit 2; }
+		FIFO=(chrt -f "$2"); shift 2 ;;
 	--name) NS=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--check) CHECK=1; shift ;;
 	--strict-timing) STRICT=1; shift ;;
 	--max-late-ms) MAX_LATE=$2; shift 2 ;;
-	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench_scale.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -144,7 +152,7 @@ for N in $COUNTS; do
 	LIMIT=$((N + 1024))
 	TRACE_ARGS=()
 	[[ -n "$TRACE" ]] && TRACE_ARGS=(--trace-live)
-	ip netns exec "$NS-eng" "$RECV" --iface eng0 --port 5301 --conn-limit "$LIMIT" \
+	ip netns exec "$NS-eng" "${FIFO[@]}" "$RECV" --iface eng0 --port 5301 --conn-limit "$LIMIT" \
 		--depth 4 --buf-size 4096 --push-timer-ms "$TIMER" --max-conns "$N" --quiet --json \
 		"${TRACE_ARGS[@]}" >"$D/recv.json" 2>"$D/recv.err" &
 	RECV_PID=$!

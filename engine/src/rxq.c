@@ -951,13 +951,18 @@ static struct offrx_recv_req *take_batch(struct rxq_conn *c, uint32_t *n)
 	return first;
 }
 
-static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch, uint32_t n)
+/* folded: the first request's last fill, taken from the sink's pending fill to ride on its
+ * complete (event set 4), or NULL. */
+static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch, uint32_t n,
+				const struct offrx_trace_fill *folded)
 {
 	struct rxq *q = c->q;
 	/* The trace sink gets no complete_call (event set 3): the call's first complete carries
 	 * its count. The observer gets complete_call, complete and complete_end as ever. */
 	bool sink = offrx_trace_on(q->cfg.trace, OFFRX_E_COMPLETE);
 	bool on = sink || observed(q, OFFRX_E_COMPLETE) || observed(q, OFFRX_E_COMPLETE_CALL);
+	if (folded && !sink)
+		q->cfg.trace->fill(folded); /* complete stopped being traced since: on its own */
 	uint64_t now = on ? rxq_now(q) : 0;
 	if (sink && call_state(c) != RXQ_CALL_NONE) { /* a call inside a call (never, R19) */
 		pthread_mutex_lock(&c->lock);
@@ -986,7 +991,8 @@ static void hand_up_completions(struct rxq_conn *c, struct offrx_recv_req *batch
 			if (observed(q, OFFRX_E_COMPLETE))
 				q->cfg.observer(&ev, q->cfg.observer_ctx);
 			if (sink)
-				q->cfg.trace->complete(&ev, c->local_port, r == batch ? n : 0);
+				q->cfg.trace->complete(&ev, c->local_port, r == batch ? n : 0,
+						       r == batch ? folded : NULL);
 		}
 		c->st.completed++;
 		c->st.bytes_completed += r->bytes_placed;
@@ -1199,10 +1205,20 @@ void rxq_flush(struct rxq_conn *c)
 	for (;;) {
 		if (c->done_head) {
 			uint32_t n;
-			fill_flush(c); /* the fills that finished them come first */
+			/* The fills that finished them come first. Set 4: the first request's own
+			 * pending fill rides on its complete instead (docs/TRACEPOINTS.md). */
+			struct offrx_trace_fill fold, *folded = NULL;
+			if (c->fill_on && c->fill.req == priv(c->done_head)->id &&
+			    offrx_trace_on(c->q->cfg.trace, OFFRX_E_COMPLETE)) {
+				fold = c->fill;
+				c->fill_on = false;
+				folded = &fold;
+			} else {
+				fill_flush(c);
+			}
 			struct offrx_recv_req *batch = take_batch(c, &n);
 			pthread_mutex_unlock(&c->lock);
-			hand_up_completions(c, batch, n);
+			hand_up_completions(c, batch, n, folded);
 			pthread_mutex_lock(&c->lock);
 			continue;
 		}

@@ -69,13 +69,24 @@ static void lttng_event(const struct offrx_event *ev)
 	}
 }
 
-static void lttng_complete(const struct offrx_event *ev, uint16_t local_port, uint32_t call)
+static void lttng_complete(const struct offrx_event *ev, uint16_t local_port, uint32_t call,
+			   const struct offrx_trace_fill *fill)
 {
-	/* last fill to complete: -1 when nothing was placed (then there is no last fill) */
-	int64_t lf = ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1;
-	TP_DO(complete, ev->conn_id, ev->req_id, ev->status, (uint32_t)ev->bytes,
-	      (uint32_t)ev->total, (int)ev->reason, ev->ts_ns - ev->t_post_ns, lf, local_port,
-	      call);
+	struct offrx_trace_complete c = {
+		.conn = ev->conn_id,
+		.req = ev->req_id,
+		.status = ev->status,
+		.bytes = (uint32_t)ev->bytes,
+		.placed = (uint32_t)ev->total,
+		.reason = (int)ev->reason,
+		.post_to_complete_ns = ev->ts_ns - ev->t_post_ns,
+		/* -1 when nothing was placed (then there is no last fill) */
+		.last_fill_to_complete_ns = ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1,
+		.local_port = local_port,
+		.call = call,
+		.fill = fill,
+	};
+	TP_DO(complete, &c);
 }
 
 static void lttng_fill(const struct offrx_trace_fill *f)

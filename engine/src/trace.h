@@ -40,8 +40,11 @@ struct offrx_trace_sink {
 	void (*event)(const struct offrx_event *ev);
 	/* call: not 0 on the first request of a completion call, its count (set 3: the
 	 * complete opens the call). For OFFRX_E_POST, event() finds in ev->reason 1 when the
-	 * post came while a completion call of its connection was open (set 3: in_call). */
-	void (*complete)(const struct offrx_event *ev, uint16_t local_port, uint32_t call);
+	 * post came while a completion call of its connection was open (set 3: in_call). fill:
+	 * not NULL when the request's last fill of the receive batch that completed it rides
+	 * on this complete instead of going to fill() (set 4). */
+	void (*complete)(const struct offrx_event *ev, uint16_t local_port, uint32_t call,
+			 const struct offrx_trace_fill *fill);
 	void (*fill)(const struct offrx_trace_fill *f);
 	void (*conn_open)(uint64_t conn, const struct link_conn_info *ci, uint64_t push_timer_ns);
 	void (*conn_state)(const struct offrx_tp_state *st);

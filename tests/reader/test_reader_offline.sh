@@ -50,7 +50,8 @@ field_sum() { # field_sum KIND FIELD: the sum of FIELD over our KIND lines
 		for (i = 6; i <= NF; i++) if (index($i, f) == 1) s += substr($i, length(f) + 1) }
 		END { print s + 0 }' "$WORK/dump.txt"
 }
-fills=$(field_sum fill bytes)
+# (set 4: the fill that completed a request rides on its complete, as fill_bytes)
+fills=$(($(field_sum fill bytes) + $(field_sum complete fill_bytes)))
 placed=$(field_sum complete placed)
 check "the fill bytes add up to the bytes sent ($fills of $sent)" test "$fills" -eq "$sent"
 check "the completions' placed bytes too ($placed)" test "$placed" -eq "$sent"
@@ -95,6 +96,7 @@ else
 fi
 api_fills=$(sed -n 's/^fill_bytes //p' "$WORK/api.txt")
 all_fills=$(awk '$2 == "fill" { for (i = 6; i <= NF; i++) if ($i ~ /^bytes=/) s += substr($i, 7) }
+	$2 == "complete" { for (i = 6; i <= NF; i++) if ($i ~ /^fill_bytes=/) s += substr($i, 12) }
 	END { print s + 0 }' "$WORK/dump.txt")
 check "the API and the tool decode the same fill bytes ($api_fills)" test "$api_fills" = "$all_fills"
 

@@ -153,6 +153,12 @@ def main():
     closed = set()
     for ts, kind, fl in events:
         conn = fl.get("conn")
+        if kind == "complete" and fl.get("fill_segs"):
+            # Event set 4: the fill that completed the request rides on its complete
+            key = (conn, fl["req"])
+            fills[key] = fills.get(key, 0) + fl["fill_bytes"]
+            if fl["req"] in queue.get(conn, {}):
+                queue[conn][fl["req"]][1] = fl["fill_total"]
         if kind == "conn_close":
             closed.add(conn)
         elif kind == "post":

@@ -205,36 +205,12 @@ static void reset_conn(struct xconn *c)
 	c->head = c->n = 0;
 }
 
-size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_event *der,
-		  size_t *before)
+/* One event of connection c (pp: where c is linked): its derived events, *before of them
+ * before it. */
+static size_t expand_conn(struct otr_expand *x, struct xconn *c, struct xconn **pp,
+			  const struct otr_event *ev, struct otr_event *der, size_t *before)
 {
 	size_t n = 0;
-	*before = 0;
-	if (ev->derived)
-		return 0;
-	if (ev->kind == OTR_DISCARDED || ev->kind == OTR_SOURCE) {
-		/* Events may be missing: no stop is derived until a snapshot makes a queue whole
-		 * again. */
-		for (size_t i = 0; i < x->nb; i++)
-			for (struct xconn *c = x->b[i]; c; c = c->next)
-				c->synced = false;
-		return 0;
-	}
-	if (!ev->conn || ev->kind == OTR_DROP || ev->kind == OTR_XSK_STATS ||
-	    ev->kind == OTR_SEGMENT_PAYLOAD)
-		return 0;
-	struct xconn **pp = slot(x, ev->vpid, ev->conn), *c = pp ? *pp : NULL;
-	if (!c) {
-		if (!pp || ev->kind == OTR_CONN_CLOSE || !(c = calloc(1, sizeof(*c))))
-			return 0;
-		c->vpid = ev->vpid;
-		c->conn = ev->conn;
-		*pp = c;
-		x->n++;
-		grow(x);
-		pp = slot(x, ev->vpid, ev->conn); /* the table may have moved */
-	}
-
 	/* A call that its complete events opened ended before this event, unless this is its
 	 * complete_end or a post made inside it (which brackets it: its complete_end follows). */
 	bool end_after = false;
@@ -352,4 +328,73 @@ size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_e
 	if (end_after)
 		derive(&der[n++], OTR_COMPLETE_END, ev, 0)->u.call.count = c->call_count;
 	return n;
+}
+
+/* The fill a set-4 complete carries, as its own (derived) event. */
+static void folded_fill(const struct otr_event *ev, struct otr_event *f)
+{
+	memset(f, 0, offsetof(struct otr_event, u) + sizeof(f->u.fill));
+	f->kind = OTR_FILL;
+	f->ts_ns = ev->ts_ns;
+	f->ts_raw = ev->ts_raw;
+	f->vpid = ev->vpid;
+	f->conn = ev->conn;
+	f->req = ev->req;
+	f->derived = 1;
+	f->u.fill.bytes = ev->u.complete.fill.bytes;
+	f->u.fill.total = ev->u.complete.fill.total;
+	f->u.fill.buf_len = ev->u.complete.fill.buf_len;
+	f->u.fill.seq = ev->u.complete.fill.seq;
+	f->u.fill.psh = ev->u.complete.fill.psh;
+	f->u.fill.segs = ev->u.complete.fill.segs;
+	f->u.fill.deadline_ns = ev->u.complete.fill.deadline_ns;
+	f->u.fill.start = ev->u.complete.fill.start;
+}
+
+size_t otr_expand(struct otr_expand *x, const struct otr_event *ev, struct otr_event *der,
+		  size_t *before)
+{
+	*before = 0;
+	if (ev->derived)
+		return 0;
+	if (ev->kind == OTR_DISCARDED || ev->kind == OTR_SOURCE) {
+		/* Events may be missing: no stop is derived until a snapshot makes a queue whole
+		 * again. */
+		for (size_t i = 0; i < x->nb; i++)
+			for (struct xconn *c = x->b[i]; c; c = c->next)
+				c->synced = false;
+		return 0;
+	}
+	if (!ev->conn || ev->kind == OTR_DROP || ev->kind == OTR_XSK_STATS ||
+	    ev->kind == OTR_SEGMENT_PAYLOAD)
+		return 0;
+	struct xconn **pp = slot(x, ev->vpid, ev->conn), *c = pp ? *pp : NULL;
+	if (!c) {
+		if (!pp || ev->kind == OTR_CONN_CLOSE || !(c = calloc(1, sizeof(*c))))
+			return 0;
+		c->vpid = ev->vpid;
+		c->conn = ev->conn;
+		*pp = c;
+		x->n++;
+		grow(x);
+		pp = slot(x, ev->vpid, ev->conn); /* the table may have moved */
+	}
+
+	size_t n = 0;
+	if (ev->kind == OTR_COMPLETE && ev->u.complete.fill.segs) {
+		/* Set 4: the fill that completed the request, as the trace had it before: a fill
+		 * event right before its complete, with the complete's time (a fill's time is
+		 * when the engine sent it). Its own derived events go around it. */
+		struct otr_event f;
+		size_t b;
+		folded_fill(ev, &f);
+		n = expand_conn(x, c, pp, &f, der, &b);
+		memmove(&der[b + 1], &der[b], (n - b) * sizeof(*der));
+		der[b] = f;
+		n++;
+	}
+	size_t b;
+	size_t k = expand_conn(x, c, pp, ev, der + n, &b);
+	*before = n + b;
+	return n + k;
 }

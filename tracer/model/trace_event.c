@@ -95,6 +95,14 @@ static const struct otr_field f_complete[] = {
 	F("last_fill_to_complete_ns", u.complete.last_fill_to_complete_ns, OTR_F_I),
 	F("local_port", u.complete.local_port, OTR_F_UZ),
 	F("call", u.complete.call, OTR_F_UZ),
+	F("fill_bytes", u.complete.fill.bytes, OTR_F_UZ),
+	F("fill_total", u.complete.fill.total, OTR_F_UZ),
+	F("fill_buf_len", u.complete.fill.buf_len, OTR_F_UZ),
+	F("fill_seq", u.complete.fill.seq, OTR_F_UZ),
+	F("fill_psh", u.complete.fill.psh, OTR_F_UZ),
+	F("fill_segs", u.complete.fill.segs, OTR_F_UZ),
+	F("fill_deadline_ns", u.complete.fill.deadline_ns, OTR_F_UZ),
+	F("fill_start", u.complete.fill.start, OTR_F_UZ),
 };
 static const struct otr_field f_call[] = {
 	F("conn", conn, OTR_F_U),

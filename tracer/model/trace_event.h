@@ -14,8 +14,8 @@
 #define OTR_STATE_MAX	OFFRX_TP_STATE_MAX	/* requests a conn_state lists */
 #define OTR_PAYLOAD_MAX OFFRX_TRACE_PAYLOAD_MAX /* bytes a segment_payload carries */
 /* The newest trace event set this reader knows (docs/TRACEPOINTS.md "Event sets"): set 1 (a
- * fill and a push_timer_restart per segment; no event_set field), set 2 and set 3 (whose
- * derived events otr_expand() adds) are all read. */
+ * fill and a push_timer_restart per segment; no event_set field), set 2, and sets 3 and 4
+ * (whose derived events otr_expand() adds) are all read. */
 #define OTR_EVENT_SET OFFRX_TRACE_EVENT_SET
 
 enum otr_kind {
@@ -122,6 +122,14 @@ struct otr_event {
 			int64_t last_fill_to_complete_ns; /* -1: nothing was placed */
 			uint16_t local_port; /* the connection's; 0: unknown (older traces) */
 			uint32_t call;	     /* set 3: not 0 on a call's first request, its count */
+			/* set 4: the request's last fill of the receive batch that completed it,
+			 * carried here instead of traced on its own (segs 0: none); as u.fill.
+			 * otr_expand() derives it as a fill event right before this one. */
+			struct {
+				uint32_t bytes, total, buf_len, seq, segs;
+				uint64_t deadline_ns;
+				uint8_t psh, start;
+			} fill;
 		} complete;
 		struct {
 			uint32_t count;
@@ -216,10 +224,12 @@ bool otr_fill_restart(const struct otr_event *fill, struct otr_event *restart);
  * bytes and is not full (no push_timer_cancel), the completion call's complete_call (its
  * first complete's call) and its complete_end unless a post came inside it (in_call). The
  * expander puts them back, marked derived, so every consumer reads a set-3 trace as a set-2
- * one; traces of sets 1 and 2 pass unchanged. The one place that derives them: the reader
+ * one; traces of sets 1 and 2 pass unchanged. Set 4 also carries the fill that completed a
+ * request on that request's complete (u.complete.fill): the expander puts it back as a fill
+ * event, with the complete's time, right before the complete (and its complete_call). The one place that derives them: the reader
  * (tracer/reader) feeds every decoded event through one, as do tests that feed the model
  * from an engine directly. Not thread-safe. */
-#define OTR_EXPAND_MAX 4 /* derived events one input event can bring */
+#define OTR_EXPAND_MAX 8 /* derived events one input event can bring */
 struct otr_expand;
 struct otr_expand *otr_expand_new(void); /* NULL: out of memory */
 void otr_expand_free(struct otr_expand *x);

@@ -131,21 +131,29 @@ LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(offrx, push_timer, offrx, push_timer_expire,
  * match a port; 0 or absent: unknown). call (set 3): not 0 on the first request of a
  * completion call, the number of requests it carries (what complete_call said in set 2). */
 LTTNG_UST_TRACEPOINT_EVENT(offrx, complete,
-	LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, req, int, status, uint32_t, bytes,
-			  uint32_t, placed, int, reason, uint64_t, post_to_complete_ns,
-			  int64_t, last_fill_to_complete_ns, uint16_t, local_port, uint32_t, call),
+	LTTNG_UST_TP_ARGS(const struct offrx_trace_complete *, c),
 	LTTNG_UST_TP_FIELDS(
-		lttng_ust_field_integer(uint64_t, conn, conn)
-		lttng_ust_field_integer(uint64_t, req, req)
-		lttng_ust_field_enum(offrx, status, int, status, status)
-		lttng_ust_field_integer(uint32_t, bytes, bytes)
-		lttng_ust_field_integer(uint32_t, placed, placed)
-		lttng_ust_field_enum(offrx, complete_reason, int, reason, reason)
-		lttng_ust_field_integer(uint64_t, post_to_complete_ns, post_to_complete_ns)
+		lttng_ust_field_integer(uint64_t, conn, c->conn)
+		lttng_ust_field_integer(uint64_t, req, c->req)
+		lttng_ust_field_enum(offrx, status, int, status, c->status)
+		lttng_ust_field_integer(uint32_t, bytes, c->bytes)
+		lttng_ust_field_integer(uint32_t, placed, c->placed)
+		lttng_ust_field_enum(offrx, complete_reason, int, reason, c->reason)
+		lttng_ust_field_integer(uint64_t, post_to_complete_ns, c->post_to_complete_ns)
 		lttng_ust_field_integer(int64_t, last_fill_to_complete_ns,
-					last_fill_to_complete_ns)
-		lttng_ust_field_integer(uint16_t, local_port, local_port)
-		lttng_ust_field_integer(uint32_t, call, call)))
+					c->last_fill_to_complete_ns)
+		lttng_ust_field_integer(uint16_t, local_port, c->local_port)
+		lttng_ust_field_integer(uint32_t, call, c->call)
+		/* set 4: the fill folded in (fill_segs 0: none); as offrx:fill's fields */
+		lttng_ust_field_integer(uint32_t, fill_bytes, c->fill ? c->fill->bytes : 0)
+		lttng_ust_field_integer(uint32_t, fill_total, c->fill ? c->fill->total : 0)
+		lttng_ust_field_integer(uint32_t, fill_buf_len, c->fill ? c->fill->buf_len : 0)
+		lttng_ust_field_integer(uint32_t, fill_seq, c->fill ? c->fill->seq : 0)
+		lttng_ust_field_integer(uint8_t, fill_psh, c->fill ? c->fill->psh : 0)
+		lttng_ust_field_integer(uint32_t, fill_segs, c->fill ? c->fill->segs : 0)
+		lttng_ust_field_integer(uint64_t, fill_deadline_ns,
+					c->fill ? c->fill->deadline_ns : 0)
+		lttng_ust_field_integer(uint8_t, fill_start, c->fill ? c->fill->start : 0)))
 
 LTTNG_UST_TRACEPOINT_EVENT(offrx, complete_call,
 	LTTNG_UST_TP_ARGS(uint64_t, conn, uint32_t, count),

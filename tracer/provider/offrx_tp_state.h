@@ -10,9 +10,10 @@
  * 2 since fills are summed per receive batch and carry the push timer restart they caused;
  * 3 since a fill also carries the R08 start, the readers derive the push timer's stop when
  * nothing needs it, and one complete opens a completion call (complete_end only when a post
- * came inside it). Traces without the field are set 1 (a fill and a push_timer_restart per
- * segment). */
-#define OFFRX_TRACE_EVENT_SET 3
+ * came inside it); 4 since the fill that completes a request rides on the complete it causes
+ * (the complete's fill_* fields). Traces without the field
+ * are set 1 (a fill and a push_timer_restart per segment). */
+#define OFFRX_TRACE_EVENT_SET 4
 
 /* Most requests a conn_state snapshot lists (depth says how many are queued in all). */
 #define OFFRX_TP_STATE_MAX 64
@@ -44,6 +45,21 @@ struct offrx_trace_fill {
 	uint8_t psh;	      /* the last byte carried PSH (a PSH ends a fill) */
 	uint64_t deadline_ns; /* the push timer restarted after these bytes (R12), to this; or 0 */
 	uint8_t start;	      /* set 3: the timer was stopped and started (R08) with these bytes */
+};
+
+/* The argument of offrx:complete (more than a tracepoint takes one by one). fill: set 4, the
+ * request's last fill of the receive batch that completed it, not traced on its own but
+ * carried here (NULL: none). */
+struct offrx_trace_complete {
+	uint64_t conn, req;
+	int status;
+	uint32_t bytes, placed;
+	int reason;
+	uint64_t post_to_complete_ns;
+	int64_t last_fill_to_complete_ns; /* -1: nothing was placed */
+	uint16_t local_port;
+	uint32_t call; /* not 0 on a call's first request: the call's count */
+	const struct offrx_trace_fill *fill;
 };
 
 /* The argument of offrx:xsk_stats: one queue's AF_XDP link counters (more than a tracepoint

@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"\n"
 		"  -c, --count          print only how many events of each kind\n"
 		"  -d, --derived        also the events the reader derives from an event set 3\n"
-		"                       trace (marked 'derived'; never counted)\n"
+		"                       or 4 trace (marked 'derived'; never counted)\n"
 		"  -l, --list           INPUT is net://HOST[:PORT]: list its live sessions\n"
 		"  -w, --wait SECONDS   live: wait this long for a session the relay daemon does\n"
 		"                       not serve yet (default 10; 0: forever)\n"
@@ -94,6 +94,10 @@ static void print_event(FILE *f, const struct otr_event *e)
 			e->u.complete.post_to_complete_ns, e->u.complete.last_fill_to_complete_ns);
 		if (e->u.complete.local_port)
 			fprintf(f, " local_port=%u", e->u.complete.local_port);
+		if (e->u.complete.fill.segs) /* set 4: the fill riding on it */
+			fprintf(f, " fill_bytes=%u fill_total=%u fill_seq=%u fill_psh=%u",
+				e->u.complete.fill.bytes, e->u.complete.fill.total,
+				e->u.complete.fill.seq, e->u.complete.fill.psh);
 		break;
 	case OTR_COMPLETE_CALL:
 	case OTR_COMPLETE_END:
