@@ -500,6 +500,21 @@ fmt_stat()
 		else printf "%.*f (%.*f-%.*f)", d, $1, d, $2, d, $3 }'
 }
 
+# ratio_header: the ratio table's header, after a blank line; sets the caller's row_fmt (and
+# sep_row in markdown) for its rows
+ratio_header()
+{
+	echo
+	if ((markdown)); then
+		row_fmt='| %s | %s | %s |\n'
+		sep_row='| --- | ---: | ---: |'
+	else
+		row_fmt='%-40s %-20s %s\n'
+	fi
+	printf "$row_fmt" "ratio (median of per-round, min-max)" "throughput" "system CPU/GiB"
+	if [[ -n $sep_row ]]; then echo "$sep_row"; fi
+}
+
 # The row format is chosen once, for text or Markdown; every cell goes in through %s.
 # shellcheck disable=SC2059
 print_table()
@@ -527,15 +542,7 @@ print_table()
 			"$(stat_of $m 4 | fmt_stat 2)" "$(stat_of $m 5 | fmt_stat 2)" \
 			"$(stat_of $m 6 | fmt_stat 2)" "$(stat_of $m 7 | fmt_stat 0)"
 	done
-	echo
-	if ((markdown)); then
-		row_fmt='| %s | %s | %s |\n'
-		sep_row='| --- | ---: | ---: |'
-	else
-		row_fmt='%-40s %-20s %s\n'
-	fi
-	printf "$row_fmt" "ratio (median of per-round, min-max)" "throughput" "system CPU/GiB"
-	[[ -n $sep_row ]] && echo "$sep_row"
+	ratio_header
 	printf "$row_fmt" "a/b" "$(ratio_of a b 3 | fmt_stat 2)" "$(ratio_of a b 4 | fmt_stat 2)"
 	printf "$row_fmt" "a/c" "$(ratio_of a c 3 | fmt_stat 2)" "$(ratio_of a c 4 | fmt_stat 2)"
 	printf "$row_fmt" "a/d (identical frames)" "$(ratio_of a d 3 | fmt_stat 2)" \
@@ -716,15 +723,7 @@ print_queues_table()
 				"$(stat_of "$m" 23 | fmt_stat 0 | sed 's/nan/-/') / $(stat_of "$m" 24 | fmt_stat 0)"
 		done
 	done
-	echo
-	if ((markdown)); then
-		row_fmt='| %s | %s | %s |\n'
-		sep_row='| --- | ---: | ---: |'
-	else
-		row_fmt='%-40s %-20s %s\n'
-	fi
-	printf "$row_fmt" "ratio (median of per-round, min-max)" "throughput" "system CPU/GiB"
-	[[ -n $sep_row ]] && echo "$sep_row"
+	ratio_header
 	for q in ${queues_list//,/ }; do
 		printf "$row_fmt" "E$q/K$q" "$(ratio_of "e$q" "k$q" 3 | fmt_stat 2)" \
 			"$(ratio_of "e$q" "k$q" 4 | fmt_stat 2)"

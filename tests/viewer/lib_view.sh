@@ -63,11 +63,17 @@ record_three() {
 	# the stream files too small for test_view_replay's corrupt-trace check.
 	send -n 64M 10.77.0.1:5201 &
 	SEND_PIDS+=($!)
+	finish_recording "$where"
+}
+
+# finish_recording WHERE: wait for the senders (SEND_PIDS) and offrx-recv, then move the trace
+# offrx-recv wrote at WHERE to $TRACE ($WORK/trace), which cleanup removes.
+finish_recording() {
 	wait "${SEND_PIDS[@]}" || true
 	SEND_PIDS=()
 	wait_recv >/dev/null || true
 	TRACE=$WORK/trace
-	mv "$where" "$TRACE"
+	mv "$1" "$TRACE"
 	TRACE_DIRS+=("$TRACE")
 }
 

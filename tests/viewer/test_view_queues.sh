@@ -33,12 +33,7 @@ for cpu in 0 1; do
 		-S $((cpu * 100 + 1)) 10.77.0.1:5201 &
 	SEND_PIDS+=($!)
 done
-wait "${SEND_PIDS[@]}" || true
-SEND_PIDS=()
-wait_recv >/dev/null || true
-TRACE=$WORK/trace
-mv "$where" "$TRACE"
-TRACE_DIRS+=("$TRACE")
+finish_recording "$where"
 check "offrx-recv recorded a trace of engine $VPID" \
 	test -n "$VPID" -a -f "$TRACE/ust/uid/0/64-bit/metadata"
 # XPS steers each sender's SYNs; the split is most often 3 and 3, but the test needs only both.
