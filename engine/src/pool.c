@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size)
 {
@@ -21,7 +22,15 @@ int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size)
 	 * running out just delays an indication. */
 	p->ngeneral = p->nchunks * 2;
 	p->ndescs = p->ngeneral + p->nchunks;
-	p->mem = malloc((size_t)n * chunk_size);
+	/* Mapped, not malloc'ed: unmapped again at fini. From malloc, a block this large (16
+	 * MiB by default) raises glibc's mmap threshold once freed, and the next engine's pool
+	 * then comes from the heap and stays in the process's RSS after its engine is gone: a
+	 * viewer replaying what-ifs (an engine per replay) grew by one pool in a step. */
+	p->mem_bytes = (size_t)n * chunk_size;
+	p->mem = mmap(NULL, p->mem_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		      0);
+	if (p->mem == MAP_FAILED)
+		p->mem = NULL;
 	p->chunks = calloc(p->nchunks, sizeof(*p->chunks));
 	p->descs = calloc(p->ndescs, sizeof(*p->descs));
 	if (!p->mem || !p->chunks || !p->descs) {
@@ -49,7 +58,8 @@ int pool_init(struct rxq_pool *p, uint64_t bytes, uint32_t chunk_size)
 
 void pool_fini(struct rxq_pool *p)
 {
-	free(p->mem);
+	if (p->mem)
+		munmap(p->mem, p->mem_bytes);
 	free(p->chunks);
 	free(p->descs);
 	if (p->nchunks)

@@ -38,6 +38,7 @@ struct rxq_desc {
 struct rxq_pool {
 	pthread_mutex_t lock;
 	uint8_t *mem;
+	size_t mem_bytes; /* mem's mapping */
 	struct rxq_chunk *chunks;
 	struct rxq_chunk *free;
 	uint32_t nchunks, nfree, chunk_size;
