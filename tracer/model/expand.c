@@ -185,13 +185,7 @@ static void psh_finish(struct xconn *c)
 static struct otr_event *derive(struct otr_event *d, enum otr_kind kind, const struct otr_event *at,
 				uint64_t req)
 {
-	memset(d, 0, offsetof(struct otr_event, u) + sizeof(d->u.timer));
-	d->kind = kind;
-	d->ts_ns = at->ts_ns;
-	d->ts_raw = at->ts_raw;
-	d->vpid = at->vpid;
-	d->conn = at->conn;
-	d->req = req;
+	otr_event_at(d, kind, at, req);
 	d->derived = 1;
 	return d;
 }
@@ -333,14 +327,7 @@ static size_t expand_conn(struct otr_expand *x, struct xconn *c, struct xconn **
 /* The fill a set-4 complete carries, as its own (derived) event. */
 static void folded_fill(const struct otr_event *ev, struct otr_event *f)
 {
-	memset(f, 0, offsetof(struct otr_event, u) + sizeof(f->u.fill));
-	f->kind = OTR_FILL;
-	f->ts_ns = ev->ts_ns;
-	f->ts_raw = ev->ts_raw;
-	f->vpid = ev->vpid;
-	f->conn = ev->conn;
-	f->req = ev->req;
-	f->derived = 1;
+	derive(f, OTR_FILL, ev, ev->req);
 	f->u.fill.bytes = ev->u.complete.fill.bytes;
 	f->u.fill.total = ev->u.complete.fill.total;
 	f->u.fill.buf_len = ev->u.complete.fill.buf_len;

@@ -211,17 +211,25 @@ static const struct {
 	[OTR_DISCARDED] = FIELDS(f_discarded),
 };
 
+void otr_event_at(struct otr_event *d, enum otr_kind kind, const struct otr_event *at,
+		  uint64_t req)
+{
+	/* the largest of the members such events use: fill, timer, call */
+	size_t u = sizeof(d->u.fill) > sizeof(d->u.timer) ? sizeof(d->u.fill) : sizeof(d->u.timer);
+	memset(d, 0, offsetof(struct otr_event, u) + u);
+	d->kind = kind;
+	d->ts_ns = at->ts_ns;
+	d->ts_raw = at->ts_raw;
+	d->vpid = at->vpid;
+	d->conn = at->conn;
+	d->req = req;
+}
+
 bool otr_fill_restart(const struct otr_event *fill, struct otr_event *restart)
 {
 	if (fill->kind != OTR_FILL || !fill->u.fill.deadline_ns || fill->u.fill.start)
 		return false;
-	memset(restart, 0, offsetof(struct otr_event, u) + sizeof(restart->u.timer));
-	restart->kind = OTR_TIMER_RESTART;
-	restart->ts_ns = fill->ts_ns;
-	restart->ts_raw = fill->ts_raw;
-	restart->vpid = fill->vpid;
-	restart->conn = fill->conn;
-	restart->req = fill->req;
+	otr_event_at(restart, OTR_TIMER_RESTART, fill, fill->req);
 	restart->u.timer.deadline_ns = fill->u.fill.deadline_ns;
 	restart->u.timer.bytes = fill->u.fill.total;
 	return true;

@@ -213,6 +213,11 @@ struct otr_field {
  * fields: unknown, source). */
 const struct otr_field *otr_event_fields(enum otr_kind k, size_t *n);
 
+/* An event of kind for request req of at's connection, at at's time, its payload zeroed (a
+ * fill's, a timer's or a call's): what otr_fill_restart() and otr_expand() derive. */
+void otr_event_at(struct otr_event *d, enum otr_kind kind, const struct otr_event *at,
+		  uint64_t req);
+
 /* The push_timer_restart a fill of event set 2 implies (its deadline_ns, the request it
  * guards, its time): true with *restart set, false when the fill restarted nothing (or
  * started the timer: set 3's start, which otr_expand() hands on as its own event). Apply it
