@@ -81,7 +81,8 @@ static void lttng_complete(const struct offrx_event *ev, uint16_t local_port, ui
 		.reason = (int)ev->reason,
 		.post_to_complete_ns = ev->ts_ns - ev->t_post_ns,
 		/* -1 when nothing was placed (then there is no last fill) */
-		.last_fill_to_complete_ns = ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1,
+		.last_fill_to_complete_ns =
+			ev->total ? (int64_t)(ev->ts_ns - ev->t_last_fill_ns) : -1,
 		.local_port = local_port,
 		.call = call,
 		.fill = fill,

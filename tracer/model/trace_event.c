@@ -211,8 +211,7 @@ static const struct {
 	[OTR_DISCARDED] = FIELDS(f_discarded),
 };
 
-void otr_event_at(struct otr_event *d, enum otr_kind kind, const struct otr_event *at,
-		  uint64_t req)
+void otr_event_at(struct otr_event *d, enum otr_kind kind, const struct otr_event *at, uint64_t req)
 {
 	/* the largest of the members such events use: fill, timer, call */
 	size_t u = sizeof(d->u.fill) > sizeof(d->u.timer) ? sizeof(d->u.fill) : sizeof(d->u.timer);

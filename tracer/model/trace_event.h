@@ -231,9 +231,9 @@ bool otr_fill_restart(const struct otr_event *fill, struct otr_event *restart);
  * expander puts them back, marked derived, so every consumer reads a set-3 trace as a set-2
  * one; traces of sets 1 and 2 pass unchanged. Set 4 also carries the fill that completed a
  * request on that request's complete (u.complete.fill): the expander puts it back as a fill
- * event, with the complete's time, right before the complete (and its complete_call). The one place that derives them: the reader
- * (tracer/reader) feeds every decoded event through one, as do tests that feed the model
- * from an engine directly. Not thread-safe. */
+ * event, with the complete's time, right before the complete (and its complete_call). The one place
+ * that derives them: the reader (tracer/reader) feeds every decoded event through one, as do tests
+ * that feed the model from an engine directly. Not thread-safe. */
 #define OTR_EXPAND_MAX 8 /* derived events one input event can bring */
 struct otr_expand;
 struct otr_expand *otr_expand_new(void); /* NULL: out of memory */
