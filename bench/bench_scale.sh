@@ -138,6 +138,12 @@ ticks_of() {
 	echo "$t"
 }
 
+# beside_ticks: the CPU ticks of what shares the machine with the engine: the viewer, the
+# consumer daemons, the relays and the sender (VIEW_PID, CD_PIDS, RD_PIDS, SEND_PID)
+beside_ticks() {
+	echo "$(ticks_of $VIEW_PID) $(ticks_of "${CD_PIDS[@]}") $(ticks_of "${RD_PIDS[@]}") $(ticks_of "$SEND_PID")"
+}
+
 # How busy the machine was: the kernel's CPU pressure (PSI "some": microseconds in which a
 # runnable task waited for a CPU), and how long the engine's threads waited for one (schedstat).
 # Timers fire late on a starved machine whatever the engine does; these say whether it was.
@@ -200,9 +206,9 @@ for N in $COUNTS; do
 	MEASURE_S=$((HOLD_S / 2 > 1 ? HOLD_S / 2 : 1))
 	mapfile -t CD_PIDS < <(pgrep -x lttng-consumerd || true)
 	mapfile -t RD_PIDS < <(pgrep -x lttng-relayd || true)
-	BESIDE0="$(ticks_of $VIEW_PID) $(ticks_of "${CD_PIDS[@]}") $(ticks_of "${RD_PIDS[@]}") $(ticks_of "$SEND_PID")"
+	BESIDE0=$(beside_ticks)
 	BUSY=$(cpu_ms_per_s "$RECV_PID" "$MEASURE_S")
-	BESIDE1="$(ticks_of $VIEW_PID) $(ticks_of "${CD_PIDS[@]}") $(ticks_of "${RD_PIDS[@]}") $(ticks_of "$SEND_PID")"
+	BESIDE1=$(beside_ticks)
 	BESIDE="$HZ $MEASURE_S $BESIDE0 $BESIDE1"
 	R1=$(rss "$RECV_PID")
 	P1=$(rss_private "$RECV_PID")
